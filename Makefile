@@ -1,0 +1,51 @@
+# rcgrad: every target builds .venv itself when it is missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPEC   ?= ../shared/ringcentral/rc-public-openapi.yml
+PLAN   ?= plans/example.yaml
+ARGS   ?=
+
+.PHONY: install test lint bench graduate warmup status check sandbox catalog reliability clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check runner tests bench
+	$(BIN)/ruff format --check runner tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+graduate: $(STAMP)
+	$(BIN)/rcgrad graduate $(PLAN) $(ARGS)
+
+warmup: $(STAMP)
+	$(BIN)/rcgrad warmup $(PLAN) $(ARGS)
+
+status: $(STAMP)
+	$(BIN)/rcgrad status $(PLAN) $(ARGS)
+
+check: $(STAMP)
+	$(BIN)/rcgrad check $(PLAN) $(ARGS)
+
+sandbox: $(STAMP)
+	$(BIN)/rcgrad sandbox $(ARGS)
+
+# Regenerate runner/data/catalog.json from RingCentral's spec in ../shared.
+catalog: $(STAMP)
+	$(BIN)/python -m runner.catalog_build $(SPEC) runner/data/catalog.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

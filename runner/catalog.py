@@ -1,0 +1,175 @@
+"""The endpoint catalog: every RingCentral REST operation, as typed records, loaded from the
+generated ``runner/data/catalog.json``.
+
+``load_catalog()`` is cached and cheap (well under 50 ms). This module must never read the
+OpenAPI spec (that is ``catalog_build``'s job) and never does network I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Any
+
+from runner.matcher import Match, RouteMatcher
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
+# Operations that read but use POST (search, fetch). They do not touch data.
+_READ_ONLY_POSTS = ("search", "fetch", "query", "parse", "check", "list", "lookup", "bulk-get")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One path or query parameter; ``default`` is the spec's default or example (``~`` for ids)."""
+
+    name: str
+    type: str
+    default: Any = None
+    enum: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BodyField:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class BodySpec:
+    required: bool
+    content_types: tuple[str, ...]
+    fields: tuple[BodyField, ...]
+    skeleton: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseSpec:
+    status: int
+    content_type: str | None
+    sample: Any
+
+    @property
+    def is_binary(self) -> bool:
+        return self.content_type is not None and "json" not in self.content_type
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A single catalog entry: one method on one path template."""
+
+    id: str
+    method: str
+    path: str
+    permission: str | None
+    group: str
+    user_permission: str | None
+    tag: str
+    summary: str
+    media: bool
+    path_params: tuple[Param, ...]
+    query_required: tuple[Param, ...]
+    query_optional: tuple[str, ...]
+    body: BodySpec | None
+    response: ResponseSpec
+
+    @property
+    def key(self) -> str:
+        """``METHOD /path/template``: how plans, the ledger and reports name an endpoint."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def is_oauth(self) -> bool:
+        """OAuth calls never count toward the criteria."""
+        return self.path.startswith(OAUTH_PREFIXES)
+
+    @property
+    def is_write(self) -> bool:
+        if self.method not in WRITE_METHODS:
+            return False
+        if self.method == "POST":
+            last = self.path.rstrip("/").rsplit("/", 1)[-1].lower()
+            return not any(word in last for word in _READ_ONLY_POSTS)
+        return True
+
+    @property
+    def id_params(self) -> tuple[Param, ...]:
+        """Path parameters that have no usable default (``~``) and so need a real id."""
+        return tuple(p for p in self.path_params if p.default in (None, ""))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    operations: tuple[Operation, ...]
+    _by_id: dict[str, Operation] = field(init=False, repr=False)
+    _by_key: dict[str, Operation] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {op.id: op for op in self.operations})
+        object.__setattr__(self, "_by_key", {op.key: op for op in self.operations})
+
+    @cached_property
+    def matcher(self) -> RouteMatcher[Operation]:
+        return RouteMatcher((op.method, op.path, op) for op in self.operations)
+
+    def by_id(self, operation_id: str) -> Operation | None:
+        return self._by_id.get(operation_id)
+
+    def by_key(self, method: str, template: str) -> Operation | None:
+        return self._by_key.get(f"{method.upper()} {template}")
+
+    def match(self, method: str, url: str) -> Match[Operation] | None:
+        """The operation a concrete request (``GET /restapi/v1.0/account/~/...?x=1``) lands on."""
+        return self.matcher.match(method, url)
+
+    def for_permission(self, permission: str) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations if op.permission == permission)
+
+    @cached_property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(op.permission for op in self.operations if op.permission)
+
+
+def _operation(raw: dict[str, Any]) -> Operation:
+    body = raw["body"]
+    resp = raw["response"]
+    return Operation(
+        id=raw["id"],
+        method=raw["method"],
+        path=raw["path"],
+        permission=raw["permission"],
+        group=raw["group"],
+        user_permission=raw["user_permission"],
+        tag=raw["tag"],
+        summary=raw["summary"],
+        media=raw["media"],
+        path_params=tuple(_param(p) for p in raw["path_params"]),
+        query_required=tuple(_param(p) for p in raw["query_required"]),
+        query_optional=tuple(raw["query_optional"]),
+        body=None
+        if body is None
+        else BodySpec(
+            required=body["required"],
+            content_types=tuple(body["content_types"]),
+            fields=tuple(BodyField(f["name"], f["type"]) for f in body["fields"]),
+            skeleton=body["skeleton"],
+        ),
+        response=ResponseSpec(resp["status"], resp["content_type"], resp["sample"]),
+    )
+
+
+def _param(raw: dict[str, Any]) -> Param:
+    return Param(raw["name"], raw["type"], raw.get("default"), tuple(raw.get("enum", ())))
+
+
+def parse_catalog(text: str) -> Catalog:
+    data = json.loads(text)
+    return Catalog(tuple(_operation(op) for op in data["operations"]))
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    text = resources.files("runner").joinpath("data/catalog.json").read_text(encoding="utf-8")
+    return parse_catalog(text)

@@ -1,0 +1,93 @@
+"""The ``rcgrad`` command line: parses flags, dispatches to ``runner.commands.*``, maps errors to
+exit codes (0 met, 1 not met, 2 bad input, 3 credentials).
+
+Command modules are imported lazily so ``rcgrad check`` never pays for the sandbox or the SDK.
+This module must never print a traceback or a secret for a user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import NoReturn
+
+from runner.errors import EXIT_BAD_INPUT, RcgradError
+from runner.redact import RedactingFilter, redact
+
+# name -> (module, one-line help). Each module defines configure(parser) and run(args) -> int.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("runner.commands.check", "check a plan offline; no request is sent"),
+    "graduate": ("runner.commands.traffic", "send what the apply day still needs, then give the verdict"),
+    "warmup": ("runner.commands.traffic", "top up today's traffic to the daily baseline"),
+    "status": ("runner.commands.status", "the verdict from the ledger only; no traffic"),
+    "sandbox": ("runner.commands.sandbox", "serve the local RingCentral sandbox on loopback"),
+    "login": ("runner.commands.tokens", "log in once with the JWT and store the tokens"),
+    "logout": ("runner.commands.tokens", "revoke and delete the stored tokens"),
+    "token": ("runner.commands.tokens", "show the stored tokens' expiry times, redacted"),
+    "ledger": ("runner.commands.ledger", "export the ledger or import console counts"),
+    "schedule": ("runner.commands.schedule", "print a daily warm-up definition (cron, systemd, GitHub)"),
+    "plan": ("runner.commands.plan", "write a plan from scopes or from an app's source tree"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, exit 2: the usage block is one `--help` away.
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", metavar="URL", help="override the plan's server: (any http(s) URL)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="log every request (secrets redacted)")
+    noise.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="rcgrad", description="Graduation-traffic QA runner for RingCentral apps.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or name == only:
+            module = importlib.import_module(module_name)
+            _add_common(cmd)
+            module.configure(cmd, name)
+            cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("rcgrad")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    if chosen not in COMMANDS:
+        chosen = None
+    parser = build_parser(only=chosen)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    _setup_logging(getattr(args, "verbose", False))
+    try:
+        return int(args._run(args))
+    except RcgradError as exc:
+        print(f"rcgrad: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("rcgrad: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""The errors rcgrad reports to a person, each tied to its exit code.
+
+Every message is one line and safe to print. Nothing here may ever format a secret: callers
+pass names (``RC_USER_JWT``) and codes (``OAU-140``), never values.
+"""
+
+from __future__ import annotations
+
+EXIT_MET = 0
+EXIT_NOT_MET = 1
+EXIT_BAD_INPUT = 2
+EXIT_CREDENTIALS = 3
+
+
+class RcgradError(Exception):
+    """Base class: ``str(error)`` is the one line shown to the user."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InputError(RcgradError):
+    """Bad plan, flag or file. Names the place: ``file:line: key: what is wrong``."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None):
+        self.file, self.line, self.key, self.detail = file, line, key, message
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        super().__init__(f"{where}{key + ': ' if key else ''}{message}")
+
+
+class CredentialsError(RcgradError):
+    """Missing or rejected credentials, or a token that cannot be obtained."""
+
+    exit_code = EXIT_CREDENTIALS

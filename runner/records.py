@@ -1,0 +1,47 @@
+"""The call record: one API or OAuth request as the ledger stores it and the criteria read it.
+
+Shared by the engine (which writes records), the ledger (which stores them), the criteria (which
+judge them) and the sandbox (which keeps its own log in the same shape). It must never hold a
+request body, a header or a token: only what the criteria need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    API = "api"  # a REST call that counts toward the criteria
+    OAUTH = "oauth"  # /restapi/oauth/*: recorded, never counted
+    IMPORTED = "imported"  # counts a user copied from the Developer Console analytics
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One completed request (or, for ``Kind.IMPORTED``, ``count`` of them)."""
+
+    ts: float  # UTC epoch seconds when the response arrived
+    method: str
+    template: str  # catalog path template, or the raw path when no operation matched
+    status: int  # HTTP status; 0 when no response came back (transport error)
+    group: str  # throttling group: Light, Medium, Heavy, Auth, NoThrottling
+    permission: str | None  # x-app-permission of the operation
+    kind: Kind = Kind.API
+    latency_ms: float = 0.0
+    run_id: str = ""
+    operation_id: str | None = None
+    count: int = 1
+    error_code: str | None = None  # top-level or first nested errorCode of an error body
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.template}"
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def is_4xx(self) -> bool:
+        return 400 <= self.status < 500

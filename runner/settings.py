@@ -1,0 +1,89 @@
+"""Where rcgrad keeps state and where credentials come from.
+
+State lives under ``$RCGRAD_HOME`` (default ``~/.local/state/rcgrad``), created owner-only.
+Credentials come from ``RC_SERVER_URL``, ``RC_APP_CLIENT_ID``, ``RC_APP_CLIENT_SECRET`` and
+``RC_USER_JWT``, from the environment or a ``.env`` file in the working directory (the
+environment wins). This module must never print or log a credential value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.errors import CredentialsError
+
+SERVER_ALIASES = {
+    "production": "https://platform.ringcentral.com",
+    "sandbox": "https://platform.devtest.ringcentral.com",
+}
+CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
+
+
+def state_home(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
+    home = Path(raw).expanduser()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return home
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines; ``#`` comments, ``export`` prefixes and matching quotes are handled."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def environment(cwd: Path | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment layered over ``.env`` from ``cwd``."""
+    merged = read_dotenv((cwd or Path.cwd()) / ".env")
+    merged.update(os.environ if env is None else env)
+    return merged
+
+
+@dataclass(frozen=True)
+class Credentials:
+    server: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    jwt: str = field(repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in any output; the redactor masks them."""
+        return tuple(s for s in (self.client_secret, self.jwt) if s)
+
+
+def credentials_from(values: Mapping[str, str], server: str | None = None) -> Credentials:
+    missing = [name for name in CREDENTIAL_VARS[1:] if not values.get(name)]
+    server_url = server or values.get("RC_SERVER_URL")
+    if not server_url:
+        missing.insert(0, "RC_SERVER_URL")
+    if missing:
+        raise CredentialsError(
+            f"missing {', '.join(missing)}: set them in the environment or in .env in this directory"
+        )
+    assert server_url is not None
+    return Credentials(
+        server=resolve_server(server_url),
+        client_id=values["RC_APP_CLIENT_ID"],
+        client_secret=values["RC_APP_CLIENT_SECRET"],
+        jwt=values["RC_USER_JWT"],
+    )
+
+
+def resolve_server(server: str) -> str:
+    return SERVER_ALIASES.get(server, server).rstrip("/")
