@@ -1,0 +1,49 @@
+"""RingCentral's default rate-limit plan and the arithmetic of the least time a load can take.
+
+Shared by the client-side limiter, the sandbox, ``rcgrad check`` and ``--dry-run``. Pure data and
+pure functions: this module must never wait, count live requests, or do I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+WINDOW_SECONDS = 60.0
+PENALTY_SECONDS = 60.0
+# FACTS.md §2: requests per user per minute, the same in every version of the docs since 2022.
+DEFAULT_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
+UNTHROTTLED = "NoThrottling"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLimit:
+    limit: int
+    window: float = WINDOW_SECONDS
+
+
+def default_limit(group: str) -> GroupLimit | None:
+    """The documented limit of a group, or None for NoThrottling (and unknown groups)."""
+    count = DEFAULT_LIMITS.get(group)
+    return None if count is None else GroupLimit(count)
+
+
+def minimum_seconds(requests: int, limit: GroupLimit) -> float:
+    """Least time from the first to the last of ``requests`` sent under a sliding window.
+
+    A full window's worth can go at once; each further batch waits for the window to slide.
+    """
+    if requests <= 0:
+        return 0.0
+    return (math.ceil(requests / limit.limit) - 1) * limit.window
+
+
+def minimum_plan_seconds(per_group: Mapping[str, int], limits: Mapping[str, GroupLimit] | None = None) -> float:
+    """Groups are counted separately, so they run in parallel: the slowest one sets the time."""
+    worst = 0.0
+    for group, count in per_group.items():
+        limit = (limits or {}).get(group) or default_limit(group)
+        if limit is not None:
+            worst = max(worst, minimum_seconds(count, limit))
+    return worst
