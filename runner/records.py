@@ -11,6 +11,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+class TokenEvent(StrEnum):
+    """What an OAuth record (or a retried API call) meant for token hygiene."""
+
+    LOGIN = "login"  # JWT login because no usable token was stored
+    RELOGIN = "relogin"  # JWT login because the refresh token was dead: necessary, not a defect
+    REFRESH = "refresh"  # proactive refresh, before expiry: the proper way
+    REFRESH_ON_401 = "refresh_on_401"  # last-resort refresh after a 401: a hygiene defect
+    REVOKE = "revoke"
+
+
 class Kind(StrEnum):
     API = "api"  # a REST call that counts toward the criteria
     OAUTH = "oauth"  # /restapi/oauth/*: recorded, never counted
@@ -32,7 +42,8 @@ class CallRecord:
     run_id: str = ""
     operation_id: str | None = None
     count: int = 1
-    error_code: str | None = None  # top-level or first nested errorCode of an error body
+    error_code: str | None = None  # nested errors[0].errorCode when present (OAU-128), else the top-level one
+    event: TokenEvent | None = None
 
     @property
     def endpoint(self) -> str:
