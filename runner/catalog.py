@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from runner.matcher import Match, RouteMatcher
 
+CATALOG_PATH = Path(__file__).with_name("data") / "catalog.json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
 # Operations that read but use POST (search, fetch). They do not touch data.
@@ -171,5 +172,5 @@ def parse_catalog(text: str) -> Catalog:
 
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    text = resources.files("runner").joinpath("data/catalog.json").read_text(encoding="utf-8")
-    return parse_catalog(text)
+    # A plain path, not importlib.resources: that import alone costs a fifth of the load budget.
+    return parse_catalog(CATALOG_PATH.read_text(encoding="utf-8"))

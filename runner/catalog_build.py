@@ -61,7 +61,7 @@ def _type_of(spec: _Spec, schema: Any) -> str:
     if "allOf" in schema or "properties" in schema:
         return "object"
     for key in ("oneOf", "anyOf"):
-        if key in schema and schema[key]:
+        if schema.get(key):
             return _type_of(spec, schema[key][0])
     kind = schema.get("type", "object")
     if kind == "string" and schema.get("format") == "binary":

@@ -23,7 +23,9 @@ class InputError(RcgradError):
 
     exit_code = EXIT_BAD_INPUT
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None):
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None
+    ):
         self.file, self.line, self.key, self.detail = file, line, key, message
         where = ""
         if file:

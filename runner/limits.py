@@ -39,7 +39,9 @@ def minimum_seconds(requests: int, limit: GroupLimit) -> float:
     return (math.ceil(requests / limit.limit) - 1) * limit.window
 
 
-def minimum_plan_seconds(per_group: Mapping[str, int], limits: Mapping[str, GroupLimit] | None = None) -> float:
+def minimum_plan_seconds(
+    per_group: Mapping[str, int], limits: Mapping[str, GroupLimit] | None = None
+) -> float:
     """Groups are counted separately, so they run in parallel: the slowest one sets the time."""
     worst = 0.0
     for group, count in per_group.items():

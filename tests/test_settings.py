@@ -1,0 +1,63 @@
+"""Credentials from the environment or .env, state home, and the redactor."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from runner import redact
+from runner.errors import CredentialsError
+from runner.settings import credentials_from, environment, read_dotenv, resolve_server, state_home
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "# comment\nexport RC_SERVER_URL='https://platform.ringcentral.com'\nRC_APP_CLIENT_ID=abc\n"
+        'RC_APP_CLIENT_SECRET="s3cr3t-value"\nRC_USER_JWT=eyJ.jwt.value\nBROKEN LINE\n'
+    )
+    assert read_dotenv(tmp_path / ".env")["RC_APP_CLIENT_SECRET"] == "s3cr3t-value"
+    merged = environment(tmp_path, {"RC_APP_CLIENT_ID": "from-env"})
+    creds = credentials_from(merged)
+    assert creds.client_id == "from-env"
+    assert creds.server == "https://platform.ringcentral.com"
+    assert "s3cr3t" not in repr(creds) and "eyJ" not in repr(creds)
+
+
+def test_missing_credentials_name_the_variables_not_values() -> None:
+    with pytest.raises(CredentialsError) as err:
+        credentials_from({"RC_APP_CLIENT_ID": "abc"})
+    text = str(err.value)
+    assert "RC_SERVER_URL" in text and "RC_USER_JWT" in text and "RC_APP_CLIENT_SECRET" in text
+    assert err.value.exit_code == 3
+
+
+def test_server_aliases() -> None:
+    assert resolve_server("production") == "https://platform.ringcentral.com"
+    assert resolve_server("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
+
+
+def test_state_home_is_owner_only(rcgrad_home: Path) -> None:
+    home = state_home()
+    assert home == rcgrad_home
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+def test_redactor_masks_registered_secrets_and_token_shapes(caplog: pytest.LogCaptureFixture) -> None:
+    redact.register("registered-secret-123", "short")
+    text = redact.redact(
+        "x registered-secret-123 y; Authorization: Bearer abc.def; access_token=zzz&a=1 short"
+    )
+    assert "registered-secret-123" not in text and "abc.def" not in text and "zzz" not in text
+    assert "short" in text  # too short to register safely
+    logger = logging.getLogger("rcgrad.test")
+    handler = logging.StreamHandler()
+    handler.addFilter(redact.RedactingFilter())
+    logger.addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="rcgrad.test"):
+            logger.info("sending %s", "registered-secret-123")
+    finally:
+        logger.removeHandler(handler)
