@@ -1,0 +1,89 @@
+"""``rcgrad ledger export --csv [PATH]`` and ``rcgrad ledger import FILE``.
+
+Export writes every ledger row as CSV (stdout by default). Import loads counts copied from the
+Developer Console analytics into the partition of this app (server, client id, user), so the
+verdict can see traffic rcgrad did not send. This module must never print a credential: it
+reads the client id (an app identifier, not a secret) and nothing else from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runner.errors import EXIT_MET, InputError
+from runner.ledger import Ledger, PartitionKey, server_label
+from runner.settings import environment, resolve_server
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    # One flat parser (not sub-commands) so --server and friends work anywhere on the line.
+    parser.add_argument(
+        "action", choices=("export", "import"), help="export the ledger or import console counts"
+    )
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        type=Path,
+        help="import: CSV of date, method, endpoint, status, count",
+    )
+    parser.add_argument(
+        "--csv",
+        metavar="PATH",
+        nargs="?",
+        const="-",
+        default="-",
+        help="export: output file (default: stdout)",
+    )
+    parser.add_argument(
+        "--ledger", metavar="PATH", type=Path, help="ledger file (default: $RCGRAD_HOME/ledger.sqlite3)"
+    )
+    parser.add_argument("--client-id", help="import: the app's client id (default: RC_APP_CLIENT_ID)")
+    parser.add_argument(
+        "--user-id", help="import: the user the counts belong to (default: the only one in the ledger)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    with Ledger.open(args.ledger) as ledger:
+        if args.action == "export":
+            if args.csv == "-":
+                n = ledger.export_csv(None, sys.stdout, server=args.server)
+            else:
+                n = ledger.export_csv(None, Path(args.csv), server=args.server)
+            print(f"rcgrad: exported {n} row(s)", file=sys.stderr)
+            return EXIT_MET
+        if args.file is None:
+            raise InputError("which file? usage: rcgrad ledger import FILE", key="FILE")
+        key = _import_partition(ledger, args)
+        n = ledger.import_counts(key, args.file)
+        print(
+            f"rcgrad: imported {n} row(s) from {args.file} into {key.server} / {key.client_id} / {key.user_id}",
+            file=sys.stderr,
+        )
+        return EXIT_MET
+
+
+def _import_partition(ledger: Ledger, args: argparse.Namespace) -> PartitionKey:
+    env = environment()
+    server = args.server or env.get("RC_SERVER_URL")
+    client_id = args.client_id or env.get("RC_APP_CLIENT_ID")
+    if not server:
+        raise InputError("no server: pass --server or set RC_SERVER_URL", key="--server")
+    if not client_id:
+        raise InputError("no client id: pass --client-id or set RC_APP_CLIENT_ID", key="--client-id")
+    label = server_label(resolve_server(server))
+    user_id = args.user_id
+    if not user_id:
+        users = sorted(
+            {p.user_id for p in ledger.partitions() if p.server == label and p.client_id == client_id}
+        )
+        if len(users) != 1:
+            found = f"found {len(users)}" + (f": {', '.join(users)}" if users else "")
+            raise InputError(
+                f"cannot tell which user the counts belong to ({found}); pass --user-id", key="--user-id"
+            )
+        user_id = users[0]
+    return ledger.partition(label, client_id, user_id)

@@ -1,0 +1,590 @@
+"""The verdict: does the recorded traffic meet RingCentral's production-review criteria?
+
+A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
+pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
+same code. Profiles follow the three published versions of the criteria (FACTS.md §1) and their
+union (``strict``, the default).
+
+Counting rules, decided once here:
+
+- OAuth records (``Kind.OAUTH``, or a ``/restapi/oauth/`` template) never count.
+- A success is a 2xx. Transport failures (status 0) never reached RingCentral, so they are in no
+  count. 5xx are responses the console sees: they are in the error-ratio denominator but are
+  neither successes nor 4xx.
+- Success counts use the UTC calendar window (yesterday and today); ``docs-2022`` reads "the last
+  48 hours" as a rolling window; ``strict`` takes the lower of both readings.
+- Error ratios, 429s and token defects use the union of both windows (the last 48 h reach further
+  back than yesterday's midnight), the stricter reading.
+- Records stamped after ``now`` are ignored.
+
+This module must never do I/O, read the clock or look at the plan file: callers pass ``now`` and
+the plan's facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from runner.records import CallRecord, Kind, TokenEvent
+from runner.scopes import exercised_by
+
+DAY = 86_400.0
+HOUR = 3_600.0
+ROLLING_SECONDS = 2 * DAY
+EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149"})
+OAUTH_PREFIX = "/restapi/oauth/"
+DESCRIPTION_MIN_CHARS = 80
+DESCRIPTION_MIN_WORDS = 12
+
+
+class Profile(StrEnum):
+    DOCS_2019 = "docs-2019"
+    DOCS_2022 = "docs-2022"
+    COMMUNITY = "community"
+    STRICT = "strict"
+
+
+class Reading(StrEnum):
+    """Which window a success count is read from."""
+
+    UTC_DAYS = "utc"  # yesterday and today, UTC calendar days
+    ROLLING_48H = "48h"  # the last 48 hours up to now
+
+
+# Criterion names: the local sandbox reports the same ones; keep them exactly.
+ENDPOINT_SUCCESSES = "endpoint_successes"
+TOTAL_SUCCESSES = "total_successes"
+SCOPES_EXERCISED = "scopes_exercised"
+ERROR_RATIO_4XX = "error_ratio_4xx"
+AUTH_ERROR_RATIO = "auth_error_ratio"
+RATE_LIMITED_429 = "rate_limited_429"
+TOKEN_HYGIENE = "token_hygiene"
+APP_DESCRIPTION = "app_description"
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """One profile's rule set after a plan's overrides."""
+
+    profile: Profile
+    criteria: tuple[str, ...]
+    readings: tuple[Reading, ...]
+    min_endpoint_successes: int = 5
+    min_total_successes: int = 20
+    max_4xx_ratio: float = 0.05  # met strictly below
+    max_auth_error_ratio: float = 0.05
+    max_429: int = 0
+
+
+_PROFILES: dict[Profile, Rules] = {
+    # Version A (2019-2022): criteria 1-3; 429 is listed among the 4xx.
+    Profile.DOCS_2019: Rules(
+        Profile.DOCS_2019,
+        (ENDPOINT_SUCCESSES, TOTAL_SUCCESSES, SCOPES_EXERCISED, ERROR_RATIO_4XX),
+        (Reading.UTC_DAYS,),
+    ),
+    # Version B (2022-2024): "more than 20", the last 48 hours, authentication errors only.
+    Profile.DOCS_2022: Rules(
+        Profile.DOCS_2022,
+        (ENDPOINT_SUCCESSES, TOTAL_SUCCESSES, SCOPES_EXERCISED, AUTH_ERROR_RATIO),
+        (Reading.ROLLING_48H,),
+        min_total_successes=21,
+    ),
+    # Version C (community article): adds zero 429s, token hygiene and the app description.
+    Profile.COMMUNITY: Rules(
+        Profile.COMMUNITY,
+        (
+            ENDPOINT_SUCCESSES,
+            TOTAL_SUCCESSES,
+            SCOPES_EXERCISED,
+            ERROR_RATIO_4XX,
+            RATE_LIMITED_429,
+            TOKEN_HYGIENE,
+            APP_DESCRIPTION,
+        ),
+        (Reading.UTC_DAYS,),
+    ),
+    # The union: whichever version the reviewer reads, the traffic passes it.
+    Profile.STRICT: Rules(
+        Profile.STRICT,
+        (
+            ENDPOINT_SUCCESSES,
+            TOTAL_SUCCESSES,
+            SCOPES_EXERCISED,
+            ERROR_RATIO_4XX,
+            RATE_LIMITED_429,
+            TOKEN_HYGIENE,
+            APP_DESCRIPTION,
+        ),
+        (Reading.UTC_DAYS, Reading.ROLLING_48H),
+        min_total_successes=21,
+    ),
+}
+
+OVERRIDABLE = ("min_endpoint_successes", "min_total_successes", "max_4xx_ratio", "max_429")
+
+
+def rules_for(profile: Profile | str, overrides: Mapping[str, Any] | None = None) -> Rules:
+    """The profile's rules with a plan's threshold overrides (``OVERRIDABLE`` keys) applied.
+
+    Raises ``ValueError`` for an unknown profile or key; the plan loader turns that into an
+    ``InputError`` naming the line.
+    """
+    rules = _PROFILES[Profile(profile)]
+    if not overrides:
+        return rules
+    unknown = sorted(set(overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise ValueError(f"unknown threshold {unknown[0]!r}; expected one of {', '.join(OVERRIDABLE)}")
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "max_4xx_ratio":
+            changes[key] = float(value)
+            changes["max_auth_error_ratio"] = float(value)
+        else:
+            changes[key] = int(value)
+    return replace(rules, **changes)
+
+
+# ---------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The bounds every reading of "the last two days" uses, for one ``now`` (UTC epoch seconds)."""
+
+    now: float
+    yesterday_start: float  # UTC midnight starting yesterday
+    today_start: float  # UTC midnight starting today
+    rolling_start: float  # now - 48 h: the earliest instant any reading reaches
+
+    @classmethod
+    def at(cls, now: float) -> Window:
+        today = math.floor(now / DAY) * DAY
+        return cls(now, today - DAY, today, now - ROLLING_SECONDS)
+
+
+def lookback(now: float) -> float:
+    """The earliest timestamp any criterion reads at ``now``: fetch records since this."""
+    return now - ROLLING_SECONDS
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------- tallies
+
+
+@dataclass(slots=True)
+class EndpointTally:
+    key: str
+    permission: str | None = None
+    group: str = ""
+    yesterday: int = 0  # 2xx in yesterday's UTC day
+    today: int = 0  # 2xx in today's UTC day, up to now
+    last_48h: int = 0  # 2xx in the rolling 48 h
+    errors_4xx: int = 0  # in the union window
+    responses: int = 0  # in the union window, status 0 excluded
+    errors_429: int = 0
+    errors_401: int = 0
+    expired_401: int = 0
+
+    def successes(self, readings: Iterable[Reading]) -> int:
+        values = [self.yesterday + self.today if r is Reading.UTC_DAYS else self.last_48h for r in readings]
+        return min(values) if values else 0
+
+
+@dataclass(slots=True)
+class Tally:
+    """What the records add up to at one ``now``: the single place records are counted."""
+
+    window: Window
+    endpoints: dict[str, EndpointTally] = field(default_factory=dict)
+    events: dict[TokenEvent, int] = field(default_factory=dict)
+    hourly: dict[int, list[int]] = field(default_factory=dict)  # hour start -> [2xx, 4xx, 429, 5xx]
+    imported: int = 0
+    api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
+    imported_days: set[int] = field(default_factory=set)
+
+    def successes_by_permission(self, readings: tuple[Reading, ...]) -> dict[str, int]:
+        by_scope: dict[str, int] = {}
+        for ep in self.endpoints.values():
+            n = ep.successes(readings)
+            for scope in exercised_by(ep.permission):
+                by_scope[scope] = by_scope.get(scope, 0) + n
+        return by_scope
+
+
+def tally(records: Iterable[CallRecord], now: float) -> Tally:
+    """Count ``records`` into the windows of ``now``. Linear; one pass; no sorting."""
+    win = Window.at(now)
+    result = Tally(win)
+    eps = result.endpoints
+    events = result.events
+    hourly = result.hourly
+    start, today, yesterday = win.rolling_start, win.today_start, win.yesterday_start
+    oauth, imported = Kind.OAUTH, Kind.IMPORTED
+    for rec in records:
+        ts = rec.ts
+        if ts < start or ts > now:
+            continue
+        n = rec.count
+        if rec.event is not None:
+            events[rec.event] = events.get(rec.event, 0) + n
+        status = rec.status
+        if rec.kind is oauth or status == 0 or rec.template.startswith(OAUTH_PREFIX):
+            continue
+        key = f"{rec.method} {rec.template}"
+        ep = eps.get(key)
+        if ep is None:
+            ep = eps[key] = EndpointTally(key, rec.permission, rec.group)
+        elif ep.permission is None and rec.permission is not None:
+            ep.permission = rec.permission
+        day = int(ts // DAY * DAY)
+        if rec.kind is imported:
+            result.imported += n
+            result.imported_days.add(day)
+        else:
+            result.api_days.add(day)
+        ep.responses += n
+        bucket = hourly.get(int(ts // HOUR))
+        if bucket is None:
+            bucket = hourly[int(ts // HOUR)] = [0, 0, 0, 0]
+        if 200 <= status < 300:
+            ep.last_48h += n
+            if ts >= today:
+                ep.today += n
+            elif ts >= yesterday:
+                ep.yesterday += n
+            bucket[0] += n
+        elif 400 <= status < 500:
+            ep.errors_4xx += n
+            if status == 429:
+                ep.errors_429 += n
+                bucket[2] += n
+            else:
+                bucket[1] += n
+                if status == 401:
+                    ep.errors_401 += n
+                    if rec.error_code in EXPIRED_TOKEN_CODES:
+                        ep.expired_401 += n
+        elif status >= 500:
+            bucket[3] += n
+    return result
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    name: str
+    met: bool
+    value: float
+    threshold: float
+    margin: float  # how far from failing, in the criterion's unit: > 0 (or == 0 for minimums) is met
+    detail: str
+    needs_human: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStats:
+    key: str
+    permission: str | None
+    group: str
+    yesterday: int
+    today: int
+    last_48h: int
+    errors_4xx: int
+    total: int  # responses in the union window (status 0 excluded)
+    in_plan: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeStats:
+    scope: str
+    successes: int
+    exercised: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStats:
+    logins: int
+    relogins: int
+    refreshes: int
+    refresh_on_401: int
+    expired_401: int
+
+
+@dataclass(frozen=True, slots=True)
+class HourBucket:
+    start: float  # UTC epoch of the hour
+    ok: int
+    errors_4xx: int  # 429 not included
+    errors_429: int
+    errors_5xx: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    met: bool
+    profile: Profile
+    now: float
+    criteria: tuple[Criterion, ...]
+    endpoints: tuple[EndpointStats, ...]
+    scopes: tuple[ScopeStats, ...]
+    tokens: TokenStats
+    caveats: tuple[str, ...]
+    window: Window
+    hourly: tuple[HourBucket, ...] = ()
+
+    def criterion(self, name: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.name == name), None)
+
+    @property
+    def failed(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if not c.met)
+
+
+def evaluate(
+    records: Iterable[CallRecord],
+    *,
+    now: float,
+    profile: Profile | str = Profile.STRICT,
+    scopes: Iterable[str] = (),
+    endpoints: Iterable[str] | None = None,
+    description: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    catalog_lookup: bool = True,
+) -> Verdict:
+    """Judge ``records`` at ``now`` under ``profile``.
+
+    ``scopes`` are the app's declared permissions; ``endpoints`` the plan's "METHOD /template"
+    keys, each of which must meet the per-endpoint minimum even if never called. Endpoints seen in
+    the records but not in the plan count too: the console sees all traffic.
+    """
+    return verdict_from(
+        tally(records, now),
+        rules=rules_for(profile, overrides),
+        scopes=scopes,
+        endpoints=endpoints,
+        description=description,
+        catalog_lookup=catalog_lookup,
+    )
+
+
+def verdict_from(
+    counted: Tally,
+    *,
+    rules: Rules,
+    scopes: Iterable[str] = (),
+    endpoints: Iterable[str] | None = None,
+    description: str | None = None,
+    catalog_lookup: bool = True,
+) -> Verdict:
+    win = counted.window
+    eps = with_plan_endpoints(counted.endpoints, endpoints or (), catalog_lookup)
+    planned = set(endpoints or ())
+    readings = rules.readings
+    declared = sorted(set(scopes))
+
+    per_ep = {k: ep.successes(readings) for k, ep in eps.items()}
+    total_ok = sum(per_ep.values())
+    responses = sum(ep.responses for ep in eps.values())
+    n4xx = sum(ep.errors_4xx for ep in eps.values())
+    n429 = sum(ep.errors_429 for ep in eps.values())
+    n401 = sum(ep.errors_401 for ep in eps.values())
+    by_scope = counted.successes_by_permission(readings)
+    scope_stats = tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared)
+    tokens = TokenStats(
+        logins=counted.events.get(TokenEvent.LOGIN, 0),
+        relogins=counted.events.get(TokenEvent.RELOGIN, 0),
+        refreshes=counted.events.get(TokenEvent.REFRESH, 0),
+        refresh_on_401=counted.events.get(TokenEvent.REFRESH_ON_401, 0),
+        expired_401=sum(ep.expired_401 for ep in eps.values()),
+    )
+    reading_text = " and ".join(_READING_TEXT[r] for r in readings)
+
+    made: dict[str, Criterion] = {}
+    for name in rules.criteria:
+        if name == ENDPOINT_SUCCESSES:
+            made[name] = _endpoint_criterion(per_ep, rules.min_endpoint_successes, reading_text)
+        elif name == TOTAL_SUCCESSES:
+            made[name] = _minimum(
+                name, total_ok, rules.min_total_successes, f"2xx over all endpoints, {reading_text}"
+            )
+        elif name == SCOPES_EXERCISED:
+            unused = [s.scope for s in scope_stats if not s.exercised]
+            detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
+            made[name] = _minimum(name, len(declared) - len(unused), len(declared), detail)
+        elif name == ERROR_RATIO_4XX:
+            made[name] = _ratio(name, n4xx, responses, rules.max_4xx_ratio, "4xx (429 included)")
+        elif name == AUTH_ERROR_RATIO:
+            made[name] = _ratio(
+                name, n401, responses, rules.max_auth_error_ratio, "401 authentication errors"
+            )
+        elif name == RATE_LIMITED_429:
+            made[name] = _maximum(name, n429, rules.max_429, "429 responses in the last 48 h")
+        elif name == TOKEN_HYGIENE:
+            defects = tokens.expired_401 + tokens.refresh_on_401
+            detail = (
+                f"{tokens.expired_401} 401 from expired/invalid tokens, {tokens.refresh_on_401} refresh after a 401;"
+                f" {tokens.logins} login(s), {tokens.relogins} re-login(s), {tokens.refreshes} proactive refresh(es)"
+            )
+            made[name] = _maximum(name, defects, 0, detail)
+        elif name == APP_DESCRIPTION:
+            made[name] = description_criterion(description)
+    criteria = tuple(made[n] for n in rules.criteria)
+
+    stats = tuple(
+        EndpointStats(
+            key=ep.key,
+            permission=ep.permission,
+            group=ep.group,
+            yesterday=ep.yesterday,
+            today=ep.today,
+            last_48h=ep.last_48h,
+            errors_4xx=ep.errors_4xx,
+            total=ep.responses,
+            in_plan=ep.key in planned,
+        )
+        for ep in sorted(eps.values(), key=lambda e: (per_ep[e.key], e.key))
+    )
+    hourly = tuple(
+        HourBucket(hour * HOUR, *counted.hourly[hour])
+        for hour in range(int(win.rolling_start // HOUR), int(win.now // HOUR) + 1)
+        if hour in counted.hourly
+    )
+    return Verdict(
+        met=all(c.met for c in criteria),
+        profile=rules.profile,
+        now=win.now,
+        criteria=criteria,
+        endpoints=stats,
+        scopes=scope_stats,
+        tokens=tokens,
+        caveats=caveats(counted),
+        window=win,
+        hourly=hourly,
+    )
+
+
+def with_plan_endpoints(
+    seen: Mapping[str, EndpointTally], planned: Iterable[str], catalog_lookup: bool = True
+) -> dict[str, EndpointTally]:
+    """The tallies of every endpoint the verdict must judge: those seen plus the plan's, at zero."""
+    merged = dict(seen)
+    for key in planned:
+        if key in merged:
+            continue
+        permission, group = endpoint_facts(key) if catalog_lookup else (None, "")
+        merged[key] = EndpointTally(key, permission, group)
+    return merged
+
+
+def endpoint_facts(key: str) -> tuple[str | None, str]:
+    """(permission, throttling group) of an endpoint key from the catalog; (None, "") if unknown."""
+    from runner.catalog import load_catalog  # deferred: pure callers with full records never pay for it
+
+    method, _, template = key.partition(" ")
+    op = load_catalog().by_key(method, template)
+    return (op.permission, op.group) if op else (None, "")
+
+
+def description_criterion(description: str | None) -> Criterion:
+    """Presence and substance only: whether it describes the use case is a person's call."""
+    text = (description or "").strip()
+    words = len(text.split())
+    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS
+    if not text:
+        detail = "no description in the plan; the console needs an app description and use-case summary"
+    elif met:
+        detail = f"{len(text)} chars, {words} words: confirm it describes the app and its use case"
+    else:
+        detail = (
+            f"{len(text)} chars, {words} words: too thin (need {DESCRIPTION_MIN_CHARS}+ chars,"
+            f" {DESCRIPTION_MIN_WORDS}+ words)"
+        )
+    return Criterion(
+        APP_DESCRIPTION,
+        met,
+        len(text),
+        DESCRIPTION_MIN_CHARS,
+        len(text) - DESCRIPTION_MIN_CHARS,
+        detail,
+        True,
+    )
+
+
+def caveats(counted: Tally) -> tuple[str, ...]:
+    notes = []
+    if counted.imported:
+        notes.append(
+            f"{counted.imported} calls were imported from the Developer Console; traffic the app sent outside"
+            " rcgrad on other days is still invisible."
+        )
+        overlap = counted.imported_days & counted.api_days
+        if overlap:
+            days = ", ".join(
+                sorted(dt.datetime.fromtimestamp(d, tz=dt.UTC).date().isoformat() for d in overlap)
+            )
+            notes.append(
+                f"imported console counts and rcgrad's own calls share {days}: the console's figures already"
+                " include rcgrad's calls, so those days may be counted twice."
+            )
+    else:
+        notes.append(
+            "Only rcgrad's own calls are counted: the app's other traffic (production use, other tools) is"
+            " invisible unless imported with `rcgrad ledger import`."
+        )
+    notes.append(
+        "The console's analytics are not real time (the docs say plan 2-3 days): its figures may lag this verdict."
+    )
+    notes.append(
+        "RingCentral removed the graduation gate in 2024 (FACTS.md section 0); these criteria are the published ones."
+    )
+    return tuple(notes)
+
+
+_READING_TEXT = {Reading.UTC_DAYS: "yesterday+today (UTC)", Reading.ROLLING_48H: "last 48 h"}
+
+
+def _endpoint_criterion(per_ep: Mapping[str, int], minimum: int, reading_text: str) -> Criterion:
+    if not per_ep:
+        return Criterion(ENDPOINT_SUCCESSES, False, 0, minimum, -minimum, "no endpoint has been called")
+    lowest = min(per_ep.values())
+    short = sorted(k for k, v in per_ep.items() if v < minimum)
+    if short:
+        shown = ", ".join(f"{k} ({per_ep[k]})" for k in short[:5])
+        more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+        detail = f"{len(short)} endpoint(s) below {minimum} 2xx, {reading_text}: {shown}{more}"
+    else:
+        detail = f"all {len(per_ep)} endpoints have {minimum}+ 2xx, {reading_text}"
+    return Criterion(ENDPOINT_SUCCESSES, not short, lowest, minimum, lowest - minimum, detail)
+
+
+def _minimum(name: str, value: int, threshold: int, detail: str) -> Criterion:
+    return Criterion(name, value >= threshold, value, threshold, value - threshold, detail)
+
+
+def _maximum(name: str, value: int, threshold: int, detail: str) -> Criterion:
+    return Criterion(name, value <= threshold, value, threshold, threshold - value, detail)
+
+
+def _ratio(name: str, errors: int, responses: int, threshold: float, what: str) -> Criterion:
+    ratio = errors / responses if responses else 0.0
+    # How many more such errors the window could absorb and still stay strictly below the bar.
+    # (errors + k) / (responses + k) < threshold  <=>  k < (threshold * responses - errors) / (1 - threshold)
+    spare = math.ceil((threshold * responses - errors) / (1 - threshold)) - 1 if threshold < 1 else responses
+    detail = (
+        f"{errors} {what} of {responses} responses in the last 48 h; {max(spare, 0)} more would still pass"
+    )
+    return Criterion(name, ratio < threshold, ratio, threshold, threshold - ratio, detail)

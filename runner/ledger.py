@@ -1,0 +1,548 @@
+"""The ledger: every call rcgrad made (and every count imported from the console), in SQLite.
+
+One file, ``state_home()/ledger.sqlite3``, in WAL mode so a reader never blocks the writer and two
+writer processes wait for each other (busy timeout) instead of failing. Every ``append`` commits:
+a crash loses at most the call in flight. Rows are partitioned by (server, client id, user id) so
+a rehearsal against the local sandbox (server ``local``) never mixes with a real server's records.
+
+This module must never store a request body, a header or a token: only ``CallRecord`` fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from runner.errors import InputError
+from runner.records import CallRecord, Kind, TokenEvent
+from runner.settings import state_home
+
+LEDGER_FILE = "ledger.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+HOUR = 3600
+LOCAL_SERVER = "local"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Each entry moves the schema one version up (a tuple of statements, run in one transaction);
+# never edit a released entry, append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE partitions (
+            id INTEGER PRIMARY KEY,
+            server TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            UNIQUE (server, client_id, user_id)
+        )""",
+        """CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            partition INTEGER NOT NULL REFERENCES partitions(id),
+            ts REAL NOT NULL,
+            method TEXT NOT NULL,
+            template TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            grp TEXT NOT NULL,
+            permission TEXT,
+            kind TEXT NOT NULL,
+            latency_ms REAL NOT NULL DEFAULT 0,
+            run_id TEXT NOT NULL DEFAULT '',
+            operation_id TEXT,
+            count INTEGER NOT NULL DEFAULT 1,
+            error_code TEXT,
+            event TEXT
+        )""",
+        "CREATE INDEX calls_partition_ts ON calls (partition, ts)",
+        "CREATE INDEX calls_partition_endpoint ON calls (partition, method, template)",
+    ),
+    # Hourly roll-up kept by triggers, so a verdict over a million calls reads thousands of rows.
+    # NULLs are stored as '' because a NULL never conflicts in a UNIQUE key.
+    (
+        """CREATE TABLE hourly (
+            partition INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            template TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            grp TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            error_code TEXT NOT NULL,
+            event TEXT NOT NULL,
+            permission TEXT,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (partition, hour, method, template, status, grp, kind, error_code, event)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER calls_hourly_insert AFTER INSERT ON calls BEGIN
+            INSERT INTO hourly VALUES (NEW.partition, CAST(NEW.ts / 3600 AS INTEGER), NEW.method, NEW.template,
+                NEW.status, NEW.grp, NEW.kind, COALESCE(NEW.error_code, ''), COALESCE(NEW.event, ''),
+                NEW.permission, NEW.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count,
+                permission = COALESCE(permission, excluded.permission);
+        END""",
+        """CREATE TRIGGER calls_hourly_delete AFTER DELETE ON calls BEGIN
+            UPDATE hourly SET count = count - OLD.count
+            WHERE partition = OLD.partition AND hour = CAST(OLD.ts / 3600 AS INTEGER)
+                AND method = OLD.method AND template = OLD.template AND status = OLD.status AND grp = OLD.grp
+                AND kind = OLD.kind AND error_code = COALESCE(OLD.error_code, '')
+                AND event = COALESCE(OLD.event, '');
+        END""",
+        """INSERT INTO hourly
+            SELECT partition, CAST(ts / 3600 AS INTEGER), method, template, status, grp, kind,
+                COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
+            FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
+    ),
+)
+
+_COLUMNS = "ts, method, template, status, grp, permission, kind, latency_ms, run_id, operation_id, count, error_code, event"
+_INSERT = f"INSERT INTO calls (partition, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+CSV_HEADER = (
+    "server",
+    "client_id",
+    "user_id",
+    "time_utc",
+    "ts",
+    "method",
+    "template",
+    "status",
+    "group",
+    "permission",
+    "kind",
+    "count",
+    "latency_ms",
+    "run_id",
+    "operation_id",
+    "error_code",
+    "event",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionKey:
+    """Whose traffic a row is: the console judges one app (client id) per user and server."""
+
+    server: str
+    client_id: str
+    user_id: str
+    id: int = 0  # row id in ``partitions``; 0 until the ledger has stored it
+
+
+def server_label(server: str) -> str:
+    """The partition name of a server: loopback URLs (the local sandbox) become ``local``."""
+    text = server.strip().rstrip("/")
+    if text == LOCAL_SERVER:
+        return text
+    host = urlsplit(text).hostname or ""
+    return LOCAL_SERVER if host in _LOOPBACK_HOSTS else text.lower()
+
+
+def record_row(partition_id: int, rec: CallRecord) -> tuple[Any, ...]:
+    return (
+        partition_id,
+        rec.ts,
+        rec.method,
+        rec.template,
+        rec.status,
+        rec.group,
+        rec.permission,
+        str(rec.kind),
+        rec.latency_ms,
+        rec.run_id,
+        rec.operation_id,
+        rec.count,
+        rec.error_code,
+        None if rec.event is None else str(rec.event),
+    )
+
+
+def _record(row: sqlite3.Row | tuple[Any, ...]) -> CallRecord:
+    ts, method, template, status, grp, permission, kind, latency, run_id, op_id, count, code, event = row
+    return CallRecord(
+        ts=ts,
+        method=method,
+        template=template,
+        status=status,
+        group=grp,
+        permission=permission,
+        kind=Kind(kind),
+        latency_ms=latency or 0.0,
+        run_id=run_id or "",
+        operation_id=op_id,
+        count=count,
+        error_code=code,
+        event=None if event is None else TokenEvent(event),
+    )
+
+
+class Ledger:
+    """A handle on the ledger file. Use ``Ledger.open()``; close it (or use ``with``)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Ledger:
+        target = Path(path) if path is not None else state_home() / LEDGER_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are explicit (``_transaction``), so nothing is left pending.
+        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across a process crash
+        ledger = cls(conn, target)
+        try:
+            ledger._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return ledger
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead
+        # of one failing on a lock upgrade.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else 0
+            if version > len(MIGRATIONS):
+                raise InputError(
+                    f"ledger schema version {version} is newer than this rcgrad knows ({len(MIGRATIONS)})",
+                    file=str(self.path),
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            if row is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
+            else:
+                conn.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    # ------------------------------------------------------------ partitions
+
+    def partition(self, server: str, client_id: str, user_id: str) -> PartitionKey:
+        label = server_label(server)
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO partitions (server, client_id, user_id) VALUES (?, ?, ?)",
+                (label, client_id, user_id),
+            )
+            (pid,) = conn.execute(
+                "SELECT id FROM partitions WHERE server = ? AND client_id = ? AND user_id = ?",
+                (label, client_id, user_id),
+            ).fetchone()
+        return PartitionKey(label, client_id, user_id, pid)
+
+    def partitions(self) -> list[PartitionKey]:
+        rows = self._conn.execute("SELECT server, client_id, user_id, id FROM partitions ORDER BY id")
+        return [PartitionKey(*row) for row in rows]
+
+    def _pid(self, key: PartitionKey) -> int:
+        return key.id or self.partition(key.server, key.client_id, key.user_id).id
+
+    # ------------------------------------------------------------ writing
+
+    def append(self, key: PartitionKey, record: CallRecord) -> None:
+        """Store one record and commit before returning: a crash afterwards cannot lose it."""
+        row = record_row(self._pid(key), record)
+        with self._transaction() as conn:
+            conn.execute(_INSERT, row)
+
+    def append_many(self, key: PartitionKey, records: Iterable[CallRecord]) -> int:
+        """Store records in one transaction (imports, tests, benchmarks)."""
+        pid = self._pid(key)
+        rows = [record_row(pid, rec) for rec in records]
+        with self._transaction() as conn:
+            conn.executemany(_INSERT, rows)
+        return len(rows)
+
+    # ------------------------------------------------------------ reading
+
+    def records(self, key: PartitionKey, since: float, until: float | None = None) -> list[CallRecord]:
+        sql = f"SELECT {_COLUMNS} FROM calls WHERE partition = ? AND ts >= ?"
+        args: list[Any] = [self._pid(key), since]
+        if until is not None:
+            sql += " AND ts <= ?"
+            args.append(until)
+        return [_record(row) for row in self._conn.execute(sql + " ORDER BY ts, id", args)]
+
+    def summary(self, key: PartitionKey, since: float, until: float | None = None) -> list[CallRecord]:
+        """The records in [since, until], aggregated per UTC hour and per distinct outcome.
+
+        Each row is a ``CallRecord`` whose ``count`` is the sum. Whole hours come from the
+        ``hourly`` roll-up, stamped at the hour's start; the partial hours at both ends are read
+        from ``calls`` and stamped with their earliest call, so no group straddles ``since``,
+        ``until`` or a UTC midnight. For ``since = criteria.lookback(now)`` and ``until = now``,
+        ``evaluate`` therefore gives exactly the verdict it gives on the raw rows.
+        """
+        pid = self._pid(key)
+        first_whole = math.ceil(since / HOUR)  # first hour starting at or after `since`
+        # The hour holding `until` is partial; with no `until`, every later hour is whole.
+        end_whole = None if until is None else math.floor(until / HOUR)  # exclusive
+        rows: list[CallRecord] = []
+        whole_sql = (
+            f"SELECT hour * {HOUR}.0, method, template, status, grp, permission, kind, 0.0, '', NULL, count,"
+            " NULLIF(error_code, ''), NULLIF(event, '') FROM hourly WHERE partition = ? AND hour >= ? AND count > 0"
+        )
+        whole_args: list[Any] = [pid, first_whole]
+        if end_whole is not None:
+            whole_sql += " AND hour < ?"
+            whole_args.append(end_whole)
+        rows.extend(_record(row) for row in self._conn.execute(whole_sql, whole_args))
+
+        # Partial ends: [since, first whole hour) and [end of whole hours, until], or all of
+        # [since, until] when both fall inside one hour.
+        ranges: list[tuple[float, float, str]] = []
+        if end_whole is not None and until is not None and end_whole <= first_whole:
+            ranges.append((since, until, "<="))
+        else:
+            ranges.append((since, first_whole * HOUR, "<"))
+            if end_whole is not None and until is not None:
+                ranges.append((end_whole * HOUR, until, "<="))
+        for low, high, op in ranges:
+            rows.extend(
+                _record(row)
+                for row in self._conn.execute(
+                    "SELECT MIN(ts), method, template, status, grp, MAX(permission), kind, 0.0, '', NULL,"
+                    f" SUM(count), error_code, event FROM calls WHERE partition = ? AND ts >= ? AND ts {op} ?"
+                    f" GROUP BY CAST(ts / {HOUR} AS INTEGER), method, template, status, grp, kind, error_code, event",
+                    (pid, low, high),
+                )
+            )
+        return rows
+
+    def count(self, key: PartitionKey | None = None) -> int:
+        if key is None:
+            return int(self._conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+        return int(
+            self._conn.execute(
+                "SELECT COUNT(*) FROM calls WHERE partition = ?", (self._pid(key),)
+            ).fetchone()[0]
+        )
+
+    # ------------------------------------------------------------ export / import
+
+    def export_csv(
+        self, key: PartitionKey | None, out: IO[str] | Path | str, server: str | None = None
+    ) -> int:
+        """Every row (of one partition, or all, or one server's) as CSV with a header; returns the row count."""
+        if isinstance(out, str | Path):
+            with open(out, "w", encoding="utf-8", newline="") as handle:
+                return self.export_csv(key, handle, server)
+        sql = (
+            "SELECT p.server, p.client_id, p.user_id, c.ts, c.method, c.template, c.status, c.grp, c.permission,"
+            " c.kind, c.count, c.latency_ms, c.run_id, c.operation_id, c.error_code, c.event"
+            " FROM calls c JOIN partitions p ON p.id = c.partition"
+        )
+        args: tuple[Any, ...] = ()
+        if key is not None:
+            sql += " WHERE c.partition = ?"
+            args = (self._pid(key),)
+        elif server is not None:
+            sql += " WHERE p.server = ?"
+            args = (server_label(server),)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        n = 0
+        for server, client, user, ts, *rest in self._conn.execute(sql + " ORDER BY c.ts, c.id", args):
+            stamp = dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="milliseconds")
+            writer.writerow([server, client, user, stamp.replace("+00:00", "Z"), f"{ts:.3f}", *rest])
+            n += 1
+        return n
+
+    def import_counts(
+        self,
+        key: PartitionKey,
+        file: Path | str,
+        resolve: Callable[[str, str], tuple[str, str | None, str, str | None]] | None = None,
+    ) -> int:
+        """Load a Developer Console analytics CSV as ``Kind.IMPORTED`` rows; returns rows stored.
+
+        Re-importing the same file replaces its earlier rows (they are tagged with the file's
+        hash), so an import is idempotent. Any bad line raises ``InputError`` naming it and
+        nothing is stored.
+        """
+        path = Path(file)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc.__class__.__name__}", file=str(path)) from None
+        run_id = "import:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        records = parse_console_csv(text, str(path), run_id, resolve or catalog_resolver())
+        pid = self._pid(key)
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM calls WHERE partition = ? AND run_id = ?", (pid, run_id))
+            conn.executemany(_INSERT, [record_row(pid, rec) for rec in records])
+        return len(records)
+
+
+# ---------------------------------------------------------------- console CSV
+
+_HEADER_ALIASES = {
+    "date": "date",
+    "day": "date",
+    "time": "date",
+    "timestamp": "date",
+    "method": "method",
+    "http method": "method",
+    "endpoint": "endpoint",
+    "template": "endpoint",
+    "path": "endpoint",
+    "api": "endpoint",
+    "endpoint template": "endpoint",
+    "status": "status",
+    "status class": "status",
+    "status code": "status",
+    "response": "status",
+    "count": "count",
+    "calls": "count",
+    "requests": "count",
+    "api calls": "count",
+}
+_POSITIONAL = ("date", "method", "endpoint", "status", "count")
+_CLASS_STATUS = {"1xx": 100, "2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
+
+
+def catalog_resolver() -> Callable[[str, str], tuple[str, str | None, str, str | None]]:
+    """(method, path) -> (template, permission, group, operation id) from the catalog."""
+    from runner.catalog import load_catalog
+
+    catalog = load_catalog()
+
+    def resolve(method: str, path: str) -> tuple[str, str | None, str, str | None]:
+        match = catalog.match(method, path)
+        if match is None:
+            return path, None, "", None
+        op = match.value
+        return op.path, op.permission, op.group, op.id
+
+    return resolve
+
+
+def parse_console_csv(
+    text: str,
+    filename: str,
+    run_id: str,
+    resolve: Callable[[str, str], tuple[str, str | None, str, str | None]],
+) -> list[CallRecord]:
+    """Rows ``date, method, endpoint template, status (or class), count``; a header row is optional."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise InputError("empty file: expected date, method, endpoint, status, count", file=filename)
+    first = [cell.strip().lower() for cell in rows[0]]
+    if all(cell in _HEADER_ALIASES for cell in first if cell) and "count" in {
+        _HEADER_ALIASES.get(c) for c in first
+    }:
+        columns = [_HEADER_ALIASES.get(cell, "") for cell in first]
+        missing = [name for name in _POSITIONAL if name not in columns]
+        if missing:
+            raise InputError(f"header lacks column {missing[0]!r}", file=filename, line=1, key=missing[0])
+        body = list(enumerate(rows[1:], start=2))
+    else:
+        columns = list(_POSITIONAL)
+        body = list(enumerate(rows, start=1))
+    where = {name: columns.index(name) for name in _POSITIONAL}
+    records = []
+    for line, row in body:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(columns):
+            raise InputError(
+                f"expected {len(columns)} columns, found {len(row)}", file=filename, line=line, key="row"
+            )
+        cell = {name: row[i].strip() for name, i in where.items()}
+        ts = _parse_date(cell["date"], filename, line)
+        method = cell["method"].upper()
+        if not method.isalpha():
+            raise InputError(
+                f"not an HTTP method: {cell['method']!r}", file=filename, line=line, key="method"
+            )
+        if not cell["endpoint"].startswith("/"):
+            raise InputError(
+                f"not a path template: {cell['endpoint']!r}", file=filename, line=line, key="endpoint"
+            )
+        status = _parse_status(cell["status"], filename, line)
+        try:
+            count = int(cell["count"].replace(",", ""))
+        except ValueError:
+            count = -1
+        if count < 0:
+            raise InputError(f"not a count: {cell['count']!r}", file=filename, line=line, key="count")
+        if count == 0:
+            continue
+        template, permission, group, op_id = resolve(method, cell["endpoint"])
+        kind = Kind.OAUTH if template.startswith("/restapi/oauth/") else Kind.IMPORTED
+        records.append(
+            CallRecord(
+                ts=ts,
+                method=method,
+                template=template,
+                status=status,
+                group=group,
+                permission=permission,
+                kind=kind,
+                run_id=run_id,
+                operation_id=op_id,
+                count=count,
+            )
+        )
+    return records
+
+
+def _parse_date(text: str, filename: str, line: int) -> float:
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"not a date: {text!r} (expected YYYY-MM-DD or ISO 8601)", file=filename, line=line, key="date"
+        ) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)  # the console reports in UTC
+    return stamp.timestamp()
+
+
+def _parse_status(text: str, filename: str, line: int) -> int:
+    lowered = text.lower()
+    if lowered in _CLASS_STATUS:
+        return _CLASS_STATUS[lowered]
+    if lowered.isdigit() and 100 <= int(lowered) <= 599:
+        return int(lowered)
+    raise InputError(
+        f"not a status or class: {text!r} (e.g. 200, 2xx, 429)", file=filename, line=line, key="status"
+    )

@@ -1,0 +1,110 @@
+"""The verdict for a person at a terminal: rich tables of criteria, endpoints, scopes and tokens.
+
+When the output is not a terminal rich drops colour; ``ascii=True`` also swaps the box lines and
+the ✓/✗ marks for plain ASCII. Must never print anything that is not in the verdict.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.box import ASCII, ROUNDED
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from runner.criteria import Criterion, Verdict, iso
+
+
+def _mark(c: Criterion, ascii_only: bool) -> str:
+    if not c.met:
+        return "FAIL" if ascii_only else "[red]✗[/red]"
+    if c.needs_human:
+        return "confirm" if ascii_only else "[yellow]confirm[/yellow]"
+    return "ok" if ascii_only else "[green]✓[/green]"
+
+
+def format_number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2%}" if abs(value) < 1 else f"{value:g}"
+
+
+def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool | None = None) -> None:
+    console = console or Console()
+    if ascii_only is None:
+        ascii_only = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
+    box = ASCII if ascii_only else ROUNDED
+    win = verdict.window
+    headline = "CRITERIA MET" if verdict.met else "CRITERIA NOT MET"
+    console.print(
+        f"[bold]{headline}[/bold]  profile {verdict.profile}  at {iso(verdict.now)}"
+        f"  (UTC days from {iso(win.yesterday_start)}, 48 h from {iso(win.rolling_start)})",
+        highlight=False,
+    )
+
+    criteria = Table(title="Criteria", box=box, title_justify="left")
+    for col in ("criterion", "value", "threshold", "margin", "", "detail"):
+        criteria.add_column(col, justify="right" if col in ("value", "threshold", "margin") else "left")
+    for c in verdict.criteria:
+        criteria.add_row(
+            c.name,
+            format_number(c.value),
+            format_number(c.threshold),
+            format_number(c.margin),
+            _mark(c, ascii_only),
+            escape(c.detail),
+        )
+    console.print(criteria)
+
+    if verdict.endpoints:
+        endpoints = Table(title="Endpoints (2xx unless noted)", box=box, title_justify="left")
+        for col in ("endpoint", "permission", "group", "yesterday", "today", "48 h", "4xx", "responses"):
+            endpoints.add_column(
+                col, justify="left" if col in ("endpoint", "permission", "group") else "right"
+            )
+        for e in verdict.endpoints:
+            name = e.key if e.in_plan else f"{e.key} (not in plan)"
+            endpoints.add_row(
+                escape(name),
+                e.permission or "-",
+                e.group or "-",
+                str(e.yesterday),
+                str(e.today),
+                str(e.last_48h),
+                str(e.errors_4xx),
+                str(e.total),
+            )
+        console.print(endpoints)
+
+    if verdict.scopes:
+        scopes = Table(title="Scopes", box=box, title_justify="left")
+        scopes.add_column("scope")
+        scopes.add_column("2xx", justify="right")
+        scopes.add_column("exercised")
+        for s in verdict.scopes:
+            scopes.add_row(
+                s.scope,
+                str(s.successes),
+                ("yes" if s.exercised else "NO") if ascii_only else ("✓" if s.exercised else "[red]✗[/red]"),
+            )
+        console.print(scopes)
+
+    t = verdict.tokens
+    console.print(
+        f"Tokens: {t.logins} login(s), {t.relogins} re-login(s), {t.refreshes} proactive refresh(es),"
+        f" {t.refresh_on_401} refresh(es) after a 401, {t.expired_401} 401(s) from expired tokens",
+        highlight=False,
+    )
+    console.print("Caveats:", highlight=False)
+    for note in verdict.caveats:
+        console.print(f"  - {note}", highlight=False, markup=False)
+
+
+def render_text(verdict: Verdict, width: int = 120, ascii_only: bool = True) -> str:
+    """The console report as plain text (no colour codes), as a non-terminal would get it."""
+    buffer = io.StringIO()
+    render(
+        verdict, Console(file=buffer, width=width, force_terminal=False, no_color=True), ascii_only=ascii_only
+    )
+    return buffer.getvalue()
