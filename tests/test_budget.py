@@ -1,0 +1,81 @@
+"""The error budget: quarantine after two 4xx in a row, stop before the projected ratio reaches the bar."""
+
+from __future__ import annotations
+
+from runner.budget import ErrorBudget
+
+EP = "GET /restapi/v1.0/account/~/extension/~/call-log"
+OTHER = "GET /restapi/v1.0/account/~/extension/~/presence"
+
+
+def _send(budget: ErrorBudget, endpoint: str, status: int, *, retryable: bool = False) -> None:
+    assert budget.may_send(endpoint)
+    budget.sending()
+    budget.settled(endpoint, status, retryable=retryable)
+
+
+def test_two_non_retryable_4xx_in_a_row_quarantine_the_endpoint_only():
+    budget = ErrorBudget(threshold=0.05, planned=1000)
+    _send(budget, EP, 404)
+    assert budget.may_send(EP)
+    _send(budget, EP, 404)
+    assert not budget.may_send(EP)
+    assert "404" in (budget.reason(EP) or "")
+    assert budget.may_send(OTHER)
+    assert budget.stopped is None
+
+
+def test_a_success_between_failures_resets_the_streak():
+    budget = ErrorBudget(threshold=0.05, planned=1000)
+    _send(budget, EP, 404)
+    _send(budget, EP, 200)
+    _send(budget, EP, 404)
+    assert budget.may_send(EP)
+
+
+def test_retryable_failures_do_not_quarantine_but_4xx_count_toward_the_ratio():
+    budget = ErrorBudget(threshold=0.05, planned=1000)
+    for _ in range(3):
+        _send(budget, EP, 503, retryable=True)
+    _send(budget, EP, 429, retryable=True)
+    _send(budget, EP, 429, retryable=True)
+    assert budget.may_send(EP)
+    assert budget.errors_4xx == 2 and budget.responses == 5
+
+
+def test_transport_failures_are_not_responses():
+    budget = ErrorBudget(threshold=0.05, planned=10)
+    _send(budget, EP, 0, retryable=True)
+    assert budget.responses == 0 and budget.in_flight == 0
+
+
+def test_the_run_stops_before_one_more_4xx_would_reach_the_threshold():
+    # 40 planned calls, 5% bar: one 4xx is 2.5% (fine), a second would be exactly 5% (not below).
+    budget = ErrorBudget(threshold=0.05, planned=40)
+    _send(budget, EP, 400)
+    assert not budget.may_send(OTHER)
+    assert budget.stopped is not None and "5%" in budget.stopped
+
+
+def test_a_clean_window_always_lets_the_first_call_go():
+    budget = ErrorBudget(threshold=0.05, planned=3)
+    assert budget.may_send(EP)
+    _send(budget, EP, 404)
+    assert not budget.may_send(EP)
+
+
+def test_existing_4xx_in_the_window_shrink_the_budget():
+    fresh = ErrorBudget(threshold=0.05, planned=100)
+    assert fresh.may_send(EP)
+    burdened = ErrorBudget(threshold=0.05, planned=100, prior_responses=20, prior_4xx=5)
+    assert not burdened.may_send(EP)  # (5 + 1) / 120 = 5%
+
+
+def test_a_budget_that_allows_some_failures_allows_exactly_that_many():
+    budget = ErrorBudget(threshold=0.05, planned=200)  # 9 failures = 4.5%; the 10th would be 5%
+    sent = 0
+    while budget.may_send(f"GET /x/{sent}"):
+        _send(budget, f"GET /x/{sent}", 404)
+        sent += 1
+    assert sent == 9
+    assert (budget.prior_4xx + budget.errors_4xx) / 200 < 0.05
