@@ -38,9 +38,17 @@ class ErrorBudget:
             return 0.0
         return (self.prior_4xx + self.errors_4xx + extra_failures) / total
 
-    def may_send(self, endpoint: str) -> bool:
-        """True when this request may go out; a False answer explains itself in ``reason(endpoint)``."""
-        if self.stopped or endpoint in self.quarantined:
+    def may_send(self, endpoint: str, *, cleanup: bool = False) -> bool:
+        """True when this request may go out; a False answer explains itself in ``reason(endpoint)``.
+
+        Cleanup (teardown) calls go out even after the run has stopped: leaving created data behind
+        is worse than risking one more 4xx. A quarantined endpoint stays closed to them too.
+        """
+        if endpoint in self.quarantined:
+            return False
+        if cleanup:
+            return True
+        if self.stopped:
             return False
         seen_failure = self.prior_4xx + self.errors_4xx > 0
         if seen_failure and self.projected_ratio(extra_failures=1) >= self.threshold:

@@ -79,3 +79,12 @@ def test_a_budget_that_allows_some_failures_allows_exactly_that_many():
         sent += 1
     assert sent == 9
     assert (budget.prior_4xx + budget.errors_4xx) / 200 < 0.05
+
+
+def test_teardown_still_runs_after_the_run_stopped_but_not_on_a_quarantined_endpoint():
+    budget = ErrorBudget(threshold=0.05, planned=10)
+    _send(budget, EP, 404)
+    assert not budget.may_send(OTHER)
+    assert budget.may_send(OTHER, cleanup=True)
+    budget.quarantined[OTHER] = "quarantined after two 404s in a row"
+    assert not budget.may_send(OTHER, cleanup=True)
