@@ -1,0 +1,540 @@
+"""The token lifecycle: one JWT login, proactive refresh, one refresher at a time, rotation-safe storage.
+
+``TokenManager.access_token()`` hands out a token valid for at least the refresh margin. The first
+caller that finds the token near expiry refreshes it (every other caller, in this process or another
+one sharing ``$RCGRAD_HOME``, waits and reuses the result); a dead refresh token means one new JWT
+login; a login the server rejects is a ``CredentialsError`` (exit 3) before any API call goes out.
+Token calls go through the official ``ringcentral`` SDK in a worker thread, with a time limit, an
+Auth-group limiter and RingCentral's retry rules (400: never repeat; 429/503: honour Retry-After;
+408/500/timeout: 3 retries 10 s apart). Every token call becomes an OAuth ``CallRecord``.
+
+This module must never let a token, the JWT or the client secret reach a log line, a record, an
+exception's text or its traceback chain; the SDK's ``ApiException`` (which carries the request and
+its Authorization header) never leaves the worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import anyio
+import anyio.to_thread
+import requests
+from ringcentral.http.api_exception import ApiException
+from ringcentral.http.api_response import ApiResponse
+from ringcentral.http.client import Client
+from ringcentral.platform.platform import Platform
+
+from runner import redact
+from runner.clock import Clock, SystemClock
+from runner.errors import CredentialsError
+from runner.records import CallRecord, Kind, TokenEvent
+from runner.settings import Credentials
+from runner.token_store import FileStamp, StoredTokens, TokenStore
+
+log = logging.getLogger("rcgrad.tokens")
+
+TOKEN_TEMPLATE = "/restapi/oauth/token"
+REVOKE_TEMPLATE = "/restapi/oauth/revoke"
+AUTH_GROUP = "Auth"
+RATE_LIMITED = frozenset({429, 503})  # honour Retry-After
+TRANSIENT = frozenset({0, 408, 500, 502, 504})  # 0 = timeout or no connection: retry a few times
+CLIENT_CODES = frozenset({"OAU-146", "OAU-123", "OAU-134", "OAU-125", "OAU-127", "OAU-112"})
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
+
+
+class AuthLimiter(Protocol):
+    """The Auth-group limiter (``runner.ratelimit.GroupLimiter``): token calls count toward 5/min."""
+
+    async def acquire(self) -> Any: ...
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    min_margin: float = 5.0  # seconds: never hand out a token closer to expiry than this
+    margin_ratio: float = 0.1  # ... or than this share of its lifetime, whichever is larger
+    timeout: float = 30.0  # per token call
+    retries: int = 3  # after a timeout, 408 or 5xx
+    retry_delay: float = 10.0
+    default_retry_after: float = 60.0  # a 429/503 without Retry-After
+    recent_refresh_grace: float = 30.0  # a 401 this soon after a refresh is about the token it replaced
+
+
+@dataclass
+class TokenCounters:
+    logins: int = 0
+    relogins: int = 0
+    refreshes: int = 0
+    refresh_on_401: int = 0
+    revokes: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class TokenError(Exception):
+    """A failed token call, stripped of everything but status, OAuth error and error code."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str | None = None,
+        code: str | None = None,
+        *,
+        retry_after: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.status, self.error, self.code = status, error, code
+        self.retry_after, self.reason = retry_after, reason
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        parts = [f"HTTP {self.status}" if self.status else (self.reason or "no response")]
+        parts += [p for p in (self.error, self.code) if p]
+        return ", ".join(parts)
+
+
+class Action(StrEnum):
+    USE = "use"
+    REFRESH = "refresh"
+    LOGIN = "login"
+
+
+def refresh_margin(lifetime: float, policy: TokenPolicy) -> float:
+    """How long before expiry a token stops being handed out: a few seconds or 10 % of its lifetime,
+    but never more than half of it (time-scaled sandbox tokens may live two seconds)."""
+    wanted = max(policy.min_margin, policy.margin_ratio * lifetime)
+    return min(wanted, lifetime / 2) if lifetime > 0 else policy.min_margin
+
+
+def access_fresh(tokens: StoredTokens, now: float, policy: TokenPolicy) -> bool:
+    lifetime = tokens.expires_in or max(0.0, tokens.expire_time - now)
+    return tokens.expire_time - now > refresh_margin(lifetime, policy)
+
+
+def refresh_alive(tokens: StoredTokens, now: float, policy: TokenPolicy) -> bool:
+    if not tokens.refresh_token:
+        return False
+    lifetime = tokens.refresh_token_expires_in or max(0.0, tokens.refresh_token_expire_time - now)
+    # Leave room for the request itself to reach the server.
+    return tokens.refresh_token_expire_time - now > min(policy.min_margin, lifetime / 2)
+
+
+def next_action(tokens: StoredTokens | None, now: float, policy: TokenPolicy) -> Action:
+    if tokens is None or not tokens.access_token:
+        return Action.LOGIN
+    if access_fresh(tokens, now, policy):
+        return Action.USE
+    return Action.REFRESH if refresh_alive(tokens, now, policy) else Action.LOGIN
+
+
+# ---- the SDK, confined to a worker thread ------------------------------------------------------
+
+
+class _TimeoutClient(Client):
+    """The SDK's HTTP client with a time limit: its own sends without one and could hang forever."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def load_response(self, request: Any) -> ApiResponse:
+        with requests.Session() as session:
+            return ApiResponse(request, session.send(request, timeout=self._timeout))
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    headers: Mapping[str, str]
+    latency_ms: float
+    data: Mapping[str, Any] | None = field(default=None, repr=False)  # auth data after a success
+    error: TokenError | None = None
+
+
+class _Sdk:
+    """Synchronous token calls through ``ringcentral.platform.Platform``. Not thread-safe: callers
+    serialise (the manager's lock)."""
+
+    def __init__(self, credentials: Credentials, timeout: float) -> None:
+        self._jwt = credentials.jwt
+        self._platform = Platform(
+            _TimeoutClient(timeout),
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.server,
+            name="rcgrad",
+            version="0.1.0",
+        )
+
+    def login(self) -> _Reply:
+        self._platform.auth().reset()  # nothing of an earlier session may leak into the new one
+        return self._call(lambda: self._platform.login(jwt=self._jwt))
+
+    def refresh(self, tokens: StoredTokens, now: float) -> _Reply:
+        self._load(tokens, now)
+        return self._call(self._platform.refresh)
+
+    def revoke(self, tokens: StoredTokens, now: float) -> _Reply:
+        self._load(tokens, now)
+        return self._call(self._platform.logout)
+
+    def _load(self, tokens: StoredTokens, now: float) -> None:
+        # The SDK checks expiry against time.time(); rcgrad decides on its own (injectable) clock.
+        offset = time.time() - now
+        data = dict(tokens.data)
+        data["expire_time"] = tokens.expire_time + offset
+        data["refresh_token_expire_time"] = tokens.refresh_token_expire_time + offset
+        self._platform.auth().set_data(data)
+
+    def _call(self, send: Callable[[], Any]) -> _Reply:
+        started = time.perf_counter()
+        try:
+            response = send()
+        except ApiException as exc:
+            return _failure(exc, (time.perf_counter() - started) * 1000)
+        except Exception as exc:
+            # Not an HTTP failure (the SDK's own checks): nothing reached the server.
+            return _Reply(0, {}, 0.0, error=TokenError(0, reason=type(exc).__name__))
+        http = response.response()
+        data = self._platform.auth().data()
+        return _Reply(http.status_code, dict(http.headers), (time.perf_counter() - started) * 1000, data)
+
+
+def _failure(exc: ApiException, latency_ms: float) -> _Reply:
+    http = exc.api_response().response() if exc.api_response() is not None else None
+    if http is None:
+        cause = exc.__cause__ or exc.__context__
+        reason = type(cause).__name__ if cause is not None else "no response"
+        return _Reply(0, {}, latency_ms, error=TokenError(0, reason=reason))
+    headers = dict(http.headers)
+    error, code = _oauth_error(http)
+    retry_after = _seconds(headers.get("Retry-After"))
+    return _Reply(
+        http.status_code,
+        headers,
+        latency_ms,
+        error=TokenError(http.status_code, error, code, retry_after=retry_after),
+    )
+
+
+def _oauth_error(http: requests.Response) -> tuple[str | None, str | None]:
+    try:
+        body = http.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    error = body.get("error")
+    code = body.get("errorCode")
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("errorCode"):
+        code = errors[0]["errorCode"]  # the nested code is the specific one (OAU-140)
+    return (_short(error), _short(code))
+
+
+def _short(value: Any) -> str | None:
+    # Codes only: a free-text message could echo what was sent.
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 40
+        or not value.replace("-", "").replace("_", "").isalnum()
+    ):
+        return None
+    return value
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+
+
+# ---- the manager ---------------------------------------------------------------------------------
+
+
+class TokenManager:
+    """Hands out access tokens for one server, app and user; see the module docstring."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        clock: Clock | None = None,
+        limiter: AuthLimiter | None = None,
+        on_record: Callable[[CallRecord], None] | None = None,
+        store: TokenStore | None = None,
+        policy: TokenPolicy | None = None,
+        run_id: str = "",
+    ) -> None:
+        redact.register(*credentials.secrets())
+        self.credentials = credentials
+        self.clock: Clock = clock or SystemClock()
+        self.policy = policy or TokenPolicy()
+        self.store = store or TokenStore(credentials.server, credentials.client_id)
+        self.counters = TokenCounters()
+        self._limiter = limiter
+        self._on_record = on_record
+        self._run_id = run_id
+        self._sdk = _Sdk(credentials, self.policy.timeout)
+        self._lock = anyio.Lock()
+        self._current: StoredTokens | None = None
+        self._stamp: FileStamp | None = None
+        self._obtained_at: float | None = None  # clock.time() of this process's last refresh or login
+        self._failure: CredentialsError | None = None
+
+    async def __aenter__(self) -> TokenManager:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Nothing to release: the tokens stay stored for the next run (``rcgrad logout`` revokes)."""
+
+    @property
+    def current(self) -> StoredTokens | None:
+        return self._current
+
+    async def access_token(self) -> str:
+        """A token valid for at least the refresh margin; logs in or refreshes (once, shared) if needed."""
+        current = self._current
+        if current is not None and self._usable(current) and self.store.stamp() == self._stamp:
+            return current.access_token
+        async with self._lock:
+            return await self._ensure(unauthorized=False, used=None)
+
+    async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
+        """Last resort after a 401: one refresh (a hygiene defect, recorded as REFRESH_ON_401), unless
+        the token that failed has already been replaced, in which case the replacement is returned."""
+        used = (
+            used_token if used_token is not None else (self._current.access_token if self._current else None)
+        )
+        log.debug("401 (%s) reported by a caller", error_code or "no code")
+        async with self._lock:
+            return await self._ensure(unauthorized=True, used=used)
+
+    async def revoke(self) -> bool:
+        """Revoke the stored tokens (errors ignored, never retried) and delete them. False if none."""
+        async with self._lock, self._process_lock():
+            stored = self.store.load()
+            if stored is None:
+                return False
+            redact.register(*stored.secrets())
+            reply = await self._send(
+                REVOKE_TEMPLATE, TokenEvent.REVOKE, lambda now: self._sdk.revoke(stored, now)
+            )
+            self.counters.revokes += 1
+            if reply.error is not None:
+                log.warning(
+                    "token revoke failed (%s); deleting the stored tokens anyway", reply.error.describe()
+                )
+            self.store.delete()
+            self._current, self._stamp = None, None
+            return True
+
+    # ---- internals (called with self._lock held) ----
+
+    def _usable(self, tokens: StoredTokens) -> bool:
+        return access_fresh(tokens, self.clock.time(), self.policy)
+
+    async def _ensure(self, *, unauthorized: bool, used: str | None) -> str:
+        if self._failure is not None:
+            raise self._failure  # never hammer /oauth/token after it refused the credentials
+        current = self._current
+        if (
+            not unauthorized
+            and current is not None
+            and self._usable(current)
+            and self.store.stamp() == self._stamp
+        ):
+            return current.access_token
+        async with self._process_lock():
+            # Another process may have logged in or refreshed (rotating the refresh token) meanwhile.
+            stored = self.store.load()
+            self._adopt(stored)
+            now = self.clock.time()
+            if unauthorized and stored is not None and self._replaced(stored, used, now):
+                return stored.access_token
+            action = next_action(stored, now, self.policy)
+            if unauthorized and action is Action.USE:
+                action = Action.REFRESH if refresh_alive(stored, now, self.policy) else Action.LOGIN  # type: ignore[arg-type]
+            if action is Action.USE:
+                assert stored is not None
+                return stored.access_token
+            if action is Action.REFRESH:
+                assert stored is not None
+                event = TokenEvent.REFRESH_ON_401 if unauthorized else TokenEvent.REFRESH
+                refreshed = await self._refresh(stored, event)
+                if refreshed is not None:
+                    return refreshed.access_token
+            relogin = stored is not None
+            return (await self._login(TokenEvent.RELOGIN if relogin else TokenEvent.LOGIN)).access_token
+
+    def _replaced(self, stored: StoredTokens, used: str | None, now: float) -> bool:
+        """Whether a 401 is about a token that has already been replaced (by us or another process)."""
+        if not access_fresh(stored, now, self.policy):
+            return False
+        if used is not None and used != stored.access_token:
+            return True
+        # Requests sent with the old token can come back after the refresh: don't refresh again for them.
+        obtained = self._obtained_at
+        return used is None and obtained is not None and now - obtained < self.policy.recent_refresh_grace
+
+    def _adopt(self, stored: StoredTokens | None) -> None:
+        if stored is not None:
+            redact.register(*stored.secrets())
+        self._current = stored
+        self._stamp = self.store.stamp()
+
+    async def _refresh(self, stored: StoredTokens, event: TokenEvent) -> StoredTokens | None:
+        """The refreshed tokens, or None when the refresh token is dead (the caller logs in again)."""
+        try:
+            fresh = await self._obtain(event, lambda now: self._sdk.refresh(stored, now))
+        except TokenError as exc:
+            if exc.status in RATE_LIMITED or exc.status in TRANSIENT:
+                raise self._fail(exc, "refresh") from None
+            log.info("refresh rejected (%s): logging in again with the JWT", exc.describe())
+            return None
+        if event is TokenEvent.REFRESH_ON_401:
+            self.counters.refresh_on_401 += 1
+        else:
+            self.counters.refreshes += 1
+        return fresh
+
+    async def _login(self, event: TokenEvent) -> StoredTokens:
+        try:
+            fresh = await self._obtain(event, lambda now: self._sdk.login())
+        except TokenError as exc:
+            raise self._fail(exc, "login") from None
+        if event is TokenEvent.RELOGIN:
+            self.counters.relogins += 1
+        else:
+            self.counters.logins += 1
+        return fresh
+
+    async def _obtain(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
+        """One token call with RingCentral's retry rules; stores the result before anyone can use it."""
+        attempts = 0
+        while True:
+            attempts += 1
+            started = self.clock.time()
+            reply = await self._send(TOKEN_TEMPLATE, event, call)
+            if reply.error is None and reply.data is not None:
+                fresh = _rebase(reply.data, started)
+                redact.register(*fresh.secrets())
+                self.store.save(fresh)
+                self._adopt(fresh)
+                self._obtained_at = self.clock.time()
+                log.info(
+                    "%s: access token valid for %.0f s, refresh token for %.0f s",
+                    event.value,
+                    fresh.expires_in,
+                    fresh.refresh_token_expires_in,
+                )
+                return fresh
+            error = reply.error or TokenError(reply.status, reason="unreadable token response")
+            if attempts > self.policy.retries:
+                raise error
+            if error.status in RATE_LIMITED:
+                wait = error.retry_after if error.retry_after is not None else self.policy.default_retry_after
+            elif error.status in TRANSIENT:
+                wait = self.policy.retry_delay
+            else:
+                raise error  # 400 and friends: repeating cannot help and counts against the app
+            log.warning("token endpoint failed (%s); retrying in %.0f s", error.describe(), wait)
+            await self.clock.sleep(wait)
+
+    async def _send(self, template: str, event: TokenEvent, call: Callable[[float], _Reply]) -> _Reply:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        now = self.clock.time()
+        reply = await anyio.to_thread.run_sync(call, now)
+        if self._limiter is not None:
+            abandon = getattr(self._limiter, "abandon", None)
+            if reply.status == 0 and abandon is not None:
+                abandon()  # no response: the slot was not spent on the server's side
+            elif reply.status:
+                self._limiter.observe(reply.status, reply.headers)
+        error = reply.error
+        log.debug(
+            "POST %s (%s) -> %s in %.0f ms",
+            template,
+            event.value,
+            reply.status or (error.reason if error else "?"),
+            reply.latency_ms,
+        )
+        self._record(template, event, reply)
+        return reply
+
+    def _record(self, template: str, event: TokenEvent, reply: _Reply) -> None:
+        if self._on_record is None:
+            return
+        self._on_record(
+            CallRecord(
+                ts=self.clock.time(),
+                method="POST",
+                template=template,
+                status=reply.status,
+                group=AUTH_GROUP,
+                permission=None,
+                kind=Kind.OAUTH,
+                latency_ms=reply.latency_ms,
+                run_id=self._run_id,
+                error_code=(reply.error.code or reply.error.error) if reply.error else None,
+                event=event,
+            )
+        )
+
+    def _fail(self, error: TokenError, what: str) -> CredentialsError:
+        server = self.credentials.server
+        if error.status in RATE_LIMITED or error.status in TRANSIENT:
+            message = (
+                f"the token endpoint of {server} keeps failing ({error.describe()}) after "
+                f"{self.policy.retries + 1} attempts; API traffic is held back"
+            )
+        else:
+            if error.code in CLIENT_CODES or error.error in CLIENT_ERRORS:
+                names = "RC_APP_CLIENT_ID and RC_APP_CLIENT_SECRET"
+            else:
+                names = "RC_USER_JWT"
+            message = f"{what} rejected by {server} ({error.describe()}): check {names}"
+            # A rejected login will be rejected again: fail fast for every later caller.
+            self._failure = CredentialsError(message)
+        return CredentialsError(message)
+
+    def _process_lock(self) -> _ProcessLock:
+        return _ProcessLock(self.store)
+
+
+class _ProcessLock:
+    """The store's flock, acquired in a worker thread so the event loop keeps running while we wait."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._lock = store.lock()
+
+    async def __aenter__(self) -> None:
+        await anyio.to_thread.run_sync(self._lock.acquire)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def _rebase(data: Mapping[str, Any], issued_at: float) -> StoredTokens:
+    """The SDK's auth data with expiry times counted from when the request left, on rcgrad's clock."""
+    rebased = dict(data)
+    rebased["expire_time"] = issued_at + float(data.get("expires_in") or 0)
+    if data.get("refresh_token"):
+        rebased["refresh_token_expire_time"] = issued_at + float(data.get("refresh_token_expires_in") or 0)
+    return StoredTokens(rebased)

@@ -1,0 +1,213 @@
+"""``rcgrad login/token/logout`` end to end, and token reuse across real processes sharing $RCGRAD_HOME."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runner.cli import main
+from runner.clock import SystemClock
+from runner.sandbox import SandboxConfig, running_sandbox
+from runner.token_store import StoredTokens, TokenStore
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sb() -> Iterator[Any]:
+    with running_sandbox(SandboxConfig()) as handle:
+        yield handle
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> str:
+    path = tmp_path / "app.yaml"
+    path.write_text("server: local\n")
+    return str(path)
+
+
+@pytest.fixture
+def env(sb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = sb.credentials()
+    monkeypatch.setenv("RC_SERVER_URL", sb.url)
+    monkeypatch.setenv("RC_APP_CLIENT_ID", creds.client_id)
+    monkeypatch.setenv("RC_APP_CLIENT_SECRET", creds.client_secret)
+    monkeypatch.setenv("RC_USER_JWT", creds.jwt)
+
+
+def sandbox_log(sb: Any) -> list[dict[str, Any]]:
+    body = httpx.get(f"{sb.url}/__sandbox/log").json()
+    return list(body["records"] if isinstance(body, dict) else body)
+
+
+def oauth_calls(sb: Any) -> list[dict[str, Any]]:
+    return [r for r in sandbox_log(sb) if str(r["template"]).startswith("/restapi/oauth/")]
+
+
+def stored(sb: Any) -> StoredTokens | None:
+    creds = sb.credentials()
+    return TokenStore(creds.server, creds.client_id).load()
+
+
+def rcgrad(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_login_token_logout_show_expiry_and_never_a_secret(
+    sb: Any, env: None, plan: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    creds = sb.credentials()
+    transcript = []
+
+    code, text = rcgrad(capsys, "login", plan, "-v")
+    transcript.append(text)
+    assert code == 0 and "logged in" in text and "expires" in text
+    first = stored(sb)
+    assert first is not None
+
+    code, text = rcgrad(capsys, "login", plan, "-v")
+    transcript.append(text)
+    assert code == 0 and "reusing stored token" in text
+
+    code, text = rcgrad(capsys, "token", plan, "-v")
+    transcript.append(text)
+    assert code == 0 and "access token: ***" in text and "refresh token: ***" in text
+
+    code, text = rcgrad(capsys, "logout", plan, "-v")
+    transcript.append(text)
+    assert code == 0 and "revoked" in text
+    assert stored(sb) is None
+
+    code, text = rcgrad(capsys, "token", plan, "-v")
+    transcript.append(text)
+    assert code == 3 and "no stored tokens" in text
+
+    assert [r["template"] for r in oauth_calls(sb)] == ["/restapi/oauth/token", "/restapi/oauth/revoke"]
+    everything = "\n".join(transcript)
+    for secret in (creds.jwt, creds.client_secret, first.access_token, first.refresh_token):
+        assert secret and secret not in everything
+
+
+def test_a_rejected_jwt_exits_3_before_any_api_call(
+    sb: Any, env: None, plan: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJub2JvZHkifQ.bm90LWEtc2lnbmF0dXJl"
+    monkeypatch.setenv("RC_USER_JWT", wrong)
+    code, text = rcgrad(capsys, "login", plan, "-v")
+    assert code == 3
+    assert "RC_USER_JWT" in text and "Traceback" not in text
+    assert (
+        wrong not in text and sb.credentials().jwt not in text and sb.credentials().client_secret not in text
+    )
+    log = sandbox_log(sb)
+    assert [r["template"] for r in log] == ["/restapi/oauth/token"]  # one attempt, no API call
+    assert stored(sb) is None
+
+
+def test_a_missing_plan_is_bad_input(env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, text = rcgrad(capsys, "login", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "nope.yaml" in text
+
+
+def test_missing_credentials_name_the_variable(plan: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = rcgrad(capsys, "login", plan, "--server", "http://127.0.0.1:9")
+    assert code == 3 and "RC_USER_JWT" in text
+
+
+CHILD = textwrap.dedent(
+    """
+    import hashlib, json
+    import anyio
+    from runner.settings import credentials_from, environment
+    from runner.tokens import TokenManager
+
+    manager = TokenManager(credentials_from(environment()))
+    token = anyio.run(manager.access_token)
+    print(json.dumps({"counters": manager.counters.as_dict(), "token": hashlib.sha256(token.encode()).hexdigest()}))
+    """
+)
+
+
+def start_child(sb: Any) -> subprocess.Popen[str]:
+    creds = sb.credentials()
+    variables = {
+        "RC_SERVER_URL": creds.server,
+        "RC_APP_CLIENT_ID": creds.client_id,
+        "RC_APP_CLIENT_SECRET": creds.client_secret,
+        "RC_USER_JWT": creds.jwt,
+    }
+    # Credentials in the environment, as a scheduled warm-up gets them; argv is visible to every user.
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **variables, "PYTHONPATH": str(REPO)},
+    )
+
+
+def finish(child: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    return dict(json.loads(out))
+
+
+def test_a_second_process_reuses_the_stored_token(sb: Any) -> None:
+    first = finish(start_child(sb))
+    second = finish(start_child(sb))
+    assert first["counters"]["logins"] == 1
+    assert second["counters"] == {
+        "logins": 0,
+        "relogins": 0,
+        "refreshes": 0,
+        "refresh_on_401": 0,
+        "revokes": 0,
+    }
+    assert first["token"] == second["token"]
+    assert len(oauth_calls(sb)) == 1
+
+
+def lock_waiters(lock_file: Path) -> int:
+    """Processes blocked on this file's flock, from the kernel's own table."""
+    inode = f":{lock_file.stat().st_ino} "
+    return sum(1 for line in Path("/proc/locks").read_text().splitlines() if "->" in line and inode in line)
+
+
+def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
+    finish(start_child(sb))
+    store = TokenStore(sb.credentials().server, sb.credentials().client_id)
+    tokens = store.load()
+    assert tokens is not None
+    # Due for refresh on rcgrad's side (still alive on the server's): every process wants to refresh at once.
+    store.save(StoredTokens({**tokens.data, "expire_time": SystemClock().time() + 1}))
+    with store.lock():
+        children = [start_child(sb) for _ in range(3)]
+        deadline = time.monotonic() + 30
+        # Hold the lock until all three are queued on it, so they really do race for the refresh.
+        while lock_waiters(store.lock_path) < 3:
+            assert time.monotonic() < deadline, "the children never queued on the token lock"
+            assert all(child.poll() is None for child in children), (
+                "a child finished without waiting for the lock"
+            )
+            time.sleep(0.01)
+    results = [finish(child) for child in children]
+    assert sum(r["counters"]["refreshes"] for r in results) == 1
+    assert sum(r["counters"]["logins"] + r["counters"]["relogins"] for r in results) == 0
+    assert len({r["token"] for r in results}) == 1
+    assert len(oauth_calls(sb)) == 2
+    renewed = store.load()
+    assert renewed is not None and renewed.refresh_token != tokens.refresh_token  # the rotated one was kept
+    assert hashlib.sha256(renewed.access_token.encode()).hexdigest() == results[0]["token"]
