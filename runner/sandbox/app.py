@@ -1,0 +1,299 @@
+"""The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
+
+The order of checks follows the real platform: route (404 CMN-120), bearer token (401), rate limit
+(429), app permission (403 CMN-401), required parameters (400 CMN-101), then the stateful resource
+(404 CMN-102 or the answer). Every API and OAuth request is logged in the same shape rcgrad's
+ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import secrets
+from dataclasses import asdict, fields
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from runner.catalog import Operation, load_catalog
+from runner.records import CallRecord, Kind, TokenEvent
+from runner.sandbox import errors
+from runner.sandbox.config import SandboxConfig
+from runner.sandbox.oauth import EXTENSION_ID, OAuthState
+from runner.sandbox.review import review
+from runner.sandbox.store import Store
+from runner.sandbox.throttle import Throttle
+from runner.scopes import grants
+
+TOKEN_PATH = "/restapi/oauth/token"
+REVOKE_PATH = "/restapi/oauth/revoke"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+class SandboxState:
+    """Everything the sandbox knows; shared by the app, the server thread and the tests."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.oauth = OAuthState(config)
+        self.throttle = Throttle(config)
+        self.store = Store(config.seed)
+        self.log: list[CallRecord] = []
+        self.random = random.Random(config.seed)
+
+    @property
+    def faults(self) -> Any:
+        return self.config.faults
+
+    def record(self, method: str, template: str, status: int, op: Operation | None, **extra: Any) -> None:
+        self.log.append(
+            CallRecord(
+                ts=self.config.clock.time(),
+                method=method,
+                template=template,
+                status=status,
+                group=op.group if op else "",
+                permission=op.permission if op else None,
+                operation_id=op.id if op else None,
+                **extra,
+            )
+        )
+
+    def status(self) -> dict[str, Any]:
+        return review(
+            self.log,
+            now=self.config.clock.time(),
+            scopes=self.config.scopes,
+            refresh_after_401=self.oauth.refresh_after_401,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        horizon = self.config.clock.time() - 3 * 86_400
+        return {
+            "sessions": self.oauth.dump(),
+            "resources": self.store.dump(),
+            "log": [asdict(r) for r in self.log if r.ts >= horizon],
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.oauth.load(data.get("sessions", []))
+        self.store.load(data.get("resources", []))
+        for raw in data.get("log", []):
+            raw["kind"] = Kind(raw["kind"])
+            raw["event"] = TokenEvent(raw["event"]) if raw.get("event") else None
+            self.log.append(CallRecord(**raw))
+
+
+def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
+    state = state or SandboxState(config or SandboxConfig())
+    catalog = load_catalog()
+
+    async def control(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "status" and request.method == "GET":
+            return JSONResponse(state.status())
+        if name == "log" and request.method == "GET":
+            since = float(request.query_params.get("since", "0") or 0)
+            return JSONResponse([asdict(r) for r in state.log if r.ts >= since])
+        if name == "faults" and request.method == "POST":
+            update = await _json(request)
+            known = {f.name for f in fields(state.faults)}
+            if not isinstance(update, dict) or set(update) - known:
+                return JSONResponse({"error": f"known faults: {sorted(known)}"}, status_code=400)
+            for key, value in update.items():
+                setattr(state.faults, key, value)
+            return JSONResponse(asdict(state.faults))
+        if name == "revoke-all" and request.method == "POST":
+            return JSONResponse({"revoked": state.oauth.revoke_all()})
+        return JSONResponse(errors.invalid_uri(), status_code=404)
+
+    async def token(request: Request) -> Response:
+        op = catalog.by_key("POST", TOKEN_PATH)
+        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        client_id = _basic_client(request.headers.get("authorization"), state.config)
+        decision = state.throttle.admit(f"app:{client_id or 'unknown'}", "Auth")
+        grant_type = form.get("grant_type", "")
+        event = TokenEvent.REFRESH if grant_type == "refresh_token" else TokenEvent.LOGIN
+        if decision is not None and not decision.allowed:
+            state.record("POST", TOKEN_PATH, 429, op, kind=Kind.OAUTH, error_code="CMN-301", event=event)
+            return JSONResponse(errors.rate_exceeded(), status_code=429, headers=decision.headers)
+        headers = decision.headers if decision else {}
+        if client_id is None:
+            body = errors.oauth_error("invalid_client", "Invalid client credentials", "OAU-146")
+            state.record("POST", TOKEN_PATH, 401, op, kind=Kind.OAUTH, error_code="OAU-146", event=event)
+            return JSONResponse(body, status_code=401, headers=headers)
+        if grant_type == JWT_GRANT:
+            grant = state.oauth.login(form.get("assertion"), form)
+        elif grant_type == "refresh_token":
+            grant = state.oauth.refresh(form.get("refresh_token"), form)
+        else:
+            body = errors.oauth_error("unsupported_grant_type", f"Unsupported grant type: {grant_type[:40]}")
+            state.record("POST", TOKEN_PATH, 400, op, kind=Kind.OAUTH, error_code="unsupported_grant_type")
+            return JSONResponse(body, status_code=400, headers=headers)
+        code = None if grant.status == 200 else grant.body.get("errors", [{}])[0].get("errorCode")
+        state.record("POST", TOKEN_PATH, grant.status, op, kind=Kind.OAUTH, error_code=code, event=event)
+        return JSONResponse(grant.body, status_code=grant.status, headers=headers)
+
+    async def revoke(request: Request) -> Response:
+        op = catalog.by_key("POST", REVOKE_PATH)
+        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        state.oauth.revoke(form.get("token") or request.query_params.get("token"))
+        state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
+        return Response(status_code=200)
+
+    async def api(request: Request) -> Response:
+        method = request.method
+        match = catalog.match(method, request.url.path)
+        if match is None:
+            state.record(method, request.url.path, 404, None, error_code="CMN-120")
+            return JSONResponse(errors.invalid_uri(), status_code=404)
+        op, params = match.value, {k: str(v) for k, v in match.params.items()}
+
+        def answer(
+            status: int, body: Any = None, headers: dict[str, str] | None = None, code: str | None = None
+        ) -> Response:
+            if code is None and isinstance(body, dict):
+                nested = body.get("errors")
+                code = (
+                    nested[0].get("errorCode")
+                    if isinstance(nested, list) and nested
+                    else body.get("errorCode")
+                )
+            state.record(
+                method, op.path, status, op, kind=Kind.OAUTH if op.is_oauth else Kind.API, error_code=code
+            )
+            if body is None:
+                return Response(status_code=status, headers=headers)
+            return JSONResponse(body, status_code=status, headers=headers)
+
+        faults = state.faults
+        if faults.latency:
+            await anyio.sleep(faults.latency)
+        if op.is_oauth:
+            return answer(op.response.status, op.response.sample)
+        session, refusal = state.oauth.check(request.headers.get("authorization"))
+        if session is None:
+            if refusal == "AGW-401":
+                return answer(401, errors.no_authorization(), code="AGW-401")
+            message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
+            return answer(401, errors.token_invalid(refusal or "OAU-149", message))
+        decision = state.throttle.admit(f"user:{EXTENSION_ID}", op.group)
+        headers = dict(decision.headers) if decision else {}
+        if decision is not None and not decision.allowed:
+            return answer(429, errors.rate_exceeded(), headers)
+        if faults.force_429 > 0:
+            faults.force_429 -= 1
+            retry = str(state.config.scaled(60.0))
+            return answer(
+                429, errors.rate_exceeded(), {**headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
+            )
+        if faults.drop_rate and state.random.random() < faults.drop_rate:
+            state.record(method, op.path, 0, op)
+            return _Dropped()
+        if faults.error_rate and state.random.random() < faults.error_rate:
+            return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
+        if op.permission and not grants(state.config.scopes, op.permission):
+            return answer(403, errors.insufficient_permissions(op.permission), headers)
+        for param in op.query_required:
+            if param.name not in request.query_params:
+                return answer(400, errors.missing_parameter(param.name), headers)
+        body: Any = None
+        if op.body is not None:
+            raw = await request.body()
+            if "json" in request.headers.get("content-type", "json") and raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return answer(400, errors.api_error("CMN-101", "Malformed JSON body"), headers)
+            if op.body.required and not raw:
+                return answer(400, errors.missing_parameter("body"), headers)
+            if isinstance(body, dict) and op.body.required:
+                for fld in op.body.fields:
+                    if fld.name not in body:
+                        return answer(400, errors.missing_parameter(fld.name), headers)
+        if op.response.is_binary and method == "GET":
+            if "attachmentId" in params and "messageId" in params:
+                content = state.store.attachment(params)
+                if content is None:
+                    return answer(404, errors.not_found("attachmentId", params["attachmentId"]), headers)
+                state.record(method, op.path, 200, op)
+                return Response(content, media_type="application/pdf", headers=headers)
+            state.record(method, op.path, 200, op)
+            media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
+            return Response(b"\x00" * 64, media_type=media, headers=headers)
+        status, payload = state.store.handle(op, params, body)
+        if status == 404 and isinstance(payload, tuple):
+            _, name, value = payload
+            return answer(404, errors.not_found(name, value), headers)
+        if faults.garbage_rate and state.random.random() < faults.garbage_rate:
+            state.record(method, op.path, status, op)
+            return Response(
+                b'{"records": [{"id": ', status_code=status, media_type="application/json", headers=headers
+            )
+        if faults.huge_body and isinstance(payload, dict):
+            payload = {**payload, "padding": "x" * faults.huge_body}
+        if status == 204 or payload is None:
+            return answer(204 if status in (200, 204) and payload is None else status, None, headers)
+        return answer(status, payload, headers)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    app = Starlette(
+        routes=[
+            Route("/__sandbox/{name}", control, methods=["GET", "POST"]),
+            Route(TOKEN_PATH, token, methods=["POST"]),
+            Route(REVOKE_PATH, revoke, methods=["POST"]),
+            Route("/{path:path}", api, methods=methods),
+        ]
+    )
+    app.state.sandbox = state
+    return app
+
+
+def _basic_client(header: str | None, config: SandboxConfig) -> str | None:
+    """The client id when Basic credentials match the app's, else None."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, _, secret = decoded.partition(":")
+    if secrets.compare_digest(client_id, config.client_id) and secrets.compare_digest(
+        secret, config.client_secret
+    ):
+        return client_id
+    return None
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+class _Dropped(Response):
+    """Starts a response and cuts the connection halfway, like a network failure mid-request."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"records": [', "more_body": True})
+        raise ConnectionAbortedError("sandbox fault: connection dropped")

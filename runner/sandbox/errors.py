@@ -1,0 +1,72 @@
+"""RingCentral's error bodies (FACTS.md §3, §4): one function per kind, the shapes seen on the wire.
+
+Pure data builders. They must never include a token, a secret or a request body in a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def api_error(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "errorCode": code,
+        "message": message,
+        "errors": [{"errorCode": code, "message": message, **extra}],
+    }
+
+
+def token_invalid(nested: str, message: str) -> dict[str, Any]:
+    return {
+        "errorCode": "TokenInvalid",
+        "message": "OAuth token is invalid",
+        "errors": [{"errorCode": nested, "message": message}],
+    }
+
+
+def no_authorization() -> dict[str, Any]:
+    return {"errorCode": "AGW-401", "message": "Authorization header is not specified"}
+
+
+def insufficient_permissions(permission: str) -> dict[str, Any]:
+    message = f"In order to call this API endpoint, application needs to have [{permission}] permission"
+    return {
+        "errorCode": "InsufficientPermissions",
+        "message": message,
+        "errors": [{"errorCode": "CMN-401", "message": message, "permissionName": permission}],
+        "permissionName": permission,
+    }
+
+
+def missing_parameter(name: str) -> dict[str, Any]:
+    message = f"Parameter [{name}] is not specified"
+    return {
+        "errorCode": "CMN-101",
+        "message": message,
+        "parameterName": name,
+        "errors": [{"errorCode": "CMN-101", "message": message, "parameterName": name}],
+    }
+
+
+def not_found(parameter: str, value: str) -> dict[str, Any]:
+    message = f"Resource for parameter [{parameter}] is not found"
+    return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
+
+
+def invalid_uri() -> dict[str, Any]:
+    return api_error("CMN-120", "Invalid URI")
+
+
+def rate_exceeded() -> dict[str, Any]:
+    return api_error("CMN-301", "Request rate exceeded")
+
+
+def service_unavailable() -> dict[str, Any]:
+    return api_error("CMN-211", "Service temporarily unavailable")
+
+
+def oauth_error(error: str, description: str, code: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error, "error_description": description}
+    if code:
+        body["errors"] = [{"errorCode": code, "message": description}]
+    return body

@@ -1,0 +1,97 @@
+"""Serving the sandbox: uvicorn on a loopback port in a daemon thread, for tests and for rehearsal.
+
+``running_sandbox`` starts it, waits until it answers, yields a handle with its URL and throwaway
+credentials, then stops it and (with ``state_path``) saves sessions, resources and the log. It must
+never bind anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from runner.sandbox.app import SandboxState, create_app
+from runner.sandbox.config import SandboxConfig
+from runner.settings import Credentials
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class SandboxHandle:
+    url: str
+    config: SandboxConfig
+    state: SandboxState
+
+    def credentials(self) -> Credentials:
+        return Credentials(self.url, self.config.client_id, self.config.client_secret, self.config.jwt)
+
+    def env_lines(self) -> list[str]:
+        return [
+            f"RC_SERVER_URL={self.url}",
+            f"RC_APP_CLIENT_ID={self.config.client_id}",
+            f"RC_APP_CLIENT_SECRET={self.config.client_secret}",
+            f"RC_USER_JWT={self.config.jwt}",
+        ]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _load(config: SandboxConfig, state: SandboxState) -> None:
+    if config.state_path is None or not config.state_path.exists():
+        return
+    try:
+        state.load(json.loads(config.state_path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        logging.getLogger("rcgrad.sandbox").warning("sandbox state unreadable; starting fresh")
+
+
+def _save(config: SandboxConfig, state: SandboxState) -> None:
+    if config.state_path is None:
+        return
+    config.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = config.state_path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(state.dump(), out)
+    os.replace(temp, config.state_path)
+
+
+@contextmanager
+def running_sandbox(
+    config: SandboxConfig | None = None, *, port: int | None = None
+) -> Iterator[SandboxHandle]:
+    config = config or SandboxConfig()
+    state = SandboxState(config)
+    _load(config, state)
+    app = create_app(state=state)
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=HOST, port=port, log_level="critical", lifespan="off", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name=f"rcgrad-sandbox-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the local sandbox did not start on {HOST}:{port}")
+        time.sleep(0.01)
+    try:
+        yield SandboxHandle(f"http://{HOST}:{port}", config, state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        _save(config, state)

@@ -1,0 +1,244 @@
+"""Stateful resources: what a POST creates, a GET reads, a PUT/PATCH changes and a DELETE removes.
+
+Records live in collections keyed by the collection's path template and its concrete parent ids
+(``~`` and the account's or extension's own id address the same ones). List responses keep the
+catalog's envelope (records, paging, navigation) around the stored records, so generated clients
+parse them. Seed data lets read-only plans succeed: a message store with faxes carrying PDF
+attachments, a call log, contacts. This module must never do I/O beyond its optional JSON dump.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import random
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from runner.catalog import Operation, load_catalog
+from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
+
+OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
+MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
+CALL_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
+# Sending a message creates it in the sender's message store, where it can be read and deleted.
+SENDS_TO_MESSAGE_STORE = {
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/sms": "SMS",
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/mms": "SMS",
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/fax": "Fax",
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/company-pager": "Pager",
+}
+SEED_MESSAGES = 30
+SEED_RECORDS = 3
+
+# A tiny, valid one-page PDF: what a fax attachment download returns.
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def normalise(params: Mapping[str, str]) -> dict[str, str]:
+    """``~`` and the own account/extension id are one and the same."""
+    out = {}
+    for name, value in params.items():
+        if name in OWN_IDS and value in ("~", OWN_IDS[name]):
+            value = "~"
+        out[name] = str(value)
+    return out
+
+
+def item_parent(template: str) -> tuple[str, str] | None:
+    """(collection template, id parameter) when the template ends in an id segment."""
+    head, _, last = template.rpartition("/")
+    if last.startswith("{") and last.endswith("}"):
+        return head, last[1:-1]
+    return None
+
+
+class Store:
+    def __init__(self, seed: int = 0) -> None:
+        self._collections: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, dict[str, Any]]] = {}
+        self._ids = itertools.count(10_000_001)
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        catalog = load_catalog()
+        self.collections = {p[0] for op in catalog.operations if (p := item_parent(op.path))}
+        self._samples = {op.key: op.response.sample for op in catalog.operations}
+        self._item_sample: dict[str, Any] = {}
+        for op in catalog.operations:
+            parent = item_parent(op.path)
+            if op.method == "GET" and parent:
+                self._item_sample[parent[0]] = op.response.sample
+
+    # -- addressing -------------------------------------------------------------------------------
+
+    def _key(self, collection: str, params: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+        names = [seg[1:-1] for seg in collection.split("/") if seg.startswith("{")]
+        norm = normalise(params)
+        return collection, tuple((n, norm.get(n, "~")) for n in names)
+
+    def _records(self, collection: str, params: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        key = self._key(collection, params)
+        records = self._collections.get(key)
+        if records is None:
+            records = self._collections[key] = self._seed(collection)
+        return records
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def handle(self, op: Operation, params: Mapping[str, str], body: Any) -> tuple[int, Any]:
+        """(status, JSON body or None) for a validated, authorised request."""
+        with self._lock:
+            parent = item_parent(op.path)
+            if parent and parent[0] in self.collections and not _own(parent[1], params):
+                return self._item(op, parent[0], parent[1], params, body)
+            if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
+                record = self._create(MESSAGE_STORE, params, body, self._item_sample.get(MESSAGE_STORE))
+                record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
+                return op.response.status, record
+            if op.method == "POST" and op.path in self.collections:
+                return op.response.status, self._create(op.path, params, body, self._item_sample.get(op.path))
+            if op.method == "GET" and op.path in self.collections:
+                return op.response.status, self._listing(op, params)
+            return op.response.status, self._sample(op, params, body)
+
+    def _item(self, op: Operation, collection: str, id_name: str, params: Mapping[str, str], body: Any):
+        records = self._records(collection, params)
+        wanted = str(params.get(id_name, ""))
+        ids = wanted.split(",") if op.method in ("GET", "DELETE") and "," in wanted else [wanted]
+        missing = [i for i in ids if i not in records]
+        if missing:
+            return 404, ("CMN-102", id_name, missing[0])
+        if op.method == "DELETE":
+            for i in ids:
+                records.pop(i, None)
+            return op.response.status if op.response.status != 200 else 204, None
+        record = records[ids[0]]
+        if op.method in ("PUT", "PATCH") and isinstance(body, dict):
+            _merge(record, body)
+        if op.method == "GET" and not isinstance(op.response.sample, dict):
+            return op.response.status, self._sample(op, params, body)
+        return op.response.status, record
+
+    def _create(self, collection: str, params: Mapping[str, str], body: Any, sample: Any) -> dict[str, Any]:
+        record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
+        if isinstance(body, dict):
+            _merge(record, body)
+        record_id = self.new_id()
+        record["id"] = int(record_id) if isinstance(record.get("id"), int) else record_id
+        record["creationTime"] = record["lastModifiedTime"] = _now_iso()
+        self._records(collection, params)[record_id] = record
+        return record
+
+    def _listing(self, op: Operation, params: Mapping[str, str]) -> Any:
+        sample = copy.deepcopy(op.response.sample)
+        records = list(self._records(op.path, params).values())
+        if isinstance(sample, dict) and isinstance(sample.get("records"), list):
+            sample["records"] = records
+            if isinstance(sample.get("paging"), dict):
+                sample["paging"].update(
+                    {
+                        "page": 1,
+                        "perPage": max(1, len(records)),
+                        "pageStart": 0,
+                        "pageEnd": max(0, len(records) - 1),
+                        "totalPages": 1,
+                        "totalElements": len(records),
+                    }
+                )
+            return sample
+        return sample
+
+    def _sample(self, op: Operation, params: Mapping[str, str], body: Any) -> Any:
+        sample = copy.deepcopy(op.response.sample)
+        if isinstance(sample, dict):
+            if op.method in ("PUT", "PATCH", "POST") and isinstance(body, dict):
+                _merge(sample, body)
+            for name, value in params.items():
+                if name in OWN_IDS and "id" in sample and value in ("~", OWN_IDS[name]):
+                    sample["id"] = OWN_IDS[name]
+        return sample
+
+    def attachment(self, params: Mapping[str, str]) -> bytes | None:
+        with self._lock:
+            message = self._records(MESSAGE_STORE, params).get(str(params.get("messageId", "")))
+        if message is None:
+            return None
+        ids = {str(a.get("id")) for a in message.get("attachments", []) if isinstance(a, dict)}
+        return PDF_BYTES if str(params.get("attachmentId")) in ids else None
+
+    # -- seed data --------------------------------------------------------------------------------
+
+    def _seed(self, collection: str) -> dict[str, dict[str, Any]]:
+        sample = self._item_sample.get(collection)
+        if not isinstance(sample, dict):
+            return {}
+        if collection == MESSAGE_STORE:
+            return dict(self._fax(sample) for _ in range(SEED_MESSAGES))
+        records: dict[str, dict[str, Any]] = {}
+        for _ in range(SEED_RECORDS):
+            record = copy.deepcopy(sample)
+            record_id = self.new_id()
+            record["id"] = int(record_id) if isinstance(record.get("id"), int) else record_id
+            records[record_id] = record
+        return records
+
+    def _fax(self, sample: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        record = copy.deepcopy(sample)
+        record_id = self.new_id()
+        attachment_id = self.new_id()
+        record.update(
+            id=int(record_id),
+            type="Fax",
+            direction="Inbound",
+            messageStatus="Received",
+            readStatus="Unread",
+            faxPageCount=1,
+            creationTime=_now_iso(),
+            attachments=[
+                {
+                    "id": int(attachment_id),
+                    "uri": f"/restapi/v1.0/account/~/extension/~/message-store/{record_id}/content/{attachment_id}",
+                    "type": "RenderedDocument",
+                    "contentType": "application/pdf",
+                    "fileName": f"fax-{record_id}.pdf",
+                    "size": len(PDF_BYTES),
+                }
+            ],
+        )
+        return record_id, record
+
+    def dump(self) -> list[Any]:
+        with self._lock:
+            return [[c, list(p), list(r.items())] for (c, p), r in self._collections.items()]
+
+    def load(self, data: list[Any]) -> None:
+        for collection, params, records in data:
+            self._collections[(collection, tuple(tuple(x) for x in params))] = dict(records)
+        highest = max((int(k) for r in self._collections.values() for k in r if k.isdigit()), default=0)
+        self._ids = itertools.count(max(10_000_001, highest + 1))
+
+
+def _own(id_name: str, params: Mapping[str, str]) -> bool:
+    """``/extension/~`` reads the caller's own extension: always there, never in a collection."""
+    return id_name in OWN_IDS and params.get(id_name) in ("~", OWN_IDS[id_name])
+
+
+def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
