@@ -1,0 +1,171 @@
+"""``rcgrad check``'s judgement of a loaded plan: every problem found before any request is sent.
+
+Errors are things that would cost the app (a 403 for an undeclared permission, a scope nobody
+calls, a capture used before it exists, an unfinished TODO); warnings are things a person should
+look at (writes that touch data, a literal id that may not exist). The report also gives each
+endpoint's throttling group and the least wall time the traffic can take. Pure: this module must
+never do I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from runner.limits import GroupLimit, default_limit, minimum_plan_seconds
+from runner.plan import PLACEHOLDER, Plan, Step
+from runner.scopes import UNMAPPABLE, grants
+
+ERROR, WARNING = "error", "warning"
+ASSUMED_RUNS = 5  # each item runs at least the per-endpoint minimum
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str
+    message: str
+    file: str
+    line: int | None
+    key: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRow:
+    name: str
+    key: str
+    permission: str | None
+    group: str
+    write: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    findings: tuple[Finding, ...]
+    endpoints: tuple[EndpointRow, ...]
+    requests_by_group: dict[str, int] = field(default_factory=dict)
+    least_seconds: float = 0.0
+    assumption: str = ""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_plan(plan: Plan) -> CheckReport:
+    file = str(plan.path)
+    findings: list[Finding] = []
+    rows: list[EndpointRow] = []
+    exercised: set[str] = set()
+    for item_index, item in enumerate(plan.endpoints):
+        known = set(plan.vars)
+        for step in item.steps:
+            key = f"endpoints[{item_index}]"
+            op = step.operation
+            rows.append(EndpointRow(step.name, op.key, op.permission, op.group, op.is_write))
+            if op.permission:
+                exercised.add(op.permission)
+            if step.todo is not None:
+                findings.append(Finding(ERROR, f"TODO left by plan init: {step.todo}", file, step.line, key))
+            if not grants(plan.app.scopes, op.permission):
+                findings.append(
+                    Finding(
+                        ERROR,
+                        f"{op.key} needs the {op.permission} permission, which app.scopes does not declare (a 403)",
+                        file,
+                        step.line,
+                        key,
+                    )
+                )
+            missing = sorted(step.needs() - known)
+            if missing:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        f"{{{{{missing[0]}}}}} is used before any step saves it (add it to vars: or save: it earlier)",
+                        file,
+                        step.line,
+                        key,
+                    )
+                )
+            known |= set(step.save)
+            if op.is_write:
+                findings.append(Finding(WARNING, f"{op.key} writes data on the server", file, step.line, key))
+            literal = _literal_id(step)
+            if literal:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        f"{literal} is a literal id: if it does not exist every call is a 404; capture it",
+                        file,
+                        step.line,
+                        key,
+                    )
+                )
+    for scope in plan.app.scopes:
+        line = plan.app.scope_lines.get(scope)
+        if scope in UNMAPPABLE:
+            findings.append(
+                Finding(
+                    ERROR,
+                    f"{scope} cannot be exercised through the REST API ({UNMAPPABLE[scope]}); remove it from the app",
+                    file,
+                    line,
+                    "app.scopes",
+                )
+            )
+        elif scope not in exercised:
+            findings.append(
+                Finding(
+                    ERROR,
+                    f"no endpoint uses {scope}: graduation needs a call under every declared scope",
+                    file,
+                    line,
+                    "app.scopes",
+                )
+            )
+    by_group = requests_by_group(plan)
+    limits: dict[str, GroupLimit] = {}
+    for group in by_group:
+        limit = GroupLimit(plan.limits[group]) if group in plan.limits else default_limit(group)
+        if limit is not None:
+            limits[group] = limit
+    seconds = minimum_plan_seconds(by_group, limits)
+    assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
+    return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)
+
+
+def requests_by_group(plan: Plan) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in plan.endpoints:
+        runs = max(ASSUMED_RUNS, item.calls or 0)
+        for step in item.steps:
+            counts[step.operation.group] = counts.get(step.operation.group, 0) + runs
+    return counts
+
+
+def _literal_id(step: Step) -> str | None:
+    """A made-up id in an id position: not ~, not a placeholder."""
+    template = step.operation.path.split("/")
+    written = step.path.split("/")
+    if len(template) != len(written):
+        return None
+    id_names = {p.name for p in step.operation.id_params}
+    for tpl, seg in zip(template, written, strict=True):
+        if tpl.startswith("{") and tpl[1:-1] in id_names and seg != "~" and not PLACEHOLDER.search(seg):
+            return f"{tpl[1:-1]}={seg}"
+    return None
+
+
+def human_seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"

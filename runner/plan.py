@@ -1,0 +1,591 @@
+"""The YAML plan: what an app calls, under which scopes, against which server, judged how.
+
+A plan is small enough to write by hand in five minutes::
+
+    app: {name: CRM sync, description: "...", scopes: [ReadCallLog, ReadPresence]}
+    server: local                      # local | sandbox | production | an http(s) URL
+    criteria: strict                   # or {profile: strict, max_4xx_ratio: 0.03}
+    vars: {ext: "${RC_EXTENSION:-~}"}  # ${ENV} and ${ENV:-default} from the environment
+    endpoints:
+      - GET /restapi/v1.0/account/~/extension/~/call-log        # the short form
+      - name: read a fax                                          # the long form
+        request: GET /restapi/v1.0/account/~/extension/{{ext}}/message-store
+        query: {messageType: Fax, perPage: 10}
+        save: {message_id: $.records[0].id}                       # captures, used as {{message_id}}
+
+``${...}`` is resolved once, at load time; ``{{...}}`` (Hurl's syntax) at run time, from ``vars`` and
+captures. Every request is matched to its catalog operation at load time, so an unknown endpoint
+is a plan error with the closest match suggested. Any problem raises ``InputError`` naming
+``file:line``, the key and the fix; this module must never raise anything else, never touch the
+network, and never print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from runner import jsonpath
+from runner.catalog import Operation, load_catalog
+from runner.criteria import OVERRIDABLE, Profile, rules_for
+from runner.errors import InputError
+from runner.limits import DEFAULT_LIMITS
+from runner.scopes import UNMAPPABLE
+
+SERVERS = ("local", "sandbox", "production")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup")
+APP_KEYS = ("name", "description", "scopes")
+STEP_KEYS = ("name", "request", "method", "path", "query", "json", "headers", "expect", "save", "todo")
+ITEM_KEYS = (*STEP_KEYS, "setup", "teardown", "calls")
+WARMUP_KEYS = ("daily_calls",)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRequest:
+    """One concrete request, placeholders filled; paths are relative to the server URL."""
+
+    method: str
+    path: str
+    query: Mapping[str, Any] = field(default_factory=dict)
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    method: str
+    path: str  # as written, with {{placeholders}}
+    operation: Operation
+    line: int
+    query: Mapping[str, Any] = field(default_factory=dict)
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    expect: int | None = None  # None: any 2xx
+    save: Mapping[str, str] = field(default_factory=dict)  # capture name -> JSONPath
+    todo: str | None = None  # an unfinished step `plan init` left for a person
+
+    def needs(self) -> frozenset[str]:
+        """Placeholder names this step cannot be sent without."""
+        return frozenset(
+            PLACEHOLDER.findall(repr((self.path, dict(self.query), self.json, dict(self.headers))))
+        )
+
+    def render(self, values: Mapping[str, Any]) -> RenderedRequest:
+        return RenderedRequest(
+            self.method,
+            _fill(self.path, values),
+            {k: _fill(v, values) for k, v in self.query.items()},
+            _fill(self.json, values),
+            {k: str(_fill(v, values)) for k, v in self.headers.items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One unit of work: setup steps, the main request, teardown steps, run in that order."""
+
+    name: str
+    main: Step
+    line: int
+    setup: tuple[Step, ...] = ()
+    teardown: tuple[Step, ...] = ()
+    calls: int | None = None  # a fixed number of runs per traffic run, instead of the planner's
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return (*self.setup, self.main, *self.teardown)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    name: str
+    scopes: tuple[str, ...]
+    description: str | None = None
+    line: int = 0
+    scope_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    profile: str = Profile.STRICT.value
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    path: Path
+    app: App
+    server: str
+    criteria: Criteria
+    vars: Mapping[str, Any]
+    endpoints: tuple[Item, ...]
+    limits: Mapping[str, int] = field(default_factory=dict)
+    warmup_daily: int | None = None
+    server_line: int = 0
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for item in self.endpoints for step in item.steps)
+
+
+# ------------------------------------------------------------------------------------------ loading
+
+
+def load_plan(
+    path: Path, *, server_override: str | None = None, env: Mapping[str, str] | None = None
+) -> Plan:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the plan: {exc.__class__.__name__}", file=str(path)) from None
+    return parse_plan(text, path, server_override=server_override, env=os.environ if env is None else env)
+
+
+def parse_plan(
+    text: str, path: Path, *, server_override: str | None = None, env: Mapping[str, str] | None = None
+) -> Plan:
+    return _Loader(path, env or {}).plan(text, server_override)
+
+
+@dataclass
+class _Node:
+    """A YAML node with its constructed value and its line, so every error can point at it."""
+
+    node: yaml.Node
+    value: Any
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_mark.line) + 1
+
+
+class _Loader:
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+        self.file = str(path)
+        self.path = path
+        self.env = env
+        self.catalog = load_catalog()
+
+    def fail(self, message: str, line: int | None, key: str) -> InputError:
+        return InputError(message, file=self.file, line=line, key=key)
+
+    # -- YAML with lines ---------------------------------------------------------------------------
+
+    def plan(self, text: str, server_override: str | None) -> Plan:
+        try:
+            loader = yaml.SafeLoader(text)
+            try:
+                root = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            hint = ""
+            if "flow" in str(exc.context or "") or "',' or '}'" in str(exc.problem or ""):
+                hint = " (quote a value that contains [ ] { } or , e.g. save: {id: '$.records[0].id'})"
+            raise self.fail(f"not valid YAML: {exc.problem or exc.context}{hint}", line, "yaml") from None
+        except yaml.YAMLError as exc:
+            raise self.fail(f"not valid YAML: {exc.__class__.__name__}", None, "yaml") from None
+        except (ValueError, RecursionError) as exc:  # odd bytes; anchors nested too deep
+            raise self.fail(f"not valid YAML: {exc.__class__.__name__}", None, "yaml") from None
+        if root is None:
+            raise self.fail("the plan is empty; it needs app: and endpoints:", 1, "app")
+        top = self.mapping(self.wrap(root), "plan", TOP_KEYS)
+        for required in ("app", "endpoints"):
+            if required not in top:
+                raise self.fail(f"missing {required}:", self.wrap(root).line, required)
+        app = self.app(top["app"])
+        server_node = top.get("server")
+        server = self.server(
+            server_override or (self.scalar(server_node, "server", str) if server_node else "local"),
+            server_node.line if server_node and not server_override else None,
+        )
+        variables = self.variables(top.get("vars"))
+        criteria = self.criteria(top.get("criteria"))
+        limits = self.limits(top.get("limits"))
+        warmup = self.warmup(top.get("warmup"))
+        endpoints = self.endpoints(top["endpoints"], variables)
+        return Plan(
+            path=self.path,
+            app=app,
+            server=server,
+            criteria=criteria,
+            vars=variables,
+            endpoints=endpoints,
+            limits=limits,
+            warmup_daily=warmup,
+            server_line=server_node.line if server_node else 0,
+        )
+
+    def wrap(self, node: yaml.Node) -> _Node:
+        if isinstance(node, yaml.MappingNode):
+            return _Node(node, None)
+        if isinstance(node, yaml.SequenceNode):
+            return _Node(node, None)
+        loader = yaml.SafeLoader("")
+        try:
+            return _Node(node, loader.construct_object(node, deep=True))
+        except yaml.YAMLError:
+            return _Node(node, node.value)
+        finally:
+            loader.dispose()
+
+    def mapping(self, node: _Node, key: str, allowed: tuple[str, ...]) -> dict[str, _Node]:
+        if not isinstance(node.node, yaml.MappingNode):
+            raise self.fail(f"expected a mapping ({', '.join(allowed)})", node.line, key)
+        out: dict[str, _Node] = {}
+        for key_node, value_node in node.node.value:
+            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            where = f"{key}.{name}" if key != "plan" else str(name)
+            if not isinstance(name, str) or name not in allowed:
+                hint = difflib.get_close_matches(str(name), allowed, n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(allowed)}"
+                raise self.fail(f"unknown key{suggestion}", line, where)
+            if name in out:
+                raise self.fail("this key appears twice", line, where)
+            out[name] = self.wrap(value_node)
+        return out
+
+    def free_mapping(self, node: _Node, key: str) -> dict[str, _Node]:
+        if not isinstance(node.node, yaml.MappingNode):
+            raise self.fail("expected a mapping", node.line, key)
+        out: dict[str, _Node] = {}
+        for key_node, value_node in node.node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail("keys must be plain names", key_node.start_mark.line + 1, key)
+            out[str(key_node.value)] = self.wrap(value_node)
+        return out
+
+    def sequence(self, node: _Node, key: str) -> list[_Node]:
+        if not isinstance(node.node, yaml.SequenceNode):
+            raise self.fail("expected a list", node.line, key)
+        return [self.wrap(child) for child in node.node.value]
+
+    def scalar(self, node: _Node, key: str, kind: type) -> Any:
+        if not isinstance(node.node, yaml.ScalarNode) or (isinstance(node.value, bool) and kind is not bool):
+            raise self.fail(f"expected {_kind(kind)}", node.line, key)
+        value = node.value
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = node.node.value  # a number written where text is expected: keep the text
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(f"expected {_kind(kind)}", node.line, key)
+        if isinstance(value, str):
+            value = self.env_text(value, node.line, key)
+        return value
+
+    def data(self, node: _Node, key: str) -> Any:
+        """Free-form data (query, json, headers): any YAML value, with ${ENV} resolved in strings."""
+        if isinstance(node.node, yaml.MappingNode):
+            return {k: self.data(v, f"{key}.{k}") for k, v in self.free_mapping(node, key).items()}
+        if isinstance(node.node, yaml.SequenceNode):
+            return [self.data(v, f"{key}[{i}]") for i, v in enumerate(self.sequence(node, key))]
+        value = node.value
+        if isinstance(value, str):
+            return self.env_text(value, node.line, key)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return str(value)  # dates and timestamps: send them as written
+
+    def env_text(self, text: str, line: int, key: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in self.env:
+                return self.env[name]
+            if default is not None:
+                return default
+            raise self.fail(f"${{{name}}} is not set; set it or write ${{{name}:-default}}", line, key)
+
+        return ENV_REFERENCE.sub(substitute, text)
+
+    # -- sections ----------------------------------------------------------------------------------
+
+    def app(self, node: _Node) -> App:
+        fields_ = self.mapping(node, "app", APP_KEYS)
+        if "scopes" not in fields_:
+            raise self.fail("missing scopes: (the permissions the app declares)", node.line, "app.scopes")
+        name = self.scalar(fields_["name"], "app.name", str) if "name" in fields_ else self.path.stem
+        description = (
+            self.scalar(fields_["description"], "app.description", str) if "description" in fields_ else None
+        )
+        known = self.catalog.permissions
+        scopes: list[str] = []
+        lines: dict[str, int] = {}
+        for index, item in enumerate(self.sequence(fields_["scopes"], "app.scopes")):
+            scope = self.scalar(item, f"app.scopes[{index}]", str)
+            if scope not in known and scope not in UNMAPPABLE:
+                hint = difflib.get_close_matches(scope, sorted(known), n=1)
+                tip = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise self.fail(f"unknown scope {scope!r}{tip}", item.line, f"app.scopes[{index}]")
+            if scope in lines:
+                raise self.fail(f"scope {scope!r} is listed twice", item.line, f"app.scopes[{index}]")
+            scopes.append(scope)
+            lines[scope] = item.line
+        return App(
+            name=name, scopes=tuple(scopes), description=description, line=node.line, scope_lines=lines
+        )
+
+    def server(self, value: str, line: int | None) -> str:
+        if value in SERVERS:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme in ("http", "https") and parsed.netloc:
+            return value.rstrip("/")
+        raise self.fail(
+            f"server must be local, sandbox, production or an http(s) URL, not {value[:60]!r}",
+            line,
+            "server" if line else "--server",
+        )
+
+    def variables(self, node: _Node | None) -> dict[str, Any]:
+        if node is None:
+            return {}
+        out: dict[str, Any] = {}
+        for name, value in self.free_mapping(node, "vars").items():
+            if not re.fullmatch(r"[A-Za-z_]\w*", name):
+                raise self.fail("a variable name is letters, digits and _", value.line, f"vars.{name}")
+            out[name] = self.data(value, f"vars.{name}")
+        return out
+
+    def criteria(self, node: _Node | None) -> Criteria:
+        if node is None:
+            return Criteria()
+        if isinstance(node.node, yaml.ScalarNode):
+            profile, line = self.scalar(node, "criteria", str), node.line
+            overrides: dict[str, Any] = {}
+        else:
+            fields_ = self.mapping(node, "criteria", ("profile", *OVERRIDABLE))
+            profile = (
+                self.scalar(fields_["profile"], "criteria.profile", str) if "profile" in fields_ else "strict"
+            )
+            line = fields_["profile"].line if "profile" in fields_ else node.line
+            for key, value in fields_.items():
+                if key == "profile":
+                    continue
+                number = value.value
+                if isinstance(number, bool) or not isinstance(number, (int, float)):
+                    raise self.fail("expected a number", value.line, f"criteria.{key}")
+                if key == "max_4xx_ratio" and not 0 < number <= 1:
+                    raise self.fail("a ratio between 0 and 1, e.g. 0.05", value.line, f"criteria.{key}")
+                if key != "max_4xx_ratio" and (number < 0 or int(number) != number):
+                    raise self.fail("a whole number, 0 or more", value.line, f"criteria.{key}")
+                overrides[key] = number
+        names = [p.value for p in Profile]
+        if profile not in names:
+            raise self.fail(f"unknown profile {profile!r}; one of {', '.join(names)}", line, "criteria")
+        rules_for(profile, overrides)
+        return Criteria(profile, overrides)
+
+    def limits(self, node: _Node | None) -> dict[str, int]:
+        if node is None:
+            return {}
+        out: dict[str, int] = {}
+        for group, value in self.mapping(node, "limits", tuple(DEFAULT_LIMITS)).items():
+            limit = self.scalar(value, f"limits.{group}", int)
+            if limit < 1:
+                raise self.fail("a limit is 1 request per window or more", value.line, f"limits.{group}")
+            out[group] = limit
+        return out
+
+    def warmup(self, node: _Node | None) -> int | None:
+        if node is None:
+            return None
+        fields_ = self.mapping(node, "warmup", WARMUP_KEYS)
+        if "daily_calls" not in fields_:
+            return None
+        daily = self.scalar(fields_["daily_calls"], "warmup.daily_calls", int)
+        if daily < 1:
+            raise self.fail("1 or more", fields_["daily_calls"].line, "warmup.daily_calls")
+        return int(daily)
+
+    def endpoints(self, node: _Node, variables: Mapping[str, Any]) -> tuple[Item, ...]:
+        items: list[Item] = []
+        names: dict[str, int] = {}
+        entries = self.sequence(node, "endpoints")
+        if not entries:
+            raise self.fail("list at least one endpoint", node.line, "endpoints")
+        for index, entry in enumerate(entries):
+            item = self.item(entry, f"endpoints[{index}]", variables)
+            if item.name in names:
+                raise self.fail(
+                    f"two items are named {item.name!r}; names must be unique",
+                    entry.line,
+                    f"endpoints[{index}].name",
+                )
+            names[item.name] = entry.line
+            items.append(item)
+        return tuple(items)
+
+    def item(self, node: _Node, key: str, variables: Mapping[str, Any]) -> Item:
+        if isinstance(node.node, yaml.ScalarNode):
+            step = self.step(node, key, variables, short=True)
+            return Item(step.name, step, node.line)
+        fields_ = self.mapping(node, key, ITEM_KEYS)
+        main = self.step(node, key, variables, fields=fields_)
+        setup = (
+            tuple(
+                self.step(s, f"{key}.setup[{i}]", variables)
+                for i, s in enumerate(self.sequence(fields_["setup"], f"{key}.setup"))
+            )
+            if "setup" in fields_
+            else ()
+        )
+        teardown = (
+            tuple(
+                self.step(s, f"{key}.teardown[{i}]", variables)
+                for i, s in enumerate(self.sequence(fields_["teardown"], f"{key}.teardown"))
+            )
+            if "teardown" in fields_
+            else ()
+        )
+        calls = None
+        if "calls" in fields_:
+            calls = self.scalar(fields_["calls"], f"{key}.calls", int)
+            if calls < 1:
+                raise self.fail("1 or more", fields_["calls"].line, f"{key}.calls")
+        return Item(main.name, main, node.line, setup, teardown, calls)
+
+    def step(
+        self,
+        node: _Node,
+        key: str,
+        variables: Mapping[str, Any],
+        *,
+        short: bool = False,
+        fields: dict[str, _Node] | None = None,
+    ) -> Step:
+        if short:
+            method, path = self.request_line(self.scalar(node, key, str), node.line, key)
+            return self.resolved(key, node.line, method, path, variables, name=f"{method} {path}")
+        if fields is None:
+            fields = self.mapping(node, key, STEP_KEYS)
+        todo = self.scalar(fields["todo"], f"{key}.todo", str) if "todo" in fields else None
+        if "request" in fields:
+            if "method" in fields or "path" in fields:
+                raise self.fail(
+                    "write either request: or method: and path:", fields["request"].line, f"{key}.request"
+                )
+            method, path = self.request_line(
+                self.scalar(fields["request"], f"{key}.request", str),
+                fields["request"].line,
+                f"{key}.request",
+            )
+            where = fields["request"].line
+        elif "method" in fields and "path" in fields:
+            method = self.scalar(fields["method"], f"{key}.method", str).upper()
+            if method not in METHODS:
+                raise self.fail(
+                    f"method must be one of {', '.join(METHODS)}", fields["method"].line, f"{key}.method"
+                )
+            path = self.scalar(fields["path"], f"{key}.path", str)
+            where = fields["path"].line
+        else:
+            raise self.fail(
+                'missing request: (e.g. "GET /restapi/v1.0/account/~")', node.line, f"{key}.request"
+            )
+        name = self.scalar(fields["name"], f"{key}.name", str) if "name" in fields else f"{method} {path}"
+        query = self.data(fields["query"], f"{key}.query") if "query" in fields else {}
+        if not isinstance(query, dict):
+            raise self.fail("expected a mapping of query parameters", fields["query"].line, f"{key}.query")
+        headers = self.data(fields["headers"], f"{key}.headers") if "headers" in fields else {}
+        if not isinstance(headers, dict):
+            raise self.fail("expected a mapping of headers", fields["headers"].line, f"{key}.headers")
+        if any(h.lower() == "authorization" for h in headers):
+            raise self.fail(
+                "rcgrad sends the Authorization header itself", fields["headers"].line, f"{key}.headers"
+            )
+        body = self.data(fields["json"], f"{key}.json") if "json" in fields else None
+        expect = None
+        if "expect" in fields:
+            expect = self.scalar(fields["expect"], f"{key}.expect", int)
+            if not 100 <= expect <= 599:
+                raise self.fail("an HTTP status, e.g. 200 or 204", fields["expect"].line, f"{key}.expect")
+        save: dict[str, str] = {}
+        if "save" in fields:
+            for capture, expression in self.free_mapping(fields["save"], f"{key}.save").items():
+                text = self.scalar(expression, f"{key}.save.{capture}", str)
+                if not re.fullmatch(r"[A-Za-z_]\w*", capture):
+                    raise self.fail(
+                        "a capture name is letters, digits and _", expression.line, f"{key}.save.{capture}"
+                    )
+                try:
+                    jsonpath.parse(text)
+                except ValueError as exc:
+                    raise self.fail(str(exc), expression.line, f"{key}.save.{capture}") from None
+                save[capture] = text
+        return self.resolved(
+            key,
+            where,
+            method,
+            path,
+            variables,
+            name=name,
+            query=query,
+            json=body,
+            headers=headers,
+            expect=expect,
+            save=save,
+            todo=todo,
+        )
+
+    def request_line(self, text: str, line: int, key: str) -> tuple[str, str]:
+        parts = text.split()
+        if len(parts) != 2 or parts[0].upper() not in METHODS or not parts[1].startswith("/"):
+            raise self.fail(
+                f'write "METHOD /path", e.g. "GET /restapi/v1.0/account/~" (got {text[:60]!r})', line, key
+            )
+        return parts[0].upper(), parts[1]
+
+    def resolved(
+        self, key: str, line: int, method: str, path: str, variables: Mapping[str, Any], **rest: Any
+    ) -> Step:
+        if "?" in path:
+            raise self.fail("put query parameters under query:, not in the path", line, key)
+        # Captures are unknown until run time: match with an id-shaped stand-in, vars with their values.
+        probe = PLACEHOLDER.sub(lambda m: str(variables.get(m.group(1), "1")), path)
+        match = self.catalog.match(method, probe)
+        if match is None:
+            raise self.fail(f"no {method} {path} in RingCentral's API{self.suggest(method, path)}", line, key)
+        return Step(method=method, path=path, operation=match.value, line=line, **rest)
+
+    def suggest(self, method: str, path: str) -> str:
+        shape = re.sub(r"\{\{[^}]*\}\}|\b\d+\b|~", "{id}", path)
+        keys = [f"{op.method} {re.sub(r'{[^}]*}', '{id}', op.path)}" for op in self.catalog.operations]
+        close = difflib.get_close_matches(f"{method} {shape}", keys, n=1, cutoff=0.6)
+        if not close:
+            return ""
+        op = self.catalog.operations[keys.index(close[0])]
+        return f"; closest: {op.method} {op.path}"
+
+
+def _fill(value: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        whole = PLACEHOLDER.fullmatch(value.strip())
+        if whole and whole.group(1) in values:
+            return values[whole.group(1)]  # keep the captured type: an id stays a number in JSON
+        return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), value)
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    return value
+
+
+def _kind(kind: type) -> str:
+    return {str: "text", int: "a whole number", bool: "true or false", float: "a number"}.get(
+        kind, kind.__name__
+    )
