@@ -1,0 +1,191 @@
+"""The rate limiter: one sliding window per throttling group, so a run never earns a 429.
+
+RingCentral counts requests per user and group in a sliding window and answers 429 once a window
+holds more than the limit; every request sent during the penalty restarts it (FACTS.md §2). So a
+group's limiter:
+
+- starts from the documented defaults (or the plan's custom limit) and lets one probe go alone,
+  so a lower limit advertised in ``X-Rate-Limit-*`` headers is learned before any burst;
+- afterwards follows the server: the advertised limit and window, and ``Remaining`` (the app's own
+  traffic elsewhere shares the budget), whichever is stricter than its own count;
+- keeps a safety margin of requests and of time at the window's edge;
+- after a 429 closes the gate for ``Retry-After`` (60 s without it) and sends nothing until then.
+
+It must never sleep on the wall clock directly (the ``Clock`` is injected) and never let two
+waiters take the same slot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+
+from runner.clock import Clock, SystemClock
+from runner.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, default_limit
+
+
+@dataclass(frozen=True, slots=True)
+class Margin:
+    requests: int = 1  # slots left unused in every window
+    fraction: float = 0.02  # and this share of the limit, whichever is larger
+    seconds: float = 0.05  # extra wait past the window's edge, for latency and clock skew
+    window_fraction: float = 0.02  # the same as a share of the window, whichever is larger
+
+    def usable(self, limit: int) -> int:
+        return max(1, limit - max(self.requests, math.ceil(limit * self.fraction)))
+
+    def edge(self, window: float) -> float:
+        return max(self.seconds, window * self.window_fraction)
+
+
+class GroupLimiter:
+    """Paces one throttling group. ``acquire()`` before sending, ``observe()`` every response."""
+
+    def __init__(
+        self,
+        group: str,
+        *,
+        clock: Clock | None = None,
+        margin: Margin | None = None,
+        initial: GroupLimit | None = None,
+        probe: bool = True,
+    ) -> None:
+        self.group = group
+        self._clock = clock or SystemClock()
+        self._margin = margin or Margin()
+        start = initial or default_limit(group) or GroupLimit(50)
+        self.limit = start.limit
+        self.window = start.window
+        self._sent: deque[float] = deque()  # monotonic send times inside the current window
+        self._lock = anyio.Lock()  # one waiter decides at a time: FIFO, no slot taken twice
+        self._probe_pending = probe
+        self._probe_done = anyio.Event() if probe else None
+        # (when, how many requests of the window the server counted that were not ours): the app's
+        # own traffic elsewhere, learned from X-Rate-Limit-Remaining.
+        self._others: deque[tuple[float, int]] = deque()
+        self.penalty_until = 0.0
+        self.rate_limited = 0  # 429s observed
+
+    @property
+    def usable(self) -> int:
+        return self._margin.usable(self.limit)
+
+    def remaining(self) -> int:
+        self._expire(self._clock.monotonic())
+        others = max((n for _, n in self._others), default=0)
+        return max(0, self.usable - len(self._sent) - others)
+
+    async def acquire(self) -> None:
+        """Wait until sending one request now keeps every window under the limit, then take the slot."""
+        async with self._lock:
+            if self._probe_done is not None and not self._probe_pending:
+                await self._probe_done.wait()
+            while True:
+                now = self._clock.monotonic()
+                if now < self.penalty_until:
+                    await self._clock.sleep(self.penalty_until - now)
+                    continue
+                self._expire(now)
+                if self.remaining() > 0:
+                    break
+                await self._clock.sleep(self._next_free(now) - now)
+            self._sent.append(self._clock.monotonic())
+            self._probe_pending = False
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from a response of this group (a 429 included)."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        limit = _number(lowered.get("x-rate-limit-limit"))
+        window = _number(lowered.get("x-rate-limit-window"))
+        remaining = _number(lowered.get("x-rate-limit-remaining"))
+        if limit is not None and limit >= 1:
+            self.limit = int(limit)
+        if window is not None and window > 0:
+            self.window = float(window)
+        now = self._clock.monotonic()
+        self._expire(now)
+        if remaining is not None and status != 429:
+            # Everything we sent in this window may already be counted; the rest is someone else's.
+            # Taking the largest estimate of the window errs on the side of waiting.
+            others = self.limit - int(remaining) - len(self._sent)
+            if others > 0:
+                self._others.append((now, others))
+        if status == 429:
+            self.rate_limited += 1
+            wait = _number(lowered.get("retry-after"))
+            wait = PENALTY_SECONDS if wait is None else wait
+            self.penalty_until = max(self.penalty_until, now + wait + self._margin.edge(wait))
+        self._release_probe()
+
+    def abandon(self) -> None:
+        """The request got no response: the slot stays counted (it may have reached the server)."""
+        self._release_probe()
+
+    def _release_probe(self) -> None:
+        if self._probe_done is not None and not self._probe_done.is_set():
+            self._probe_done.set()
+
+    def _expire(self, now: float) -> None:
+        edge = self.window + self._margin.edge(self.window)
+        while self._sent and self._sent[0] + edge <= now:
+            self._sent.popleft()
+        while self._others and self._others[0][0] + edge <= now:
+            self._others.popleft()
+
+    def _next_free(self, now: float) -> float:
+        edge = self.window + self._margin.edge(self.window)
+        candidates = [when + edge for when, _ in self._others]
+        if self._sent:
+            others = max((n for _, n in self._others), default=0)
+            over = len(self._sent) - (self.usable - others)
+            candidates.append(self._sent[max(0, min(len(self._sent) - 1, over))] + edge)
+        return max(now + 1e-3, min(candidates, default=now + edge))
+
+
+class RateLimits:
+    """One limiter per group, created on first use; NoThrottling gets none."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        margin: Margin | None = None,
+        overrides: Mapping[str, int] | None = None,
+        probe: bool = True,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._margin = margin
+        self._overrides = dict(overrides or {})
+        self._probe = probe
+        self._limiters: dict[str, GroupLimiter] = {}
+
+    def for_group(self, group: str) -> GroupLimiter | None:
+        if group == UNTHROTTLED:
+            return None
+        limiter = self._limiters.get(group)
+        if limiter is None:
+            custom = self._overrides.get(group)
+            initial = GroupLimit(custom) if custom else default_limit(group)
+            limiter = GroupLimiter(
+                group, clock=self._clock, margin=self._margin, initial=initial, probe=self._probe
+            )
+            self._limiters[group] = limiter
+        return limiter
+
+    @property
+    def groups(self) -> Mapping[str, GroupLimiter]:
+        return self._limiters
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
