@@ -1,0 +1,204 @@
+"""``rcgrad graduate PLAN`` and ``rcgrad warmup PLAN``: send what the window still needs, then judge it.
+
+The order matters and is the product's promise: the plan is loaded and checked (any problem: exit
+2, zero requests), production needs explicit consent, the per-app run lock is taken, the ledger says
+what is missing, the token manager logs in (a failure: exit 3, zero API requests), and only then
+does the engine send, recording every call as it completes. This module must never send traffic for
+a plan with errors, and never print a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+from dataclasses import replace
+
+import anyio
+from rich.console import Console
+
+from runner.budget import ErrorBudget
+from runner.criteria import lookback
+from runner.engine import Engine
+from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
+from runner.planner import TopUp, calls_by_group, plan_graduate, plan_warmup
+from runner.progress import GroupProgress
+from runner.records import CallRecord
+from runner.runlock import run_lock
+from runner.session import Session, add_report_flags, open_session, write_reports
+
+log = logging.getLogger("rcgrad.traffic")
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("plan", metavar="PLAN", help="the plan file, e.g. plans/myapp.yaml")
+    if name == "graduate":
+        parser.add_argument(
+            "--apply-on",
+            metavar="DATE",
+            type=_date,
+            help="the UTC day you will apply (default: tomorrow); today's traffic must carry it",
+        )
+    else:
+        parser.add_argument("--daily", type=int, metavar="N", help="successes per endpoint to reach today")
+    parser.add_argument("--calls", type=int, metavar="N", help="run every item N times instead of the top-up")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the schedule and its duration; send nothing"
+    )
+    parser.add_argument(
+        "--allow-production", action="store_true", help="consent to send traffic to production"
+    )
+    parser.add_argument(
+        "--allow-production-writes",
+        action="store_true",
+        help="also consent to the plan's create/update/delete calls on production (live customer data)",
+    )
+    add_report_flags(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=False, quiet=False)
+    with open_session(args) as session:
+        now = session.clock.time()
+        rows = session.summary(since=lookback(now), until=now)
+        topup = _top_up(args, session, rows, now)
+        if args.dry_run:
+            _print_schedule(console, session, topup)
+            return EXIT_MET
+        with run_lock(
+            session.target.ledger_server, session.target.credentials.client_id, notify=console.print
+        ):
+            result = anyio.run(_send, args, session, topup, console)
+        if result is not None and not args.quiet:
+            _print_run(console, result)
+        verdict = session.verdict()
+        write_reports(args, verdict, console)
+        return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
+    plan = session.plan
+    items = session.planner_items()
+    if args.calls is not None:
+        if args.calls < 0:
+            raise InputError("must be 0 or more", key="--calls")
+        return TopUp(
+            mode=args.command,
+            traffic_day=dt.datetime.fromtimestamp(now, dt.UTC).date(),
+            apply_day=None,
+            repeats={name: args.calls for name, _ in items},
+            per_endpoint=_per_endpoint({name: args.calls for name, _ in items}, items),
+            reasons=(f"--calls {args.calls}: every item runs {args.calls} times",),
+            blockers=(),
+        )
+    try:
+        if args.command == "graduate":
+            topup = plan_graduate(
+                rows,
+                now=now,
+                items=items,
+                scopes=plan.app.scopes,
+                profile=plan.criteria.profile,
+                overrides=plan.criteria.overrides,
+                apply_day=args.apply_on,
+            )
+        else:
+            topup = plan_warmup(
+                rows,
+                now=now,
+                items=items,
+                scopes=plan.app.scopes,
+                profile=plan.criteria.profile,
+                overrides=plan.criteria.overrides,
+                daily=args.daily or plan.warmup_daily,
+            )
+    except ValueError as exc:
+        raise InputError(str(exc), key="--apply-on") from exc
+    # An item's calls: is its least number of runs whenever it runs at all; never a reason to run.
+    fixed = {item.name: item.calls for item in plan.endpoints if item.calls}
+    if not any(topup.repeats.get(name, 0) and topup.repeats[name] < n for name, n in fixed.items()):
+        return topup
+    repeats = {name: max(n, fixed.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
+    return replace(topup, repeats=repeats, per_endpoint=_per_endpoint(repeats, items))
+
+
+def _per_endpoint(repeats: dict[str, int], items: list[tuple[str, tuple[str, ...]]]) -> dict[str, int]:
+    from runner.planner import expected_calls
+
+    return expected_calls(repeats, items)
+
+
+def _print_schedule(console: Console, session: Session, topup: TopUp) -> None:
+    by_group = calls_by_group(topup.per_endpoint)
+    console.print(f"[bold]{topup.mode}[/] for {session.plan.app.name}: traffic day {topup.traffic_day} (UTC)")
+    for reason in topup.reasons:
+        console.print(f"  - {reason}")
+    for blocker in topup.blockers:
+        console.print(f"  [yellow]! {blocker}")
+    for name, times in topup.repeats.items():
+        if times:
+            console.print(f"  {times:>4} x {name}")
+    seconds = session.predicted_seconds(by_group)
+    groups = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items(), key=lambda kv: -kv[1]))
+    console.print(
+        f"{topup.total_calls} requests ({groups or 'none'}); at least {seconds:.0f} s at the rate limits"
+    )
+
+
+async def _send(args: argparse.Namespace, session: Session, topup: TopUp, console: Console):
+    if topup.is_empty:
+        if not args.quiet:
+            console.print("Nothing to send: the ledger already covers the window.")
+        return None
+    by_group = calls_by_group(topup.per_endpoint)
+    now = session.clock.time()
+    rows = session.summary(since=lookback(now), until=now)
+    responses = sum(r.count for r in rows if r.kind != "oauth" and r.status)
+    errors = sum(r.count for r in rows if r.kind != "oauth" and 400 <= r.status < 500)
+    budget = ErrorBudget(
+        threshold=session.rules.max_4xx_ratio,
+        planned=topup.total_calls,
+        prior_responses=responses,
+        prior_4xx=errors,
+    )
+    async with session.tokens() as tokens:
+        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+
+            def on_record(record: CallRecord) -> None:
+                session.append(record)
+                progress.advance(record)
+
+            engine = Engine(
+                base_url=session.target.url,
+                tokens=tokens,
+                limits=session.limits(),
+                budget=budget,
+                on_record=on_record,
+                variables=session.plan.vars,
+                clock=session.clock,
+            )
+            jobs = session.jobs(topup.repeats)
+            return await engine.run(jobs)
+
+
+def _print_run(console: Console, result) -> None:
+    console.print(
+        f"run {result.run_id}: {result.sent} requests, "
+        + ", ".join(f"{status or 'no response'}: {n}" for status, n in sorted(result.statuses.items()))
+    )
+    for endpoint, why in result.quarantined.items():
+        console.print(f"[yellow]quarantined[/] {endpoint}: {why}")
+    for why, n in result.skipped.items():
+        console.print(f"[yellow]skipped[/] {n} x {why}")
+    if result.stopped:
+        console.print(f"[red]stopped[/]: {result.stopped}")
+
+
+_ = EXIT_BAD_INPUT

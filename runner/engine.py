@@ -1,0 +1,332 @@
+"""The traffic engine: runs plan items at the rate-limit bound and records every call as it completes.
+
+It composes four things it does not own: the plan's steps (what to send), one limiter per throttling
+group (when), the retry policy (what to do about a 5xx or a dropped connection) and the token
+manager (with what credential). Every attempt that reached the wire is handed to ``on_record`` the
+moment it completes, so an interrupted run loses nothing it sent.
+
+It must never send a request it knows is bound to fail: a step whose capture is missing is skipped,
+an endpoint with two 4xx in a row is quarantined, a closed rate gate is waited out, and the run
+stops before one more 4xx could push the window's ratio to the bar (``runner.budget``). Teardown
+steps run whatever happens: on failure, on Ctrl-C, on timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+import httpx
+
+from runner.budget import ErrorBudget
+from runner.catalog import Operation
+from runner.clock import Clock, SystemClock
+from runner.plan import RenderedRequest
+from runner.records import CallRecord, Kind
+from runner.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+
+log = logging.getLogger("rcgrad.engine")
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads are drained, not kept
+TEARDOWN_SECONDS = 30.0
+EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
+
+
+class Limiter(Protocol):
+    async def acquire(self) -> Any: ...
+    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
+    def abandon(self) -> None: ...
+
+
+class Limits(Protocol):
+    def for_group(self, group: str) -> Limiter | None: ...
+
+
+class TokenSource(Protocol):
+    async def access_token(self) -> str: ...
+    async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str: ...
+
+
+class Step(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def operation(self) -> Operation: ...
+    @property
+    def expect(self) -> int | None: ...
+    @property
+    def save(self) -> Mapping[str, str]: ...
+    def needs(self) -> frozenset[str]: ...
+    def render(self, values: Mapping[str, Any]) -> RenderedRequest: ...
+
+
+class Item(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def setup(self) -> Sequence[Step]: ...
+    @property
+    def main(self) -> Step: ...
+    @property
+    def teardown(self) -> Sequence[Step]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    item: Item
+    repeats: int
+
+
+@dataclass(slots=True)
+class RunResult:
+    run_id: str
+    statuses: Counter[int] = field(default_factory=Counter)  # per attempt that reached the wire (0: none)
+    skipped: Counter[str] = field(default_factory=Counter)  # "step name: why" -> times
+    quarantined: dict[str, str] = field(default_factory=dict)
+    stopped: str | None = None
+    interrupted: bool = False
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def rate_limited(self) -> int:
+        return self.statuses.get(429, 0)
+
+
+class _Skip(Exception):
+    """A step that will not be sent; the reason is user-facing."""
+
+
+@dataclass(slots=True)
+class _Outcome:
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return classify(self.status, self.error)
+
+    @property
+    def retry_after(self) -> float | None:
+        return retry_after(self.headers) if self.status >= 500 else None
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        tokens: TokenSource,
+        limits: Limits,
+        budget: ErrorBudget,
+        on_record: Callable[[CallRecord], None],
+        variables: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        run_id: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._limits = limits
+        self._budget = budget
+        self._on_record = on_record
+        self._variables = dict(variables or {})
+        self._retry = retry or RetryPolicy()
+        self._clock = clock or SystemClock()
+        self._client = client
+        self._timeout = timeout
+        self.result = RunResult(run_id=run_id or uuid.uuid4().hex[:12])
+
+    async def run(self, jobs: Iterable[Job]) -> RunResult:
+        """Run every repetition of every job; groups progress in parallel, each at its own bound."""
+        owned = self._client is None
+        client = self._client or httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            follow_redirects=False,
+        )
+        try:
+            async with anyio.create_task_group() as tg:
+                # Tasks are started in job order; callers put the bottleneck group first so its
+                # limiter starts filling its window before anything else queues.
+                for job in jobs:
+                    for _ in range(job.repeats):
+                        tg.start_soon(self._run_item, client, job.item)
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
+                self.result.interrupted = True
+            raise
+        finally:
+            self.result.quarantined = dict(self._budget.quarantined)
+            self.result.stopped = self._budget.stopped
+            if owned:
+                with anyio.CancelScope(shield=True):
+                    await client.aclose()
+        return self.result
+
+    async def _run_item(self, client: httpx.AsyncClient, item: Item) -> None:
+        values: dict[str, Any] = dict(self._variables)
+        try:
+            for step in (*item.setup, item.main):
+                await self._run_step(client, step, values)
+        finally:
+            # Shielded so a Ctrl-C or a timeout still deletes what this repetition created.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(TEARDOWN_SECONDS):
+                for step in item.teardown:
+                    await self._run_step(client, step, values, cleanup=True)
+
+    async def _run_step(
+        self, client: httpx.AsyncClient, step: Step, values: dict[str, Any], *, cleanup: bool = False
+    ) -> None:
+        missing = sorted(step.needs() - values.keys())
+        if missing:
+            self._skip(step, f"capture {', '.join(missing)} is missing (an earlier step failed)")
+            return
+        try:
+            outcome = await self._send(client, step, step.render(values), cleanup=cleanup)
+        except _Skip as why:
+            self._skip(step, str(why))
+            return
+        if not _expected(step, outcome.status):
+            return
+        for name, expression in step.save.items():
+            value = _extract(expression, outcome.body)
+            if value is None:
+                log.warning("%s: could not capture %s from %s", step.name, name, expression)
+            else:
+                values[name] = value
+
+    def _skip(self, step: Step, why: str) -> None:
+        self.result.skipped[f"{step.name}: {why}"] += 1
+
+    async def _send(
+        self, client: httpx.AsyncClient, step: Step, request: RenderedRequest, *, cleanup: bool
+    ) -> _Outcome:
+        op = step.operation
+        limiter = self._limits.for_group(op.group)
+        refreshed_on_401 = False
+
+        async def attempt() -> _Outcome:
+            nonlocal refreshed_on_401
+            while True:
+                if not self._budget.may_send(op.key, cleanup=cleanup):
+                    raise _Skip(self._budget.reason(op.key) or "error budget spent")
+                if limiter is not None:
+                    await limiter.acquire()
+                token = await self._tokens.access_token()
+                outcome = await self._attempt(client, op, request, token)
+                if limiter is not None:
+                    if outcome.status == 0:
+                        limiter.abandon()
+                    else:
+                        limiter.observe(outcome.status, outcome.headers)
+                code = _error_code(outcome.body)
+                if outcome.status == 401 and code in EXPIRED_TOKEN_CODES and not refreshed_on_401:
+                    # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
+                    refreshed_on_401 = True
+                    self._budget.settled(op.key, outcome.status, retryable=True)
+                    await self._tokens.on_unauthorized(code, used_token=token)
+                    continue
+                self._budget.settled(op.key, outcome.status, retryable=outcome.verdict is not Verdict.GIVE_UP)
+                return outcome
+
+        result: _Outcome = await retrying(self._retry, self._clock)(attempt)
+        return result
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, op: Operation, request: RenderedRequest, token: str
+    ) -> _Outcome:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
+        started = self._clock.monotonic()
+        status: int = 0
+        body: Any = None
+        response_headers: Mapping[str, str] = {}
+        error: BaseException | None = None
+        self._budget.sending()
+        try:
+            async with client.stream(
+                request.method,
+                self._base_url + request.path,
+                params=dict(request.query) or None,
+                json=request.json,
+                headers=headers,
+            ) as response:
+                status, response_headers = response.status_code, response.headers
+                body = await _read_bounded(response)
+        except httpx.HTTPError as exc:  # transport errors, timeouts, protocol errors, bad bodies
+            error = exc
+            status = status if status and isinstance(exc, httpx.DecodingError) else 0
+            log.info("%s %s: %s", request.method, request.path, type(exc).__name__)
+        latency = (self._clock.monotonic() - started) * 1000
+        record = CallRecord(
+            ts=self._clock.time(),
+            method=op.method,
+            template=op.path,
+            status=status,
+            group=op.group,
+            permission=op.permission,
+            kind=Kind.API,
+            latency_ms=round(latency, 1),
+            run_id=self.result.run_id,
+            operation_id=op.id,
+            error_code=_error_code(body),
+        )
+        self.result.statuses[status] += 1
+        self._on_record(record)
+        log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
+        return _Outcome(status, body, response_headers, error)
+
+
+async def _read_bounded(response: httpx.Response) -> Any:
+    """JSON bodies up to MAX_BODY_BYTES are parsed; anything else is drained and dropped."""
+    content_type = response.headers.get("content-type", "")
+    keep = "json" in content_type
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if keep and size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
+    if not keep or size > MAX_BODY_BYTES:
+        return None
+    try:
+        return json.loads(b"".join(chunks))
+    except ValueError:
+        return None  # a truncated or non-JSON body: the status still counts, captures will be missing
+
+
+def _expected(step: Step, status: int) -> bool:
+    if step.expect is not None:
+        return status == step.expect
+    return 200 <= status < 300
+
+
+def _error_code(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    nested = body.get("errors")
+    if isinstance(nested, list) and nested and isinstance(nested[0], dict) and nested[0].get("errorCode"):
+        return str(nested[0]["errorCode"])
+    code = body.get("errorCode") or body.get("error")
+    return str(code) if code else None
+
+
+def _extract(expression: str, body: Any) -> Any:
+    from runner.jsonpath import extract
+
+    try:
+        return extract(expression, body)
+    except (LookupError, ValueError, TypeError):
+        return None

@@ -1,0 +1,109 @@
+"""Where traffic goes: the embedded local sandbox, or a real server with the user's credentials.
+
+``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
+scopes and state kept under ``$RCGRAD_HOME/local-sandbox`` so tokens and the sandbox's own request
+log survive between runs, like a real account's would. Anything else is a URL (or an alias) reached
+with the ``RC_*`` credentials. This module must never print a credential, and never start a real
+run against production unless the caller has the user's explicit consent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from runner import redact
+from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
+
+LOCAL = "local"
+PRODUCTION_HOSTS = ("platform.ringcentral.com",)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: str
+    credentials: Credentials
+    ledger_server: str  # "local" for the embedded sandbox, so rehearsal never mixes with real records
+    sandbox: Any = None  # the running SandboxHandle, for server: local
+
+    @property
+    def is_local(self) -> bool:
+        return self.sandbox is not None
+
+    @property
+    def is_production(self) -> bool:
+        return any(host in self.url for host in PRODUCTION_HOSTS)
+
+
+def is_production(server: str) -> bool:
+    return server == "production" or any(host in server for host in PRODUCTION_HOSTS)
+
+
+@contextmanager
+def open_target(
+    server: str,
+    *,
+    scopes: frozenset[str],
+    limits: Mapping[str, int] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Target]:
+    if server == LOCAL:
+        from runner.sandbox import SandboxConfig, running_sandbox
+
+        identity = local_identity()
+        config = SandboxConfig(
+            scopes=frozenset(scopes),
+            limits=dict(limits or {}),
+            client_id=identity.client_id,
+            client_secret=identity.client_secret,
+            jwt=identity.jwt,
+            state_path=state_home() / "local-sandbox" / "state.json",
+        )
+        with running_sandbox(config) as handle:
+            yield Target(handle.url, handle.credentials(), LOCAL, handle)
+        return
+    credentials = real_credentials(server, env)
+    yield Target(credentials.server, credentials, credentials.server)
+
+
+def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    values = dict(environment() if env is None else env)
+    credentials = credentials_from(values, resolve_server(server))
+    redact.register(*credentials.secrets())
+    return credentials
+
+
+def local_identity() -> Credentials:
+    """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
+    and the rehearsal ledger stay valid from one run to the next."""
+    path = state_home() / "local-sandbox" / "identity.json"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        data = json.loads(path.read_text())
+        identity = Credentials(LOCAL, data["client_id"], data["client_secret"], data["jwt"])
+    except (OSError, ValueError, KeyError, TypeError):
+        identity = Credentials(
+            LOCAL,
+            "local-" + secrets.token_hex(8),
+            secrets.token_urlsafe(24),
+            ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
+        )
+        temp = path.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(
+                {
+                    "client_id": identity.client_id,
+                    "client_secret": identity.client_secret,
+                    "jwt": identity.jwt,
+                },
+                out,
+            )
+        os.replace(temp, path)
+    redact.register(*identity.secrets())
+    return identity
