@@ -76,7 +76,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(initial=policy.initial, max=policy.maximum, jitter=policy.jitter)
+    backoff = wait_exponential_jitter(multiplier=policy.initial, max=policy.maximum, jitter=policy.jitter)
 
     def wait(state: RetryCallState) -> float:
         outcome = state.outcome

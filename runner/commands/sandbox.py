@@ -1,0 +1,62 @@
+"""``rcgrad sandbox``: serve the local RingCentral sandbox on loopback until Ctrl-C.
+
+It prints four ``RC_*=`` lines ready for a ``.env`` file. They are throwaway credentials of this
+sandbox only; this is the one place rcgrad prints a secret, and it must never print a real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from runner.errors import InputError
+from runner.limits import DEFAULT_LIMITS
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--scopes", default="", help="the app's scopes, comma-separated (default: all)")
+    parser.add_argument("--limits", default="", help="custom group limits, e.g. Heavy=5,Light=20")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="0.01 turns 60 s windows into 0.6 s")
+    parser.add_argument("--access-ttl", type=float, default=3600.0, help="access token lifetime, seconds")
+    parser.add_argument("--refresh-ttl", type=float, default=604800.0, help="refresh token lifetime, seconds")
+
+
+def _limits(text: str) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        group, _, value = part.partition("=")
+        if group not in DEFAULT_LIMITS or not value.isdigit() or int(value) < 1:
+            raise InputError(f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits")
+        limits[group] = int(value)
+    return limits
+
+
+def run(args: argparse.Namespace) -> int:
+    from runner.catalog import load_catalog
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    known = load_catalog().permissions
+    scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip()) or known
+    unknown = sorted(scopes - known)
+    if unknown:
+        raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
+    if args.time_scale <= 0 or args.access_ttl <= 0 or args.refresh_ttl <= 0:
+        raise InputError("must be greater than 0", key="--time-scale/--access-ttl/--refresh-ttl")
+    config = SandboxConfig(
+        scopes=scopes,
+        limits=_limits(args.limits),
+        time_scale=args.time_scale,
+        access_token_ttl=args.access_ttl,
+        refresh_token_ttl=args.refresh_ttl,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with running_sandbox(config, port=args.port or None) as sandbox:
+        print("\n".join(sandbox.env_lines()), flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -1,0 +1,170 @@
+"""The client-side limiter on a manual clock (a 60 s window in microseconds), plus the retry policy."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from runner.clock import ManualClock
+from runner.limits import GroupLimit
+from runner.ratelimit import GroupLimiter, Margin, RateLimits
+from runner.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+
+HEADERS = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "50", "X-Rate-Limit-Window": "60"}
+
+
+def _max_in_any_window(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+async def _burst(limiter: GroupLimiter, clock: ManualClock, count: int, headers=None) -> list[float]:  # type: ignore[no-untyped-def]
+    sent = []
+    for _ in range(count):
+        await limiter.acquire()
+        sent.append(clock.monotonic())
+        limiter.observe(200, headers or {})
+    return sent
+
+
+def test_a_burst_never_exceeds_the_usable_share_of_any_window():
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock)
+    sent = anyio.run(_burst, limiter, clock, 175)
+    assert limiter.usable == 49  # 50 less a margin of one request
+    assert _max_in_any_window(sent, 60.0) <= 49
+    # ...and it is not slower than it must be: 175 requests need 3 window slides at 49 per window.
+    assert sent[-1] - sent[0] < 3 * 60 * 1.05
+
+
+def test_a_lower_limit_in_the_headers_takes_effect_after_the_probe():
+    clock = ManualClock()
+    limiter = GroupLimiter("Heavy", clock=clock)
+    lowered = {"X-Rate-Limit-Limit": "5", "X-Rate-Limit-Window": "60", "x-rate-limit-remaining": "4"}
+    sent = anyio.run(_burst, limiter, clock, 12, lowered)
+    assert limiter.limit == 5
+    assert _max_in_any_window(sent, 60.0) <= 4
+
+
+def test_the_probe_goes_alone_until_its_response_arrives():
+    clock = ManualClock()
+    limiter = GroupLimiter("Medium", clock=clock)
+    order: list[str] = []
+
+    async def scenario() -> None:
+        await limiter.acquire()
+        order.append("probe sent")
+        async with anyio.create_task_group() as tg:
+
+            async def second() -> None:
+                await limiter.acquire()
+                order.append("second sent")
+
+            tg.start_soon(second)
+            for _ in range(20):
+                await anyio.lowlevel.checkpoint()
+            order.append("probe answered")
+            limiter.observe(200, {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "39"})
+
+    anyio.run(scenario)
+    assert order == ["probe sent", "probe answered", "second sent"]
+
+
+def test_remaining_from_other_traffic_is_respected():
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock, margin=Margin(requests=0, fraction=0.0))
+
+    async def scenario() -> list[float]:
+        sent = []
+        for _ in range(30):
+            await limiter.acquire()
+            sent.append(clock.monotonic())
+            # The server counts 25 requests of the app's own traffic in every window.
+            own_in_window = sum(1 for t in sent if t > clock.monotonic() - 60)
+            limiter.observe(200, {**HEADERS, "X-Rate-Limit-Remaining": str(50 - 25 - own_in_window)})
+        return sent
+
+    sent = anyio.run(scenario)
+    assert _max_in_any_window(sent, 60.0) <= 25
+
+
+@pytest.mark.parametrize(("header", "penalty"), [({"Retry-After": "7.5"}, 7.5), ({}, 60.0)])
+def test_a_429_closes_the_gate_for_retry_after_or_60_seconds(header, penalty):
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock)
+
+    async def scenario() -> float:
+        await limiter.acquire()
+        limiter.observe(429, header)
+        before = clock.monotonic()
+        await limiter.acquire()
+        return clock.monotonic() - before
+
+    waited = anyio.run(scenario)
+    assert penalty <= waited < penalty + 2
+    assert limiter.rate_limited == 1
+
+
+def test_registry_has_one_limiter_per_group_none_for_unthrottled_and_applies_overrides():
+    limits = RateLimits(clock=ManualClock(), overrides={"Heavy": 4})
+    assert limits.for_group("Heavy") is limits.for_group("Heavy")
+    assert limits.for_group("NoThrottling") is None
+    heavy = limits.for_group("Heavy")
+    assert heavy is not None and heavy.limit == 4
+
+
+def test_initial_limit_and_fractional_windows_from_a_time_scaled_server():
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock, initial=GroupLimit(10, 60.0))
+    sent = anyio.run(_burst, limiter, clock, 30, {"X-Rate-Limit-Limit": "10", "X-Rate-Limit-Window": "0.6"})
+    assert limiter.window == 0.6
+    assert _max_in_any_window(sent, 0.6) <= limiter.usable
+
+
+def test_classification_retries_only_what_can_succeed():
+    assert classify(200) is Verdict.DONE
+    assert classify(0) is Verdict.RETRY
+    assert classify(503) is Verdict.RETRY
+    assert classify(429) is Verdict.RATE_LIMITED
+    for status in (400, 401, 403, 404, 409):
+        assert classify(status) is Verdict.GIVE_UP
+    assert retry_after({"retry-after": "3"}) == 3.0
+    assert retry_after({"Retry-After": "soon"}) is None
+
+
+class _Attempt:
+    def __init__(self, verdict: Verdict, after: float | None = None) -> None:
+        self.verdict, self.retry_after = verdict, after
+
+
+def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
+    clock = ManualClock()
+    outcomes = [_Attempt(Verdict.RETRY), _Attempt(Verdict.RETRY, 9.0), _Attempt(Verdict.RETRY), _Attempt(Verdict.DONE)]
+    calls: list[float] = []
+
+    async def attempt() -> _Attempt:
+        calls.append(clock.monotonic())
+        return outcomes[len(calls) - 1]
+
+    policy = RetryPolicy(attempts=5, initial=2.0, maximum=60.0, jitter=0.0)
+    result = anyio.run(lambda: retrying(policy, clock)(attempt))
+    assert result.verdict is Verdict.DONE
+    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    assert gaps[0] == pytest.approx(2.0) and gaps[1] == pytest.approx(9.0)
+
+    calls.clear()
+    outcomes[:] = [_Attempt(Verdict.RETRY)] * 10
+    last = anyio.run(lambda: retrying(RetryPolicy(attempts=3, jitter=0.0), clock)(attempt))
+    assert len(calls) == 3 and last.verdict is Verdict.RETRY  # the last outcome is returned, not raised
+
+
+def test_a_429_is_retried_with_no_wait_of_its_own():
+    clock = ManualClock()
+    outcomes = [_Attempt(Verdict.RATE_LIMITED), _Attempt(Verdict.DONE)]
+    calls: list[float] = []
+
+    async def attempt() -> _Attempt:
+        calls.append(clock.monotonic())
+        return outcomes[len(calls) - 1]
+
+    anyio.run(lambda: retrying(RetryPolicy(), clock)(attempt))
+    assert calls[1] == calls[0]  # the limiter's gate is the wait
