@@ -4,7 +4,9 @@ The engine asks ``may_send()`` before every request and reports every outcome ba
 
 - an endpoint that answers with two non-retryable 4xx in a row is quarantined for the run;
 - once a 4xx has been seen in the window (before or during this run), the run stops as soon as one
-  more would push the projected ratio for the evaluation window to the profile's threshold. A clean
+  more would push the projected ratio for the evaluation window to the profile's threshold. Only
+  endpoints that have already answered 2xx in this run keep going after that: their successes
+  dilute the ratio, and a proven endpoint failing now is the unlikely case. A clean
   window with a checked plan has no evidence of failure, so its first call always goes; otherwise
   a small run could never start. "Projected" means the window's responses so far plus everything this run
   plans to send. Calls already in flight are not counted as failures in advance: doing so would
@@ -38,7 +40,7 @@ class ErrorBudget:
             return 0.0
         return (self.prior_4xx + self.errors_4xx + extra_failures) / total
 
-    def may_send(self, endpoint: str, *, cleanup: bool = False) -> bool:
+    def may_send(self, endpoint: str, *, cleanup: bool = False, proven: bool = False) -> bool:
         """True when this request may go out; a False answer explains itself in ``reason(endpoint)``.
 
         Cleanup (teardown) calls go out even after the run has stopped: leaving created data behind
@@ -49,14 +51,14 @@ class ErrorBudget:
         if cleanup:
             return True
         if self.stopped:
-            return False
+            return proven
         seen_failure = self.prior_4xx + self.errors_4xx > 0
         if seen_failure and self.projected_ratio(extra_failures=1) >= self.threshold:
             self.stopped = (
                 f"one more 4xx would bring the window's projected 4xx ratio to "
                 f"{self.projected_ratio(extra_failures=1):.1%}, at or over the {self.threshold:.0%} bar"
             )
-            return False
+            return proven
         return True
 
     def reason(self, endpoint: str) -> str | None:

@@ -148,6 +148,8 @@ class Engine:
         self._client = client
         self._timeout = timeout
         self.result = RunResult(run_id=run_id or uuid.uuid4().hex[:12])
+        self._proven: set[str] = set()  # endpoints that answered 2xx in this run
+        self._gates: dict[str, anyio.Lock] = {}
 
     async def run(self, jobs: Iterable[Job]) -> RunResult:
         """Run every repetition of every job; groups progress in parallel, each at its own bound."""
@@ -218,10 +220,15 @@ class Engine:
         limiter = self._limits.for_group(op.group)
         refreshed_on_401 = False
 
+        last_status = 0
+
         async def attempt() -> _Outcome:
-            nonlocal refreshed_on_401
+            nonlocal refreshed_on_401, last_status
             while True:
-                if not self._budget.may_send(op.key, cleanup=cleanup):
+                # A retry after a 429's penalty or with a fresh token is not a new risk: the first
+                # answer is already counted, and the cause is gone.
+                proven = op.key in self._proven or last_status in (401, 429)
+                if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
                 if limiter is not None:
                     await limiter.acquire()
@@ -236,14 +243,29 @@ class Engine:
                 if outcome.status == 401 and code in EXPIRED_TOKEN_CODES and not refreshed_on_401:
                     # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
                     refreshed_on_401 = True
+                    last_status = outcome.status
                     self._budget.settled(op.key, outcome.status, retryable=True)
                     await self._tokens.on_unauthorized(code, used_token=token)
                     continue
                 self._budget.settled(op.key, outcome.status, retryable=outcome.verdict is not Verdict.GIVE_UP)
+                last_status = outcome.status
                 return outcome
 
-        result: _Outcome = await retrying(self._retry, self._clock)(attempt)
-        return result
+        async def with_retries() -> _Outcome:
+            outcome: _Outcome = await retrying(self._retry, self._clock)(attempt)
+            return outcome
+
+        # Until an endpoint has answered 2xx in this run, one request (with its retries) at a time:
+        # a wrong id or a missing permission then costs one or two 4xx, not a burst of them.
+        if op.key in self._proven:
+            return await with_retries()
+        async with self._gates.setdefault(op.key, anyio.Lock()):
+            if op.key not in self._proven:
+                outcome = await with_retries()
+                if 200 <= outcome.status < 300:
+                    self._proven.add(op.key)
+                return outcome
+        return await with_retries()
 
     async def _attempt(
         self, client: httpx.AsyncClient, op: Operation, request: RenderedRequest, token: str

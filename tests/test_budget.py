@@ -88,3 +88,10 @@ def test_teardown_still_runs_after_the_run_stopped_but_not_on_a_quarantined_endp
     assert budget.may_send(OTHER, cleanup=True)
     budget.quarantined[OTHER] = "quarantined after two 404s in a row"
     assert not budget.may_send(OTHER, cleanup=True)
+
+
+def test_after_a_stop_only_proven_endpoints_go_on():
+    budget = ErrorBudget(threshold=0.05, planned=10)
+    _send(budget, EP, 404)
+    assert not budget.may_send(OTHER)
+    assert budget.may_send(OTHER, proven=True)

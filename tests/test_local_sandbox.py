@@ -61,7 +61,9 @@ def test_the_official_sdk_logs_in_calls_refreshes_and_logs_out():
 def test_bad_client_and_bad_jwt_get_oauth_errors():
     with running_sandbox(SandboxConfig()) as sb:
         form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt}
-        bad_client = httpx.post(sb.url + "/restapi/oauth/token", data=form, auth=(sb.config.client_id, "nope"))
+        bad_client = httpx.post(
+            sb.url + "/restapi/oauth/token", data=form, auth=(sb.config.client_id, "nope")
+        )
         assert bad_client.json()["error"] == "invalid_client"
         form["assertion"] = "not-the-jwt"
         bad_jwt = httpx.post(
@@ -124,7 +126,9 @@ def test_background_load_takes_its_share_and_the_time_scale_shrinks_the_window()
 def test_permissions_count_inclusions_and_name_the_missing_one():
     with running_sandbox(SandboxConfig(scopes=frozenset({"SMS", "ReadAccounts"}))) as sb:
         auth = {"Authorization": f"Bearer {_token(sb)}"}
-        assert httpx.get(sb.url + f"{EXT}/message-store", headers=auth).status_code == 200  # SMS ⊇ ReadMessages
+        assert (
+            httpx.get(sb.url + f"{EXT}/message-store", headers=auth).status_code == 200
+        )  # SMS ⊇ ReadMessages
         refused = httpx.get(sb.url + f"{EXT}/call-log", headers=auth)
         assert refused.status_code == 403
         body = refused.json()
@@ -146,7 +150,9 @@ def test_validation_unknown_paths_and_unknown_ids():
 def test_resources_are_stateful_and_tilde_is_the_own_id():
     with running_sandbox(SandboxConfig()) as sb:
         auth = {"Authorization": f"Bearer {_token(sb)}"}
-        created = httpx.post(sb.url + CONTACTS, headers=auth, json={"firstName": "Ada", "lastName": "Lovelace"})
+        created = httpx.post(
+            sb.url + CONTACTS, headers=auth, json={"firstName": "Ada", "lastName": "Lovelace"}
+        )
         assert created.status_code in (200, 201)
         contact_id = created.json()["id"]
         own = httpx.get(sb.url + EXT, headers=auth).json()["id"]
@@ -206,9 +212,13 @@ def test_state_survives_a_restart(tmp_path):
     config = SandboxConfig(state_path=tmp_path / "state.json")
     with running_sandbox(config) as sb:
         token = _token(sb)
-        created = httpx.post(sb.url + CONTACTS, headers={"Authorization": f"Bearer {token}"}, json={"firstName": "A"})
+        created = httpx.post(
+            sb.url + CONTACTS, headers={"Authorization": f"Bearer {token}"}, json={"firstName": "A"}
+        )
     assert (tmp_path / "state.json").stat().st_mode & 0o077 == 0
     with running_sandbox(config) as sb:
-        again = httpx.get(sb.url + f"{CONTACTS}/{created.json()['id']}", headers={"Authorization": f"Bearer {token}"})
+        again = httpx.get(
+            sb.url + f"{CONTACTS}/{created.json()['id']}", headers={"Authorization": f"Bearer {token}"}
+        )
         assert again.status_code == 200
         assert len(sb.state.log) == 3  # the login and the POST from before, and this GET

@@ -138,7 +138,12 @@ class _Attempt:
 
 def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
     clock = ManualClock()
-    outcomes = [_Attempt(Verdict.RETRY), _Attempt(Verdict.RETRY, 9.0), _Attempt(Verdict.RETRY), _Attempt(Verdict.DONE)]
+    outcomes = [
+        _Attempt(Verdict.RETRY),
+        _Attempt(Verdict.RETRY, 9.0),
+        _Attempt(Verdict.RETRY),
+        _Attempt(Verdict.DONE),
+    ]
     calls: list[float] = []
 
     async def attempt() -> _Attempt:

@@ -28,7 +28,9 @@ def _limits(text: str) -> dict[str, int]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         group, _, value = part.partition("=")
         if group not in DEFAULT_LIMITS or not value.isdigit() or int(value) < 1:
-            raise InputError(f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits")
+            raise InputError(
+                f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
+            )
         limits[group] = int(value)
     return limits
 
