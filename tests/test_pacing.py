@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 
@@ -153,7 +155,7 @@ def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
     policy = RetryPolicy(attempts=5, initial=2.0, maximum=60.0, jitter=0.0)
     result = anyio.run(lambda: retrying(policy, clock)(attempt))
     assert result.verdict is Verdict.DONE
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert gaps[0] == pytest.approx(2.0) and gaps[1] == pytest.approx(9.0)
 
     calls.clear()

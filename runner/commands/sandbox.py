@@ -7,6 +7,7 @@ sandbox only; this is the one place rcgrad prints a secret, and it must never pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 
@@ -57,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with running_sandbox(config, port=args.port or None) as sandbox:
         print("\n".join(sandbox.env_lines()), flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
