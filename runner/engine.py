@@ -164,8 +164,13 @@ class Engine:
                 # Tasks are started in job order; callers put the bottleneck group first so its
                 # limiter starts filling its window before anything else queues.
                 for job in jobs:
-                    for _ in range(job.repeats):
-                        tg.start_soon(self._run_item, client, job.item)
+                    if job.item.teardown:
+                        # A create/read/delete chain may capture a shared record (the newest fax)
+                        # and delete it: its repetitions run one after another.
+                        tg.start_soon(self._run_serially, client, job)
+                    else:
+                        for _ in range(job.repeats):
+                            tg.start_soon(self._run_item, client, job.item)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
                 self.result.interrupted = True
@@ -177,6 +182,10 @@ class Engine:
                 with anyio.CancelScope(shield=True):
                     await client.aclose()
         return self.result
+
+    async def _run_serially(self, client: httpx.AsyncClient, job: Job) -> None:
+        for _ in range(job.repeats):
+            await self._run_item(client, job.item)
 
     async def _run_item(self, client: httpx.AsyncClient, item: Item) -> None:
         values: dict[str, Any] = dict(self._variables)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner import redact
+from runner.errors import InputError
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
+DEFAULT_LOCAL_TIME_SCALE = 0.05
 PRODUCTION_HOSTS = ("platform.ringcentral.com",)
 
 
@@ -63,12 +65,26 @@ def open_target(
             client_secret=identity.client_secret,
             jwt=identity.jwt,
             state_path=state_home() / "local-sandbox" / "state.json",
+            time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle:
             yield Target(handle.url, handle.credentials(), LOCAL, handle)
         return
     credentials = real_credentials(server, env)
     yield Target(credentials.server, credentials, credentials.server)
+
+
+def local_time_scale(env: Mapping[str, str] | None = None) -> float:
+    """Rehearsal runs at 1/20 of real time by default (a 60 s window lasts 3 s): the point is to see
+    every request succeed, not to wait for RingCentral's minutes. RCGRAD_LOCAL_TIME_SCALE=1 for real time."""
+    text = (os.environ if env is None else env).get("RCGRAD_LOCAL_TIME_SCALE", "")
+    try:
+        scale = float(text) if text else DEFAULT_LOCAL_TIME_SCALE
+    except ValueError:
+        raise InputError(f"expected a number such as 0.05, got {text[:20]!r}", key="RCGRAD_LOCAL_TIME_SCALE") from None
+    if not 0 < scale <= 1:
+        raise InputError("expected a number in (0, 1]", key="RCGRAD_LOCAL_TIME_SCALE")
+    return scale
 
 
 def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Credentials:
