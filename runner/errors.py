@@ -12,6 +12,11 @@ EXIT_BAD_INPUT = 2
 EXIT_CREDENTIALS = 3
 
 
+def one_line(text: str) -> str:
+    """Control characters (a newline in a YAML key, say) are shown escaped, so a message stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class RcgradError(Exception):
     """Base class: ``str(error)`` is the one line shown to the user."""
 
@@ -30,7 +35,7 @@ class InputError(RcgradError):
         where = ""
         if file:
             where = f"{file}:{line}: " if line else f"{file}: "
-        super().__init__(f"{where}{key + ': ' if key else ''}{message}")
+        super().__init__(one_line(f"{where}{key + ': ' if key else ''}{message}"))
 
 
 class CredentialsError(RcgradError):

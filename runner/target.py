@@ -81,7 +81,9 @@ def local_time_scale(env: Mapping[str, str] | None = None) -> float:
     try:
         scale = float(text) if text else DEFAULT_LOCAL_TIME_SCALE
     except ValueError:
-        raise InputError(f"expected a number such as 0.05, got {text[:20]!r}", key="RCGRAD_LOCAL_TIME_SCALE") from None
+        raise InputError(
+            f"expected a number such as 0.05, got {text[:20]!r}", key="RCGRAD_LOCAL_TIME_SCALE"
+        ) from None
     if not 0 < scale <= 1:
         raise InputError("expected a number in (0, 1]", key="RCGRAD_LOCAL_TIME_SCALE")
     return scale
