@@ -21,6 +21,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
@@ -30,10 +31,14 @@ from runner.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, default_limi
 
 @dataclass(frozen=True, slots=True)
 class Margin:
-    requests: int = 1  # slots left unused in every window
-    fraction: float = 0.02  # and this share of the limit, whichever is larger
-    seconds: float = 0.05  # extra wait past the window's edge, for latency and clock skew
-    window_fraction: float = 0.02  # the same as a share of the window, whichever is larger
+    """The safety margin. By default it is all in time: a request leaves the window a little later
+    than the server could count it, which covers latency and clock skew without giving up a slot
+    (one slot of Heavy's 10 would cost 10% of the pace). Others' traffic is seen in ``Remaining``."""
+
+    requests: int = 0  # slots left unused in every window
+    fraction: float = 0.0  # or this share of the limit, whichever is larger
+    seconds: float = 0.01  # extra wait past the window's edge (times are already answer times)
+    window_fraction: float = 0.02  # or this share of the window, whichever is larger
 
     def usable(self, limit: int) -> int:
         return max(1, limit - max(self.requests, math.ceil(limit * self.fraction)))
@@ -60,7 +65,10 @@ class GroupLimiter:
         start = initial or default_limit(group) or GroupLimit(50)
         self.limit = start.limit
         self.window = start.window
-        self._sent: deque[float] = deque()  # monotonic send times inside the current window
+        # Requests inside the current window: [time, in flight]. A request in flight counts from
+        # when it was sent; once answered, from when the answer came, because the server may have
+        # counted it any time up to then (a busy client can be many milliseconds late on the wire).
+        self._sent: deque[list[Any]] = deque()
         self._lock = anyio.Lock()  # one waiter decides at a time: FIFO, no slot taken twice
         self._probe_pending = probe
         self._probe_done = anyio.Event() if probe else None
@@ -93,7 +101,8 @@ class GroupLimiter:
                 if self.remaining() > 0:
                     break
                 await self._clock.sleep(self._next_free(now) - now)
-            self._sent.append(self._clock.monotonic())
+            now = self._clock.monotonic()
+            self._sent.append([now, True, now])  # [counts until, in flight, sent at]
             self._probe_pending = False
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
@@ -107,11 +116,15 @@ class GroupLimiter:
         if window is not None and window > 0:
             self.window = float(window)
         now = self._clock.monotonic()
+        self._settle(now)
         self._expire(now)
         if remaining is not None and status != 429:
-            # Everything we sent in this window may already be counted; the rest is someone else's.
-            # Taking the largest estimate of the window errs on the side of waiting.
-            others = self.limit - int(remaining) - len(self._sent)
+            # Of ours, only the answered ones sent within the window are surely in the server's
+            # count; the rest of the count
+            # is someone else's. Counting ours low and taking the largest estimate of the window
+            # both err on the side of waiting.
+            answered = sum(1 for entry in self._sent if not entry[1] and entry[2] >= now - self.window)
+            others = self.limit - int(remaining) - answered
             if others > 0:
                 self._others.append((now, others))
         if status == 429:
@@ -123,7 +136,16 @@ class GroupLimiter:
 
     def abandon(self) -> None:
         """The request got no response: the slot stays counted (it may have reached the server)."""
+        self._settle(self._clock.monotonic())
         self._release_probe()
+
+    def _settle(self, now: float) -> None:
+        # Answers arrive in about the order requests left; stamping the oldest one in flight with
+        # this answer's time only ever moves times later, which is the safe direction.
+        for entry in self._sent:
+            if entry[1]:
+                entry[0], entry[1] = now, False
+                return
 
     def _release_probe(self) -> None:
         if self._probe_done is not None and not self._probe_done.is_set():
@@ -131,9 +153,11 @@ class GroupLimiter:
 
     def _expire(self, now: float) -> None:
         edge = self.window + self._margin.edge(self.window)
-        while self._sent and self._sent[0] + edge <= now:
+        while self._sent and not self._sent[0][1] and self._sent[0][0] + edge <= now:
             self._sent.popleft()
-        while self._others and self._others[0][0] + edge <= now:
+        # The newest estimate of others' traffic stays until a newer answer replaces it: the app's
+        # own traffic does not stop because we paused.
+        while len(self._others) > 1 and self._others[0][0] + edge <= now:
             self._others.popleft()
 
     def _next_free(self, now: float) -> float:
@@ -142,7 +166,9 @@ class GroupLimiter:
         if self._sent:
             others = max((n for _, n in self._others), default=0)
             over = len(self._sent) - (self.usable - others)
-            candidates.append(self._sent[max(0, min(len(self._sent) - 1, over))] + edge)
+            entry = self._sent[max(0, min(len(self._sent) - 1, over))]
+            # A slot held by a request still in flight frees up no sooner than its answer: look again soon.
+            candidates.append(now + max(self.window / 50, 1e-3) if entry[1] else entry[0] + edge)
         return max(now + 1e-3, min(candidates, default=now + edge))
 
 

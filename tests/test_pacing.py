@@ -32,9 +32,9 @@ def test_a_burst_never_exceeds_the_usable_share_of_any_window():
     clock = ManualClock()
     limiter = GroupLimiter("Light", clock=clock)
     sent = anyio.run(_burst, limiter, clock, 175)
-    assert limiter.usable == 49  # 50 less a margin of one request
-    assert _max_in_any_window(sent, 60.0) <= 49
-    # ...and it is not slower than it must be: 175 requests need 3 window slides at 49 per window.
+    assert limiter.usable == 50  # the default margin is in time, not in slots
+    assert _max_in_any_window(sent, 60.0) <= 50
+    # ...and it is not slower than it must be: 175 requests need 3 window slides at 50 per window.
     assert sent[-1] - sent[0] < 3 * 60 * 1.05
 
 
@@ -44,7 +44,7 @@ def test_a_lower_limit_in_the_headers_takes_effect_after_the_probe():
     lowered = {"X-Rate-Limit-Limit": "5", "X-Rate-Limit-Window": "60", "x-rate-limit-remaining": "4"}
     sent = anyio.run(_burst, limiter, clock, 12, lowered)
     assert limiter.limit == 5
-    assert _max_in_any_window(sent, 60.0) <= 4
+    assert _max_in_any_window(sent, 60.0) <= 5
 
 
 def test_the_probe_goes_alone_until_its_response_arrives():
@@ -71,9 +71,16 @@ def test_the_probe_goes_alone_until_its_response_arrives():
     assert order == ["probe sent", "probe answered", "second sent"]
 
 
+def test_a_margin_in_slots_is_configurable():
+    clock = ManualClock()
+    limiter = GroupLimiter("Heavy", clock=clock, margin=Margin(requests=2))
+    sent = anyio.run(_burst, limiter, clock, 20)
+    assert limiter.usable == 8 and _max_in_any_window(sent, 60.0) <= 8
+
+
 def test_remaining_from_other_traffic_is_respected():
     clock = ManualClock()
-    limiter = GroupLimiter("Light", clock=clock, margin=Margin(requests=0, fraction=0.0))
+    limiter = GroupLimiter("Light", clock=clock)
 
     async def scenario() -> list[float]:
         sent = []

@@ -30,9 +30,9 @@ from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
-from runner.sandbox.store import Store
+from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
-from runner.scopes import grants
+from runner.scopes import closure
 
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
@@ -96,6 +96,7 @@ class SandboxState:
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
     state = state or SandboxState(config or SandboxConfig())
     catalog = load_catalog()
+    granted = closure(state.config.scopes)  # the declared scopes and everything they include
 
     async def control(request: Request) -> Response:
         name = request.path_params["name"]
@@ -201,7 +202,7 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             return _Dropped()
         if faults.error_rate and state.random.random() < faults.error_rate:
             return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
-        if op.permission and not grants(state.config.scopes, op.permission):
+        if op.permission and op.permission not in granted:
             return answer(403, errors.insufficient_permissions(op.permission), headers)
         for param in op.query_required:
             if param.name not in request.query_params:
@@ -241,6 +242,9 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             )
         if faults.huge_body and isinstance(payload, dict):
             payload = {**payload, "padding": "x" * faults.huge_body}
+        if isinstance(payload, Encoded):
+            state.record(method, op.path, status, op)
+            return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
         if status == 204 or payload is None:
             return answer(204 if status in (200, 204) and payload is None else status, None, headers)
         return answer(status, payload, headers)

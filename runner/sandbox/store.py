@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+import json
 import random
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from runner.catalog import Operation, load_catalog
@@ -42,6 +44,13 @@ PDF_BYTES = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A response body already encoded as JSON."""
+
+    body: bytes
+
+
 def normalise(params: Mapping[str, str]) -> dict[str, str]:
     """``~`` and the own account/extension id are one and the same."""
     out = {}
@@ -66,6 +75,7 @@ class Store:
         self._ids = itertools.count(10_000_001)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
+        self._encoded: dict[tuple[str, tuple[tuple[str, str], ...]], Encoded] = {}
         catalog = load_catalog()
         self.collections = {p[0] for op in catalog.operations if (p := item_parent(op.path))}
         self._samples = {op.key: op.response.sample for op in catalog.operations}
@@ -125,7 +135,7 @@ class Store:
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
             _merge(record, body)
         if op.method == "GET" and not isinstance(op.response.sample, dict):
-            return op.response.status, self._sample(op, params, body)
+            return op.response.status, self._fresh_sample(op, params, body)
         return op.response.status, record
 
     def _create(self, collection: str, params: Mapping[str, str], body: Any, sample: Any) -> dict[str, Any]:
@@ -158,6 +168,19 @@ class Store:
         return sample
 
     def _sample(self, op: Operation, params: Mapping[str, str], body: Any) -> Any:
+        if op.method == "GET":
+            # Read-only answers never change: encode once (copying a large sample per request was
+            # most of the sandbox's time).
+            key = (op.id, tuple(sorted(normalise(params).items())))
+            cached = self._encoded.get(key)
+            if cached is None:
+                cached = Encoded(json.dumps(self._fresh_sample(op, params, None)).encode())
+                if len(self._encoded) < 4096:
+                    self._encoded[key] = cached
+            return cached
+        return self._fresh_sample(op, params, body)
+
+    def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any) -> Any:
         sample = copy.deepcopy(op.response.sample)
         if isinstance(sample, dict):
             if op.method in ("PUT", "PATCH", "POST") and isinstance(body, dict):
