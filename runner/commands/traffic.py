@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import signal
 from dataclasses import replace
 
 import anyio
@@ -19,7 +20,7 @@ from rich.console import Console
 
 from runner.budget import ErrorBudget
 from runner.criteria import lookback
-from runner.engine import Engine
+from runner.engine import Engine, Job, RunResult
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
 from runner.planner import TopUp, calls_by_group, plan_graduate, plan_warmup
 from runner.progress import GroupProgress
@@ -53,6 +54,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         action="store_true",
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
+    parser.add_argument(
+        "--timeout", type=_positive, default=30.0, metavar="SECONDS", help="give up on one request after this long"
+    )
     add_report_flags(parser)
 
 
@@ -74,6 +78,16 @@ def run(args: argparse.Namespace) -> int:
         verdict = session.verdict()
         write_reports(args, verdict, console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -152,7 +166,7 @@ def _print_schedule(console: Console, session: Session, topup: TopUp) -> None:
     )
 
 
-async def _send(args: argparse.Namespace, session: Session, topup: TopUp, console: Console):
+async def _send(args: argparse.Namespace, session: Session, topup: TopUp, console: Console) -> RunResult | None:
     if topup.is_empty:
         if not args.quiet:
             console.print("Nothing to send: the ledger already covers the window.")
@@ -183,12 +197,36 @@ async def _send(args: argparse.Namespace, session: Session, topup: TopUp, consol
                 on_record=on_record,
                 variables=session.plan.vars,
                 clock=session.clock,
+                timeout=args.timeout,
             )
             jobs = session.jobs(topup.repeats)
-            return await engine.run(jobs)
+            return await _until_signalled(engine, jobs, console)
 
 
-def _print_run(console: Console, result) -> None:
+async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) -> RunResult:
+    """Run the engine; Ctrl-C or SIGTERM cancels it, which still lets every teardown step run."""
+    result: RunResult | None = None
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    console.print(f"[yellow]{signal.Signals(signum).name}: stopping; teardown steps still run[/]")
+                    engine.result.interrupted = True
+                    tg.cancel_scope.cancel()
+                    return
+
+        async def work() -> None:
+            nonlocal result
+            result = await engine.run(jobs)
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        tg.start_soon(work)
+    return result if result is not None else engine.result
+
+
+def _print_run(console: Console, result: RunResult) -> None:
     console.print(
         f"run {result.run_id}: {result.sent} requests, "
         + ", ".join(f"{status or 'no response'}: {n}" for status, n in sorted(result.statuses.items()))
@@ -199,6 +237,8 @@ def _print_run(console: Console, result) -> None:
         console.print(f"[yellow]skipped[/] {n} x {why}")
     if result.stopped:
         console.print(f"[red]stopped[/]: {result.stopped}")
+    if result.interrupted:
+        console.print("[yellow]interrupted[/]: every call sent so far is in the ledger; run again to finish")
 
 
 _ = EXIT_BAD_INPUT

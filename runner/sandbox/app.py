@@ -179,6 +179,10 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         faults = state.faults
         if faults.latency:
             await anyio.sleep(faults.latency)
+        if faults.revoke_after > 0:
+            faults.revoke_after -= 1
+            if faults.revoke_after == 0:
+                state.oauth.revoke_all()
         if op.is_oauth:
             return answer(op.response.status, op.response.sample)
         session, refusal = state.oauth.check(request.headers.get("authorization"))
@@ -197,10 +201,13 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             return answer(
                 429, errors.rate_exceeded(), {**headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
             )
-        if faults.drop_rate and state.random.random() < faults.drop_rate:
+        if faults.stall_burst > 0:
+            faults.stall_burst -= 1
+            await anyio.sleep(faults.stall_seconds)
+        if _burst(faults, "drop_burst") or (faults.drop_rate and state.random.random() < faults.drop_rate):
             state.record(method, op.path, 0, op)
             return _Dropped()
-        if faults.error_rate and state.random.random() < faults.error_rate:
+        if _burst(faults, "error_burst") or (faults.error_rate and state.random.random() < faults.error_rate):
             return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
         if op.permission and op.permission not in granted:
             return answer(403, errors.insufficient_permissions(op.permission), headers)
@@ -235,7 +242,7 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
             return answer(404, errors.not_found(name, value), headers)
-        if faults.garbage_rate and state.random.random() < faults.garbage_rate:
+        if _burst(faults, "garbage_burst") or (faults.garbage_rate and state.random.random() < faults.garbage_rate):
             state.record(method, op.path, status, op)
             return Response(
                 b'{"records": [{"id": ', status_code=status, media_type="application/json", headers=headers
@@ -260,6 +267,14 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
     )
     app.state.sandbox = state
     return app
+
+
+def _burst(faults: Any, name: str) -> bool:
+    left = getattr(faults, name)
+    if left > 0:
+        setattr(faults, name, left - 1)
+        return True
+    return False
 
 
 def _basic_client(header: str | None, config: SandboxConfig) -> str | None:

@@ -33,6 +33,13 @@ class Faults:
     force_429: int = 0  # answer the next N API requests with 429, as if a limit were hit
     garbage_rate: float = 0.0  # answer 200 with a truncated, non-JSON body
     huge_body: int = 0  # pad JSON responses with this many bytes
+    # Deterministic bursts: the next N API requests get the fault.
+    error_burst: int = 0  # 503 with Retry-After: 0
+    drop_burst: int = 0  # connection cut mid-response
+    stall_burst: int = 0  # no answer for stall_seconds (a client timeout)
+    garbage_burst: int = 0  # truncated non-JSON body
+    stall_seconds: float = 3.0
+    revoke_after: int = 0  # revoke every session when the Nth API request from now arrives
 
 
 @dataclass
