@@ -25,6 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check runner tests bench
 	$(BIN)/mypy
 
+# The fault matrix on its own, with its table (make test runs it too).
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m reliability
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

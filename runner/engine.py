@@ -34,7 +34,9 @@ from runner.retry import RetryPolicy, Verdict, classify, retry_after, retrying
 log = logging.getLogger("rcgrad.engine")
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads are drained, not kept
-TEARDOWN_SECONDS = 30.0
+# Cleanup may have to wait for a rate-limit slot (a whole window, 60 s) before it can delete what a
+# repetition created; leaving live data behind is worse than the wait. A second Ctrl-C abandons it.
+TEARDOWN_SECONDS = 90.0
 EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
 
 
@@ -150,6 +152,7 @@ class Engine:
         self.result = RunResult(run_id=run_id or uuid.uuid4().hex[:12])
         self._proven: set[str] = set()  # endpoints that answered 2xx in this run
         self._gates: dict[str, anyio.Lock] = {}
+        self._renewing: anyio.Event | None = None  # set while a refused token is being replaced
 
     async def run(self, jobs: Iterable[Job]) -> RunResult:
         """Run every repetition of every job; groups progress in parallel, each at its own bound."""
@@ -205,11 +208,21 @@ class Engine:
         if missing:
             self._skip(step, f"capture {', '.join(missing)} is missing (an earlier step failed)")
             return
+        answers: list[_Outcome] = []
         try:
-            outcome = await self._send(client, step, step.render(values), cleanup=cleanup)
+            outcome = await self._send(client, step, step.render(values), cleanup=cleanup, answers=answers)
         except _Skip as why:
             self._skip(step, str(why))
             return
+        except anyio.get_cancelled_exc_class():
+            # Interrupted after an answer came back (a create, say): keep its captures, so the
+            # teardown can still delete what it made.
+            if answers:
+                self._capture(step, answers[-1], values)
+            raise
+        self._capture(step, outcome, values)
+
+    def _capture(self, step: Step, outcome: _Outcome, values: dict[str, Any]) -> None:
         if not _expected(step, outcome.status):
             return
         for name, expression in step.save.items():
@@ -223,7 +236,13 @@ class Engine:
         self.result.skipped[f"{step.name}: {why}"] += 1
 
     async def _send(
-        self, client: httpx.AsyncClient, step: Step, request: RenderedRequest, *, cleanup: bool
+        self,
+        client: httpx.AsyncClient,
+        step: Step,
+        request: RenderedRequest,
+        *,
+        cleanup: bool,
+        answers: list[_Outcome],
     ) -> _Outcome:
         op = step.operation
         limiter = self._limits.for_group(op.group)
@@ -241,8 +260,11 @@ class Engine:
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
                 if limiter is not None:
                     await limiter.acquire()
+                if self._renewing is not None:
+                    await self._renewing.wait()  # a token was just refused: nothing new goes out with it
                 token = await self._tokens.access_token()
                 outcome = await self._attempt(client, op, request, token)
+                answers.append(outcome)  # before any other await: a cancellation must not lose it
                 if limiter is not None:
                     if outcome.status == 0:
                         limiter.abandon()
@@ -254,7 +276,7 @@ class Engine:
                     refreshed_on_401 = True
                     last_status = outcome.status
                     self._budget.settled(op.key, outcome.status, retryable=True)
-                    await self._tokens.on_unauthorized(code, used_token=token)
+                    await self._renew(code, token)
                     continue
                 self._budget.settled(op.key, outcome.status, retryable=outcome.verdict is not Verdict.GIVE_UP)
                 last_status = outcome.status
@@ -276,6 +298,17 @@ class Engine:
                 return outcome
         return await with_retries()
 
+    async def _renew(self, code: str | None, token: str) -> None:
+        if self._renewing is not None:
+            await self._renewing.wait()
+            return
+        self._renewing = anyio.Event()
+        try:
+            await self._tokens.on_unauthorized(code, used_token=token)
+        finally:
+            self._renewing.set()
+            self._renewing = None
+
     async def _attempt(
         self, client: httpx.AsyncClient, op: Operation, request: RenderedRequest, token: str
     ) -> _Outcome:
@@ -286,16 +319,19 @@ class Engine:
         response_headers: Mapping[str, str] = {}
         error: BaseException | None = None
         self._budget.sending()
+        # A request on the wire finishes (within the timeout) even if the run is cancelled: its
+        # answer is recorded and a created record's id reaches the teardown.
         try:
-            async with client.stream(
-                request.method,
-                self._base_url + request.path,
-                params=dict(request.query) or None,
-                json=request.json,
-                headers=headers,
-            ) as response:
-                status, response_headers = response.status_code, response.headers
-                body = await _read_bounded(response)
+            with anyio.CancelScope(shield=True):
+                async with client.stream(
+                    request.method,
+                    self._base_url + request.path,
+                    params=dict(request.query) or None,
+                    json=request.json,
+                    headers=headers,
+                ) as response:
+                    status, response_headers = response.status_code, response.headers
+                    body = await _read_bounded(response)
         except httpx.HTTPError as exc:  # transport errors, timeouts, protocol errors, bad bodies
             error = exc
             status = status if status and isinstance(exc, httpx.DecodingError) else 0

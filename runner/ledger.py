@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 import math
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -194,7 +195,9 @@ class Ledger:
     @classmethod
     def open(cls, path: Path | str | None = None) -> Ledger:
         target = Path(path) if path is not None else state_home() / LEDGER_FILE
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
+        os.close(os.open(target, os.O_RDWR | os.O_CREAT, 0o600))
         # Autocommit mode: transactions are explicit (``_transaction``), so nothing is left pending.
         conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

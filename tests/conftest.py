@@ -17,3 +17,29 @@ def rcgrad_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "reliability: fault-injection runs summarised by `make reliability`")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.rehearsal import TABLE
+
+    if not TABLE:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(
+        f"{'fault injected':34} {'runs':>4} {'verdict':>8} {'requests':>8} {'lost':>5} {'429s':>5} {'secrets leaked':>15}"
+    )
+    for row in TABLE:
+        write(
+            f"{row.fault:34} {row.runs:>4} {row.verdict:>8} {row.sent:>8} {row.lost:>5} {row.rate_limited:>5} "
+            f"{row.leaked:>15}"
+        )
+    earned = sum(r.rate_limited for r in TABLE if r.fault != "forced 429")
+    write(
+        f"requests lost: {sum(r.lost for r in TABLE)}   429s earned: {earned} (forced: 1)   "
+        f"secrets leaked: {sum(r.leaked for r in TABLE)}"
+    )

@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import logging
 import signal
+import threading
 from dataclasses import replace
 
 import anyio
@@ -55,7 +56,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
     parser.add_argument(
-        "--timeout", type=_positive, default=30.0, metavar="SECONDS", help="give up on one request after this long"
+        "--timeout",
+        type=_positive,
+        default=30.0,
+        metavar="SECONDS",
+        help="give up on one request after this long",
     )
     add_report_flags(parser)
 
@@ -63,21 +68,24 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
     with open_session(args) as session:
-        now = session.clock.time()
-        rows = session.summary(since=lookback(now), until=now)
-        topup = _top_up(args, session, rows, now)
         if args.dry_run:
-            _print_schedule(console, session, topup)
+            _print_schedule(console, session, _plan_now(args, session))
             return EXIT_MET
+        # The plan is made under the lock: a run that waited must see what the other one sent.
         with run_lock(
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
-            result = anyio.run(_send, args, session, topup, console)
+            result = anyio.run(_send, args, session, _plan_now(args, session), console)
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
         write_reports(args, verdict, console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
+    now = session.clock.time()
+    return _top_up(args, session, session.summary(since=lookback(now), until=now), now)
 
 
 def _positive(text: str) -> float:
@@ -166,7 +174,9 @@ def _print_schedule(console: Console, session: Session, topup: TopUp) -> None:
     )
 
 
-async def _send(args: argparse.Namespace, session: Session, topup: TopUp, console: Console) -> RunResult | None:
+async def _send(
+    args: argparse.Namespace, session: Session, topup: TopUp, console: Console
+) -> RunResult | None:
     if topup.is_empty:
         if not args.quiet:
             console.print("Nothing to send: the ledger already covers the window.")
@@ -211,7 +221,10 @@ async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) ->
         async def watch() -> None:
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for signum in signals:
-                    console.print(f"[yellow]{signal.Signals(signum).name}: stopping; teardown steps still run[/]")
+                    console.print(
+                        f"[yellow]{signal.Signals(signum).name}: stopping. Teardown steps still run, and may wait "
+                        "for a rate-limit slot to delete what was created; press Ctrl-C again to abandon them.[/]"
+                    )
                     engine.result.interrupted = True
                     tg.cancel_scope.cancel()
                     return
@@ -221,7 +234,8 @@ async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) ->
             result = await engine.run(jobs)
             tg.cancel_scope.cancel()
 
-        tg.start_soon(watch)
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            tg.start_soon(watch)
         tg.start_soon(work)
     return result if result is not None else engine.result
 

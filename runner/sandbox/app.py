@@ -242,13 +242,17 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
             return answer(404, errors.not_found(name, value), headers)
-        if _burst(faults, "garbage_burst") or (faults.garbage_rate and state.random.random() < faults.garbage_rate):
+        if _burst(faults, "garbage_burst") or (
+            faults.garbage_rate and state.random.random() < faults.garbage_rate
+        ):
             state.record(method, op.path, status, op)
             return Response(
                 b'{"records": [{"id": ', status_code=status, media_type="application/json", headers=headers
             )
         if faults.huge_body and isinstance(payload, dict):
             payload = {**payload, "padding": "x" * faults.huge_body}
+        if isinstance(payload, Encoded) and faults.huge_body:
+            payload = json.loads(payload.body)
         if isinstance(payload, Encoded):
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
