@@ -103,7 +103,7 @@ def test_a_sandbox_restart_mid_run_loses_no_record_and_a_rerun_sends_only_the_de
 def test_tokens_revoked_mid_run_cost_one_login_and_no_401_storm(tmp_path, monkeypatch, capsys):
     with running_sandbox(_sandbox(revoke_after=8)) as sb:
         use(monkeypatch, sb)
-        code, verdict = graduate(tmp_path, write_plan(tmp_path), sb)
+        _, verdict = graduate(tmp_path, write_plan(tmp_path), sb)
         records = sorted(ledger_api_records(), key=lambda r: r.ts)
         refused = [r for r in records if r.status == 401]
         assert refused
