@@ -18,7 +18,7 @@ _pattern: re.Pattern[str] | None = None
 # Bearer/Basic headers and token-shaped form fields are masked even when never registered.
 _SHAPES = re.compile(
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"
-    r"|((?:access_token|refresh_token|assertion|client_secret|token|jwt)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+"
+    r"|((?:access_token|refresh_token|assertion|client_secret|token|jwt)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]{8,}"
 )
 
 

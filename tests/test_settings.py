@@ -48,9 +48,11 @@ def test_state_home_is_owner_only(rcgrad_home: Path) -> None:
 def test_redactor_masks_registered_secrets_and_token_shapes(caplog: pytest.LogCaptureFixture) -> None:
     redact.register("registered-secret-123", "short")
     text = redact.redact(
-        "x registered-secret-123 y; Authorization: Bearer abc.def; access_token=zzz&a=1 short"
+        "x registered-secret-123 y; Authorization: Bearer abc.def; access_token=zzzzzzzzzz&a=1 short"
     )
-    assert "registered-secret-123" not in text and "abc.def" not in text and "zzz" not in text
+    assert "registered-secret-123" not in text and "abc.def" not in text and "zzzzzzzzzz" not in text
+    # Prose such as "RC_USER_JWT: set it in .env" is not a token.
+    assert redact.redact("missing RC_USER_JWT: set it") == "missing RC_USER_JWT: set it"
     assert "short" in text  # too short to register safely
     logger = logging.getLogger("rcgrad.test")
     handler = logging.StreamHandler()

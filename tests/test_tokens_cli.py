@@ -33,7 +33,11 @@ def sb() -> Iterator[Any]:
 @pytest.fixture
 def plan(tmp_path: Path) -> str:
     path = tmp_path / "app.yaml"
-    path.write_text("server: local\n")
+    # The server comes from RC_SERVER_URL when set (the sandbox of the test), else the local sandbox.
+    path.write_text(
+        "app: {scopes: [ReadAccounts]}\nserver: ${RC_SERVER_URL:-local}\n"
+        "endpoints: [GET /restapi/v1.0/account/~/extension/~]\n"
+    )
     return str(path)
 
 

@@ -15,8 +15,10 @@ import anyio
 
 from runner import redact
 from runner.clock import SystemClock
-from runner.errors import CredentialsError, InputError
-from runner.settings import Credentials, credentials_from, environment
+from runner.errors import CredentialsError
+from runner.plan import load_plan
+from runner.settings import Credentials
+from runner.target import LOCAL, local_identity, open_target, real_credentials
 from runner.token_store import StoredTokens, TokenStore
 from runner.tokens import TokenManager
 
@@ -29,34 +31,37 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    credentials = open_credentials(args)
+    plan = load_plan(Path(args.plan), server_override=args.server)
     command = getattr(args, "token_command", None) or args.command
-    if command == "login":
-        lines = anyio.run(_login, credentials)
-    elif command == "logout":
-        lines = anyio.run(_logout, credentials)
+    if command == "token":  # no network: not even the local sandbox is started
+        if plan.server == LOCAL:
+            identity = local_identity()
+            lines = _show(TokenStore(LOCAL, identity.client_id), "the local sandbox", identity.client_id)
+        else:
+            credentials = real_credentials(plan.server)
+            lines = _show(
+                TokenStore(credentials.server, credentials.client_id),
+                credentials.server,
+                credentials.client_id,
+            )
     else:
-        lines = _show(credentials)
+        with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
+            store = TokenStore(target.ledger_server, target.credentials.client_id)
+            action = _login if command == "login" else _logout
+            lines = anyio.run(action, target.credentials, store)
     for line in lines:
         print(redact.redact(line))
     return 0
 
 
 def open_credentials(args: argparse.Namespace) -> Credentials:
-    """The app's credentials: ``--server`` (or ``RC_SERVER_URL``) and the ``RC_*`` variables.
-
-    The plan must exist; routing its ``server: local`` through the embedded sandbox is the session's job.
-    """
-    plan = Path(args.plan)
-    if not plan.is_file():
-        raise InputError("no such plan file", file=str(plan))
-    credentials = credentials_from(environment(), getattr(args, "server", None))
-    redact.register(*credentials.secrets())
-    return credentials
+    """The credentials of the plan's server (``--server`` wins); for scripts that need them alone."""
+    plan = load_plan(Path(args.plan), server_override=args.server)
+    return local_identity() if plan.server == LOCAL else real_credentials(plan.server)
 
 
-async def _login(credentials: Credentials) -> list[str]:
-    async with TokenManager(credentials) as manager:
+async def _login(credentials: Credentials, store: TokenStore) -> list[str]:
+    async with TokenManager(credentials, store=store) as manager:
         await manager.access_token()
         counters = manager.counters
         tokens = manager.current
@@ -70,22 +75,22 @@ async def _login(credentials: Credentials) -> list[str]:
     return [headline, *_expiry_lines(tokens, SystemClock().time())]
 
 
-async def _logout(credentials: Credentials) -> list[str]:
-    async with TokenManager(credentials) as manager:
+async def _logout(credentials: Credentials, store: TokenStore) -> list[str]:
+    async with TokenManager(credentials, store=store) as manager:
         revoked = await manager.revoke()
     if not revoked:
         return [f"no stored tokens for {credentials.server}: nothing to log out"]
     return [f"revoked and deleted the stored tokens for {credentials.server}"]
 
 
-def _show(credentials: Credentials) -> list[str]:
-    tokens = TokenStore(credentials.server, credentials.client_id).load()
+def _show(store: TokenStore, server: str, client_id: str) -> list[str]:
+    tokens = store.load()
     if tokens is None:
-        raise CredentialsError(f"no stored tokens for {credentials.server}: run `rcgrad login PLAN` first")
+        raise CredentialsError(f"no stored tokens for {server}: run `rcgrad login PLAN` first")
     redact.register(*tokens.secrets())
     return [
-        f"server: {credentials.server}",
-        f"client id: {credentials.client_id}",
+        f"server: {server}",
+        f"client id: {client_id}",
         *_expiry_lines(tokens, SystemClock().time()),
         f"scope: {tokens.scope or '-'}",
     ]
