@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from runner.cli import main
+from runner.records import TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 
 SCALE = 0.02  # 60 s windows and penalties become 1.2 s
@@ -144,7 +145,7 @@ def test_revoked_tokens_mid_run_cost_one_relogin_and_no_401_storm(tmp_path, monk
         # one refresh attempt and one login later, everything goes through.
         assert 1 <= statuses.count(401) <= 3
         assert statuses.count(200) >= 21
-        logins = [r for r in sb.state.log if r.template == "/restapi/oauth/token" and r.status == 200]
+        logins = [r for r in sb.state.log if r.event is TokenEvent.LOGIN and r.status == 200]
         assert len(logins) == 2
         met = _agree(verdict, sb)
         assert not met["token_hygiene"] and code == 1
