@@ -34,18 +34,20 @@ def _start() -> tuple[subprocess.Popen[str], dict[str, str]]:
     return proc, env
 
 
+async def _login(client: httpx.AsyncClient, env: dict[str, str]) -> str:
+    reply = await client.post(
+        "/restapi/oauth/token",
+        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": env["RC_USER_JWT"]},
+        auth=(env["RC_APP_CLIENT_ID"], env["RC_APP_CLIENT_SECRET"]),
+    )
+    return str(reply.json()["access_token"])
+
+
 async def _load(env: dict[str, str]) -> float:
     url = env["RC_SERVER_URL"]
     async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=IN_FLIGHT)) as client:
-        token = await client.post(
-            "/restapi/oauth/token",
-            data={
-                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": env["RC_USER_JWT"],
-            },
-            auth=(env["RC_APP_CLIENT_ID"], env["RC_APP_CLIENT_SECRET"]),
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        token = await _login(client, env)
+        headers = {"Authorization": f"Bearer {token}"}
         for _ in range(200):  # warm-up: connections open, code paths hot
             await client.get(PATH, headers=headers)
         remaining = REQUESTS
@@ -70,17 +72,8 @@ async def _load(env: dict[str, str]) -> float:
 async def _lean(env: dict[str, str]) -> float:
     host, port = env["RC_SERVER_URL"].removeprefix("http://").split(":")
     async with httpx.AsyncClient(base_url=env["RC_SERVER_URL"]) as client:
-        token = await client.post(
-            "/restapi/oauth/token",
-            data={
-                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": env["RC_USER_JWT"],
-            },
-            auth=(env["RC_APP_CLIENT_ID"], env["RC_APP_CLIENT_SECRET"]),
-        )
-    request = (
-        f"GET {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token.json()['access_token']}\r\n\r\n"
-    )
+        token = await _login(client, env)
+    request = f"GET {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n"
     statuses: list[bytes] = []
 
     async def connection(count: int) -> None:

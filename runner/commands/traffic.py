@@ -15,6 +15,7 @@ import logging
 import signal
 import threading
 from dataclasses import replace
+from typing import Any
 
 import anyio
 from rich.console import Console
@@ -120,27 +121,18 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
             reasons=(f"--calls {args.calls}: every item runs {args.calls} times",),
             blockers=(),
         )
+    common: dict[str, Any] = {
+        "now": now,
+        "items": items,
+        "scopes": plan.app.scopes,
+        "profile": plan.criteria.profile,
+        "overrides": plan.criteria.overrides,
+    }
     try:
         if args.command == "graduate":
-            topup = plan_graduate(
-                rows,
-                now=now,
-                items=items,
-                scopes=plan.app.scopes,
-                profile=plan.criteria.profile,
-                overrides=plan.criteria.overrides,
-                apply_day=args.apply_on,
-            )
+            topup = plan_graduate(rows, apply_day=args.apply_on, **common)
         else:
-            topup = plan_warmup(
-                rows,
-                now=now,
-                items=items,
-                scopes=plan.app.scopes,
-                profile=plan.criteria.profile,
-                overrides=plan.criteria.overrides,
-                daily=args.daily or plan.warmup_daily,
-            )
+            topup = plan_warmup(rows, daily=args.daily or plan.warmup_daily, **common)
     except ValueError as exc:
         raise InputError(str(exc), key="--apply-on") from exc
     # An item's calls: is its least number of runs whenever it runs at all; never a reason to run.
