@@ -17,6 +17,7 @@ import io
 import math
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -183,6 +184,20 @@ def _record(row: sqlite3.Row | tuple[Any, ...]) -> CallRecord:
     )
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    # Switching a new file to WAL needs a moment alone with it, and SQLite does not wait on its busy
+    # timeout for that: two processes opening a fresh ledger at once would see "database is locked".
+    for _ in range(200):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
+    conn.execute("PRAGMA journal_mode = WAL")
+
+
 class Ledger:
     """A handle on the ledger file. Use ``Ledger.open()``; close it (or use ``with``)."""
 
@@ -201,7 +216,7 @@ class Ledger:
         # Autocommit mode: transactions are explicit (``_transaction``), so nothing is left pending.
         conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across a process crash
         ledger = cls(conn, target)
         try:
