@@ -477,7 +477,11 @@ def parse_console_csv(
     resolve: Callable[[str, str], tuple[str, str | None, str, str | None]],
 ) -> list[CallRecord]:
     """Rows ``date, method, endpoint template, status (or class), count``; a header row is optional."""
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"not readable as CSV: {exc}", file=filename, line=reader.line_num) from None
     if not rows:
         raise InputError("empty file: expected date, method, endpoint, status, count", file=filename)
     first = [cell.strip().lower() for cell in rows[0]]

@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(scopes - known)
     if unknown:
         raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"expected a port from 0 to 65535, got {args.port}", key="--port")
     if args.time_scale <= 0 or args.access_ttl <= 0 or args.refresh_ttl <= 0:
         raise InputError("must be greater than 0", key="--time-scale/--access-ttl/--refresh-ttl")
     config = SandboxConfig(
@@ -54,9 +56,15 @@ def run(args: argparse.Namespace) -> int:
         access_token_ttl=args.access_ttl,
         refresh_token_ttl=args.refresh_ttl,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running_sandbox(config, port=args.port or None) as sandbox:
+    with contextlib.ExitStack() as stack:
+        try:
+            sandbox = stack.enter_context(running_sandbox(config, port=args.port or None))
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", key="--port"
+            ) from None
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         print("\n".join(sandbox.env_lines()), flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -50,6 +50,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _load(config: SandboxConfig, state: SandboxState) -> None:
     if config.state_path is None or not config.state_path.exists():
         return
@@ -78,11 +90,16 @@ def running_sandbox(
     state = SandboxState(config)
     _load(config, state)
     app = create_app(state=state)
-    port = port or free_port()
+    # Bound here, not in uvicorn's thread, so a taken port is an OSError the caller can report
+    # instead of a thread that dies quietly.
+    listener = _listen(port or 0)
+    port = int(listener.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(app, host=HOST, port=port, log_level="critical", lifespan="off", access_log=False)
     )
-    thread = threading.Thread(target=server.run, name=f"rcgrad-sandbox-{port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name=f"rcgrad-sandbox-{port}", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -94,4 +111,5 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listener.close()
         _save(config, state)
