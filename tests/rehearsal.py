@@ -67,12 +67,16 @@ def graduate(tmp_path: Path, plan: str, sb: Any, *extra: str) -> tuple[int, dict
     return code, json.loads(out.read_text()) if out.exists() else {}
 
 
-def ledger_api_records() -> list[CallRecord]:
+def ledger_records() -> list[CallRecord]:
     with Ledger.open() as ledger:
         rows: list[CallRecord] = []
         for key in ledger.partitions():
-            rows += [r for r in ledger.records(key, 0) if r.kind is Kind.API]
+            rows += ledger.records(key, 0)
     return rows
+
+
+def ledger_api_records() -> list[CallRecord]:
+    return [r for r in ledger_records() if r.kind is Kind.API]
 
 
 def sandbox_api_records(sb: Any) -> list[CallRecord]:
