@@ -1,0 +1,65 @@
+"""``rcgrad plan init`` and ``rcgrad plan scan``: write a plan from scopes, or from an app's source tree.
+
+The plan goes to ``--out`` (never over an existing file) or to standard output; warnings and the
+scopes the app needs go to standard error. This module must never overwrite a user's file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runner import authoring, scan
+from runner.errors import EXIT_MET, InputError
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    sub = parser.add_subparsers(dest="plan_command", metavar="init|scan", required=True)
+    init = sub.add_parser("init", help="a plan that exercises the given scopes with the safest endpoints")
+    init.add_argument("--scopes", required=True, help="the app's scopes, comma-separated")
+    scanner = sub.add_parser("scan", help="a plan from the RingCentral calls found in a source tree")
+    scanner.add_argument("path", metavar="PATH", help="the app's source tree (or one file)")
+    for each in (init, scanner):
+        each.add_argument("--out", metavar="FILE", help="write the plan here (default: standard output)")
+        each.add_argument("--name", help="the app's name in the plan")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.plan_command == "init":
+        scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+        if not scopes:
+            raise InputError(
+                "list at least one scope, e.g. --scopes ReadCallLog,ReadPresence", key="--scopes"
+            )
+        draft = authoring.draft_plan(scopes)
+        text = authoring.render(draft, name=args.name or "my app")
+        for warning in draft.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        missing = [i.scope for i in draft.items if not i.complete]
+        if missing:
+            print(f"todo: {', '.join(missing)} need a person (see the todo: lines)", file=sys.stderr)
+    else:
+        root = Path(args.path)
+        if not root.exists():
+            raise InputError("no such file or folder", file=str(root))
+        found, unmatched = scan.scan_tree(root)
+        if not found:
+            raise InputError("no RingCentral REST path (/restapi/...) found", file=str(root))
+        for miss in unmatched:
+            print(
+                f"warning: {miss.file}:{miss.line}: {miss.text} is not in RingCentral's API", file=sys.stderr
+            )
+        scopes = sorted({f.operation.permission for f in found if f.operation.permission})
+        print(f"scopes the app needs: {', '.join(scopes)}", file=sys.stderr)
+        text = scan.render(found, name=args.name or root.resolve().name)
+    if args.out:
+        out = Path(args.out)
+        if out.exists():
+            raise InputError("exists already; choose another --out or remove it", file=str(out))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_MET
