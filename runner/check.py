@@ -136,7 +136,7 @@ def check_plan(plan: Plan) -> CheckReport:
     for group in by_group:
         limit = GroupLimit(plan.limits[group]) if group in plan.limits else default_limit(group)
         if limit is not None:
-            limits[group] = limit
+            limits[group] = plan.margin.paced(limit)
     seconds = minimum_plan_seconds(by_group, limits)
     assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
     return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)

@@ -23,6 +23,28 @@ class GroupLimit:
     window: float = WINDOW_SECONDS
 
 
+@dataclass(frozen=True, slots=True)
+class Margin:
+    """The safety margin. By default it is all in time: a request leaves the window a little later
+    than the server could count it, which covers latency and clock skew without giving up a slot
+    (one slot of Heavy's 10 would cost 10% of the pace). Others' traffic is seen in ``Remaining``."""
+
+    requests: int = 0  # slots left unused in every window
+    fraction: float = 0.0  # or this share of the limit, whichever is larger
+    seconds: float = 0.01  # extra wait past the window's edge (times are already answer times)
+    window_fraction: float = 0.02  # or this share of the window, whichever is larger
+
+    def usable(self, limit: int) -> int:
+        return max(1, limit - max(self.requests, math.ceil(limit * self.fraction)))
+
+    def paced(self, limit: GroupLimit) -> GroupLimit:
+        """The limit the runner paces itself to: the server's, less the spare slots."""
+        return GroupLimit(self.usable(limit.limit), limit.window)
+
+    def edge(self, window: float) -> float:
+        return max(self.seconds, window * self.window_fraction)
+
+
 def default_limit(group: str) -> GroupLimit | None:
     """The documented limit of a group, or None for NoThrottling (and unknown groups)."""
     count = DEFAULT_LIMITS.get(group)

@@ -26,7 +26,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -37,7 +37,7 @@ from runner import jsonpath
 from runner.catalog import Operation, load_catalog
 from runner.criteria import OVERRIDABLE, Profile, rules_for
 from runner.errors import InputError
-from runner.limits import DEFAULT_LIMITS
+from runner.limits import DEFAULT_LIMITS, Margin
 from runner.scopes import UNMAPPABLE
 
 SERVERS = ("local", "sandbox", "production")
@@ -49,6 +49,9 @@ APP_KEYS = ("name", "description", "scopes")
 STEP_KEYS = ("name", "request", "method", "path", "query", "json", "headers", "expect", "save", "todo")
 ITEM_KEYS = (*STEP_KEYS, "setup", "teardown", "calls")
 WARMUP_KEYS = ("daily_calls",)
+# The safety margin, under limits: slots left for the app's other traffic, and extra wait at a
+# window's edge (default: none, and 0.01 s or 2% of the window).
+MARGIN_KEYS = ("spare", "edge_seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class Plan:
     vars: Mapping[str, Any]
     endpoints: tuple[Item, ...]
     limits: Mapping[str, int] = field(default_factory=dict)
+    margin: Margin = field(default_factory=Margin)
     warmup_daily: int | None = None
     server_line: int = 0
 
@@ -216,7 +220,7 @@ class _Loader:
         )
         variables = self.variables(top.get("vars"))
         criteria = self.criteria(top.get("criteria"))
-        limits = self.limits(top.get("limits"))
+        limits, margin = self.limits(top.get("limits"))
         warmup = self.warmup(top.get("warmup"))
         endpoints = self.endpoints(top["endpoints"], variables)
         return Plan(
@@ -227,6 +231,7 @@ class _Loader:
             vars=variables,
             endpoints=endpoints,
             limits=limits,
+            margin=margin,
             warmup_daily=warmup,
             server_line=server_node.line if server_node else 0,
         )
@@ -390,16 +395,31 @@ class _Loader:
         rules_for(profile, overrides)
         return Criteria(profile, overrides)
 
-    def limits(self, node: _Node | None) -> dict[str, int]:
+    def limits(self, node: _Node | None) -> tuple[dict[str, int], Margin]:
+        """Group limits lower than the defaults, and the safety margin the runner paces with."""
         if node is None:
-            return {}
+            return {}, Margin()
         out: dict[str, int] = {}
-        for group, value in self.mapping(node, "limits", tuple(DEFAULT_LIMITS)).items():
-            limit = self.scalar(value, f"limits.{group}", int)
-            if limit < 1:
-                raise self.fail("a limit is 1 request per window or more", value.line, f"limits.{group}")
-            out[group] = limit
-        return out
+        margin = Margin()
+        for key, value in self.mapping(node, "limits", (*DEFAULT_LIMITS, *MARGIN_KEYS)).items():
+            if key == "spare":
+                spare = self.scalar(value, "limits.spare", int)
+                if spare < 0:
+                    raise self.fail("0 or more requests per window", value.line, "limits.spare")
+                margin = replace(margin, requests=spare)
+            elif key == "edge_seconds":
+                seconds = value.value
+                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                    raise self.fail(
+                        "expected a number of seconds, 0 or more", value.line, "limits.edge_seconds"
+                    )
+                margin = replace(margin, seconds=float(seconds), window_fraction=0.0)
+            else:
+                limit = self.scalar(value, f"limits.{key}", int)
+                if limit < 1:
+                    raise self.fail("a limit is 1 request per window or more", value.line, f"limits.{key}")
+                out[key] = limit
+        return out, margin
 
     def warmup(self, node: _Node | None) -> int | None:
         if node is None:

@@ -20,31 +20,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
 from runner.clock import Clock, SystemClock
-from runner.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, default_limit
-
-
-@dataclass(frozen=True, slots=True)
-class Margin:
-    """The safety margin. By default it is all in time: a request leaves the window a little later
-    than the server could count it, which covers latency and clock skew without giving up a slot
-    (one slot of Heavy's 10 would cost 10% of the pace). Others' traffic is seen in ``Remaining``."""
-
-    requests: int = 0  # slots left unused in every window
-    fraction: float = 0.0  # or this share of the limit, whichever is larger
-    seconds: float = 0.01  # extra wait past the window's edge (times are already answer times)
-    window_fraction: float = 0.02  # or this share of the window, whichever is larger
-
-    def usable(self, limit: int) -> int:
-        return max(1, limit - max(self.requests, math.ceil(limit * self.fraction)))
-
-    def edge(self, window: float) -> float:
-        return max(self.seconds, window * self.window_fraction)
+from runner.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
 
 
 class GroupLimiter:

@@ -78,12 +78,15 @@ class Session:
 
     def _limit(self, group: str) -> GroupLimit | None:
         custom = self.plan.limits.get(group)
-        return GroupLimit(custom) if custom else default_limit(group)
+        limit = GroupLimit(custom) if custom else default_limit(group)
+        return None if limit is None else self.plan.margin.paced(limit)
 
     def limits(self) -> RateLimits:
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
         if self._limits is None:
-            self._limits = RateLimits(clock=self.clock, overrides=dict(self.plan.limits))
+            self._limits = RateLimits(
+                clock=self.clock, margin=self.plan.margin, overrides=dict(self.plan.limits)
+            )
         return self._limits
 
     def predicted_seconds(self, by_group: Mapping[str, int]) -> float:

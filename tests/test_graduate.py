@@ -178,3 +178,18 @@ def test_a_bad_jwt_exits_3_before_any_api_call(tmp_path, monkeypatch, capsys):
         assert main(["graduate", _plan(tmp_path, ", ".join(sorted(scopes)), GOOD), "--server", sb.url]) == 3
         assert [r for r in sb.state.log if r.kind == "api"] == []
         assert "wrong.jwt.value" not in capsys.readouterr().err
+
+
+def test_spare_slots_are_left_in_every_window_for_the_apps_other_traffic(tmp_path, monkeypatch):
+    scale = 0.005  # a 0.3 s window
+    config = SandboxConfig(scopes=frozenset({"ReadAccounts"}), time_scale=scale, limits={"Light": 8})
+    with running_sandbox(config) as sb:
+        _env(monkeypatch, sb)
+        plan = _plan(tmp_path, "ReadAccounts", "  - GET /restapi/v1.0/account/~/extension/~\n")
+        Path(plan).write_text(Path(plan).read_text() + "limits: {spare: 3}\n")
+        code, verdict = _graduate(tmp_path, plan, sb)
+        assert code == 0 and verdict["met"]
+        sent = sorted(r.ts for r in sb.state.log if r.kind == "api")
+        window = 60 * scale
+        busiest = max(sum(1 for t in sent if start <= t < start + window) for start in sent)
+        assert busiest == 8 - 3  # all of the usable share, never a spare slot

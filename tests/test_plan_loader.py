@@ -117,6 +117,18 @@ def test_a_good_plan_loads_with_operations_lines_and_env_defaults():
             "limits.Heavy",
             "1 request",
         ),
+        (
+            "app: {scopes: [ReadAccounts]}\nlimits:\n  spare: -1\nendpoints: [GET /restapi/v1.0/account/~]\n",
+            3,
+            "limits.spare",
+            "0 or more",
+        ),
+        (
+            "app: {scopes: [ReadAccounts]}\nlimits: {edge_seconds: soon}\nendpoints: [GET /restapi/v1.0/account/~]\n",
+            2,
+            "limits.edge_seconds",
+            "number of seconds",
+        ),
     ],
 )
 def test_each_problem_names_file_line_and_key(text, line, key, words):
@@ -156,6 +168,10 @@ def test_least_wall_time_follows_the_plan_limits():
     )
     report = check_plan(parse_plan(text, Path("p.yaml"), env={}))
     assert report.least_seconds == 4 * 60  # 10 Heavy requests, 2 per window: 5 windows, 4 slides
+    spared = check_plan(
+        parse_plan(text.replace("{Heavy: 2}", "{Heavy: 3, spare: 1}"), Path("p.yaml"), env={})
+    )
+    assert spared.least_seconds == 4 * 60  # 3 per window less 1 spare slot: the same pace
 
 
 def test_the_check_command_exits_2_with_one_line_and_0_when_fine(tmp_path, capsys):
