@@ -100,11 +100,17 @@ class GroupLimiter:
         self._settle(now)
         self._expire(now)
         if remaining is not None and status != 429:
-            # Of ours, only the answered ones sent within the window are surely in the server's
-            # count; the rest of the count
-            # is someone else's. Counting ours low and taking the largest estimate of the window
-            # both err on the side of waiting.
-            answered = sum(1 for entry in self._sent if not entry[1] and entry[2] >= now - self.window)
+            # Which of ours are in the server's count: the server counts a request when it handles
+            # it, which under load is long after we sent it but at most the margin before its answer
+            # reached us. So every answered one whose answer came within the window, less the
+            # margin, is surely counted (this answer's own request among them, settled above), as
+            # is every answered one sent within the window. Counting by send time alone would take
+            # our own queued requests for other traffic and hold their slots again, a whole window.
+            edge = self._margin.edge(self.window)
+            since = now - self.window
+            answered = sum(
+                1 for entry in self._sent if not entry[1] and (entry[2] >= since or entry[0] - edge > since)
+            )
             others = self.limit - int(remaining) - answered
             if others > 0:
                 self._others.append((now, others))

@@ -96,6 +96,32 @@ def test_remaining_from_other_traffic_is_respected():
     assert _max_in_any_window(sent, 60.0) <= 25
 
 
+def test_our_own_requests_counted_late_by_a_busy_server_are_not_taken_for_other_traffic():
+    clock = ManualClock()
+    limiter = GroupLimiter("Heavy", clock=clock, probe=False)  # 10 per 60 s; the time margin is 1.2 s
+
+    async def scenario() -> int:
+        start = clock.monotonic()
+        for _ in range(10):
+            await limiter.acquire()
+        clock.advance(0.5)
+        limiter.observe(200, {"X-Rate-Limit-Remaining": "9"})
+        clock.advance(3.0)  # the server was busy: it handled (and counted) the other nine late
+        for remaining in range(8, -1, -1):
+            limiter.observe(200, {"X-Rate-Limit-Remaining": str(remaining)})
+            clock.advance(0.1)
+        await limiter.acquire()  # the first slot frees a window and the margin after its answer
+        assert clock.monotonic() - start == pytest.approx(0.5 + 60 + 1.2)
+        clock.advance(0.1)
+        # The server still counts the nine it handled at 3.5 s or later, and this one.
+        limiter.observe(200, {"X-Rate-Limit-Remaining": "0"})
+        clock.advance(start + 4.4 + 61.2 - clock.monotonic())  # past the last of the nine, with the margin
+        return limiter.remaining()
+
+    # Nothing else uses the budget: once our nine leave the window, their slots are free again.
+    assert anyio.run(scenario) == 9
+
+
 @pytest.mark.parametrize(("header", "penalty"), [({"Retry-After": "7.5"}, 7.5), ({}, 60.0)])
 def test_a_429_closes_the_gate_for_retry_after_or_60_seconds(header, penalty):
     clock = ManualClock()
