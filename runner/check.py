@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from runner.limits import GroupLimit, default_limit, minimum_plan_seconds
+from runner.limits import minimum_plan_seconds
 from runner.plan import PLACEHOLDER, Plan, Step
 from runner.scopes import UNMAPPABLE, grants
 
@@ -132,11 +132,7 @@ def check_plan(plan: Plan) -> CheckReport:
                 )
             )
     by_group = requests_by_group(plan)
-    limits: dict[str, GroupLimit] = {}
-    for group in by_group:
-        limit = GroupLimit(plan.limits[group]) if group in plan.limits else default_limit(group)
-        if limit is not None:
-            limits[group] = plan.margin.paced(limit)
+    limits = {group: limit for group in by_group if (limit := plan.paced_limit(group)) is not None}
     seconds = minimum_plan_seconds(by_group, limits)
     assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
     return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)

@@ -37,7 +37,7 @@ from runner import jsonpath
 from runner.catalog import Operation, load_catalog
 from runner.criteria import OVERRIDABLE, Profile, rules_for
 from runner.errors import InputError
-from runner.limits import DEFAULT_LIMITS, Margin
+from runner.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
 from runner.scopes import UNMAPPABLE
 
 SERVERS = ("local", "sandbox", "production")
@@ -138,6 +138,13 @@ class Plan:
     margin: Margin = field(default_factory=Margin)
     warmup_daily: int | None = None
     server_line: int = 0
+
+    def paced_limit(self, group: str) -> GroupLimit | None:
+        """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the
+        spare slots. None for NoThrottling."""
+        custom = self.limits.get(group)
+        limit = GroupLimit(custom) if custom else default_limit(group)
+        return None if limit is None else self.margin.paced(limit)
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -25,7 +25,7 @@ from runner.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.engine import Job
 from runner.errors import InputError
 from runner.ledger import Ledger, PartitionKey
-from runner.limits import GroupLimit, default_limit, minimum_plan_seconds
+from runner.limits import minimum_plan_seconds
 from runner.plan import Plan, load_plan
 from runner.ratelimit import RateLimits
 from runner.records import CallRecord
@@ -66,7 +66,7 @@ class Session:
         load: dict[str, float] = {}
         for item in self.plan.endpoints:
             for step in (*item.setup, item.main, *item.teardown):
-                limit = self._limit(step.operation.group)
+                limit = self.plan.paced_limit(step.operation.group)
                 if limit is not None:
                     load[step.operation.group] = (
                         load.get(step.operation.group, 0.0) + repeats.get(item.name, 0) / limit.limit
@@ -75,11 +75,6 @@ class Session:
             Job(item, repeats.get(item.name, 0)) for item in self.plan.endpoints if repeats.get(item.name)
         ]
         return sorted(jobs, key=lambda job: -max(load.get(s.operation.group, 0.0) for s in _steps(job.item)))
-
-    def _limit(self, group: str) -> GroupLimit | None:
-        custom = self.plan.limits.get(group)
-        limit = GroupLimit(custom) if custom else default_limit(group)
-        return None if limit is None else self.plan.margin.paced(limit)
 
     def limits(self) -> RateLimits:
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
@@ -90,7 +85,7 @@ class Session:
         return self._limits
 
     def predicted_seconds(self, by_group: Mapping[str, int]) -> float:
-        limits = {g: lim for g in by_group if (lim := self._limit(g)) is not None}
+        limits = {g: lim for g in by_group if (lim := self.plan.paced_limit(g)) is not None}
         return minimum_plan_seconds(by_group, limits)
 
     @asynccontextmanager
