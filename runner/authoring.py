@@ -281,22 +281,27 @@ def render(draft: Draft, *, name: str, server: str = "local") -> str:
         "# the plan until they are done.",
     ]
     lines += [f"# warning: {w}" for w in draft.warnings]
-    lines += [
+    lines += plan_top(name=name, scopes=draft.scopes, server=server)
+    for item in draft.items:
+        lines.append(f"  # {item.why}")
+        lines += _render_item(item)
+    return "\n".join(lines) + "\n"
+
+
+def plan_top(*, name: str, scopes: Iterable[str], server: str) -> list[str]:
+    """Everything of a generated plan above its endpoints; ``plan scan`` writes the same."""
+    return [
         "app:",
         f"  name: {_scalar(name)}",
         "  description: >",
         "    TODO: describe the app and its use cases (the community criteria ask for it).",
-        f"  scopes: [{', '.join(draft.scopes)}]",
+        f"  scopes: [{', '.join(scopes)}]",
         "",
         f"server: {server}",
         "criteria: strict",
         "",
         "endpoints:",
     ]
-    for item in draft.items:
-        lines.append(f"  # {item.why}")
-        lines += _render_item(item)
-    return "\n".join(lines) + "\n"
 
 
 def _render_item(item: ItemDraft) -> list[str]:
@@ -315,7 +320,7 @@ def _render_item(item: ItemDraft) -> list[str]:
         out.append("    setup:")
         for step in item.setup:
             out += _render_step(step, "      - ", "        ")
-    out += _render_step(main, "    ", "    ")[0:]
+    out += _render_step(main, "    ", "    ")
     if item.teardown:
         out.append("    teardown:")
         for step in item.teardown:

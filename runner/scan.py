@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.authoring import plan_top
 from runner.catalog import Catalog, Operation, load_catalog
 
 EXTENSIONS = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".java", ".kt", ".cs", ".php", ".go"}
@@ -107,22 +108,17 @@ def _resolve(catalog: Catalog, method: str, template: str) -> tuple[str, Operati
     return others[0] if len(others) == 1 else None
 
 
+def scopes_needed(found: list[Found]) -> list[str]:
+    """The permissions the found calls need, sorted."""
+    return sorted({f.operation.permission for f in found if f.operation.permission})
+
+
 def render(found: list[Found], *, name: str, server: str = "local") -> str:
-    scopes = sorted({f.operation.permission for f in found if f.operation.permission})
     lines = [
         "# Written by `rcgrad plan scan`: the RingCentral calls found in the source, where each came from.",
         "# Ids the code builds at run time are {{placeholders}}: capture them in a setup step or put them in",
         "# vars:, then remove the todo: line. `rcgrad check` refuses the plan until then.",
-        "app:",
-        f'  name: "{name}"',
-        "  description: >",
-        "    TODO: describe the app and its use cases.",
-        f"  scopes: [{', '.join(scopes)}]",
-        "",
-        f"server: {server}",
-        "criteria: strict",
-        "",
-        "endpoints:",
+        *plan_top(name=name, scopes=scopes_needed(found), server=server),
     ]
     places: dict[tuple[str, str], list[Found]] = {}
     for hit in found:  # one item per operation, with every place that calls it

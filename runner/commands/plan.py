@@ -50,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"warning: {miss.file}:{miss.line}: {miss.text} is not in RingCentral's API", file=sys.stderr
             )
-        scopes = sorted({f.operation.permission for f in found if f.operation.permission})
-        print(f"scopes the app needs: {', '.join(scopes)}", file=sys.stderr)
+        print(f"scopes the app needs: {', '.join(scan.scopes_needed(found))}", file=sys.stderr)
         text = scan.render(found, name=args.name or root.resolve().name)
     if args.out:
         out = Path(args.out)
