@@ -107,6 +107,8 @@ def running_sandbox(
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            listener.close()  # ours since we bound it: uvicorn closes it only once it has started
             raise RuntimeError(f"the local sandbox did not start on {HOST}:{port}")
         time.sleep(0.01)
     try:
