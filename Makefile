@@ -47,9 +47,9 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/rcgrad sandbox $(ARGS)
 
-# Regenerate runner/data/catalog.json from RingCentral's spec in ../shared.
+# Regenerate runner/rc/data/catalog.json from RingCentral's spec in ../shared.
 catalog: $(STAMP)
-	$(BIN)/python -m runner.catalog_build $(SPEC) runner/data/catalog.json
+	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

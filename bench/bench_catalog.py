@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from runner.catalog import CATALOG_PATH, load_catalog, parse_catalog
+from runner.rc.catalog import CATALOG_PATH, load_catalog, parse_catalog
 
 N_PATHS = 100_000
 LOAD_TARGET_S = 0.050
@@ -37,7 +37,7 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "import time;t=time.perf_counter();import runner.catalog as c;c.load_catalog();"
+            "import time;t=time.perf_counter();import runner.rc.catalog as c;c.load_catalog();"
             "print(time.perf_counter()-t)",
         ],
         capture_output=True,

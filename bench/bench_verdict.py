@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.catalog import load_catalog
-from runner.criteria import evaluate, lookback
-from runner.ledger import Ledger
-from runner.records import CallRecord
+from runner.rc.catalog import load_catalog
+from runner.verdict.criteria import evaluate, lookback
+from runner.verdict.ledger import Ledger
+from runner.verdict.records import CallRecord
 
 N_CALLS = 1_000_000
 TARGET_S = 1.0

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from runner.authoring import draft_plan, render
-from runner.catalog import load_catalog
-from runner.check import check_plan
 from runner.cli import main
-from runner.plan import parse_plan
-from runner.scan import render as render_scan
-from runner.scan import scan_tree
+from runner.plan.check import check_plan
+from runner.plan.init import draft_plan, render
+from runner.plan.loader import parse_plan
+from runner.plan.scan import render as render_scan
+from runner.plan.scan import scan_tree
+from runner.rc.catalog import load_catalog
 from tests.conftest import REPO
 
 ALL = sorted(load_catalog().permissions)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from runner.cli import main
 from runner.errors import InputError
-from runner.jsonpath import extract, parse
-from runner.ledger import catalog_resolver, parse_console_csv
+from runner.plan.jsonpath import extract, parse
+from runner.verdict.ledger import catalog_resolver, parse_console_csv
 from tests.conftest import REPO
 
 EXAMPLE = str(REPO / "plans" / "example.yaml")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.budget import ErrorBudget
+from runner.traffic.budget import ErrorBudget
 
 EP = "GET /restapi/v1.0/account/~/extension/~/call-log"
 OTHER = "GET /restapi/v1.0/account/~/extension/~/presence"

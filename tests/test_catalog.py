@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner import catalog_build
-from runner.catalog import load_catalog
+from runner.rc import catalog_build
+from runner.rc.catalog import load_catalog
 from tests.conftest import REPO, SHARED
 
 SPEC = SHARED / "rc-public-openapi.yml"
@@ -13,9 +13,9 @@ SPEC = SHARED / "rc-public-openapi.yml"
 
 @pytest.mark.skipif(not SPEC.exists(), reason="../shared/ringcentral is not beside this checkout")
 def test_committed_catalog_matches_the_spec() -> None:
-    committed = (REPO / "runner" / "data" / "catalog.json").read_text(encoding="utf-8")
+    committed = (REPO / "runner" / "rc" / "data" / "catalog.json").read_text(encoding="utf-8")
     regenerated = catalog_build.build_from_file(SPEC)
-    assert regenerated == committed, "runner/data/catalog.json is stale: run `make catalog` and commit it"
+    assert regenerated == committed, "runner/rc/data/catalog.json is stale: run `make catalog` and commit it"
 
 
 def test_every_operation_of_the_spec_is_there() -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from runner.criteria import (
+from runner.verdict.criteria import (
     APP_DESCRIPTION,
     Profile,
     Window,
     evaluate,
     rules_for,
 )
-from runner.records import Kind, TokenEvent
+from runner.verdict.records import Kind, TokenEvent
 from tests.test_criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")  # half an hour into "today"

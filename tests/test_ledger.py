@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.cli import main as cli_main
-from runner.criteria import evaluate, lookback
 from runner.errors import InputError
-from runner.ledger import LEDGER_FILE, Ledger, server_label
-from runner.records import CallRecord, Kind, TokenEvent
+from runner.verdict.criteria import evaluate, lookback
+from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
 
@@ -82,8 +82,8 @@ def test_two_writer_processes_lose_no_row(tmp_path: Path):
     script = textwrap.dedent(
         f"""
         import sys
-        from runner.ledger import Ledger
-        from runner.records import CallRecord
+        from runner.verdict.ledger import Ledger
+        from runner.verdict.records import CallRecord
         ledger = Ledger.open({str(path)!r})
         key = ledger.partition("local", "cid", "u")
         for i in range(250):

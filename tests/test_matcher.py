@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from runner.catalog import load_catalog
-from runner.matcher import RouteMatcher, split_path
+from runner.rc.catalog import load_catalog
+from runner.rc.matcher import RouteMatcher, split_path
 
 
 def _concrete(path: str, rng: random.Random) -> str:

@@ -8,9 +8,9 @@ import anyio
 import pytest
 
 from runner.clock import ManualClock
-from runner.limits import GroupLimit
-from runner.ratelimit import GroupLimiter, Margin, RateLimits
-from runner.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.rc.limits import GroupLimit
+from runner.traffic.limiter import GroupLimiter, Margin, RateLimits
+from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
 
 HEADERS = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "50", "X-Rate-Limit-Window": "60"}
 

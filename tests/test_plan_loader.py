@@ -9,11 +9,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.check import check_plan
 from runner.cli import main
 from runner.errors import InputError
-from runner.jsonpath import extract
-from runner.plan import parse_plan
+from runner.plan.check import check_plan
+from runner.plan.jsonpath import extract
+from runner.plan.loader import parse_plan
 
 GOOD = """\
 app:

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from runner.criteria import evaluate
-from runner.planner import TopUp, calls_by_group, expected_calls, plan_graduate, plan_warmup
-from runner.records import CallRecord
+from runner.verdict.criteria import evaluate
+from runner.verdict.records import CallRecord
+from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_graduate, plan_warmup
 from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
 
 NOW = at("2026-03-10T15:00")

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from runner.cli import main
-from runner.ledger import Ledger
-from runner.records import TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
+from runner.verdict.ledger import Ledger
+from runner.verdict.records import TokenEvent
 from tests.conftest import REPO
 from tests.rehearsal import (
     SCALE,
@@ -320,7 +320,7 @@ def test_state_files_are_owner_only(tmp_path, monkeypatch, rcgrad_home):
 
 def test_the_ledger_survives_two_writers(tmp_path):
     script = (
-        "import sys\nfrom runner.ledger import Ledger\nfrom runner.records import CallRecord\n"
+        "import sys\nfrom runner.verdict.ledger import Ledger\nfrom runner.verdict.records import CallRecord\n"
         "with Ledger.open() as l:\n    k = l.partition('local', 'c', 'u')\n"
         "    for i in range(200): l.append(k, CallRecord(ts=i, method='GET', template='/x', status=200, "
         "group='Light', permission=None))\n"

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from runner.criteria import Verdict, evaluate
 from runner.report import console, html, junit
 from runner.report import json as json_report
+from runner.verdict.criteria import Verdict, evaluate
 from tests.test_criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")

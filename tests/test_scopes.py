@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runner.catalog import load_catalog
-from runner.scopes import INCLUDES, UNMAPPABLE, closure, grants
+from runner.rc.catalog import load_catalog
+from runner.rc.scopes import INCLUDES, UNMAPPABLE, closure, grants
 
 
 def test_inclusions_from_the_docs() -> None:

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from runner.check import check_plan
 from runner.cli import main
-from runner.plan import load_plan
+from runner.plan.check import check_plan
+from runner.plan.loader import load_plan
 from tests.conftest import REPO
 
 PLANS = sorted((REPO / "plans").glob("*.yaml"))

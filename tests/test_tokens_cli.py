@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.auth.store import StoredTokens, TokenStore
 from runner.cli import main
 from runner.clock import SystemClock
 from runner.sandbox import SandboxConfig, running_sandbox
-from runner.token_store import StoredTokens, TokenStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -136,7 +136,7 @@ CHILD = textwrap.dedent(
     import hashlib, json
     import anyio
     from runner.settings import credentials_from, environment
-    from runner.tokens import TokenManager
+    from runner.auth.tokens import TokenManager
 
     manager = TokenManager(credentials_from(environment()))
     token = anyio.run(manager.access_token)

@@ -13,14 +13,14 @@ import anyio
 import httpx
 import pytest
 
+from runner.auth.store import TokenStore
+from runner.auth.tokens import REVOKE_TEMPLATE, TOKEN_TEMPLATE, TokenManager, TokenPolicy
 from runner.clock import ManualClock
 from runner.errors import CredentialsError
-from runner.records import CallRecord, Kind, TokenEvent
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
 from runner.settings import Credentials
-from runner.token_store import TokenStore
-from runner.tokens import REVOKE_TEMPLATE, TOKEN_TEMPLATE, TokenManager, TokenPolicy
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 API = "/restapi/v1.0/account/~/extension/~"
 HOUR = 3600.0

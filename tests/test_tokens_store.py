@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.token_store import StoredTokens, TokenStore
-from runner.tokens import Action, TokenPolicy, next_action, refresh_margin
+from runner.auth.store import StoredTokens, TokenStore
+from runner.auth.tokens import Action, TokenPolicy, next_action, refresh_margin
 
 SERVER = "http://127.0.0.1:9"
 ACCESS = "access-token-value-0123456789"
@@ -93,7 +93,7 @@ def test_repr_shows_no_token() -> None:
 HOLDER = textwrap.dedent(
     """
     import sys
-    from runner.token_store import TokenStore
+    from runner.auth.store import TokenStore
     lock = TokenStore(sys.argv[1], sys.argv[2]).lock()
     lock.acquire()
     print("locked", flush=True)

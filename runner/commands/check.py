@@ -11,9 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from runner.check import ERROR, check_plan, human_seconds
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET
-from runner.plan import load_plan
+from runner.plan.check import ERROR, check_plan, human_seconds
+from runner.plan.loader import load_plan
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from runner.errors import EXIT_MET, InputError
-from runner.ledger import Ledger, PartitionKey, server_label
 from runner.settings import environment, resolve_server
+from runner.verdict.ledger import Ledger, PartitionKey, server_label
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

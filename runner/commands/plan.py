@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from runner import authoring, scan
 from runner.errors import EXIT_MET, InputError
+from runner.plan import init as authoring
+from runner.plan import scan
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

@@ -12,7 +12,7 @@ import signal
 import threading
 
 from runner.errors import InputError
-from runner.limits import DEFAULT_LIMITS
+from runner.rc.limits import DEFAULT_LIMITS
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -37,7 +37,7 @@ def _limits(text: str) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runner.catalog import load_catalog
+    from runner.rc.catalog import load_catalog
     from runner.sandbox import SandboxConfig, running_sandbox
 
     known = load_catalog().permissions

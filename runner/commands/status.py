@@ -11,10 +11,16 @@ import argparse
 from rich.console import Console
 
 from runner.clock import SystemClock
-from runner.criteria import evaluate, lookback
 from runner.errors import EXIT_MET, EXIT_NOT_MET
-from runner.ledger import Ledger
-from runner.session import add_report_flags, load_checked, partition_for, plan_endpoint_keys, write_reports
+from runner.traffic.session import (
+    add_report_flags,
+    load_checked,
+    partition_for,
+    plan_endpoint_keys,
+    write_reports,
+)
+from runner.verdict.criteria import evaluate, lookback
+from runner.verdict.ledger import Ledger
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

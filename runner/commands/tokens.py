@@ -14,13 +14,13 @@ from pathlib import Path
 import anyio
 
 from runner import redact
+from runner.auth.store import StoredTokens, TokenStore
+from runner.auth.tokens import TokenManager
 from runner.clock import SystemClock
 from runner.errors import CredentialsError
-from runner.plan import load_plan
+from runner.plan.loader import load_plan
 from runner.settings import Credentials
-from runner.target import LOCAL, local_identity, open_target, real_credentials
-from runner.token_store import StoredTokens, TokenStore
-from runner.tokens import TokenManager
+from runner.traffic.target import LOCAL, local_identity, open_target, real_credentials
 
 MASK = redact.MASK
 

@@ -20,15 +20,15 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.budget import ErrorBudget
-from runner.criteria import lookback
-from runner.engine import Engine, Job, RunResult
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
-from runner.planner import TopUp, calls_by_group, plan_graduate, plan_warmup
-from runner.progress import GroupProgress
-from runner.records import CallRecord
-from runner.runlock import run_lock
-from runner.session import Session, add_report_flags, open_session, write_reports
+from runner.traffic.budget import ErrorBudget
+from runner.traffic.engine import Engine, Job, RunResult
+from runner.traffic.progress import GroupProgress
+from runner.traffic.runlock import run_lock
+from runner.traffic.session import Session, add_report_flags, open_session, write_reports
+from runner.verdict.criteria import lookback
+from runner.verdict.records import CallRecord
+from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
 
@@ -144,7 +144,7 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
 
 
 def _per_endpoint(repeats: dict[str, int], items: list[tuple[str, tuple[str, ...]]]) -> dict[str, int]:
-    from runner.planner import expected_calls
+    from runner.verdict.topup import expected_calls
 
     return expected_calls(repeats, items)
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runner.criteria import Criterion, Verdict, iso
+from runner.verdict.criteria import Criterion, Verdict, iso
 
 
 def _mark(c: Criterion, ascii_only: bool) -> str:

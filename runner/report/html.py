@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html as _html
 
-from runner.criteria import HOUR, Verdict, iso
 from runner.report.console import format_number
+from runner.verdict.criteria import HOUR, Verdict, iso
 
 # Status class -> bar colour; the order is the stacking order, bottom up.
 SERIES = (("2xx", "#2e7d32"), ("4xx", "#f9a825"), ("429", "#c62828"), ("5xx", "#6a1b9a"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-from runner.criteria import Verdict, iso
+from runner.verdict.criteria import Verdict, iso
 
 
 def to_dict(verdict: Verdict) -> dict[str, Any]:

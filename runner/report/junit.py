@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from runner.criteria import Verdict, iso
+from runner.verdict.criteria import Verdict, iso
 
 
 def render(verdict: Verdict, suite: str = "rcgrad") -> str:

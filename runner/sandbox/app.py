@@ -24,15 +24,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from runner.catalog import Operation, load_catalog
-from runner.records import CallRecord, Kind, TokenEvent
+from runner.rc.catalog import Operation, load_catalog
+from runner.rc.scopes import closure
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
 from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
-from runner.scopes import closure
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.catalog import load_catalog
 from runner.clock import Clock, SystemClock
+from runner.rc.catalog import load_catalog
 
 
 def _all_permissions() -> frozenset[str]:

@@ -1,6 +1,6 @@
 """The sandbox's own "Status & Review": every criterion computed from the sandbox's request log.
 
-This is the reviewer's side of the story, written separately from ``runner.criteria`` on purpose:
+This is the reviewer's side of the story, written separately from ``runner.verdict.criteria`` on purpose:
 it sees only what reached the server, and its agreement with rcgrad's verdict is what the tests
 check. It judges by the strict reading (5+ per endpoint and 21+ in total over yesterday and today
 in UTC, every declared scope, 4xx including 429 under 5% and zero 429s over the union of that window
@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from runner.records import CallRecord, Kind
+from runner.verdict.records import CallRecord, Kind
 
 DAY = 86_400.0
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runner.catalog import Operation, load_catalog
+from runner.rc.catalog import Operation, load_catalog
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}

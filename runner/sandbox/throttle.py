@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from runner.limits import DEFAULT_LIMITS, PENALTY_SECONDS, WINDOW_SECONDS
+from runner.rc.limits import DEFAULT_LIMITS, PENALTY_SECONDS, WINDOW_SECONDS
 from runner.sandbox.config import SandboxConfig
 
 

@@ -19,21 +19,21 @@ from typing import Any
 
 from rich.console import Console
 
-from runner.check import check_plan
 from runner.clock import Clock, SystemClock
-from runner.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.engine import Job
 from runner.errors import InputError
-from runner.ledger import Ledger, PartitionKey
-from runner.limits import minimum_plan_seconds
-from runner.plan import Plan, load_plan
-from runner.ratelimit import RateLimits
-from runner.records import CallRecord
+from runner.plan.check import check_plan
+from runner.plan.loader import Plan, load_plan
+from runner.rc.limits import minimum_plan_seconds
 from runner.report import console as console_report
 from runner.report import html as html_report
 from runner.report import json as json_report
 from runner.report import junit as junit_report
-from runner.target import LOCAL, Target, is_production, local_identity, open_target, real_credentials
+from runner.traffic.engine import Job
+from runner.traffic.limiter import RateLimits
+from runner.traffic.target import LOCAL, Target, is_production, local_identity, open_target, real_credentials
+from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
+from runner.verdict.ledger import Ledger, PartitionKey
+from runner.verdict.records import CallRecord
 
 
 @dataclass
@@ -90,8 +90,8 @@ class Session:
 
     @asynccontextmanager
     async def tokens(self) -> AsyncIterator[Any]:
-        from runner.token_store import TokenStore
-        from runner.tokens import TokenManager
+        from runner.auth.store import TokenStore
+        from runner.auth.tokens import TokenManager
 
         manager = TokenManager(
             self.target.credentials,

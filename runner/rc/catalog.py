@@ -1,5 +1,5 @@
 """The endpoint catalog: every RingCentral REST operation, as typed records, loaded from the
-generated ``runner/data/catalog.json``.
+generated ``runner/rc/data/catalog.json``.
 
 ``load_catalog()`` is cached and cheap (well under 50 ms). This module must never read the
 OpenAPI spec (that is ``catalog_build``'s job) and never does network I/O.
@@ -13,7 +13,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from runner.matcher import Match, RouteMatcher
+from runner.rc.matcher import Match, RouteMatcher
 
 CATALOG_PATH = Path(__file__).with_name("data") / "catalog.json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

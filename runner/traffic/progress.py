@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from runner.records import CallRecord, Kind
+from runner.verdict.records import CallRecord, Kind
 
 
 class GroupProgress:

@@ -1,6 +1,6 @@
-"""Build ``runner/data/catalog.json`` from RingCentral's public OpenAPI spec.
+"""Build ``runner/rc/data/catalog.json`` from RingCentral's public OpenAPI spec.
 
-Run as ``python -m runner.catalog_build SPEC OUT`` (``make catalog``). The output keeps only
+Run as ``python -m runner.rc.catalog_build SPEC OUT`` (``make catalog``). The output keeps only
 what the runner and the local sandbox need, one operation per line so that diffs stay readable.
 
 This module must never be imported at run time by the runner or the sandbox: installs carry
@@ -249,7 +249,7 @@ def build_from_file(spec_path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m runner.catalog_build SPEC.yml OUT.json", file=sys.stderr)
+        print("usage: python -m runner.rc.catalog_build SPEC.yml OUT.json", file=sys.stderr)
         return 2
     text = build_from_file(Path(args[0]))
     Path(args[1]).write_text(text, encoding="utf-8")

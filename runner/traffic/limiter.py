@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 
 from runner.clock import Clock, SystemClock
-from runner.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
+from runner.rc.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
 
 
 class GroupLimiter:

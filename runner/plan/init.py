@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from runner.catalog import Catalog, Operation, load_catalog
 from runner.errors import InputError
-from runner.scopes import UNMAPPABLE, closure
+from runner.rc.catalog import Catalog, Operation, load_catalog
+from runner.rc.scopes import UNMAPPABLE, closure
 
 GROUP_COST = {"NoThrottling": 0, "Light": 1, "Medium": 2, "Heavy": 3, "Auth": 4}
 DATE_PARAM = re.compile(r"(?i)(time|date)(from|to)$|^(date|time)?(from|to)$")

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from runner.records import CallRecord, Kind, TokenEvent
-from runner.scopes import exercised_by
+from runner.rc.scopes import exercised_by
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -487,7 +487,7 @@ def with_plan_endpoints(
 
 def endpoint_facts(key: str) -> tuple[str | None, str]:
     """(permission, throttling group) of an endpoint key from the catalog; (None, "") if unknown."""
-    from runner.catalog import load_catalog  # deferred: pure callers with full records never pay for it
+    from runner.rc.catalog import load_catalog  # deferred: pure callers with full records never pay for it
 
     method, _, template = key.partition(" ")
     op = load_catalog().by_key(method, template)

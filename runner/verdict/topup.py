@@ -12,7 +12,7 @@ Two targets:
 Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit
 over its steps; then the cheapest items are repeated to cover the total, the unused scopes and the
 4xx dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
-module does not depend on the plan module. Counting goes through ``runner.criteria.tally`` so the
+module does not depend on the plan module. Counting goes through ``runner.verdict.criteria.tally`` so the
 rules are the verdict's rules. Pure: never I/O, never the clock.
 """
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from runner.criteria import DAY, Profile, Rules, Tally, endpoint_facts, rules_for, tally
-from runner.limits import WINDOW_SECONDS, default_limit
-from runner.records import CallRecord
-from runner.scopes import exercised_by
+from runner.rc.limits import WINDOW_SECONDS, default_limit
+from runner.rc.scopes import exercised_by
+from runner.verdict.criteria import DAY, Profile, Rules, Tally, endpoint_facts, rules_for, tally
+from runner.verdict.records import CallRecord
 
 Item = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
 Facts = Callable[[str], tuple[str | None, str]]  # endpoint key -> (permission, group)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from runner.limits import minimum_plan_seconds
-from runner.plan import PLACEHOLDER, Plan, Step
-from runner.scopes import UNMAPPABLE, grants
+from runner.plan.loader import PLACEHOLDER, Plan, Step
+from runner.rc.limits import minimum_plan_seconds
+from runner.rc.scopes import UNMAPPABLE, grants
 
 ERROR, WARNING = "error", "warning"
 ASSUMED_RUNS = 5  # each item runs at least the per-endpoint minimum

@@ -7,7 +7,7 @@ moment it completes, so an interrupted run loses nothing it sent.
 
 It must never send a request it knows is bound to fail: a step whose capture is missing is skipped,
 an endpoint with two 4xx in a row is quarantined, a closed rate gate is waited out, and the run
-stops before one more 4xx could push the window's ratio to the bar (``runner.budget``). Teardown
+stops before one more 4xx could push the window's ratio to the bar (``runner.traffic.budget``). Teardown
 steps run whatever happens: on failure, on Ctrl-C, on timeout.
 """
 
@@ -24,12 +24,12 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from runner.budget import ErrorBudget
-from runner.catalog import Operation
 from runner.clock import Clock, SystemClock
-from runner.plan import RenderedRequest
-from runner.records import CallRecord, Kind
-from runner.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.plan.loader import RenderedRequest
+from runner.rc.catalog import Operation
+from runner.traffic.budget import ErrorBudget
+from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.verdict.records import CallRecord, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -391,7 +391,7 @@ def _error_code(body: Any) -> str | None:
 
 
 def _extract(expression: str, body: Any) -> Any:
-    from runner.jsonpath import extract
+    from runner.plan.jsonpath import extract
 
     try:
         return extract(expression, body)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.authoring import plan_top
-from runner.catalog import Catalog, Operation, load_catalog
+from runner.plan.init import plan_top
+from runner.rc.catalog import Catalog, Operation, load_catalog
 
 EXTENSIONS = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".java", ".kt", ".cs", ".php", ".go"}
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "vendor", "dist", "build", "__pycache__", "bin", "obj"}

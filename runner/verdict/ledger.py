@@ -26,8 +26,8 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from runner.errors import InputError
-from runner.records import CallRecord, Kind, TokenEvent
 from runner.settings import state_home
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 LEDGER_FILE = "ledger.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -456,7 +456,7 @@ _CLASS_STATUS = {"1xx": 100, "2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
 
 def catalog_resolver() -> Callable[[str, str], tuple[str, str | None, str, str | None]]:
     """(method, path) -> (template, permission, group, operation id) from the catalog."""
-    from runner.catalog import load_catalog
+    from runner.rc.catalog import load_catalog
 
     catalog = load_catalog()
 

@@ -33,12 +33,12 @@ from urllib.parse import urlparse
 
 import yaml
 
-from runner import jsonpath
-from runner.catalog import Operation, load_catalog
-from runner.criteria import OVERRIDABLE, Profile, rules_for
 from runner.errors import InputError
-from runner.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
-from runner.scopes import UNMAPPABLE
+from runner.plan import jsonpath
+from runner.rc.catalog import Operation, load_catalog
+from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
+from runner.rc.scopes import UNMAPPABLE
+from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -32,11 +32,11 @@ from ringcentral.http.client import Client
 from ringcentral.platform.platform import Platform
 
 from runner import redact
+from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
-from runner.records import CallRecord, Kind, TokenEvent
 from runner.settings import Credentials
-from runner.token_store import FileStamp, StoredTokens, TokenStore
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 log = logging.getLogger("rcgrad.tokens")
 
@@ -50,7 +50,7 @@ CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported
 
 
 class AuthLimiter(Protocol):
-    """The Auth-group limiter (``runner.ratelimit.GroupLimiter``): token calls count toward 5/min."""
+    """The Auth-group limiter (``runner.traffic.limiter.GroupLimiter``): token calls count toward 5/min."""
 
     async def acquire(self) -> Any: ...
 
