@@ -22,6 +22,7 @@ from rich.console import Console
 
 from runner.commands.options import add_report_flags, report_request, session_options
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
+from runner.rc import wire
 from runner.report.write import write_reports
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
@@ -178,8 +179,8 @@ async def _send(
     by_group = calls_by_group(topup.per_endpoint)
     now = session.clock.time()
     rows = session.summary(since=lookback(now), until=now)
-    responses = sum(r.count for r in rows if r.kind != "oauth" and r.status)
-    errors = sum(r.count for r in rows if r.kind != "oauth" and 400 <= r.status < 500)
+    responses = sum(r.count for r in rows if not r.is_oauth and r.status)
+    errors = sum(r.count for r in rows if not r.is_oauth and wire.is_4xx(r.status))
     budget = ErrorBudget(
         threshold=session.rules.max_4xx_ratio,
         planned=topup.total_calls,

@@ -7,7 +7,7 @@ union (``strict``, the default).
 
 Counting rules, decided once here:
 
-- OAuth records (``Kind.OAUTH``, or a ``/restapi/oauth/`` template) never count.
+- OAuth records (``Kind.OAUTH``, or an OAuth or OpenID template: ``runner.rc.wire``) never count.
 - A success is a 2xx. Transport failures (status 0) never reached RingCentral, so they are in no
   count. 5xx are responses the console sees: they are in the error-ratio denominator but are
   neither successes nor 4xx.
@@ -30,14 +30,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from runner.rc import wire
 from runner.rc.scopes import exercised_by
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 DAY = 86_400.0
 HOUR = 3_600.0
 ROLLING_SECONDS = 2 * DAY
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149"})
-OAUTH_PREFIX = "/restapi/oauth/"
 DESCRIPTION_MIN_CHARS = 80
 DESCRIPTION_MIN_WORDS = 12
 
@@ -226,7 +225,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
     events = result.events
     hourly = result.hourly
     start, today, yesterday = win.rolling_start, win.today_start, win.yesterday_start
-    oauth, imported = Kind.OAUTH, Kind.IMPORTED
+    imported = Kind.IMPORTED
     for rec in records:
         ts = rec.ts
         if ts < start or ts > now:
@@ -235,7 +234,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         if rec.event is not None:
             events[rec.event] = events.get(rec.event, 0) + n
         status = rec.status
-        if rec.kind is oauth or status == 0 or rec.template.startswith(OAUTH_PREFIX):
+        if status == 0 or rec.is_oauth:
             continue
         key = f"{rec.method} {rec.template}"
         ep = eps.get(key)
@@ -253,14 +252,14 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         bucket = hourly.get(int(ts // HOUR))
         if bucket is None:
             bucket = hourly[int(ts // HOUR)] = [0, 0, 0, 0]
-        if 200 <= status < 300:
+        if wire.is_success(status):
             ep.last_48h += n
             if ts >= today:
                 ep.today += n
             elif ts >= yesterday:
                 ep.yesterday += n
             bucket[0] += n
-        elif 400 <= status < 500:
+        elif wire.is_4xx(status):
             ep.errors_4xx += n
             if status == 429:
                 ep.errors_429 += n
@@ -269,9 +268,9 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
                 bucket[1] += n
                 if status == 401:
                     ep.errors_401 += n
-                    if rec.error_code in EXPIRED_TOKEN_CODES:
+                    if rec.error_code in wire.EXPIRED_TOKEN_CODES:
                         ep.expired_401 += n
-        elif status >= 500:
+        elif wire.is_5xx(status):
             bucket[3] += n
     return result
 
