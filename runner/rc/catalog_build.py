@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from runner.rc.spec import deref, load_spec
 
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_DEPTH = 6  # deep enough for `records[0].attachments[0].uri`; arrays count as a level
@@ -41,19 +41,7 @@ class _Spec:
         self.doc = doc
 
     def deref(self, node: Any) -> Any:
-        seen = 0
-        while isinstance(node, dict) and "$ref" in node:
-            node = self._lookup(node["$ref"])
-            seen += 1
-            if seen > 20:
-                raise ValueError("reference cycle")
-        return node
-
-    def _lookup(self, ref: str) -> Any:
-        node: Any = self.doc
-        for part in ref.lstrip("#/").split("/"):
-            node = node[part]
-        return node
+        return deref(node, self.doc)
 
 
 def _type_of(spec: _Spec, schema: Any) -> str:
@@ -241,9 +229,7 @@ def render(catalog: dict[str, Any]) -> str:
 
 
 def build_from_file(spec_path: Path) -> str:
-    with spec_path.open("rb") as fh:
-        doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return render(build(doc))
+    return render(build(load_spec(spec_path)))
 
 
 def main(argv: list[str] | None = None) -> int:
