@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runner.rc.spec import deref, load_spec
+from runner.rc.bodies import minimal_value
+from runner.rc.requests_build import draft4
+from runner.rc.spec import deref, load_spec, resolve
 
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_DEPTH = 6  # deep enough for `records[0].attachments[0].uri`; arrays count as a level
-BODY_DEPTH = 3
 CATALOG_FORMAT = 1
 
 # Values the sandbox and the plan author can use as-is; keyed by OpenAPI string format.
@@ -159,7 +160,8 @@ def _body(spec: _Spec, op: dict[str, Any]) -> dict[str, Any] | None:
         "required": bool(body.get("required")),
         "content_types": content_types,
         "fields": fields,
-        "skeleton": sample(spec, schema, BODY_DEPTH, only_required=True),
+        # What `plan init` starts from: a body the validator accepts (tested over the catalog).
+        "skeleton": minimal_value(draft4(resolve(schema, spec.doc))) if "json" in preferred else None,
     }
 
 
