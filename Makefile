@@ -47,9 +47,10 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/rcgrad sandbox $(ARGS)
 
-# Regenerate runner/rc/data/catalog.json from RingCentral's spec in ../shared.
+# Regenerate runner/rc/data/catalog.json and requests.json from RingCentral's spec in ../shared.
 catalog: $(STAMP)
 	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
+	$(BIN)/python -m runner.rc.requests_build $(SPEC) runner/rc/data/requests.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
