@@ -18,7 +18,9 @@ from runner.rc.limits import DEFAULT_LIMITS
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--scopes", default="", help="the app's scopes, comma-separated (default: all)")
-    parser.add_argument("--limits", default="", help="custom group limits, e.g. Heavy=5,Light=20")
+    parser.add_argument(
+        "--limits", default="", help="lower group limits, e.g. Heavy=5,Light=20 (never above the defaults)"
+    )
     parser.add_argument("--time-scale", type=float, default=1.0, help="0.01 turns 60 s windows into 0.6 s")
     parser.add_argument("--access-ttl", type=float, default=3600.0, help="access token lifetime, seconds")
     parser.add_argument("--refresh-ttl", type=float, default=604800.0, help="refresh token lifetime, seconds")
@@ -31,6 +33,13 @@ def _limits(text: str) -> dict[str, int]:
         if group not in DEFAULT_LIMITS or not value.isdigit() or int(value) < 1:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
+            )
+        if int(value) > DEFAULT_LIMITS[group]:
+            # RingCentral lets an app's limits be lowered, never raised: a rehearsal above them
+            # would pace a plan the real server answers with 429s.
+            raise InputError(
+                f"{group}={value} is above RingCentral's default of {DEFAULT_LIMITS[group]}; limits can only be lowered",
+                key="--limits",
             )
         limits[group] = int(value)
     return limits

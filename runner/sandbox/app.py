@@ -39,6 +39,7 @@ from runner.verdict.records import CallRecord, Kind, TokenEvent
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+OPERATION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # the methods the catalog declares
 
 
 class SandboxState:
@@ -102,7 +103,8 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
             Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
-            Route("/{path:path}", sandbox.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            # Every standard method reaches the handler: undeclared ones get 405 with Allow there.
+            Route("/{path:path}", sandbox.api, methods=[*OPERATION_METHODS, "HEAD", "OPTIONS", "TRACE"]),
         ]
     )
     app.state.sandbox = sandbox.state
@@ -138,6 +140,7 @@ class _Sandbox:
             self._rate_limit,
             self._injected_failures,
             self._permission,
+            self._path_identity,
             self._required_query,
             self._request_body,
             self._binary,
@@ -198,9 +201,19 @@ class _Sandbox:
         return Response(status_code=200)
 
     async def api(self, request: Request) -> Response:
-        match = self.catalog.match(request.method, request.url.path)
+        method, path = request.method, request.url.path
+        # HEAD is GET without a body (the server drops it); OPTIONS names what the path allows.
+        match = self.catalog.match("GET" if method == "HEAD" else method, path)
         if match is None:
-            self.state.record(request.method, request.url.path, 404, None, error_code="CMN-120")
+            allowed = self._allowed(path)
+            if allowed and method == "OPTIONS":
+                return Response(status_code=200, headers={"Allow": allowed})
+            if allowed:
+                self.state.record(method, path, 405, None, error_code=errors.METHOD_NOT_ALLOWED)
+                return JSONResponse(
+                    errors.method_not_allowed(method), status_code=405, headers={"Allow": allowed}
+                )
+            self.state.record(method, path, 404, None, error_code="CMN-120")
             return JSONResponse(errors.invalid_uri(), status_code=404)
         call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
         for check in self.checks:
@@ -208,6 +221,13 @@ class _Sandbox:
             if response is not None:
                 return response
         return self._resource(call)
+
+    def _allowed(self, path: str) -> str:
+        """The ``Allow`` header for a path the catalog knows under other methods ('' if none)."""
+        declared = [m for m in OPERATION_METHODS if self.catalog.match(m, path) is not None]
+        if "GET" in declared:
+            declared.append("HEAD")
+        return ", ".join([*declared, "OPTIONS"]) if declared else ""
 
     def _answer(
         self,
@@ -281,6 +301,12 @@ class _Sandbox:
         if permission and permission not in self.granted:
             return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
         return None
+
+    async def _path_identity(self, call: _Call) -> Response | None:
+        unknown = self.state.store.unknown_path_id(call.op.path, call.params)
+        if unknown is None:
+            return None
+        return self._answer(call, 404, errors.not_found(*unknown), call.headers)
 
     async def _required_query(self, call: _Call) -> Response | None:
         for param in call.op.query_required:

@@ -104,6 +104,31 @@ class Store:
 
     # -- operations -------------------------------------------------------------------------------
 
+    def unknown_path_id(self, template: str, params: Mapping[str, str]) -> tuple[str, str] | None:
+        """The first id in the path that names nothing, as (parameter, value); None when all do.
+
+        Only the caller's own account exists (``~`` or its id); an extension or any other parent
+        (``/webhooks/{id}/activate``) must be a record of its collection. The last id is left to
+        ``handle``, which also reads comma-separated lists there.
+        """
+        segments = template.split("/")
+        with self._lock:
+            for index, segment in enumerate(segments[:-1]):
+                if not (segment.startswith("{") and segment.endswith("}")):
+                    continue
+                name = segment[1:-1]
+                value = str(params.get(name, ""))
+                if name in OWN_IDS and value in ("~", OWN_IDS[name]):
+                    continue
+                if name == "accountId":
+                    return name, value
+                parent = "/".join(segments[:index])
+                if parent in self.collections and value not in self._records(parent, params):
+                    return name, value
+            if segments[-1] == "{accountId}" and not _own("accountId", params):
+                return "accountId", str(params.get("accountId", ""))
+        return None
+
     def handle(self, op: Operation, params: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """(status, JSON body or None) for a validated, authorised request."""
         with self._lock:
