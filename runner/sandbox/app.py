@@ -30,8 +30,10 @@ from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.listing import BadPageToken
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
+from runner.sandbox.samples import body_of
 from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
 from runner.verdict.records import CallRecord, Kind, TokenEvent
@@ -259,7 +261,7 @@ class _Sandbox:
 
     async def _oauth_sample(self, call: _Call) -> Response | None:
         if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
-            return self._answer(call, call.op.response.status, call.op.response.sample)
+            return self._answer(call, call.op.response.status, body_of(call.op))
         return None
 
     async def _bearer(self, call: _Call) -> Response | None:
@@ -354,7 +356,13 @@ class _Sandbox:
         """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
         state, faults, op, headers = self.state, self.state.faults, call.op, call.headers
         method = call.request.method
-        status, payload = state.store.handle(op, call.params, call.body)
+        request = call.request
+        query = {name: request.query_params.getlist(name) for name in request.query_params}
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        try:
+            status, payload = state.store.handle(op, call.params, call.body, base=base, query=query)
+        except BadPageToken:
+            return self._answer(call, 400, errors.invalid_parameter("pageToken"), headers)
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
             return self._answer(call, 404, errors.not_found(name, value), headers)
