@@ -85,7 +85,7 @@ def page(sample: dict[str, Any], records: Sequence[dict[str, Any]], query: Query
         }
         if chunk:
             facts.update(pageStart=start, pageEnd=start + len(chunk) - 1)
-        body["paging"] = {k: v for k, v in facts.items() if k in body["paging"]}
+        body["paging"].update({k: v for k, v in facts.items() if k in body["paging"]})
     if navigation is not None:
         links = {"firstPage": 1, "lastPage": pages}
         if number > 1:

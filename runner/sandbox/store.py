@@ -207,8 +207,14 @@ class Store:
     def _listing(
         self, op: Operation, params: Mapping[str, str], base: str, query: Mapping[str, list[str]]
     ) -> dict[str, Any]:
+        sample = body_of(op)
         records = listing.select(list(self._records(op.path, params, base).values()), query)
-        return listing.page(body_of(op), records, query, base + concrete(op.path, params))
+        body = listing.page(sample, records, query, base + concrete(op.path, params))
+        listed = sample.get("records") or [{}]
+        if isinstance(listed[0], dict) and isinstance(listed[0].get("id"), int) != _int_id(records):
+            # The list schema types the id unlike the item schema the records follow (A2P SMS).
+            body["records"] = [_id_as(record, listed[0].get("id")) for record in body["records"]]
+        return body
 
     def _sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
         if op.method == "GET":
@@ -253,10 +259,15 @@ class Store:
             return {}
         now = _now()
         count = SEED_MESSAGES if collection == MESSAGE_STORE else SEED_RECORDS
+        named = sample.get("id")
+        if isinstance(named, str) and not named.isdigit():
+            count = 1  # an id from an enum (``work-hours``): the one record the spec names
         records: dict[str, dict[str, Any]] = {}
         for index in range(count):
             record = copy.deepcopy(sample)
-            record_id = self.new_id()
+            record_id = (
+                named if count == 1 and isinstance(named, str) and not named.isdigit() else self.new_id()
+            )
             self._identify(record, collection, params, record_id, base)
             for name in TIME_FIELDS:
                 if name in record:
@@ -322,6 +333,19 @@ def concrete(template: str, params: Mapping[str, str]) -> str:
             value = OWN_IDS[name]
         out = out.replace("{" + name + "}", str(value))
     return out
+
+
+def _int_id(records: list[dict[str, Any]]) -> bool:
+    return bool(records) and isinstance(records[0].get("id"), int)
+
+
+def _id_as(record: dict[str, Any], like: Any) -> dict[str, Any]:
+    value = record.get("id")
+    if isinstance(like, int) and isinstance(value, str) and value.isdigit():
+        return {**record, "id": int(value)}
+    if isinstance(like, str) and isinstance(value, int):
+        return {**record, "id": str(value)}
+    return record
 
 
 def _now() -> dt.datetime:
