@@ -60,6 +60,7 @@ def test_the_own_account_and_extension_answer_by_tilde_and_by_id(api: httpx.Clie
         ("/restapi/v1.0/account/12345/extension/~/call-log", "accountId"),
         ("/restapi/v1.0/account/~/extension/abc/call-log", "extensionId"),
         ("/restapi/v1.0/account/~/extension/abc", "extensionId"),
+        ("/restapi/v1.0/account/6%0A/extension/~/call-log", "accountId"),  # a newline Starlette cannot route
     ],
 )
 def test_ids_that_are_not_the_callers_answer_404_cmn_102(
@@ -98,6 +99,7 @@ def test_an_undeclared_method_is_405_with_allow(api: httpx.Client) -> None:
     allowed = {m.strip() for m in reply.headers["allow"].split(",")}
     assert {"GET", "DELETE", "HEAD"} <= allowed and "PATCH" not in allowed
     assert api.request("TRACE", EXT).status_code == 405
+    assert api.request("FOO", EXT).headers["content-type"].startswith("application/json")
 
 
 def test_options_names_the_allowed_methods_without_a_token(api: httpx.Client) -> None:

@@ -100,14 +100,21 @@ class SandboxState:
 
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
     sandbox = _Sandbox(state or SandboxState(config or SandboxConfig()))
+
+    async def unrouted(request: Request, exc: Exception) -> Response:
+        # A path Starlette's router cannot even parse (a newline in a segment) or a method it does
+        # not know: the API handler answers it as RingCentral would, 404 CMN-120 or 405 with Allow.
+        return await sandbox.api(request)
+
     app = Starlette(
+        exception_handlers={404: unrouted, 405: unrouted},
         routes=[
             Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
             Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
             # Every standard method reaches the handler: undeclared ones get 405 with Allow there.
             Route("/{path:path}", sandbox.api, methods=[*OPERATION_METHODS, "HEAD", "OPTIONS", "TRACE"]),
-        ]
+        ],
     )
     app.state.sandbox = sandbox.state
     return app
