@@ -195,7 +195,9 @@ def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
     calls.clear()
     outcomes[:] = [_Attempt(Disposition.RETRY)] * 10
     last = anyio.run(lambda: retrying(RetryPolicy(attempts=3, jitter=0.0), clock)(attempt))
-    assert len(calls) == 3 and last.disposition is Disposition.RETRY  # the last outcome is returned, not raised
+    assert (
+        len(calls) == 3 and last.disposition is Disposition.RETRY
+    )  # the last outcome is returned, not raised
 
 
 def test_a_429_is_retried_with_no_wait_of_its_own():

@@ -493,13 +493,13 @@ class TokenManager:
 
 
 class _ProcessLock:
-    """The store's flock, acquired in a worker thread so the event loop keeps running while we wait."""
+    """The store's lock, polled so the event loop keeps running (and a cancelled waiter stops) while we wait."""
 
     def __init__(self, store: TokenStore) -> None:
         self._lock = store.lock()
 
     async def __aenter__(self) -> None:
-        await anyio.to_thread.run_sync(self._lock.acquire)
+        await self._lock.acquire_async(on_wait=lambda: log.info("waiting for the token lock"))
 
     async def __aexit__(self, *exc: object) -> None:
         self._lock.release()
