@@ -132,7 +132,7 @@ def test_a_429_shuts_the_group_for_retry_after_then_the_call_is_retried():
 
     result, server, recorded = run([Job(item(CALL_LOG_STEP), 3)], answer)
     assert result.statuses == {429: 1, 200: 3}
-    assert [r.status for r in recorded][0] == 429
+    assert next(r.status for r in recorded) == 429
     refused_at = server.times()[0]
     assert min(t - refused_at for t in server.times()[1:]) >= 30  # nothing sent during the penalty
 
@@ -149,7 +149,7 @@ def test_5xx_is_retried_with_backoff_and_a_4xx_is_never_retried():
     gaps = [b - a for a, b in itertools.pairwise(server.times())]
     assert gaps[0] == pytest.approx(2.0, abs=0.1) and gaps[1] == pytest.approx(4.0, abs=0.1)
 
-    result, server, recorded = run([Job(item(light), 1)], lambda r: httpx.Response(404, json={}))
+    _result, server, recorded = run([Job(item(light), 1)], lambda r: httpx.Response(404, json={}))
     assert [r.status for r in recorded] == [404]
 
 
@@ -163,7 +163,7 @@ def test_an_expired_token_is_renewed_once_and_the_call_retried_with_the_new_one(
 
     tokens = Tokens()
     light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
-    result, server, recorded = run([Job(item(light), 1)], answer, tokens=tokens)
+    _result, server, recorded = run([Job(item(light), 1)], answer, tokens=tokens)
     assert tokens.renewed == ["OAU-128"]
     assert [(r.status, r.error_code) for r in recorded] == [(401, "OAU-128"), (200, None)]
     assert [bearer for *_, bearer in server.seen] == ["Bearer t1", "Bearer t2"]
@@ -244,5 +244,5 @@ def test_an_endpoint_that_keeps_failing_is_quarantined_and_the_budget_stops_the_
 
     # A window already at the bar: not one request goes out.
     near = ErrorBudget(threshold=0.05, planned=20, prior_responses=100, prior_4xx=5)
-    result, server, recorded = run([Job(item(light), 20)], answer, budget=near)
+    result, _server, recorded = run([Job(item(light), 20)], answer, budget=near)
     assert recorded == [] and result.stopped
