@@ -144,7 +144,7 @@ def test_5xx_is_retried_with_backoff_and_a_4xx_is_never_retried():
         return next(answers, None) or ok(request)
 
     light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
-    result, server, recorded = run([Job(item(light), 1)], flaky)
+    _, server, recorded = run([Job(item(light), 1)], flaky)
     assert [r.status for r in recorded] == [503, 503, 200]
     gaps = [b - a for a, b in itertools.pairwise(server.times())]
     assert gaps[0] == pytest.approx(2.0, abs=0.1) and gaps[1] == pytest.approx(4.0, abs=0.1)
@@ -239,7 +239,7 @@ def test_an_endpoint_that_keeps_failing_is_quarantined_and_the_budget_stops_the_
     assert sum(result.skipped.values()) == 8
 
     # A small run: one 4xx already puts the ratio over the bar, so the run stops after it.
-    result, server, recorded = run([Job(item(light), 10)], answer)
+    result, _, recorded = run([Job(item(light), 10)], answer)
     assert [r.status for r in recorded] == [403] and result.stopped
 
     # A window already at the bar: not one request goes out.
