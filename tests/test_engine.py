@@ -233,7 +233,7 @@ def test_an_endpoint_that_keeps_failing_is_quarantined_and_the_budget_stops_the_
     # Plenty of good responses in the window: the budget is no limit, the quarantine is. Until an
     # endpoint has answered 2xx, one request at a time: two 403s in a row, then nothing more.
     roomy = ErrorBudget(threshold=0.05, planned=10, prior_responses=1000)
-    result, server, recorded = run([Job(item(light), 10)], answer, budget=roomy)
+    result, _, recorded = run([Job(item(light), 10)], answer, budget=roomy)
     assert [r.status for r in recorded] == [403, 403]
     assert light.operation.key in result.quarantined and not result.stopped
     assert sum(result.skipped.values()) == 8
