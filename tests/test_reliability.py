@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 import tracemalloc
-from pathlib import Path
 
 import httpx
 import pytest
@@ -334,4 +333,3 @@ def test_the_ledger_survives_two_writers(tmp_path):
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     with Ledger.open() as ledger:
         assert ledger.count() == 400
-    _ = Path

@@ -125,11 +125,8 @@ class Session(LedgerView):
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=TokenStore(self.target.ledger_server, self.target.credentials.client_id),
         )
-        try:
-            await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
-            yield manager
-        finally:
-            await manager.aclose()
+        await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
+        yield manager
 
 
 def _steps(item: Any) -> tuple[Any, ...]:
