@@ -157,3 +157,29 @@ def test_the_sandbox_logs_well_known_as_oauth_and_its_review_does_not_count_it()
     assert [r.kind for r in logged] == [Kind.OAUTH] * 3
     total = next(c for c in review["criteria"] if c["name"] == "total_successes")
     assert total["value"] == 0
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def test_no_other_module_spells_out_what_wire_knows():
+    """The OAuth paths and the rate-limit headers are read in wire.py only (the sandbox writes them)."""
+    runner = Path(wire.__file__).parents[1]
+    readers: dict[str, list[str]] = {}
+    for path in runner.rglob("*.py"):
+        name = str(path.relative_to(runner))
+        if name == "rc/wire.py":
+            continue
+        for text in _string_constants(path):
+            lowered = text.lower()
+            if "/.well-known/" in lowered or (
+                lowered.startswith("/restapi/oauth/") and lowered.endswith("/")
+            ):
+                readers.setdefault("OAuth prefix", []).append(name)
+            if (lowered == "retry-after" or lowered.startswith("x-rate-limit-")) and not name.startswith(
+                "sandbox/"
+            ):
+                readers.setdefault("rate headers", []).append(name)
+    assert readers == {}
