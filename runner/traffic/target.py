@@ -19,6 +19,7 @@ from typing import Any
 
 from runner import redact
 from runner.errors import InputError
+from runner.fileio import atomic_write
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
@@ -100,6 +101,8 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
+    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
+
     path = state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -110,19 +113,9 @@ def local_identity() -> Credentials:
             LOCAL,
             "local-" + secrets.token_hex(8),
             secrets.token_urlsafe(24),
-            ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
+            jwt_shaped(),
         )
-        temp = path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(
-                {
-                    "client_id": identity.client_id,
-                    "client_secret": identity.client_secret,
-                    "jwt": identity.jwt,
-                },
-                out,
-            )
-        os.replace(temp, path)
+        kept = {"client_id": identity.client_id, "client_secret": identity.client_secret, "jwt": identity.jwt}
+        atomic_write(path, json.dumps(kept))
     redact.register(*identity.secrets())
     return identity
