@@ -29,6 +29,7 @@ from runner.rc.catalog import Operation
 
 REQUESTS_PATH = Path(__file__).with_name("data") / "requests.json"
 # Content types rcgrad can send and the sandbox reads as JSON.
+REQUIRED = "required by the spec"
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
 
 
@@ -74,9 +75,13 @@ class Problem:
     message: str
 
     @property
+    def missing(self) -> bool:
+        return self.message.endswith(REQUIRED)
+
+    @property
     def parameter(self) -> str:
         """The name RingCentral puts in ``parameterName``: the last key of ``where``."""
-        return re.split(r"[.\[]", self.where)[-1].rstrip("]") or self.where
+        return re.sub(r"(\[\d+\])+$", "", self.where).rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +185,7 @@ def validate(op: Operation, request: Request) -> list[Problem]:
         value = given.get(name.lower() if where == "header" else name)
         if value is None:
             if param["required"] and where != "path":
-                problems.append(Problem(f"{where}.{name}", "required by the spec"))
+                problems.append(Problem(f"{where}.{name}", REQUIRED))
             continue
         problems += _check(_typed(value, schema), schema, f"{where}.{name}")
     problems += _check_body(spec["body"], request)
@@ -197,7 +202,7 @@ def _check_body(body: dict[str, Any] | None, request: Request) -> list[Problem]:
         if not json_types:
             kinds = " or ".join(body["content_types"])
             return [Problem("json", f"the spec requires a {kinds} body, which rcgrad cannot send")]
-        return [Problem("json", "a JSON body is required by the spec")]
+        return [Problem("json", f"a JSON body is {REQUIRED}")]
     if not JSON_TYPES.match(request.body_type.split(";")[0].strip()):
         return []  # not ours to judge: rcgrad only sends JSON
     if not json_types:
@@ -243,7 +248,7 @@ def _problem(error: ValidationError, where: str) -> Problem:
     if kind == "required":
         missing = re.match(r"^'(.*)' is a required property$", error.message)
         name = missing.group(1) if missing else "?"
-        return Problem(f"{path}.{name}", "required by the spec")
+        return Problem(f"{path}.{name}", REQUIRED)
     if kind == "type":
         wanted = " or ".join(rule) if isinstance(rule, list) else str(rule)
         return Problem(path, f"the spec wants {_a(wanted)}, not {_json_type(error.instance)}")

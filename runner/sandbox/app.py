@@ -1,7 +1,8 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
 The order of checks follows the real platform: route (404 CMN-120), bearer token (401), rate limit
-(429), app permission (403 CMN-401), required parameters (400 CMN-101), then the stateful resource
+(429), app permission (403 CMN-401), the request against the spec (400 CMN-101, by the validator
+``rcgrad check`` uses), then the stateful resource
 (404 CMN-102 or the answer). Every API and OAuth request is logged in the same shape rcgrad's
 ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
 """
@@ -26,6 +27,8 @@ from starlette.types import Receive, Scope, Send
 
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
+from runner.rc.validate import JSON_TYPES, validate
+from runner.rc.validate import Request as Validated
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
@@ -211,23 +214,19 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
         if op.permission and op.permission not in granted:
             return answer(403, errors.insufficient_permissions(op.permission), headers)
-        for param in op.query_required:
-            if param.name not in request.query_params:
-                return answer(400, errors.missing_parameter(param.name), headers)
         body: Any = None
-        if op.body is not None:
-            raw = await request.body()
-            if "json" in request.headers.get("content-type", "json") and raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return answer(400, errors.api_error("CMN-101", "Malformed JSON body"), headers)
-            if op.body.required and not raw:
-                return answer(400, errors.missing_parameter("body"), headers)
-            if isinstance(body, dict) and op.body.required:
-                for fld in op.body.fields:
-                    if fld.name not in body:
-                        return answer(400, errors.missing_parameter(fld.name), headers)
+        raw = await request.body()
+        body_type = request.headers.get("content-type", "application/json") if raw else None
+        if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return answer(400, errors.api_error("CMN-101", "Malformed JSON body"), headers)
+        # The same validator as `rcgrad check`: a rehearsal refuses what production would.
+        problems = validate(op, _as_validated(params, request, body, body_type))
+        if problems:
+            first = problems[0]
+            return answer(400, errors.invalid_parameter(first.parameter, first.missing), headers)
         if op.response.is_binary and method == "GET":
             if "attachmentId" in params and "messageId" in params:
                 content = state.store.attachment(params)
@@ -271,6 +270,15 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
     )
     app.state.sandbox = state
     return app
+
+
+def _as_validated(params: dict[str, str], request: Request, body: Any, body_type: str | None) -> Validated:
+    query = {
+        name: values if len(values) > 1 else values[0]
+        for name in request.query_params
+        for values in [request.query_params.getlist(name)]
+    }
+    return Validated(params, query, dict(request.headers), body, body_type)
 
 
 def _burst(faults: Any, name: str) -> bool:
