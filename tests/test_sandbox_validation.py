@@ -11,7 +11,8 @@ import httpx
 
 from runner.rc.bodies import minimal_value
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.validate import Request, request_schemas, validate
+from runner.rc.requests import request_schemas
+from runner.rc.validate import Request, validate
 from runner.sandbox import SandboxConfig, running_sandbox
 
 UNTHROTTLED = {group: 1_000_000 for group in ("Light", "Medium", "Heavy", "Auth")}

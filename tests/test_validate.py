@@ -11,7 +11,8 @@ import pytest
 from runner.rc import requests_build
 from runner.rc.bodies import minimal_value
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.validate import UNKNOWN, Request, UnknownText, request_schemas, validate
+from runner.rc.requests import request_schemas
+from runner.rc.validate import UNKNOWN, Request, UnknownText, validate
 from tests.conftest import REPO, SHARED
 
 SPEC = SHARED / "rc-public-openapi.yml"

@@ -26,6 +26,7 @@ from typing import Any
 
 from runner.errors import InputError
 from runner.rc.catalog import Catalog, Operation, load_catalog
+from runner.rc.requests import request_schemas
 from runner.rc.scopes import UNMAPPABLE, closure
 
 GROUP_COST = {"NoThrottling": 0, "Light": 1, "Medium": 2, "Heavy": 3, "Auth": 4}
@@ -212,8 +213,12 @@ def _step(
             value = "{{" + _snake(param.name) + "}}"
         path = path.replace("{" + param.name + "}", value)
     body = None
-    if op.body is not None and op.body.required and (op.is_write or read_only_body):
+    if op.body is not None and op.body.required and op.body.skeleton is None:
+        kinds = " or ".join(op.body.content_types)
+        todo = todo or f"this endpoint takes a {kinds} body, which rcgrad cannot send: choose another"
+    elif op.body is not None and op.body.required and (op.is_write or read_only_body):
         body, needs = _fill_body(op.body.skeleton)
+        needs += _empty_but_needed(op, body)
         if needs:
             todo = (
                 todo
@@ -240,6 +245,22 @@ def _fill_body(skeleton: Any, where: str = "") -> tuple[Any, list[str]]:
     if skeleton == "string":
         return "rcgrad test", []
     return skeleton, []
+
+
+def _empty_but_needed(op: Operation, body: Any) -> list[str]:
+    """Required objects the spec leaves empty whose fields are real-world values: RingOut's
+    ``from`` needs a phone number or a forwarding number id, and which is a person's choice."""
+    spec = request_schemas(op.id)
+    schema = spec["body"]["schema"] if spec and spec["body"] else None
+    if not isinstance(body, dict) or not isinstance(schema, dict):
+        return []
+    props = schema.get("properties") or {}
+    return [
+        name
+        for name, value in body.items()
+        if value == {}
+        and any(REAL_WORLD.search(sub) for sub in (props.get(name) or {}).get("properties", {}))
+    ]
 
 
 def _item_param(collection: str, catalog: Catalog) -> str | None:

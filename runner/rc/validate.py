@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from runner.rc.catalog import Operation
+from runner.rc.requests import request_schemas
 
-REQUESTS_PATH = Path(__file__).with_name("data") / "requests.json"
 # Content types rcgrad can send and the sandbox reads as JSON.
 REQUIRED = "required by the spec"
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
@@ -97,17 +94,6 @@ class Request:
 
 
 # ----------------------------------------------------------------------------------- the spec's side
-
-
-@lru_cache(maxsize=1)
-def _requests() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(REQUESTS_PATH.read_text(encoding="utf-8"))["operations"]
-    return data
-
-
-def request_schemas(operation_id: str) -> dict[str, Any] | None:
-    """The spec's parameters and body for one operation, as generated (None: not in the spec)."""
-    return _requests().get(operation_id)
 
 
 def _format_checker() -> FormatChecker:
