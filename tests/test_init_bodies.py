@@ -37,3 +37,23 @@ def test_a_multipart_only_endpoint_is_a_todo_not_a_json_body() -> None:
     step = _step(op)
     assert step.json is None and step.todo is not None and "multipart/form-data" in step.todo
     assert REQUIRED == "required by the spec"
+
+
+def test_plan_scan_writes_bodies_the_spec_accepts_or_a_todo(tmp_path: Path) -> None:
+    from runner.plan import scan
+
+    source = tmp_path / "app.py"
+    source.write_text(
+        'platform.post("/restapi/v1.0/account/~/extension/~/sms", body)\n'
+        'platform.post("/restapi/v1.0/account/~/extension/~/answering-rule", rule)\n'
+        'platform.post("/restapi/v1.0/account/~/extension/~/ring-out", call)\n'
+    )
+    found, _ = scan.scan_tree(tmp_path)
+    plan = parse_plan(scan.render(found, name="scanned"), tmp_path / "plan.yaml")
+    by_path = {item.main.path.rsplit("/", 1)[-1]: item.main for item in plan.endpoints}
+    assert by_path["answering-rule"].json == {"name": "rcgrad test", "type": "rcgrad test"}
+    assert by_path["answering-rule"].todo is None
+    assert by_path["sms"].todo is not None and "from.phoneNumber" in by_path["sms"].todo
+    assert by_path["ring-out"].todo is not None and "from, to" in by_path["ring-out"].todo
+    spec_errors = [f for f in check_plan(plan).errors if ".json" in f.key]
+    assert spec_errors == []
