@@ -20,6 +20,7 @@ from runner.traffic.session import (
     write_reports,
 )
 from runner.verdict.criteria import evaluate, lookback
+from runner.verdict.grants import load_granted
 from runner.verdict.ledger import Ledger
 
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         scopes=plan.app.scopes,
         endpoints=plan_endpoint_keys(plan),
         description=plan.app.description,
+        granted=load_granted(key),  # as the last login saw them: no login here
     )
     write_reports(args, verdict, Console())
     return EXIT_MET if verdict.met else EXIT_NOT_MET

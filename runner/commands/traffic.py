@@ -21,12 +21,14 @@ import anyio
 from rich.console import Console
 
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
+from runner.rc.scopes import UNMAPPABLE
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
 from runner.traffic.session import Session, add_report_flags, open_session, write_reports
-from runner.verdict.criteria import lookback
+from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
+from runner.verdict.grants import parse_scope
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
@@ -185,6 +187,7 @@ async def _send(
         prior_4xx=errors,
     )
     async with session.tokens() as tokens:
+        _heed_grants(console, session, tokens.current)
         with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
 
             def on_record(record: CallRecord) -> None:
@@ -203,6 +206,41 @@ async def _send(
             )
             jobs = session.jobs(topup.repeats)
             return await _until_signalled(engine, jobs, console)
+
+
+def _heed_grants(console: Console, session: Session, stored: Any) -> None:
+    """The token's word on permissions, before any traffic: refuse what would be 403s, and say
+    which granted permissions the plan leaves unused (the review would fail them)."""
+    granted = parse_scope(getattr(stored, "scope", None))
+    if not granted:
+        return  # the server listed none: nothing to go by
+    gap = session.adopt_grants(granted)
+    app = session.plan.app
+    if gap.ungranted:
+        scope = gap.ungranted[0]
+        raise InputError(
+            f"{scope} is in the plan but the token does not grant it: every call under it would be a 403. "
+            "Add the permission to the app in the Developer Console, or remove it from the plan",
+            file=str(session.plan.path),
+            line=app.scope_lines.get(scope),
+            key="app.scopes",
+        )
+    for scope in gap.unplanned:
+        console.print(
+            f"[yellow]warning: {scope}: {GRANTED_NOT_PLANNED}; {_how_to_add(scope)}[/]", soft_wrap=True
+        )
+
+
+def _how_to_add(scope: str) -> str:
+    from runner.plan.init import draft_plan
+
+    if scope in UNMAPPABLE:
+        return f"no REST call exercises it ({UNMAPPABLE[scope]}): remove it from the app in the Developer Console"
+    main = draft_plan([scope]).items[0].main
+    return (
+        f"scopes_exercised will fail. Add it to app.scopes with a call such as {main.method} {main.path} "
+        f"(`rcgrad plan init --scopes {scope}` writes one), or remove it from the app in the Developer Console"
+    )
 
 
 async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) -> RunResult:

@@ -215,7 +215,8 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         if op.permission and op.permission not in granted:
             return answer(403, errors.insufficient_permissions(op.permission), headers)
         body: Any = None
-        raw = await request.body()
+        # Read only where the spec has a body: a GET's client may be gone by now (a stall fault).
+        raw = await request.body() if op.body is not None else b""
         body_type = request.headers.get("content-type", "application/json") if raw else None
         if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
             try:

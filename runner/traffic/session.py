@@ -32,6 +32,7 @@ from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import LOCAL, Target, is_production, local_identity, open_target, real_credentials
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
+from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
 from runner.verdict.ledger import Ledger, PartitionKey
 from runner.verdict.records import CallRecord
 
@@ -107,6 +108,12 @@ class Session:
         finally:
             await manager.aclose()
 
+    def adopt_grants(self, granted: frozenset[str]) -> GrantGap:
+        """Keep what the server granted with the partition; how it differs from what the plan uses."""
+        save_granted(self.key, granted, self.clock.time())
+        exercised = {step.operation.permission for step in self.plan.steps if step.operation.permission}
+        return compare(self.plan.app.scopes, exercised, granted)
+
     def verdict(self) -> Verdict:
         now = self.clock.time()
         return evaluate(
@@ -117,6 +124,7 @@ class Session:
             scopes=self.plan.app.scopes,
             endpoints=plan_endpoint_keys(self.plan),
             description=self.plan.app.description,
+            granted=load_granted(self.key),
         )
 
 

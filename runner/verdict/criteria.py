@@ -60,6 +60,7 @@ class Reading(StrEnum):
 ENDPOINT_SUCCESSES = "endpoint_successes"
 TOTAL_SUCCESSES = "total_successes"
 SCOPES_EXERCISED = "scopes_exercised"
+GRANTED_NOT_PLANNED = "granted to the app, per the token, but not in the plan"
 ERROR_RATIO_4XX = "error_ratio_4xx"
 AUTH_ERROR_RATIO = "auth_error_ratio"
 RATE_LIMITED_429 = "rate_limited_429"
@@ -359,12 +360,15 @@ def evaluate(
     description: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     """Judge ``records`` at ``now`` under ``profile``.
 
-    ``scopes`` are the app's declared permissions; ``endpoints`` the plan's "METHOD /template"
-    keys, each of which must meet the per-endpoint minimum even if never called. Endpoints seen in
-    the records but not in the plan count too: the console sees all traffic.
+    ``scopes`` are the app's declared permissions; ``granted`` those the server's token listed
+    (each must be exercised too, as the console judges the app's real permissions); ``endpoints``
+    the plan's "METHOD /template" keys, each of which must meet the per-endpoint minimum even if
+    never called. Endpoints seen in the records but not in the plan count too: the console sees
+    all traffic.
     """
     return verdict_from(
         tally(records, now),
@@ -373,6 +377,7 @@ def evaluate(
         endpoints=endpoints,
         description=description,
         catalog_lookup=catalog_lookup,
+        granted=granted,
     )
 
 
@@ -384,12 +389,14 @@ def verdict_from(
     endpoints: Iterable[str] | None = None,
     description: str | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     win = counted.window
     eps = with_plan_endpoints(counted.endpoints, endpoints or (), catalog_lookup)
     planned = set(endpoints or ())
     readings = rules.readings
-    declared = sorted(set(scopes))
+    unplanned = sorted(set(granted or ()) - set(scopes))
+    declared = sorted(set(scopes) | set(unplanned))
 
     per_ep = {k: ep.successes(readings) for k, ep in eps.items()}
     total_ok = sum(per_ep.values())
@@ -418,7 +425,8 @@ def verdict_from(
             )
         elif name == SCOPES_EXERCISED:
             unused = [s.scope for s in scope_stats if not s.exercised]
-            detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
+            named = [f"{s} ({GRANTED_NOT_PLANNED})" if s in unplanned else s for s in unused]
+            detail = f"unused: {', '.join(named)}" if unused else "every declared scope has a 2xx call"
             made[name] = _minimum(name, len(declared) - len(unused), len(declared), detail)
         elif name == ERROR_RATIO_4XX:
             made[name] = _ratio(name, n4xx, responses, rules.max_4xx_ratio, "4xx (429 included)")
