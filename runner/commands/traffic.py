@@ -33,6 +33,7 @@ from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
+DILUTION_PASSES = 2  # extra passes after a run that got new 4xx
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -59,6 +60,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
     parser.add_argument(
+        "--retry-broken",
+        action="store_true",
+        help="try again endpoints that answered only 4xx in the window (after fixing their steps)",
+    )
+    parser.add_argument(
         "--timeout",
         type=_positive,
         default=30.0,
@@ -78,12 +84,36 @@ def run(args: argparse.Namespace) -> int:
         with run_lock(
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
-            result = anyio.run(_send, args, session, _plan_now(args, session), console)
+            first = _plan_now(args, session)
+            for blocker in () if args.quiet else first.blockers:
+                console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
+            result = anyio.run(_send, args, session, first, console)
+            for _ in range(DILUTION_PASSES):
+                # A new 4xx changes what the window needs: plan again (broken endpoints left out,
+                # the working ones diluting it) rather than end the run over the bar.
+                failed = _new_failures(result)
+                topup = _plan_now(args, session) if failed and args.calls is None else None
+                if topup is None or topup.is_empty:
+                    break
+                if result is not None and not args.quiet:
+                    _print_run(console, result)
+                    console.print(
+                        f"{failed} 4xx in this run: {topup.total_calls} more calls from the working items"
+                        " to keep the window's 4xx ratio under the bar"
+                    )
+                result = anyio.run(_send, args, session, topup, console)
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
         write_reports(args, verdict, console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _new_failures(result: RunResult | None) -> int:
+    """4xx this run got that traffic can dilute: not 429 (it must age out) nor 401 (tokens)."""
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for status, n in result.statuses.items() if 400 <= status < 500 and status not in (401, 429))
 
 
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
@@ -129,6 +159,7 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "scopes": plan.app.scopes,
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
+        "retry_broken": getattr(args, "retry_broken", False),
     }
     try:
         if args.command == "graduate":
@@ -185,6 +216,7 @@ async def _send(
         planned=topup.total_calls,
         prior_responses=responses,
         prior_4xx=errors,
+        proven_before=frozenset(r.endpoint for r in rows if r.kind != "oauth" and 200 <= r.status < 300),
     )
     async with session.tokens() as tokens:
         _heed_grants(console, session, tokens.current)

@@ -11,7 +11,9 @@ Two targets:
 
 Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit
 over its steps; then the cheapest items are repeated to cover the total, the unused scopes and the
-4xx dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
+4xx dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way
+``check`` cannot see (an id that does not exist there): items that call it are not planned again,
+so it costs at most one 4xx over any number of reruns, and the working items carry the dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
 module does not depend on the plan module. Counting goes through ``runner.verdict.criteria.tally`` so the
 rules are the verdict's rules. Pure: never I/O, never the clock.
 """
@@ -86,6 +88,7 @@ def plan_graduate(
     overrides: Mapping[str, Any] | None = None,
     apply_day: dt.date | None = None,
     facts: Facts = endpoint_facts,
+    retry_broken: bool = False,
 ) -> TopUp:
     """What must be sent so that the criteria hold on ``apply_day`` (default: tomorrow, UTC)."""
     today = _day(now)
@@ -102,6 +105,7 @@ def plan_graduate(
         rules=rules,
         per_endpoint_target=rules.min_endpoint_successes,
         facts=facts,
+        retry_broken=retry_broken,
     )
 
 
@@ -115,6 +119,7 @@ def plan_warmup(
     overrides: Mapping[str, Any] | None = None,
     daily: int | None = None,
     facts: Facts = endpoint_facts,
+    retry_broken: bool = False,
 ) -> TopUp:
     """Today's traffic topped up to ``daily`` 2xx per endpoint (default: the per-endpoint minimum)."""
     rules = rules_for(profile, overrides)
@@ -127,6 +132,7 @@ def plan_warmup(
         rules=rules,
         per_endpoint_target=rules.min_endpoint_successes if daily is None else daily,
         facts=facts,
+        retry_broken=retry_broken,
     )
 
 
@@ -140,6 +146,7 @@ def _top_up(
     rules: Rules,
     per_endpoint_target: int,
     facts: Facts,
+    retry_broken: bool = False,
 ) -> TopUp:
     win = counted.window
     today = _day(win.now)
@@ -157,6 +164,15 @@ def _top_up(
         (name, tuple(k for k in steps if not k.split(" ", 1)[-1].startswith(OAUTH_PREFIX)))
         for name, steps in items
     ]
+    broken = {} if retry_broken else broken_endpoints(counted)
+    for key, errors in broken.items():
+        if any(key in steps for _, steps in counting):
+            blockers.append(
+                f"{key}: {errors} 4xx in the last 48 h and never a 2xx, so its items are not run again"
+                " (a second try would cost another 4xx); fix the step (an id that does not exist on"
+                " the server? a role the user lacks?), then rerun with --retry-broken"
+            )
+    counting = [(name, steps) for name, steps in counting if not set(steps) & broken.keys()]
     planned_keys = list(dict.fromkeys(k for _, steps in counting for k in steps))
     perm: dict[str, str | None] = {}
     group: dict[str, str] = {}
@@ -198,7 +214,12 @@ def _top_up(
 
     # Endpoints in the window that the plan cannot call: traffic cannot fix them.
     for key, ep in counted.endpoints.items():
-        if key not in planned and ep.responses and sure(key) < rules.min_endpoint_successes:
+        if (
+            key not in planned
+            and key not in broken
+            and ep.responses
+            and sure(key) < rules.min_endpoint_successes
+        ):
             blockers.append(
                 f"{key}: called {ep.responses} time(s) in the last 48 h but no plan item calls it;"
                 f" it needs {rules.min_endpoint_successes} 2xx as well"
@@ -276,6 +297,17 @@ def _top_up(
         reasons=tuple(reasons),
         blockers=tuple(blockers),
     )
+
+
+def broken_endpoints(counted: Tally) -> dict[str, int]:
+    """Endpoint key -> its 4xx, for endpoints that answered 4xx (not 429, not 401: those are about
+    pacing and tokens) in the window and never 2xx."""
+    return {
+        key: failures
+        for key, ep in counted.endpoints.items()
+        if (failures := ep.errors_4xx - ep.errors_429 - ep.errors_401) > 0
+        and not (ep.last_48h or ep.yesterday or ep.today)
+    }
 
 
 def _unplanned_sure(counted: Tally, perm: Mapping[str, str | None], sure: Callable[[str], int]) -> int:
