@@ -25,8 +25,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from runner.rc.catalog import Operation
 from runner.rc.requests import request_schemas
 
-# Content types rcgrad can send and the sandbox reads as JSON.
 REQUIRED = "required by the spec"
+# Content types rcgrad can send and the sandbox reads as JSON.
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
 
 
@@ -210,7 +210,11 @@ def _errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
         if error.validator in ("oneOf", "anyOf") and error.context:
             if _holds_unknown(error.instance):
                 continue
-            error = best_match(error.context)
+            # The branch of the right type says what is wrong (5000 > 1000), not "not text".
+            wrong_type = {e.schema_path[0] for e in error.context if e.validator == "type" and not e.path}
+            error = best_match(
+                [e for e in error.context if e.schema_path[0] not in wrong_type] or error.context
+            )
         if isinstance(error.instance, Unknown):
             continue
         if isinstance(error.instance, UnknownText) and error.validator != "type":
@@ -245,7 +249,21 @@ def _problem(error: ValidationError, where: str) -> Problem:
         return Problem(path, f"not a valid {rule} (the spec's format)")
     if kind == "additionalProperties":
         return Problem(path, "has a field the spec does not allow here")
+    if kind in _BOUNDS:
+        return Problem(path, f"{_BOUNDS[kind]} {rule} (the spec's {kind})")
+    if kind == "pattern":
+        return Problem(path, "does not match the spec's pattern")
     return Problem(path, f"breaks the spec's {kind}: {rule}")
+
+
+_BOUNDS = {
+    "minimum": "below the least value,",
+    "maximum": "above the greatest value,",
+    "minLength": "shorter than",
+    "maxLength": "longer than",
+    "minItems": "fewer items than",
+    "maxItems": "more items than",
+}
 
 
 def _a(kind: str) -> str:
