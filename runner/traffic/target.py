@@ -19,6 +19,7 @@ from typing import Any
 
 from runner import redact
 from runner.errors import InputError
+from runner.fileio import atomic_write
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
@@ -32,10 +33,6 @@ class Target:
     credentials: Credentials
     ledger_server: str  # "local" for the embedded sandbox, so rehearsal never mixes with real records
     sandbox: Any = None  # the running SandboxHandle, for server: local
-
-    @property
-    def is_local(self) -> bool:
-        return self.sandbox is not None
 
     @property
     def is_production(self) -> bool:
@@ -54,10 +51,10 @@ def open_target(
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
+    identity = identity_for(server, env)
     if server == LOCAL:
         from runner.sandbox import SandboxConfig, running_sandbox
 
-        identity = local_identity()
         config = SandboxConfig(
             scopes=frozenset(scopes),
             limits=dict(limits or {}),
@@ -70,8 +67,13 @@ def open_target(
         with running_sandbox(config) as handle:
             yield Target(handle.url, handle.credentials(), LOCAL, handle)
         return
-    credentials = real_credentials(server, env)
-    yield Target(credentials.server, credentials, credentials.server)
+    yield Target(identity.server, identity, identity.server)
+
+
+def identity_for(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """The app and user a plan's server stands for: the kept local identity, or the ``RC_*`` credentials.
+    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL)."""
+    return local_identity() if server == LOCAL else real_credentials(server, env)
 
 
 def local_time_scale(env: Mapping[str, str] | None = None) -> float:
@@ -99,6 +101,8 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
+    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
+
     path = state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -109,19 +113,9 @@ def local_identity() -> Credentials:
             LOCAL,
             "local-" + secrets.token_hex(8),
             secrets.token_urlsafe(24),
-            ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
+            jwt_shaped(),
         )
-        temp = path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(
-                {
-                    "client_id": identity.client_id,
-                    "client_secret": identity.client_secret,
-                    "jwt": identity.jwt,
-                },
-                out,
-            )
-        os.replace(temp, path)
+        kept = {"client_id": identity.client_id, "client_secret": identity.client_secret, "jwt": identity.jwt}
+        atomic_write(path, json.dumps(kept))
     redact.register(*identity.secrets())
     return identity

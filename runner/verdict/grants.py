@@ -13,12 +13,11 @@ This module must never log in or send a request.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.fileio import atomic_write
 from runner.rc.scopes import closure
 from runner.settings import state_home
 from runner.verdict.ledger import PartitionKey
@@ -71,13 +70,4 @@ def save_granted(key: PartitionKey, granted: Iterable[str], seen: float) -> None
         data = {}
     data[_slot(key)] = {"scopes": sorted(granted), "seen": seen}
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Written whole and renamed into place: a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".grants-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True))

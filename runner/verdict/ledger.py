@@ -26,6 +26,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from runner.errors import InputError
+from runner.rc import wire
 from runner.settings import state_home
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
@@ -526,7 +527,7 @@ def parse_console_csv(
         if count == 0:
             continue
         template, permission, group, op_id = resolve(method, cell["endpoint"])
-        kind = Kind.OAUTH if template.startswith("/restapi/oauth/") else Kind.IMPORTED
+        kind = Kind.OAUTH if wire.is_oauth(template) else Kind.IMPORTED
         records.append(
             CallRecord(
                 ts=ts,
