@@ -26,7 +26,8 @@ def test_ringout_asks_a_person_for_the_numbers_instead_of_sending_empty_ones() -
     (item,) = draft_plan(["RingOut"]).items
     (create,) = item.setup
     assert create.json == {"from": {}, "to": {}}
-    assert create.todo is not None and "from, to" in create.todo
+    assert create.todo is not None
+    assert "from (phoneNumber or forwardingNumberId), to (phoneNumber)" in create.todo
 
 
 def test_a_multipart_only_endpoint_is_a_todo_not_a_json_body() -> None:
@@ -54,6 +55,6 @@ def test_plan_scan_writes_bodies_the_spec_accepts_or_a_todo(tmp_path: Path) -> N
     assert by_path["answering-rule"].json == {"name": "rcgrad test", "type": "rcgrad test"}
     assert by_path["answering-rule"].todo is None
     assert by_path["sms"].todo is not None and "from.phoneNumber" in by_path["sms"].todo
-    assert by_path["ring-out"].todo is not None and "from, to" in by_path["ring-out"].todo
+    assert by_path["ring-out"].todo is not None and "to (phoneNumber)" in by_path["ring-out"].todo
     spec_errors = [f for f in check_plan(plan).errors if ".json" in f.key]
     assert spec_errors == []

@@ -259,12 +259,12 @@ def _empty_but_needed(op: Operation, body: Any) -> list[str]:
     if not isinstance(body, dict) or not isinstance(schema, dict):
         return []
     props = schema.get("properties") or {}
-    return [
-        name
-        for name, value in body.items()
-        if value == {}
-        and any(REAL_WORLD.search(sub) for sub in (props.get(name) or {}).get("properties", {}))
-    ]
+    needs = []
+    for name, value in body.items():
+        fields = list((props.get(name) or {}).get("properties", {}))
+        if value == {} and any(REAL_WORLD.search(sub) for sub in fields):
+            needs.append(f"{name} ({' or '.join(fields)})")
+    return needs
 
 
 def _item_param(collection: str, catalog: Catalog) -> str | None:
