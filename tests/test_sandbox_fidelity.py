@@ -18,10 +18,10 @@ from runner.cli import main
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.spec import load_spec
-from runner.sandbox.responses_build import UNSATISFIABLE, response_schema
-from tests.conftest import SHARED
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
+from runner.sandbox.responses_build import UNSATISFIABLE, response_schema
+from tests.conftest import SHARED
 
 EXT = "/restapi/v1.0/account/~/extension/~"
 SPEC = SHARED / "rc-public-openapi.yml"

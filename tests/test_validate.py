@@ -11,7 +11,8 @@ import pytest
 from runner.rc import requests_build
 from runner.rc.bodies import minimal_value
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.validate import UNKNOWN, Request, UnknownText, request_schemas, validate
+from runner.rc.requests import request_schemas
+from runner.rc.validate import UNKNOWN, Request, UnknownText, validate
 from tests.conftest import REPO, SHARED
 
 SPEC = SHARED / "rc-public-openapi.yml"
@@ -114,6 +115,10 @@ def test_query_parameters_are_typed_named_and_bounded() -> None:
     assert set(found) == {"query.perPage", "query.view", "query.dateFrom", "query.colour", "query.page"}
     assert found["query.colour"] == "not a query parameter of this endpoint in the spec"
     assert found["query.view"] == "not one of the spec's values (Simple, Detailed)"
+    assert found["query.page"] == "below the least value, 1 (the spec's minimum)"
+    # perPage is a number up to 1000 or "max": the number's branch says what is wrong.
+    (too_many,) = validate(log, Request(path=ME, query={"perPage": "5000"}))
+    assert too_many.message == "above the greatest value, 1000 (the spec's maximum)"
 
 
 def test_unknown_values_are_checked_for_shape_only() -> None:

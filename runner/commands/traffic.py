@@ -23,17 +23,20 @@ from rich.console import Console
 from runner.commands.options import add_report_flags, report_request, session_options
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
+from runner.rc.scopes import UNMAPPABLE
 from runner.report.write import write_reports
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
 from runner.traffic.session import Session, open_session
-from runner.verdict.criteria import lookback
+from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
+from runner.verdict.grants import parse_scope
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
+DILUTION_PASSES = 2  # extra passes after a run that got new 4xx
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -60,6 +63,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
     parser.add_argument(
+        "--retry-broken",
+        action="store_true",
+        help="try again endpoints that answered only 4xx in the window (after fixing their steps)",
+    )
+    parser.add_argument(
         "--timeout",
         type=_positive,
         default=30.0,
@@ -79,12 +87,36 @@ def run(args: argparse.Namespace) -> int:
         with run_lock(
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
-            result = anyio.run(_send, args, session, _plan_now(args, session), console)
+            first = _plan_now(args, session)
+            for blocker in () if args.quiet else first.blockers:
+                console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
+            result = anyio.run(_send, args, session, first, console)
+            for _ in range(DILUTION_PASSES):
+                # A new 4xx changes what the window needs: plan again (broken endpoints left out,
+                # the working ones diluting it) rather than end the run over the bar.
+                failed = _new_failures(result)
+                topup = _plan_now(args, session) if failed and args.calls is None else None
+                if topup is None or topup.is_empty:
+                    break
+                if result is not None and not args.quiet:
+                    _print_run(console, result)
+                    console.print(
+                        f"{failed} 4xx in this run: {topup.total_calls} more calls from the working items"
+                        " to keep the window's 4xx ratio under the bar"
+                    )
+                result = anyio.run(_send, args, session, topup, console)
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
         write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _new_failures(result: RunResult | None) -> int:
+    """4xx this run got that traffic can dilute: not 429 (it must age out) nor 401 (tokens)."""
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for status, n in result.statuses.items() if 400 <= status < 500 and status not in (401, 429))
 
 
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
@@ -130,6 +162,7 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "scopes": plan.app.scopes,
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
+        "retry_broken": getattr(args, "retry_broken", False),
     }
     try:
         if args.command == "graduate":
@@ -186,8 +219,10 @@ async def _send(
         planned=topup.total_calls,
         prior_responses=responses,
         prior_4xx=errors,
+        proven_before=frozenset(r.endpoint for r in rows if r.kind != "oauth" and 200 <= r.status < 300),
     )
     async with session.tokens() as tokens:
+        _heed_grants(console, session, tokens.current)
         with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
 
             def on_record(record: CallRecord) -> None:
@@ -206,6 +241,41 @@ async def _send(
             )
             jobs = session.jobs(topup.repeats)
             return await _until_signalled(engine, jobs, console)
+
+
+def _heed_grants(console: Console, session: Session, stored: Any) -> None:
+    """The token's word on permissions, before any traffic: refuse what would be 403s, and say
+    which granted permissions the plan leaves unused (the review would fail them)."""
+    granted = parse_scope(getattr(stored, "scope", None))
+    if not granted:
+        return  # the server listed none: nothing to go by
+    gap = session.adopt_grants(granted)
+    app = session.plan.app
+    if gap.ungranted:
+        scope = gap.ungranted[0]
+        raise InputError(
+            f"{scope} is in the plan but the token does not grant it: every call under it would be a 403. "
+            "Add the permission to the app in the Developer Console, or remove it from the plan",
+            file=str(session.plan.path),
+            line=app.scope_lines.get(scope),
+            key="app.scopes",
+        )
+    for scope in gap.unplanned:
+        console.print(
+            f"[yellow]warning: {scope}: {GRANTED_NOT_PLANNED}; {_how_to_add(scope)}[/]", soft_wrap=True
+        )
+
+
+def _how_to_add(scope: str) -> str:
+    from runner.plan.init import draft_plan
+
+    if scope in UNMAPPABLE:
+        return f"no REST call exercises it ({UNMAPPABLE[scope]}): remove it from the app in the Developer Console"
+    main = draft_plan([scope]).items[0].main
+    return (
+        f"scopes_exercised will fail. Add it to app.scopes with a call such as {main.method} {main.path} "
+        f"(`rcgrad plan init --scopes {scope}` writes one), or remove it from the app in the Developer Console"
+    )
 
 
 async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) -> RunResult:

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from runner.rc.catalog import Operation
+from runner.rc.requests import request_schemas
 
-REQUESTS_PATH = Path(__file__).with_name("data") / "requests.json"
+REQUIRED = "required by the spec"
 # Content types rcgrad can send and the sandbox reads as JSON.
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
 
@@ -74,9 +72,13 @@ class Problem:
     message: str
 
     @property
+    def missing(self) -> bool:
+        return self.message.endswith(REQUIRED)
+
+    @property
     def parameter(self) -> str:
         """The name RingCentral puts in ``parameterName``: the last key of ``where``."""
-        return re.split(r"[.\[]", self.where)[-1].rstrip("]") or self.where
+        return re.sub(r"(\[\d+\])+$", "", self.where).rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +94,6 @@ class Request:
 
 
 # ----------------------------------------------------------------------------------- the spec's side
-
-
-@lru_cache(maxsize=1)
-def _requests() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(REQUESTS_PATH.read_text(encoding="utf-8"))["operations"]
-    return data
-
-
-def request_schemas(operation_id: str) -> dict[str, Any] | None:
-    """The spec's parameters and body for one operation, as generated (None: not in the spec)."""
-    return _requests().get(operation_id)
 
 
 def _format_checker() -> FormatChecker:
@@ -180,7 +171,7 @@ def validate(op: Operation, request: Request) -> list[Problem]:
         value = given.get(name.lower() if where == "header" else name)
         if value is None:
             if param["required"] and where != "path":
-                problems.append(Problem(f"{where}.{name}", "required by the spec"))
+                problems.append(Problem(f"{where}.{name}", REQUIRED))
             continue
         problems += _check(_typed(value, schema), schema, f"{where}.{name}")
     problems += _check_body(spec["body"], request)
@@ -197,7 +188,7 @@ def _check_body(body: dict[str, Any] | None, request: Request) -> list[Problem]:
         if not json_types:
             kinds = " or ".join(body["content_types"])
             return [Problem("json", f"the spec requires a {kinds} body, which rcgrad cannot send")]
-        return [Problem("json", "a JSON body is required by the spec")]
+        return [Problem("json", f"a JSON body is {REQUIRED}")]
     if not JSON_TYPES.match(request.body_type.split(";")[0].strip()):
         return []  # not ours to judge: rcgrad only sends JSON
     if not json_types:
@@ -219,7 +210,11 @@ def _errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
         if error.validator in ("oneOf", "anyOf") and error.context:
             if _holds_unknown(error.instance):
                 continue
-            error = best_match(error.context)
+            # The branch of the right type says what is wrong (5000 > 1000), not "not text".
+            wrong_type = {e.schema_path[0] for e in error.context if e.validator == "type" and not e.path}
+            error = best_match(
+                [e for e in error.context if e.schema_path[0] not in wrong_type] or error.context
+            )
         if isinstance(error.instance, Unknown):
             continue
         if isinstance(error.instance, UnknownText) and error.validator != "type":
@@ -243,7 +238,7 @@ def _problem(error: ValidationError, where: str) -> Problem:
     if kind == "required":
         missing = re.match(r"^'(.*)' is a required property$", error.message)
         name = missing.group(1) if missing else "?"
-        return Problem(f"{path}.{name}", "required by the spec")
+        return Problem(f"{path}.{name}", REQUIRED)
     if kind == "type":
         wanted = " or ".join(rule) if isinstance(rule, list) else str(rule)
         return Problem(path, f"the spec wants {_a(wanted)}, not {_json_type(error.instance)}")
@@ -254,7 +249,21 @@ def _problem(error: ValidationError, where: str) -> Problem:
         return Problem(path, f"not a valid {rule} (the spec's format)")
     if kind == "additionalProperties":
         return Problem(path, "has a field the spec does not allow here")
+    if kind in _BOUNDS:
+        return Problem(path, f"{_BOUNDS[kind]} {rule} (the spec's {kind})")
+    if kind == "pattern":
+        return Problem(path, "does not match the spec's pattern")
     return Problem(path, f"breaks the spec's {kind}: {rule}")
+
+
+_BOUNDS = {
+    "minimum": "below the least value,",
+    "maximum": "above the greatest value,",
+    "minLength": "shorter than",
+    "maxLength": "longer than",
+    "minItems": "fewer items than",
+    "maxItems": "more items than",
+}
 
 
 def _a(kind: str) -> str:

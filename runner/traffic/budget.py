@@ -2,7 +2,10 @@
 
 The engine asks ``may_send()`` before every request and reports every outcome back. Two rules:
 
-- an endpoint that answers with two non-retryable 4xx in a row is quarantined for the run;
+- an endpoint that has never answered 2xx (in this run or, per the ledger, in the window) is
+  quarantined for the run by its first non-retryable 4xx: it is most likely broken (an id that does
+  not exist there, a role the user lacks), and a second try would only cost a second 4xx. One that
+  has answered 2xx is quarantined after two non-retryable 4xx in a row;
 - once a 4xx has been seen in the window (before or during this run), the run stops as soon as one
   more would push the projected ratio for the evaluation window to the profile's threshold. Only
   endpoints that have already answered 2xx in this run keep going after that: their successes
@@ -33,8 +36,10 @@ class ErrorBudget:
     errors_4xx: int = 0
     in_flight: int = 0
     quarantined: dict[str, str] = field(default_factory=dict)  # endpoint key -> why
+    proven_before: frozenset[str] = frozenset()  # endpoints with a 2xx in the window, per the ledger
     stopped: str | None = None  # why the whole run stopped, once it has
     _streak: dict[str, int] = field(default_factory=dict)
+    _succeeded: set[str] = field(default_factory=set)  # endpoints that answered 2xx in this run
 
     def projected_ratio(self, extra_failures: int = 0) -> float:
         total = self.prior_responses + max(self.planned, self.responses + self.in_flight)
@@ -52,6 +57,7 @@ class ErrorBudget:
             return False
         if cleanup:
             return True
+        proven = proven or endpoint in self.proven_before
         if self.stopped:
             return proven
         seen_failure = self.prior_4xx + self.errors_4xx > 0
@@ -79,7 +85,14 @@ class ErrorBudget:
             self.errors_4xx += 1
             if not retryable:
                 self._streak[endpoint] = self._streak.get(endpoint, 0) + 1
-                if self._streak[endpoint] >= 2 and endpoint not in self.quarantined:
+                never_worked = endpoint not in self._succeeded and endpoint not in self.proven_before
+                if endpoint in self.quarantined:
+                    return
+                if never_worked:
+                    self.quarantined[endpoint] = f"quarantined after a {status}: it has never answered 2xx"
+                elif self._streak[endpoint] >= 2:
                     self.quarantined[endpoint] = f"quarantined after two {status}s in a row"
                 return
         self._streak[endpoint] = 0
+        if 200 <= status < 300:
+            self._succeeded.add(endpoint)
