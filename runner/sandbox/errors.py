@@ -66,6 +66,14 @@ def not_found(parameter: str, value: str) -> dict[str, Any]:
     return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
 
 
+# The code is ours: RingCentral's docs list none for 405, and a look-alike CMN code would mislead.
+METHOD_NOT_ALLOWED = "MethodNotAllowed"
+
+
+def method_not_allowed(method: str) -> dict[str, Any]:
+    return api_error(METHOD_NOT_ALLOWED, f"HTTP method {method[:16]} is not allowed for this resource")
+
+
 def invalid_uri() -> dict[str, Any]:
     return api_error("CMN-120", "Invalid URI")
 

@@ -82,7 +82,7 @@ class Store:
         self._ids = itertools.count(10_000_001)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._encoded: dict[tuple[str, tuple[tuple[str, str], ...]], Encoded] = {}
+        self._encoded: dict[tuple[str, str, tuple[tuple[str, str], ...]], Encoded] = {}
         catalog = load_catalog()
         self.collections = {p[0] for op in catalog.operations if (p := item_parent(op.path))}
         self._item_sample: dict[str, Any] = {}
