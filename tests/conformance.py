@@ -101,7 +101,7 @@ def run(
     seed: int = 1,
     max_examples: int = 10,
     max_time: float = 600,
-    include_path_regex: str | None = None,
+    include_name_regex: str | None = None,
     phases: str = "examples,coverage,fuzzing",
     checks: str = "all",
     workers: int = 2,
@@ -149,8 +149,8 @@ def run(
             "--report-json-path",
             str(report),
         ]
-        if include_path_regex:
-            command += ["--include-path-regex", include_path_regex]
+        if include_name_regex:  # over "METHOD /path"
+            command += ["--include-name-regex", include_name_regex]
         subprocess.run(command, check=False, stdout=subprocess.DEVNULL if quiet else None)
         return read_report(json.loads(report.read_text()))
 
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=10)
     parser.add_argument("--max-time", type=float, default=900, help="seconds for the whole run")
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
-    parser.add_argument("--include-path-regex", default=None)
+    parser.add_argument("--include-name-regex", default=None, help='over "METHOD /path", e.g. "^GET "')
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     if not args.spec.is_file():
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         max_examples=args.max_examples,
         max_time=args.max_time,
-        include_path_regex=args.include_path_regex,
+        include_name_regex=args.include_name_regex,
         phases=args.phases,
         workers=args.workers,
         quiet=True,

@@ -242,3 +242,12 @@ def test_page_token_lists(api: httpx.Client) -> None:
     assert rest["records"] and "prevPageToken" in rest["navigation"]
     bad = api.get(chats, params={"pageToken": "not-ours"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["parameterName"] == "pageToken"
+
+
+def test_paging_numbers_stay_inside_the_spec_bounds(api: httpx.Client) -> None:
+    extensions = "/restapi/v1.0/account/~/extension"
+    paging = api.get(extensions, params={"page": "12650174"}).json()["paging"]
+    assert paging["page"] == 1000
+    assert api.get(extensions, params={"perPage": "5000"}).json()["paging"]["perPage"] == 1000
+    huge = api.get(extensions, params={"page": "9" * 5000})  # past Python's int conversion limit
+    assert huge.status_code == 400 and huge.json()["errors"][0]["parameterName"] == "page"

@@ -301,7 +301,8 @@ def _typed(value: Any, schema: dict[str, Any]) -> Any:
         if kinds == {"string"} and isinstance(value, bool):
             return "true" if value else "false"  # as httpx puts it in a query string
         return str(value) if kinds == {"string"} and isinstance(value, int | float) else value
-    if "integer" in kinds and re.fullmatch(r"[-+]?\d+", value):
+    # Past Python's 4300-digit conversion limit a number stays text, refused as "not an integer".
+    if "integer" in kinds and re.fullmatch(r"[-+]?\d{1,4000}", value):
         return int(value)
     if "number" in kinds and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
         return float(value)

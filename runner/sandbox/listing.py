@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
+MAX_PAGE = 1000  # the spec's paging model allows no higher page number in an answer
 DEFAULT_RECORD_COUNT = 30
 MAX_RECORD_COUNT = 250
 # Query parameter -> the record field it filters on; several values mean any of them.
@@ -68,7 +69,7 @@ def page(sample: dict[str, Any], records: Sequence[dict[str, Any]], query: Query
         body["records"], body["navigation"] = _token_page(records, query)
         return body
     per_page = _int(query, "perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE)
-    number = _int(query, "page", 1, None)
+    number = _int(query, "page", 1, MAX_PAGE)
     total = len(records)
     pages = max(1, math.ceil(total / per_page))
     start = (number - 1) * per_page
@@ -101,7 +102,7 @@ def _token_page(
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     count = _int(query, "recordCount", DEFAULT_RECORD_COUNT, MAX_RECORD_COUNT)
     token = (query.get("pageToken") or [""])[0]
-    if token and not token.isdigit():
+    if token and not (token.isdigit() and len(token) <= 12):
         raise BadPageToken(token)
     offset = int(token or 0)
     navigation = {}
@@ -116,7 +117,9 @@ def _int(query: Query, name: str, default: int, most: int | None) -> int:
     text = (query.get(name) or [""])[0]
     if text == "max" and most is not None:
         return most
-    value = int(text) if text.isdigit() and int(text) > 0 else default
+    if not (text.isdigit() and int(text[:12]) > 0):
+        return default
+    value = int(text[:12]) if len(text) <= 12 else 10**12  # a thousand digits is just "very many"
     return min(value, most) if most is not None else value
 
 
