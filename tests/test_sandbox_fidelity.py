@@ -20,7 +20,8 @@ from runner.rc.catalog import Operation, load_catalog
 from runner.rc.spec import load_spec
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
-from runner.sandbox.responses_build import UNSATISFIABLE, response_schema
+from runner.sandbox.responses_build import UNSATISFIABLE, build, render, response_schema
+from runner.sandbox.samples import RESPONSES_PATH
 from tests.conftest import SHARED
 
 EXT = "/restapi/v1.0/account/~/extension/~"
@@ -122,11 +123,22 @@ def test_limits_above_ringcentrals_defaults_are_refused(capsys: pytest.CaptureFi
 
 
 @pytest.fixture(scope="module")
-def response_schemas() -> dict[str, Any]:
-    """{operationId: Draft 4 schema of its 2xx JSON body}, read from RingCentral's spec."""
+def doc() -> dict[str, Any]:
     if not SPEC.is_file():
         pytest.fail(f"RingCentral's spec is expected beside the checkout at {SPEC}")
-    doc = load_spec(SPEC)
+    return load_spec(SPEC)
+
+
+def test_committed_responses_match_the_spec(doc: dict[str, Any]) -> None:
+    bodies, refused = build(doc)
+    assert set(refused) <= UNSATISFIABLE, refused
+    committed = RESPONSES_PATH.read_text(encoding="utf-8")
+    assert render(bodies) == committed, "runner/sandbox/data/responses.json is stale: run `make catalog`"
+
+
+@pytest.fixture(scope="module")
+def response_schemas(doc: dict[str, Any]) -> dict[str, Any]:
+    """{operationId: Draft 4 schema of its 2xx JSON body}, read from RingCentral's spec."""
     schemas = {}
     for item in doc["paths"].values():
         for method in ("get", "post", "put", "patch", "delete"):
