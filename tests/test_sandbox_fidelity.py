@@ -22,6 +22,7 @@ from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.responses_build import UNSATISFIABLE, build, render, response_schema
 from runner.sandbox.samples import RESPONSES_PATH
+from runner.sandbox.store import Store
 from tests.conftest import SHARED
 
 EXT = "/restapi/v1.0/account/~/extension/~"
@@ -263,3 +264,22 @@ def test_paging_numbers_stay_inside_the_spec_bounds(api: httpx.Client) -> None:
     assert api.get(extensions, params={"perPage": "5000"}).json()["paging"]["perPage"] == 1000
     huge = api.get(extensions, params={"page": "9" * 5000})  # past Python's int conversion limit
     assert huge.status_code == 400 and huge.json()["errors"][0]["parameterName"] == "page"
+
+
+def test_a_literal_path_is_its_own_resource_not_an_id(api: httpx.Client) -> None:
+    # `message-threads/sync` is GET only, though `message-threads/{threadId}` also has DELETE.
+    sync = httpx.options(str(api.base_url) + "/restapi/v1.0/account/~/message-threads/sync")
+    assert {m.strip() for m in sync.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    assert api.delete("/restapi/v1.0/account/~/message-threads/sync").status_code == 405
+    assert api.patch("/restapi/v2/accounts/~/phone-numbers/bulk-add", json={}).status_code == 405
+
+
+def test_a_request_body_never_breaks_the_answers_schema() -> None:
+    """Request and response schemas differ: a field the answer types otherwise keeps its value."""
+    op = load_catalog().by_key("POST", "/restapi/v1.0/account/{accountId}/a2p-sms/opt-outs/bulk-assign")
+    assert op is not None
+    sent = {"optOuts": ["+15551237755"], "optIns": ["+15551237799"], "unknown": 1}
+    status, answer = Store().handle(op, {"accountId": "~"}, sent)
+    assert status == op.response.status
+    assert isinstance(answer["optOuts"], dict) and isinstance(answer["optIns"], dict)
+    assert "unknown" not in answer

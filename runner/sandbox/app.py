@@ -144,6 +144,7 @@ class _Sandbox:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.catalog = load_catalog()
+        self._routes: dict[str, tuple[str | None, list[str]]] = {}
         self.granted = closure(state.config.scopes)  # the declared scopes and everything they include
         self.checks: tuple[_Check, ...] = (
             self._faults_on_arrival,
@@ -215,8 +216,11 @@ class _Sandbox:
         method, path = request.method, request.url.path
         # HEAD is GET without a body (the server drops it); OPTIONS names what the path allows.
         match = self.catalog.match("GET" if method == "HEAD" else method, path)
-        if match is None:
-            allowed = self._allowed(path)
+        template, declared = self._route(path)
+        if match is None or match.template != template:
+            # `/message-threads/sync` is its own resource, not `/message-threads/{threadId}`.
+            allowed = ", ".join([*declared, *(["HEAD"] if "GET" in declared else []), "OPTIONS"])
+            allowed = allowed if declared else ""
             if allowed and method == "OPTIONS":
                 return Response(status_code=200, headers={"Allow": allowed})
             if allowed:
@@ -233,12 +237,17 @@ class _Sandbox:
                 return response
         return self._resource(call)
 
-    def _allowed(self, path: str) -> str:
-        """The ``Allow`` header for a path the catalog knows under other methods ('' if none)."""
-        declared = [m for m in OPERATION_METHODS if self.catalog.match(m, path) is not None]
-        if "GET" in declared:
-            declared.append("HEAD")
-        return ", ".join([*declared, "OPTIONS"]) if declared else ""
+    def _route(self, path: str) -> tuple[str | None, list[str]]:
+        """The template that names ``path`` (the most literal one any method matches, as a router
+        tries literals first) and the methods declared on it."""
+        cached = self._routes.get(path)
+        if cached is None:
+            found = {m: hit for m in OPERATION_METHODS if (hit := self.catalog.match(m, path)) is not None}
+            best = max((hit.template for hit in found.values()), key=_literal_first, default=None)
+            cached = best, [m for m, hit in found.items() if hit.template == best]
+            if len(self._routes) < 4096:
+                self._routes[path] = cached
+        return cached
 
     def _answer(
         self,
@@ -314,7 +323,7 @@ class _Sandbox:
         return None
 
     async def _path_identity(self, call: _Call) -> Response | None:
-        unknown = self.state.store.unknown_path_id(call.op.path, call.params)
+        unknown = self.state.store.unknown_path_id(call.op.path, call.params, _base(call.request))
         if unknown is None:
             return None
         return self._answer(call, 404, errors.not_found(*unknown), call.headers)
@@ -346,7 +355,7 @@ class _Sandbox:
         if not (op.response.is_binary and method == "GET"):
             return None
         if "attachmentId" in params and "messageId" in params:
-            content = self.state.store.attachment(params)
+            content = self.state.store.attachment(params, _base(call.request))
             if content is None:
                 return self._answer(
                     call, 404, errors.not_found("attachmentId", params["attachmentId"]), call.headers
@@ -363,7 +372,7 @@ class _Sandbox:
         method = call.request.method
         request = call.request
         query = {name: request.query_params.getlist(name) for name in request.query_params}
-        base = f"{request.url.scheme}://{request.url.netloc}"
+        base = _base(request)
         try:
             status, payload = state.store.handle(op, call.params, call.body, base=base, query=query)
         except BadPageToken:
@@ -394,6 +403,15 @@ class _Sandbox:
 
 def _one_or_all(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
+
+
+def _literal_first(template: str) -> tuple[bool, ...]:
+    return tuple(not segment.startswith("{") for segment in template.split("/"))
+
+
+def _base(request: Request) -> str:
+    """The URL the client reached the sandbox at: what ``uri`` fields in answers start with."""
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def _burst(faults: Any, name: str) -> bool:

@@ -112,7 +112,9 @@ class Store:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def unknown_path_id(self, template: str, params: Mapping[str, str]) -> tuple[str, str] | None:
+    def unknown_path_id(
+        self, template: str, params: Mapping[str, str], base: str = ""
+    ) -> tuple[str, str] | None:
         """The first id in the path that names nothing, as (parameter, value); None when all do.
 
         Only the caller's own account exists (``~`` or its id); an extension or any other parent
@@ -131,7 +133,7 @@ class Store:
                 if name == "accountId":
                     return name, value
                 parent = "/".join(segments[:index])
-                if parent in self.collections and value not in self._records(parent, params):
+                if parent in self.collections and value not in self._records(parent, params, base):
                     return name, value
             if segments[-1] == "{accountId}" and not _own("accountId", params):
                 return "accountId", str(params.get("accountId", ""))
@@ -243,9 +245,9 @@ class Store:
                     sample["uri"] = base + concrete(op.path, params)
         return sample
 
-    def attachment(self, params: Mapping[str, str]) -> bytes | None:
+    def attachment(self, params: Mapping[str, str], base: str = "") -> bytes | None:
         with self._lock:
-            message = self._records(MESSAGE_STORE, params).get(str(params.get("messageId", "")))
+            message = self._records(MESSAGE_STORE, params, base).get(str(params.get("messageId", "")))
         if message is None:
             return None
         ids = {str(a.get("id")) for a in message.get("attachments", []) if isinstance(a, dict)}
@@ -318,11 +320,41 @@ def _own(id_name: str, params: Mapping[str, str]) -> bool:
 
 
 def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """Fold a request body into a record: only the fields the answer has, each in the answer's type.
+
+    Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
+    string; a password sent as text is answered as an object): a field that does not fit keeps the
+    answer's value, so what the sandbox serves back still meets its response schema.
+    """
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = copy.deepcopy(value)
+        if key not in target:
+            continue
+        current = target[key]
+        if isinstance(value, dict) and isinstance(current, dict):
+            _merge(current, value)
+        elif isinstance(value, list) and isinstance(current, list):
+            if not current or all(_same_type(item, current[0]) for item in value):
+                target[key] = (
+                    copy.deepcopy(value)
+                    if not current or not isinstance(current[0], dict)
+                    else [_fitted(current[0], item) for item in value]
+                )
+        elif _same_type(value, current):
+            target[key] = value
+
+
+def _fitted(like: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    fitted = copy.deepcopy(like)
+    _merge(fitted, item)
+    return fitted
+
+
+def _same_type(value: Any, like: Any) -> bool:
+    if isinstance(like, bool) or isinstance(value, bool):
+        return isinstance(like, bool) and isinstance(value, bool)
+    if isinstance(like, int | float) and isinstance(value, int | float):
+        return isinstance(value, int) or not isinstance(like, int)
+    return type(value) is type(like)
 
 
 def concrete(template: str, params: Mapping[str, str]) -> str:
