@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -556,13 +557,25 @@ def endpoint_facts(key: str) -> tuple[str | None, str]:
     return (op.permission, op.group) if op else (None, "")
 
 
+PLACEHOLDER_WORDS = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|lorem ipsum", re.IGNORECASE)
+
+
+def description_placeholder(description: str | None) -> str | None:
+    """The placeholder word in a description still waiting for a person (TODO, TBD, ...), if any."""
+    found = PLACEHOLDER_WORDS.search(description or "")
+    return found.group(0) if found else None
+
+
 def description_criterion(description: str | None) -> Criterion:
     """Presence and substance only: whether it describes the use case is a person's call."""
     text = (description or "").strip()
     words = len(text.split())
-    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS
+    placeholder = description_placeholder(text)
+    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS and placeholder is None
     if not text:
         detail = "no description in the plan; the console needs an app description and use-case summary"
+    elif placeholder:
+        detail = f"the description still holds the placeholder {placeholder!r}; write the app's real use case"
     elif met:
         detail = f"{len(text)} chars, {words} words: confirm it describes the app and its use case"
     else:
