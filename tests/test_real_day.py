@@ -7,6 +7,9 @@ shared one ledger partition, ``status`` demanded secrets, a TODO description pas
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,82 @@ def test_check_warns_about_a_thin_description_the_profile_judges(tmp_path, capsy
     # docs-2019 does not judge the description: no warning.
     assert main(["check", str(_plan(tmp_path, "old", criteria="docs-2019", description="x"))]) == 0
     assert "app.description" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- output as CI and cron see it
+
+LONG_PLAN = """\
+app:
+  name: piped
+  description: {description}
+  scopes: [ReadAccounts, ReadMessages, ReadContacts]
+server: local
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+  - name: one message
+    setup:
+      - request: GET /restapi/v1.0/account/~/extension/~/message-store
+        save: {{message_id: '$.records[0].id'}}
+    request: GET /restapi/v1.0/account/~/extension/~/message-store/{{{{message_id}}}}
+  - name: a contact that is not there
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact/123456789
+"""
+
+
+def _client_id(tmp_path: Path) -> str:
+    from runner.verdict.subject import short_id
+
+    identity = json.loads((tmp_path / "home" / "local-sandbox" / "identity.json").read_text())
+    return short_id(identity["client_id"])
+
+
+def _piped(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_"))}
+    env.update(
+        COLUMNS="80", RCGRAD_HOME=str(tmp_path / "home"), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md")
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=180,
+    )
+
+
+def test_a_piped_run_reads_whole_at_80_columns_and_names_what_it_judged(tmp_path):
+    plan = tmp_path / "piped.yaml"
+    plan.write_text(LONG_PLAN.format(description=json.dumps(DESCRIPTION)))
+    done = _piped(
+        tmp_path, "graduate", "piped.yaml", "--json", "v.json", "--junit", "v.xml", "--html", "v.html"
+    )
+    out = done.stdout + done.stderr
+    # Every endpoint path whole, on one line: no ellipsis, no path cut at the edge.
+    shown = done.stdout.replace(_client_id(tmp_path), "")
+    assert "…" not in shown and "..." not in shown
+    assert (
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}\n" in done.stdout
+    )
+    # Progress as the run goes: one line per finished item.
+    assert "one message: 1/" in done.stdout
+    # The 4xx, explained where it happened: method, path, status, RingCentral's code and message.
+    explained = [ln for ln in out.splitlines() if "contact/123456789 -> 404" in ln]
+    assert explained and "CMN-102" in explained[0], out
+    # What was judged, in every report.
+    assert "REHEARSAL: local sandbox (partition local/piped)" in done.stdout
+    assert "plan:    piped.yaml" in done.stdout
+    subject = json.loads((tmp_path / "v.json").read_text())["subject"]
+    assert subject["rehearsal"] and subject["app"] == "piped" and subject["plan"] == "piped.yaml"
+    assert subject["profile"] == "strict" and "…" in subject["client_id"]
+    assert 'name="rehearsal" value="True"' in (tmp_path / "v.xml").read_text()
+    assert "REHEARSAL: local sandbox" in (tmp_path / "v.html").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("### rcgrad: CRITERIA") and "REHEARSAL" in summary
+
+
+def test_the_client_id_is_shortened_in_every_report():
+    from runner.verdict.subject import short_id
+
+    assert short_id("abcdEFGHijklMNOP") == "abcd…MNOP"
+    assert short_id("short") == "sh…"

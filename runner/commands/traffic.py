@@ -188,7 +188,9 @@ async def _send(
         prior_4xx=errors,
     )
     async with session.tokens() as tokens:
-        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+        with GroupProgress(
+            by_group, items=topup.repeats, console=console, enabled=not args.quiet
+        ) as progress:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
@@ -200,6 +202,7 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
+                on_item=progress.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,

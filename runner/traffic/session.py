@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from runner.traffic.target import LOCAL, Target, identity_for, is_production, lo
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.ledger import Ledger, PartitionKey, server_label
 from runner.verdict.records import CallRecord
+from runner.verdict.subject import Subject, short_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,19 @@ class LedgerView:
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
 
+    def subject(self) -> Subject:
+        return Subject(
+            server=self.key.server,
+            app=self.plan.app.name,
+            client_id=short_id(self.key.client_id),
+            user=self.key.user_id,
+            plan_file=str(self.plan.path),
+            profile=str(self.plan.criteria.profile),
+        )
+
     def verdict(self) -> Verdict:
         now = self.clock.time()
-        return evaluate(
+        verdict = evaluate(
             self.summary(since=lookback(now), until=now),
             now=now,
             profile=self.plan.criteria.profile,
@@ -68,6 +79,7 @@ class LedgerView:
             endpoints=plan_endpoint_keys(self.plan),
             description=self.plan.app.description,
         )
+        return replace(verdict, subject=self.subject())
 
 
 @dataclass

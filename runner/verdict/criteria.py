@@ -2,7 +2,7 @@
 
 A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
 pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
-same code. Profiles follow the three published versions of the criteria (FACTS.md §1) and their
+same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review criteria) and their
 union (``strict``, the default).
 
 Counting rules, decided once here:
@@ -34,6 +34,7 @@ from typing import Any
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
 from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.subject import Subject
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -354,6 +355,7 @@ class Verdict:
     caveats: tuple[str, ...]
     window: Window
     hourly: tuple[HourBucket, ...] = ()
+    subject: Subject | None = None  # what was judged; set by the caller that knows the plan and partition
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -619,7 +621,7 @@ def caveats(counted: Tally) -> tuple[str, ...]:
         "The console's analytics are not real time (the docs say plan 2-3 days): its figures may lag this verdict."
     )
     notes.append(
-        "RingCentral removed the graduation gate in 2024 (FACTS.md section 0); these criteria are the published ones."
+        "RingCentral removed the graduation gate in March 2024 (docs/ringcentral.md, Graduation in 2024); these criteria are the published ones."
     )
     return tuple(notes)
 
