@@ -177,3 +177,16 @@ def test_the_client_id_is_shortened_in_every_report():
 
     assert short_id("abcdEFGHijklMNOP") == "abcd…MNOP"
     assert short_id("short") == "sh…"
+
+
+def test_check_in_a_pipe_shows_every_path_whole(tmp_path):
+    plan = tmp_path / "piped.yaml"
+    plan.write_text(LONG_PLAN.format(description=json.dumps(DESCRIPTION)))
+    done = _piped(tmp_path, "check", "piped.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "…" not in done.stdout
+    for template in (
+        "GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}\n",
+        "GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/address-book/contact/{contactId}\n",
+    ):
+        assert template in done.stdout
