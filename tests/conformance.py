@@ -122,7 +122,7 @@ def run(
         command = [
             _schemathesis(),
             "run",
-            str(spec),
+            str(spec.resolve()),
             "--url",
             sandbox.url,
             "-H",
@@ -151,7 +151,9 @@ def run(
         ]
         if include_name_regex:  # over "METHOD /path"
             command += ["--include-name-regex", include_name_regex]
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL if quiet else None)
+        # In a scratch directory: Schemathesis keeps a cache of past failures in its working
+        # directory and replays it first, which would make one run depend on the last.
+        subprocess.run(command, check=False, cwd=scratch, stdout=subprocess.DEVNULL if quiet else None)
         return read_report(json.loads(report.read_text()))
 
 
