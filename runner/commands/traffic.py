@@ -124,12 +124,20 @@ def _held_back(result: RunResult | None) -> int:
 
 
 def _risky(session: Session) -> frozenset[str]:
-    """Endpoints whose first try may 4xx for reasons ``check`` cannot see: writes, and ids to guess."""
-    return frozenset(
+    """Endpoints whose first try may 4xx for reasons ``check`` cannot see: writes, and ids to guess.
+
+    None when every item has such a step: nothing could build a cushion first, so the first tries
+    go one endpoint at a time under the projected-ratio rule alone, rather than never.
+    """
+    risky = frozenset(
         step.operation.key
         for step in session.plan.steps
         if step.operation.is_write or step.operation.id_params
     )
+    items = session.plan.endpoints
+    if all({step.operation.key for step in item.steps} & risky for item in items):
+        return frozenset()
+    return risky
 
 
 def _new_failures(result: RunResult | None) -> int:
