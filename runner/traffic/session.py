@@ -29,6 +29,7 @@ from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_fo
 from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
 from runner.verdict.ledger import Ledger, PartitionKey
 from runner.verdict.records import CallRecord
+from runner.verdict.topup import ItemKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +82,9 @@ class Session(LedgerView):
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
 
-    def planner_items(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [
-            (item.name, tuple(step.operation.key for step in (*item.setup, item.main, *item.teardown)))
-            for item in self.plan.endpoints
-        ]
+    def item_keys(self) -> list[ItemKeys]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""
