@@ -255,7 +255,9 @@ async def _send(
     )
     async with session.tokens() as tokens:
         _heed_grants(console, session, tokens.current)
-        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+        with GroupProgress(
+            by_group, items=topup.repeats, console=console, enabled=not args.quiet
+        ) as progress:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
@@ -267,6 +269,7 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
+                on_item=progress.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,

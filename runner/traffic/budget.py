@@ -18,8 +18,7 @@ The engine asks ``may_send()`` before every request and reports every outcome ba
 
 First tries go by risk: an endpoint in ``risky`` (a write, or an id to guess) that has never
 answered 2xx is tried only when the successes already in the window can absorb one more 4xx under
-the bar (at 5%: 19 successes for each 4xx, counting that one and the other first tries on the
-wire). Until then it is held back (``waiting``); the command plans another pass once the safe calls
+the bar (at 5%: 19 successes for each 4xx, counting that one). Until then it is held back (``waiting``); the command plans another pass once the safe calls
 have built the cushion, or says why it stopped.
 
 Pure bookkeeping: this module must never send, sleep or look at the clock.
@@ -56,7 +55,6 @@ class ErrorBudget:
     prior_successes: int = 0  # 2xx already inside the evaluation window (from the ledger)
     successes: int = 0
     waiting: dict[str, str] = field(default_factory=dict)  # risky endpoint -> why it was held back
-    _trying: set[str] = field(default_factory=set)  # risky first tries on the wire
 
     def projected_ratio(self, extra_failures: int = 0) -> float:
         total = self.prior_responses + max(self.planned, self.responses + self.in_flight)
@@ -94,10 +92,10 @@ class ErrorBudget:
         return math.ceil(failures * (1 - bar) / bar)
 
     def _cushioned(self, endpoint: str) -> bool:
-        if endpoint in self._trying:
-            return True
-        # Counting this try's possible 4xx, and those of the other first tries on the wire.
-        failures = self.prior_4xx + self.errors_4xx + len(self._trying) + 1
+        # Counting this try's possible 4xx. The engine asks for every step of an item before it
+        # starts, so this must not reserve anything; the projected-ratio rule still bounds first
+        # tries that run at the same time.
+        failures = self.prior_4xx + self.errors_4xx + 1
         have, need = self.prior_successes + self.successes, self.cushion_needed(failures)
         if have < need:
             self.waiting[endpoint] = (
@@ -106,7 +104,6 @@ class ErrorBudget:
             )
             return False
         self.waiting.pop(endpoint, None)
-        self._trying.add(endpoint)
         return True
 
     def reason(self, endpoint: str) -> str | None:
@@ -118,7 +115,6 @@ class ErrorBudget:
     def settled(self, endpoint: str, status: int, *, retryable: bool) -> None:
         """Account one finished attempt. ``status`` 0 means no response came back."""
         self.in_flight = max(0, self.in_flight - 1)
-        self._trying.discard(endpoint)
         if status == 0:
             return
         self.responses += 1
