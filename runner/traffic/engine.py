@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,6 +42,7 @@ TEARDOWN_SECONDS = 90.0
 
 class TokenSource(Protocol):
     async def access_token(self) -> str: ...
+    def lease(self) -> AbstractAsyncContextManager[str]: ...
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str: ...
 
 
@@ -269,8 +271,8 @@ class Engine:
                     await limiter.acquire()
                 if self._renewing is not None:
                     await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                token = await self._tokens.access_token()
-                outcome = await self._attempt(client, op, request, token)
+                async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                    outcome = await self._attempt(client, op, request, token)
                 answers.append(outcome)  # before any other await: a cancellation must not lose it
                 if limiter is not None:
                     if outcome.status == 0:
