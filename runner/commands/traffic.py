@@ -25,7 +25,7 @@ from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
 from runner.rc.scopes import UNMAPPABLE
 from runner.report.write import write_reports
-from runner.traffic.budget import ErrorBudget
+from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
@@ -36,7 +36,7 @@ from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
-DILUTION_PASSES = 2  # extra passes after a run that got new 4xx
+EXTRA_PASSES = 3  # passes after one that got new 4xx or held first tries back
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -91,25 +91,53 @@ def run(args: argparse.Namespace) -> int:
             for blocker in () if args.quiet else first.blockers:
                 console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
             result = anyio.run(_send, args, session, first, console)
-            for _ in range(DILUTION_PASSES):
+            for _ in range(EXTRA_PASSES):
                 # A new 4xx changes what the window needs: plan again (broken endpoints left out,
-                # the working ones diluting it) rather than end the run over the bar.
-                failed = _new_failures(result)
-                topup = _plan_now(args, session) if failed and args.calls is None else None
-                if topup is None or topup.is_empty:
+                # the working ones diluting it) rather than end the run over the bar. Endpoints held
+                # back for a cushion get their try once the safe calls have built it.
+                failed, held = _new_failures(result), _held_back(result)
+                topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
+                if result is None or topup is None or topup.is_empty:
                     break
-                if result is not None and not args.quiet:
+                if not args.quiet:
                     _print_run(console, result)
-                    console.print(
-                        f"{failed} 4xx in this run: {topup.total_calls} more calls from the working items"
-                        " to keep the window's 4xx ratio under the bar"
+                    why = (
+                        f"{failed} 4xx in this run"
+                        if failed
+                        else f"{held} first tries held back for a cushion"
                     )
+                    console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
                 result = anyio.run(_send, args, session, topup, console)
+                if result is None or result.sent == 0:
+                    break  # no progress: the skipped lines say why
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
         write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _held_back(result: RunResult | None) -> int:
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for why, n in result.skipped.items() if WAITING in why)
+
+
+def _risky(session: Session) -> frozenset[str]:
+    """Endpoints whose first try may 4xx for reasons ``check`` cannot see: writes, and ids to guess.
+
+    None when every item has such a step: nothing could build a cushion first, so the first tries
+    go one endpoint at a time under the projected-ratio rule alone, rather than never.
+    """
+    risky = frozenset(
+        step.operation.key
+        for step in session.plan.steps
+        if step.operation.is_write or step.operation.id_params
+    )
+    items = session.plan.endpoints
+    if all({step.operation.key for step in item.steps} & risky for item in items):
+        return frozenset()
+    return risky
 
 
 def _new_failures(result: RunResult | None) -> int:
@@ -163,6 +191,7 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
         "retry_broken": getattr(args, "retry_broken", False),
+        "risky": _risky(session),
     }
     try:
         if args.command == "graduate":
@@ -219,7 +248,10 @@ async def _send(
         planned=topup.total_calls,
         prior_responses=responses,
         prior_4xx=errors,
-        proven_before=frozenset(r.endpoint for r in rows if r.kind != "oauth" and 200 <= r.status < 300),
+        proven_before=frozenset(r.endpoint for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        prior_successes=sum(r.count for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        # --calls runs every item as told; the top-up's passes are what bring a cushion first.
+        risky=frozenset() if args.calls is not None else _risky(session),
     )
     async with session.tokens() as tokens:
         _heed_grants(console, session, tokens.current)

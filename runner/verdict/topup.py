@@ -99,6 +99,7 @@ def plan_graduate(
     apply_day: dt.date | None = None,
     facts: Facts = endpoint_facts,
     retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
     """What must be sent so that the criteria hold on ``apply_day`` (default: tomorrow, UTC)."""
     today = _day(now)
@@ -116,6 +117,7 @@ def plan_graduate(
         per_endpoint_target=rules.min_endpoint_successes,
         facts=facts,
         retry_broken=retry_broken,
+        risky=risky,
     )
 
 
@@ -130,6 +132,7 @@ def plan_warmup(
     daily: int | None = None,
     facts: Facts = endpoint_facts,
     retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
     """Today's traffic topped up to ``daily`` 2xx per endpoint (default: the per-endpoint minimum)."""
     rules = rules_for(profile, overrides)
@@ -143,6 +146,7 @@ def plan_warmup(
         per_endpoint_target=rules.min_endpoint_successes if daily is None else daily,
         facts=facts,
         retry_broken=retry_broken,
+        risky=risky,
     )
 
 
@@ -157,12 +161,14 @@ def _top_up(
     per_endpoint_target: int,
     facts: Facts,
     retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
     draft = _Draft(counted, apply_day, items, facts, {} if retry_broken else broken_endpoints(counted))
     draft.endpoints_to(per_endpoint_target)
     draft.block_unplannable(rules.min_endpoint_successes)
     draft.exercise(scopes)
     draft.total_and_dilution(rules)
+    draft.cushion(frozenset(risky), rules)
     draft.block_recent_429(rules)
     return TopUp(
         mode=mode,
@@ -322,6 +328,34 @@ class _Draft:
                     f"4xx: {errors} may still be in the window on {self.apply_day.isoformat()}; keeping them"
                     f" under {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
                 )
+
+    def cushion(self, risky: frozenset[str], rules: Rules) -> None:
+        """Safe successes first: an unproven risky endpoint (a write, an id to guess) is tried only
+        once the window's successes can absorb one more 4xx, so plan enough safe calls for that."""
+        unproven = [k for k in self.keys if k in risky and self.planned[k] and not self._ever_worked(k)]
+        safe = [it for it in self.cheapest if not set(it[1]) & risky]
+        if not unproven or not safe:
+            return
+        bar = Fraction(rules.max_4xx_ratio).limit_denominator(10**6)
+        errors = sum(ep.errors_4xx for ep in self.counted.endpoints.values())
+        need = math.ceil((errors + 1) * (1 - bar) / bar)
+        have = sum(ep.last_48h for ep in self.counted.endpoints.values())
+        # Only items with no risky step build it: the others are held back along with their reads.
+        have += sum(self.repeats[name] * len(steps) for name, steps in safe)
+        if have >= need:
+            return
+        name, steps = safe[0]
+        times = math.ceil((need - have) / len(steps))
+        self.add(name, steps, times)
+        self.reasons.append(
+            f"cushion: {need} successes before the first try of {unproven[0]}"
+            f"{f' and {len(unproven) - 1} more unproven endpoints' if len(unproven) > 1 else ''}"
+            f" (a 4xx there must stay under the bar) → {times} × {name}"
+        )
+
+    def _ever_worked(self, key: str) -> bool:
+        ep = self.counted.endpoints.get(key)
+        return ep is not None and bool(ep.last_48h or ep.yesterday or ep.today)
 
     def block_recent_429(self, rules: Rules) -> None:
         """429s cannot be diluted: they must age out of every reading."""
