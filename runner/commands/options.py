@@ -19,6 +19,14 @@ def add_report_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
 
 
+def add_transport_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept a plain-http server that is not loopback (credentials travel in clear text)",
+    )
+
+
 def report_request(args: argparse.Namespace) -> ReportRequest:
     def path(flag: str) -> Path | None:
         value = getattr(args, flag, None)
@@ -38,4 +46,5 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
         server=getattr(args, "server", None),
         allow_production=bool(getattr(args, "allow_production", False)),
         allow_production_writes=bool(getattr(args, "allow_production_writes", False)),
+        allow_insecure_http=bool(getattr(args, "allow_insecure_http", False)),
     )

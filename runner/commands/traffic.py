@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.commands.options import add_report_flags, report_request, session_options
+from runner.commands.options import add_report_flags, add_transport_flags, report_request, session_options
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
 from runner.report.write import write_reports
@@ -66,6 +66,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="give up on one request after this long",
     )
+    add_transport_flags(parser)
     add_report_flags(parser)
 
 

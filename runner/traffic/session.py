@@ -21,7 +21,9 @@ from runner.clock import Clock, SystemClock
 from runner.errors import InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
+from runner.rc.hosts import is_cleartext
 from runner.rc.limits import minimum_plan_seconds
+from runner.settings import resolve_server
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import Target, identity_for, is_production, open_target
@@ -38,6 +40,7 @@ class SessionOptions:
     server: str | None = None  # overrides the plan's server:
     allow_production: bool = False
     allow_production_writes: bool = False
+    allow_insecure_http: bool = False
 
 
 @dataclass
@@ -154,7 +157,16 @@ def load_checked(options: SessionOptions) -> Plan:
     return plan
 
 
-def consent(options: SessionOptions, plan: Plan) -> None:
+def consent(options: SessionOptions, plan: Plan, *, writes_too: bool = True) -> None:
+    """Production needs ``--allow-production`` (and ``--allow-production-writes`` for a plan that
+    writes); ``writes_too=False`` for the token commands, which send no API call."""
+    if is_cleartext(resolve_server(plan.server)) and not options.allow_insecure_http:
+        raise InputError(
+            "plain http to a host that is not loopback would send the client secret and the JWT in "
+            "clear text; use https, or add --allow-insecure-http",
+            file=str(options.plan),
+            key="server",
+        )
     if not is_production(plan.server):
         return
     if not options.allow_production:
@@ -164,7 +176,7 @@ def consent(options: SessionOptions, plan: Plan) -> None:
             file=str(options.plan),
             key="server",
         )
-    writes = [step.name for step in plan.steps if step.operation.is_write]
+    writes = [step.name for step in plan.steps if step.operation.is_write] if writes_too else []
     if writes and not options.allow_production_writes:
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "
