@@ -8,6 +8,7 @@ host counts as production. This module must never do I/O.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -37,10 +38,9 @@ def _ascii(host: str) -> str:
     labels = []
     for label in host.split("."):
         if label.startswith("xn--"):
-            try:  # decode then re-encode so a punycode spelling of a mapped name compares equal
+            # Decode then re-encode, so a punycode spelling of a mapped name compares equal.
+            with contextlib.suppress(UnicodeError):
                 label = label.encode("ascii").decode("idna")
-            except UnicodeError:
-                pass
         try:
             labels.append(label.encode("idna").decode("ascii").lower() if label else label)
         except UnicodeError:
