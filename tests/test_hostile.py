@@ -103,3 +103,74 @@ def test_a_cleartext_server_is_refused_unless_allowed(command, tmp_path, monkeyp
     assert main([command, plan, "--server", "http://example.com"]) == 2
     err = capsys.readouterr().err
     assert "--allow-insecure-http" in err and len(err.strip().splitlines()) == 1
+
+
+HOSTILE_CAPTURES = """\
+app:
+  name: hostile
+  description: A test app that reads the user's contacts to show captured values are sent safely.
+  scopes: [Contacts, ReadContacts]
+server: local
+endpoints:
+  - name: path
+    setup:
+      - name: create
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {firstName: "1/../../../../../oauth/revoke?evil=1#frag", lastName: b}
+        save: {bad: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact/{{bad}}
+  - name: dots
+    setup:
+      - name: create dots
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {firstName: "..", lastName: b}
+        save: {dots: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact/{{dots}}
+  - name: header
+    setup:
+      - name: create crlf
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {firstName: "a\\r\\nX-Evil: 1", lastName: b}
+        save: {crlf: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact
+    headers: {X-Note: "{{crlf}}"}
+"""
+
+
+def test_hostile_captures_are_one_path_segment_or_fail_the_step(tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import use
+
+    plan = tmp_path / "hostile.yaml"
+    plan.write_text(HOSTILE_CAPTURES)
+    with running_sandbox(
+        SandboxConfig(scopes=frozenset({"Contacts", "ReadContacts"}), time_scale=0.02)
+    ) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", str(plan), "--server", sb.url, "--calls", "1"])
+        out, err = capsys.readouterr()
+        gets = [r.template for r in sb.state.log if r.method == "GET"]
+    assert code == 1 and "Traceback" not in out + err
+    # Only the path item's GET went out, its value kept whole: no dot segments resolved, no query
+    # parameter added, no fragment cut. The ".." and the CR/LF header were never sent.
+    assert len(gets) == 1 and "oauth/revoke%3Fevil=1%23frag" in gets[0] and "/contact/1/" in gets[0]
+    assert "'..' cannot be a path segment" in out and "header X-Note: a header value cannot hold" in out
+
+
+def test_path_segment_encoding():
+    from runner.rc.wire import UnsendableValue, path_segment
+
+    assert path_segment("1/2?x=1#f %") == "1%2F2%3Fx%3D1%23f%20%25"
+    assert path_segment("a-b_c.d~e") == "a-b_c.d~e" and path_segment(42) == "42"
+    for bad in ("", ".", ".."):
+        with pytest.raises(UnsendableValue):
+            path_segment(bad)
+
+
+@pytest.mark.parametrize("value", ["caf\u00e9", "a\\r\\nX-Evil: 1"])
+def test_check_refuses_a_literal_header_that_cannot_be_sent(value, tmp_path, capsys):
+    endpoints = f'  - request: GET /restapi/v1.0/account/~/extension/~\n    headers: {{X-Note: "{value}"}}\n'
+    plan = write_plan(tmp_path, endpoints)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and ":8: endpoints[0].headers.X-Note:" in err

@@ -35,6 +35,7 @@ import yaml
 
 from runner.errors import InputError
 from runner.plan import jsonpath
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
 from runner.rc.scopes import UNMAPPABLE
@@ -76,12 +77,23 @@ class Step:
         )
 
     def render(self, values: Mapping[str, Any]) -> RenderedRequest:
+        """The concrete request; raises ``wire.UnsendableValue`` for a value that cannot be sent as
+        asked (a captured ``..`` in the path, a line break in a header), so no request goes out."""
+        path = PLACEHOLDER.sub(
+            lambda m: wire.path_segment(values[m.group(1)]) if m.group(1) in values else m.group(0),
+            self.path,
+        )
+        headers = {k: str(_fill(v, values)) for k, v in self.headers.items()}
+        for name, value in headers.items():
+            problem = wire.header_problem(value)
+            if problem:
+                raise wire.UnsendableValue(f"header {name}: {problem}")
         return RenderedRequest(
             self.method,
-            _fill(self.path, values),
+            path,
             {k: _fill(v, values) for k, v in self.query.items()},
             _fill(self.json, values),
-            {k: str(_fill(v, values)) for k, v in self.headers.items()},
+            headers,
         )
 
 
@@ -496,6 +508,10 @@ class _Loader:
             raise self.fail(
                 "rcgrad sends the Authorization header itself", fields["headers"].line, f"{key}.headers"
             )
+        for name, value in headers.items():
+            problem = wire.header_problem(f"{name}{value}")
+            if problem:
+                raise self.fail(problem, fields["headers"].line, f"{key}.headers.{name}")
         return self.resolved(
             key,
             where,

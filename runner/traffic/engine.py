@@ -175,7 +175,12 @@ class Engine:
             return
         answers: list[_Outcome] = []
         try:
-            outcome = await self._send(client, step, step.render(values), cleanup=cleanup, answers=answers)
+            request = step.render(values)
+        except wire.UnsendableValue as why:
+            self._skip(step, str(why))
+            return
+        try:
+            outcome = await self._send(client, step, request, cleanup=cleanup, answers=answers)
         except _Skip as why:
             self._skip(step, str(why))
             return
