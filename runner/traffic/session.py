@@ -28,7 +28,7 @@ from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import Target, identity_for, is_production, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.verdict.ledger import Ledger, PartitionKey
+from runner.verdict.ledger import Ledger, PartitionKey, RateState
 from runner.verdict.records import CallRecord
 
 
@@ -106,7 +106,10 @@ class Session(LedgerView):
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
         if self._limits is None:
             self._limits = RateLimits(
-                clock=self.clock, margin=self.plan.margin, overrides=dict(self.plan.limits)
+                clock=self.clock,
+                margin=self.plan.margin,
+                overrides=dict(self.plan.limits),
+                shared=LedgerPacing(self.ledger, self.key),
             )
         return self._limits
 
@@ -129,6 +132,27 @@ class Session(LedgerView):
         )
         await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
         yield manager
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPacing:
+    """The limiters' shared state, kept with the ledger partition so every process of one app and
+    user (back-to-back or at once) paces as one."""
+
+    ledger: Ledger
+    key: PartitionKey
+
+    def recent_sends(self, group: str, since: float) -> list[float]:
+        return self.ledger.recent_sends(self.key, group, since)
+
+    def rate_state(self, group: str) -> RateState:
+        return self.ledger.rate_state(self.key, group)
+
+    def close_gate(self, group: str, until: float) -> None:
+        self.ledger.close_gate(self.key, group, until)
+
+    def learn_limit(self, group: str, limit: int, window: float) -> None:
+        self.ledger.learn_limit(self.key, group, limit, window)
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
