@@ -174,3 +174,45 @@ def test_check_refuses_a_literal_header_that_cannot_be_sent(value, tmp_path, cap
     assert main(["check", plan]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and ":8: endpoints[0].headers.X-Note:" in err
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["graduate", "--calls", "2000000"], "--calls: expected 0 to 28800 (what Heavy allows in two days)"),
+        (["warmup", "--calls", "100000000000"], "--calls: expected 0 to 28800"),
+        (["warmup", "--daily", "-5"], "--daily: expected 1 to 28800"),
+        (["warmup", "--daily", "1000000"], "--daily: expected 1 to 28800"),
+    ],
+)
+def test_absurd_counts_are_refused_before_anything_is_sent(argv, flag, tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)  # extension (Light), presence (Light), call log (Heavy)
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        assert main([argv[0], plan, "--server", sb.url, *argv[1:]]) == 2
+        assert not sb.state.log  # not even a login
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("    calls: 100000000\n", "endpoints[0].calls: at most 28800 (what Heavy allows in two days)"),
+        ("warmup: {daily_calls: 100000000}\n", "warmup.daily_calls: at most 28800"),
+    ],
+)
+def test_absurd_counts_in_the_plan_are_refused_by_check(extra, key, tmp_path, capsys):
+    endpoints = "  - request: GET /restapi/v1.0/account/~/extension/~/call-log\n"
+    if extra.startswith("    "):
+        endpoints += extra
+    plan = write_plan(tmp_path, endpoints)
+    if not extra.startswith("    "):
+        with open(plan, "a") as handle:
+            handle.write(extra)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err

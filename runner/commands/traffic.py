@@ -23,6 +23,7 @@ from rich.console import Console
 from runner.commands.options import add_report_flags, add_transport_flags, report_request, session_options
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
+from runner.rc.limits import most_calls
 from runner.report.write import write_reports
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
@@ -113,9 +114,8 @@ def _date(text: str) -> dt.date:
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
     plan = session.plan
     items = session.planner_items()
+    _check_count(args, plan)
     if args.calls is not None:
-        if args.calls < 0:
-            raise InputError("must be 0 or more", key="--calls")
         return TopUp(
             mode=args.command,
             traffic_day=dt.datetime.fromtimestamp(now, dt.UTC).date(),
@@ -145,6 +145,17 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         return topup
     repeats = {name: max(n, fixed.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
     return replace(topup, repeats=repeats, per_endpoint=_per_endpoint(repeats, items))
+
+
+def _check_count(args: argparse.Namespace, plan: Any) -> None:
+    """--calls and --daily: 0 (1 for --daily) up to what the plan's strictest group allows in the
+    review's two days; a larger count is a typo, and would only make work that can never be sent."""
+    most, group = most_calls(step.operation.group for step in plan.steps)
+    for flag, value, least in (("--calls", args.calls, 0), ("--daily", getattr(args, "daily", None), 1)):
+        if value is not None and not least <= value <= most:
+            raise InputError(
+                f"expected {least} to {most} (what {group} allows in two days), got {value}", key=flag
+            )
 
 
 def _per_endpoint(repeats: dict[str, int], items: list[tuple[str, tuple[str, ...]]]) -> dict[str, int]:

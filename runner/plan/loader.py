@@ -37,7 +37,7 @@ from runner.errors import InputError
 from runner.plan import jsonpath
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
+from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.rc.wire import RenderedRequest
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
@@ -232,6 +232,13 @@ class _Loader:
         limits, margin = self.limits(top.get("limits"))
         warmup = self.warmup(top.get("warmup"))
         endpoints = self.endpoints(top["endpoints"], variables)
+        if warmup is not None:
+            most, group = most_calls(step.operation.group for item in endpoints for step in item.steps)
+            if warmup > most:
+                line = top["warmup"].line
+                raise self.fail(
+                    f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
+                )
         return Plan(
             path=self.path,
             app=app,
@@ -486,6 +493,11 @@ class _Loader:
             calls = self.scalar(fields_["calls"], f"{key}.calls", int)
             if calls < 1:
                 raise self.fail("1 or more", fields_["calls"].line, f"{key}.calls")
+            most, group = most_calls(step.operation.group for step in (*setup, main, *teardown))
+            if calls > most:
+                raise self.fail(
+                    f"at most {most} (what {group} allows in two days)", fields_["calls"].line, f"{key}.calls"
+                )
         return Item(main.name, main, node.line, setup, teardown, calls)
 
     def step(
