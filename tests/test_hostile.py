@@ -216,3 +216,58 @@ def test_absurd_counts_in_the_plan_are_refused_by_check(extra, key, tmp_path, ca
     assert main(["check", plan]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and key in err
+
+
+def _bomb(levels: int) -> str:
+    lines = [
+        "app: {name: x, description: A test app that reads one extension only., scopes: [ReadAccounts]}",
+        "vars:",
+    ]
+    lines.append("  l0: &l0 [x, x, x, x, x, x, x, x, x, x]")
+    for n in range(1, levels):
+        lines.append(f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]")
+    lines += ["endpoints:", "  - GET /restapi/v1.0/account/~/extension/~", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (_bomb(9), ":7: yaml: more than 100000 values once aliases are expanded"),
+        (
+            _bomb(5)
+            + "  - request: POST /x\n    json: {a: *l4, b: *l4, c: *l4, d: *l4, e: *l4, f: *l4, g: *l4, h: *l4, i: *l4, j: *l4, k: *l4}\n",
+            "yaml: more than 100000",
+        ),
+        (
+            "app: &r {name: x, scopes: [ReadAccounts], more: *r}\nendpoints: []\n",
+            ":1: yaml: an alias refers to the value that contains it",
+        ),
+        (
+            b'app: {name: x}\nvars: {a: "\xff"}\n',
+            ":2: yaml: not UTF-8 text (byte 0xff)",
+        ),
+    ],
+    ids=["nested aliases", "aliases in json", "recursive alias", "not UTF-8"],
+)
+def test_hostile_yaml_is_one_line_and_exit_2_at_once(text, message, tmp_path, capsys):
+    import time
+
+    plan = tmp_path / "plan.yaml"
+    if isinstance(text, bytes):
+        plan.write_bytes(text)
+    else:
+        plan.write_text(text)
+    started = time.monotonic()
+    assert main(["check", str(plan)]) == 2
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+
+
+def test_reading_an_endless_file_stops_at_the_cap(capsys):
+    assert main(["check", "/dev/zero"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "rcgrad: /dev/zero: yaml: larger than 1 MB; a plan is a few KB of YAML"
+    )

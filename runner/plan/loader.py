@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 import yaml
 
 from runner.errors import InputError
-from runner.plan import jsonpath
+from runner.plan import jsonpath, safeyaml
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
@@ -161,9 +161,13 @@ def load_plan(
 ) -> Plan:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the plan: {exc.__class__.__name__}", file=str(path)) from None
+        text = safeyaml.read_text(path)
+    except safeyaml.YamlRefused as exc:
+        raise InputError(str(exc), file=str(path), line=exc.line, key="yaml") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the plan: {exc.strerror or exc.__class__.__name__}", file=str(path)
+        ) from None
     return parse_plan(text, path, server_override=server_override, env=os.environ if env is None else env)
 
 
@@ -199,11 +203,9 @@ class _Loader:
 
     def plan(self, text: str, server_override: str | None) -> Plan:
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                root = loader.get_single_node()
-            finally:
-                loader.dispose()
+            root = safeyaml.compose(text)
+        except safeyaml.YamlRefused as exc:
+            raise self.fail(str(exc), exc.line, "yaml") from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
