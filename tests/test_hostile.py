@@ -271,3 +271,40 @@ def test_reading_an_endless_file_stops_at_the_cap(capsys):
         capsys.readouterr().err.strip()
         == "rcgrad: /dev/zero: yaml: larger than 1 MB; a plan is a few KB of YAML"
     )
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("criteria: {min_total_successes: .inf}\n", "criteria.min_total_successes: expected a finite number"),
+        ("criteria: {max_4xx_ratio: .nan}\n", "criteria.max_4xx_ratio: expected a finite number"),
+        ("limits: {edge_seconds: .inf}\n", "limits.edge_seconds: expected a number of seconds from 0 to 60"),
+        ("limits: {edge_seconds: .nan}\n", "limits.edge_seconds: expected a number of seconds from 0 to 60"),
+    ],
+)
+def test_numbers_that_are_not_numbers_are_refused_by_check(extra, key, tmp_path, capsys):
+    plan = write_plan(tmp_path)
+    with open(plan, "a") as handle:
+        handle.write(extra)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sandbox", "--time-scale", "nan"],
+        ["sandbox", "--time-scale", "inf"],
+        ["sandbox", "--limits", "Light=\u00b2"],
+        ["graduate", "plan.yaml", "--timeout", "inf"],
+    ],
+)
+def test_flags_that_are_not_finite_numbers_are_refused(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own one-line refusal
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err

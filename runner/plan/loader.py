@@ -23,6 +23,7 @@ network, and never print.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -400,8 +401,12 @@ class _Loader:
                 if key == "profile":
                     continue
                 number = value.value
-                if isinstance(number, bool) or not isinstance(number, (int, float)):
-                    raise self.fail("expected a number", value.line, f"criteria.{key}")
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, (int, float))
+                    or not math.isfinite(number)
+                ):
+                    raise self.fail("expected a finite number", value.line, f"criteria.{key}")
                 if key == "max_4xx_ratio" and not 0 < number <= 1:
                     raise self.fail("a ratio between 0 and 1, e.g. 0.05", value.line, f"criteria.{key}")
                 if key != "max_4xx_ratio" and (number < 0 or int(number) != number):
@@ -427,9 +432,13 @@ class _Loader:
                 margin = replace(margin, requests=spare)
             elif key == "edge_seconds":
                 seconds = value.value
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                if (
+                    isinstance(seconds, bool)
+                    or not isinstance(seconds, (int, float))
+                    or not 0 <= seconds <= 60
+                ):
                     raise self.fail(
-                        "expected a number of seconds, 0 or more", value.line, "limits.edge_seconds"
+                        "expected a number of seconds from 0 to 60", value.line, "limits.edge_seconds"
                     )
                 margin = replace(margin, seconds=float(seconds), window_fraction=0.0)
             else:
