@@ -308,3 +308,17 @@ def test_flags_that_are_not_finite_numbers_are_refused(argv, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("target", ["{dir}", "{dir}/missing/verdict.json", "/dev/full"])
+def test_report_paths_are_checked_before_the_first_request(target, tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", plan, "--server", sb.url, "--json", target.format(dir=tmp_path)])
+        assert code == 2 and not sb.state.log
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--json:" in err, err

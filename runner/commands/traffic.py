@@ -21,7 +21,13 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.commands.options import add_report_flags, add_transport_flags, report_request, session_options
+from runner.commands.options import (
+    add_report_flags,
+    add_transport_flags,
+    check_report_paths,
+    report_request,
+    session_options,
+)
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
 from runner.rc.limits import most_calls
@@ -74,6 +80,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
+    check_report_paths(report_request(args))
     with open_session(session_options(args)) as session:
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
