@@ -25,6 +25,15 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
     raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
     home = Path(raw).expanduser()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A home someone else made group- or world-writable would let them swap the ledger or the
+    # stored tokens: tighten it to owner-only (it holds nothing anyone else may read).
+    if home.stat().st_mode & 0o077:
+        try:
+            home.chmod(0o700)
+        except OSError:
+            raise CredentialsError(
+                f"{home} is readable or writable by others and cannot be made private"
+            ) from None
     return home
 
 

@@ -322,3 +322,14 @@ def test_report_paths_are_checked_before_the_first_request(target, tmp_path, mon
         assert code == 2 and not sb.state.log
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--json:" in err, err
+
+
+def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    monkeypatch.setenv("RCGRAD_HOME", str(home))
+    assert main(["check", write_plan(tmp_path)]) in (0, 1)
+    from runner.settings import state_home
+
+    assert state_home() == home and home.stat().st_mode & 0o777 == 0o700
