@@ -333,3 +333,20 @@ def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
     from runner.settings import state_home
 
     assert state_home() == home and home.stat().st_mode & 0o777 == 0o700
+
+
+def test_secrets_read_from_env_are_masked_by_check(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RC_APP_CLIENT_SECRET", "s3cr3t-client-value")
+    monkeypatch.setenv("CRM_API_TOKEN", "tok-0123456789abcdef")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app:\n  name: app ${RC_APP_CLIENT_SECRET}\n"
+        "  description: A test app that reads the user's extension to show secrets are masked.\n"
+        "  scopes: [ReadAccounts]\nserver: local\nendpoints:\n"
+        "  - name: read ${CRM_API_TOKEN}\n    request: GET /restapi/v1.0/account/~/extension/~\n"
+        "  - request: GET /restapi/v1.0/account/~/nowhere/${CRM_API_TOKEN}\n"
+    )
+    main(["check", str(plan)])
+    out, err = capsys.readouterr()
+    assert "s3cr3t-client-value" not in out + err and "tok-0123456789abcdef" not in out + err
+    assert "***" in out + err

@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from runner import redact
 from runner.errors import InputError
 from runner.plan import jsonpath, safeyaml
 from runner.rc import wire
@@ -329,7 +330,10 @@ class _Loader:
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             if name in self.env:
-                return self.env[name]
+                value = self.env[name]
+                if _looks_secret(name):
+                    redact.register(value)  # masked from the moment it is read, before any output
+                return value
             if default is not None:
                 return default
             raise self.fail(f"${{{name}}} is not set; set it or write ${{{name}:-default}}", line, key)
@@ -635,6 +639,14 @@ class _Loader:
             return ""
         op = self.catalog.operations[keys.index(close[0])]
         return f"; closest: {op.method} {op.path}"
+
+
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
+
+
+def _looks_secret(name: str) -> bool:
+    """Every ``RC_*`` credential, and any variable whose name says it holds a secret."""
+    return name.startswith("RC_") or bool(SECRET_NAME.search(name))
 
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:
