@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.errors import CredentialsError
+from runner.errors import CredentialsError, InputError
 from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL
 
 SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
@@ -42,7 +42,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=str(path), line=bad_line) from None
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue

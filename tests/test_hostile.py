@@ -350,3 +350,31 @@ def test_secrets_read_from_env_are_masked_by_check(tmp_path, monkeypatch, capsys
     out, err = capsys.readouterr()
     assert "s3cr3t-client-value" not in out + err and "tok-0123456789abcdef" not in out + err
     assert "***" in out + err
+
+
+@pytest.mark.parametrize("what", ["corrupt ledger", "ledger is a folder", "non-UTF-8 .env"])
+def test_broken_state_files_are_one_line_not_a_traceback(what, tmp_path, monkeypatch, rcgrad_home, capsys):
+    monkeypatch.chdir(tmp_path)
+    plan = write_plan(tmp_path)
+    rcgrad_home.mkdir(parents=True, exist_ok=True)
+    if what == "corrupt ledger":
+        (rcgrad_home / "ledger.sqlite3").write_bytes(b"not a database, just text" * 100)
+    elif what == "ledger is a folder":
+        (rcgrad_home / "ledger.sqlite3").mkdir()
+    else:
+        (tmp_path / ".env").write_bytes(b"RC_APP_CLIENT_ID=x\nRC_USER_JWT=\xff\n")
+    args = (
+        ["status", plan] if what != "non-UTF-8 .env" else ["status", plan, "--server", "https://example.com"]
+    )
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert (".env:2:" in err) if what == "non-UTF-8 .env" else ("ledger" in err)
+
+
+def test_plan_init_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["plan", "init", "--scopes", "ReadAccounts", "--out", str(blocker / "dir" / "x.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot write the plan" in err, err

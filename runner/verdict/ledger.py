@@ -233,6 +233,16 @@ class Ledger:
     @classmethod
     def open(cls, path: Path | str | None = None) -> Ledger:
         target = Path(path) if path is not None else state_home() / LEDGER_FILE
+        try:
+            return cls._open(target)
+        except sqlite3.OperationalError:
+            raise  # locked or busy: not the user's input
+        except (OSError, sqlite3.DatabaseError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(f"the ledger cannot be opened: {why}", file=str(target)) from None
+
+    @classmethod
+    def _open(cls, target: Path) -> Ledger:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
         os.close(os.open(target, os.O_RDWR | os.O_CREAT, 0o600))
