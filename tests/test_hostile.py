@@ -378,3 +378,20 @@ def test_plan_init_into_an_unwritable_place_is_one_line(tmp_path, capsys):
     assert main(["plan", "init", "--scopes", "ReadAccounts", "--out", str(blocker / "dir" / "x.yaml")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "cannot write the plan" in err, err
+
+
+def test_apply_on_two_days_ahead_sends_nothing_and_names_the_day(tmp_path, monkeypatch, capsys):
+    import datetime as dt
+
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    today = dt.datetime.now(dt.UTC).date()
+    apply_on = today + dt.timedelta(days=2)
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", plan, "--server", sb.url, "--apply-on", apply_on.isoformat()])
+        assert code == 1 and not sb.state.log
+    out = capsys.readouterr().out
+    assert f"Run graduate on {today + dt.timedelta(days=1)}" in out and "CRITERIA MET" not in out

@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
     check_report_paths(report_request(args))
     with open_session(session_options(args)) as session:
+        early = _too_early(args, session)
+        if early:
+            console.print(early, soft_wrap=True)
+            return EXIT_NOT_MET
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
             return EXIT_MET
@@ -100,6 +104,22 @@ def run(args: argparse.Namespace) -> int:
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
     now = session.clock.time()
     return _top_up(args, session, session.summary(since=lookback(now), until=now), now)
+
+
+def _too_early(args: argparse.Namespace, session: Session) -> str | None:
+    """Why nothing is sent for an --apply-on two or more days ahead: the review reads the apply day
+    and the day before, so traffic sent today would be out of its window."""
+    apply_on = getattr(args, "apply_on", None)
+    if apply_on is None or args.calls is not None:
+        return None
+    today = dt.datetime.fromtimestamp(session.clock.time(), dt.UTC).date()
+    first = apply_on - dt.timedelta(days=1)
+    if first <= today:
+        return None
+    return (
+        f"Nothing sent: applying on {apply_on} (UTC), the review reads {first} and {apply_on}; "
+        f"traffic sent today ({today}) would be out of that window. Run graduate on {first}."
+    )
 
 
 def _positive(text: str) -> float:
