@@ -6,8 +6,9 @@ milliseconds: no sandbox, no uvicorn, no wall-clock waits.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -50,6 +51,10 @@ class Tokens:
 
     async def access_token(self) -> str:
         return self.token
+
+    @contextlib.asynccontextmanager
+    async def lease(self) -> AsyncIterator[str]:
+        yield await self.access_token()
 
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
         self.renewed.append(error_code)

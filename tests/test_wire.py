@@ -7,6 +7,8 @@ call the criteria must never count, whoever recorded it.
 from __future__ import annotations
 
 import ast
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +121,10 @@ def test_rate_headers_read_case_insensitively_and_refuse_nonsense():
 class _Tokens:
     async def access_token(self) -> str:
         return "at"
+
+    @contextlib.asynccontextmanager
+    async def lease(self) -> AsyncIterator[str]:
+        yield await self.access_token()
 
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
         return "at2"

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -270,6 +272,10 @@ class TokenManager:
         self._stamp: FileStamp | None = None
         self._obtained_at: float | None = None  # clock.time() of this process's last refresh or login
         self._failure: CredentialsError | None = None
+        # Access tokens handed out for requests still on the wire: a refresh kills the old token at
+        # once, so it waits for these to come back rather than earn each of them a 401.
+        self._leased: Counter[str] = Counter()
+        self._returned = anyio.Event()
 
     async def __aenter__(self) -> TokenManager:
         return self
@@ -288,6 +294,28 @@ class TokenManager:
             return current.access_token
         async with self._lock:
             return await self._ensure(unauthorized=False, used=None)
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[str]:
+        """An access token for one request, held until its answer is back (see ``_drain``)."""
+        token = await self.access_token()
+        self._leased[token] += 1
+        try:
+            yield token
+        finally:
+            self._leased[token] -= 1
+            if self._leased[token] <= 0:
+                del self._leased[token]
+                self._returned.set()
+
+    async def _drain(self, token: str) -> None:
+        """Wait (bounded by the request timeout) until no request is on the wire with ``token``.
+
+        Called with ``self._lock`` held, so no new request takes the old token meanwhile."""
+        with anyio.move_on_after(self.policy.timeout):
+            while self._leased.get(token):
+                self._returned = anyio.Event()
+                await self._returned.wait()
 
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
         """Last resort after a 401: one refresh (a hygiene defect, recorded as REFRESH_ON_401), unless
@@ -350,6 +378,8 @@ class TokenManager:
             if action is Action.REFRESH:
                 assert stored is not None
                 event = TokenEvent.REFRESH_ON_401 if unauthorized else TokenEvent.REFRESH
+                if not unauthorized:
+                    await self._drain(stored.access_token)
                 refreshed = await self._refresh(stored, event)
                 if refreshed is not None:
                     return refreshed.access_token

@@ -39,6 +39,10 @@ def report_request(args: argparse.Namespace) -> ReportRequest:
         json=path("json"),
         junit=path("junit"),
         html=path("html"),
+        # GitHub Actions' job summary: set by the runner, appended to by every step that writes one.
+        step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"])
+        if os.environ.get("GITHUB_STEP_SUMMARY")
+        else None,
     )
 
 

@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         shown = "the local sandbox" if plan.server == LOCAL else identity.server
         lines = _show(TokenStore(identity.server, identity.client_id), shown, identity.client_id)
     else:
-        with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
+        with open_target(
+            plan.server, app_name=plan.app.name, scopes=frozenset(plan.app.scopes), limits=plan.limits
+        ) as target:
             store = TokenStore(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
             lines = anyio.run(action, target.credentials, store)

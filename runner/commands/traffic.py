@@ -141,7 +141,7 @@ def _date(text: str) -> dt.date:
 
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
     plan = session.plan
-    items = session.planner_items()
+    items = session.item_keys()
     _check_count(args, plan)
     if args.calls is not None:
         return TopUp(
@@ -228,7 +228,9 @@ async def _send(
         prior_4xx=errors,
     )
     async with session.tokens() as tokens:
-        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+        with GroupProgress(
+            by_group, items=topup.repeats, console=console, enabled=not args.quiet
+        ) as progress:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
@@ -240,6 +242,7 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
+                on_item=progress.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,
