@@ -421,6 +421,8 @@ class _Loader:
                     raise self.fail("a ratio between 0 and 1, e.g. 0.05", value.line, f"criteria.{key}")
                 if key != "max_4xx_ratio" and (number < 0 or int(number) != number):
                     raise self.fail("a whole number, 0 or more", value.line, f"criteria.{key}")
+                if key != "max_4xx_ratio" and number > MAX_CRITERION:
+                    raise self.fail(f"at most {MAX_CRITERION}", value.line, f"criteria.{key}")
                 overrides[key] = number
         names = [p.value for p in Profile]
         if profile not in names:
@@ -437,8 +439,10 @@ class _Loader:
         for key, value in self.mapping(node, "limits", (*DEFAULT_LIMITS, *MARGIN_KEYS)).items():
             if key == "spare":
                 spare = self.scalar(value, "limits.spare", int)
-                if spare < 0:
-                    raise self.fail("0 or more requests per window", value.line, "limits.spare")
+                if not 0 <= spare <= MAX_CRITERION:
+                    raise self.fail(
+                        f"0 or more requests per window (at most {MAX_CRITERION})", value.line, "limits.spare"
+                    )
                 margin = replace(margin, requests=spare)
             elif key == "edge_seconds":
                 seconds = value.value
@@ -453,8 +457,12 @@ class _Loader:
                 margin = replace(margin, seconds=float(seconds), window_fraction=0.0)
             else:
                 limit = self.scalar(value, f"limits.{key}", int)
-                if limit < 1:
-                    raise self.fail("a limit is 1 request per window or more", value.line, f"limits.{key}")
+                if not 1 <= limit <= MAX_CRITERION:
+                    raise self.fail(
+                        f"a limit is 1 request per window or more (at most {MAX_CRITERION})",
+                        value.line,
+                        f"limits.{key}",
+                    )
                 out[key] = limit
         return out, margin
 
@@ -647,6 +655,8 @@ class _Loader:
         return f"; closest: {op.method} {op.path}"
 
 
+# A criterion's count beyond this is a typo: no review asks for a million calls.
+MAX_CRITERION = 1_000_000
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 
 
