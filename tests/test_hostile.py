@@ -395,3 +395,18 @@ def test_apply_on_two_days_ahead_sends_nothing_and_names_the_day(tmp_path, monke
         assert code == 1 and not sb.state.log
     out = capsys.readouterr().out
     assert f"Run graduate on {today + dt.timedelta(days=1)}" in out and "CRITERIA MET" not in out
+
+
+def test_the_sandbox_control_api_refuses_bad_values_and_stays_usable():
+    import httpx
+
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}), time_scale=0.02)) as sb:
+        for body in ({"latency": "abc"}, {"force_429": 1.5}, {"latency": -1}, {"error_rate": None}):
+            assert httpx.post(f"{sb.url}/__sandbox/faults", json=body).status_code == 400
+        assert httpx.get(f"{sb.url}/__sandbox/log", params={"since": "abc"}).status_code == 400
+        # Nothing was half-set: the API still answers, with every fault off.
+        answer = httpx.get(f"{sb.url}/restapi/v1.0/account/~/extension/~")
+        assert answer.status_code == 401  # no token: the sandbox works, it just wants a login
+        assert httpx.post(f"{sb.url}/__sandbox/faults", json={}).json()["latency"] == 0.0
