@@ -47,10 +47,11 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/rcgrad sandbox $(ARGS)
 
-# Regenerate runner/rc/data/catalog.json from RingCentral's public OpenAPI spec (SPEC=path).
+# Regenerate runner/rc/data/catalog.json and requests.json from RingCentral's public OpenAPI spec (SPEC=path).
 catalog: $(STAMP)
 	@test -f "$(SPEC)" || { echo "make catalog: no spec at $(SPEC); get rc-public-openapi.yml (RingCentral's public OpenAPI spec, see docs/ringcentral.md) and run: make catalog SPEC=path/to/rc-public-openapi.yml" >&2; exit 2; }
 	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
+	$(BIN)/python -m runner.rc.requests_build $(SPEC) runner/rc/data/requests.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ LIVE_TELEPHONY_OR_RECIPIENTS = {
     "InternalMessages",
     "EditCallLog",
     "WebSocket",
+    "RingOut",  # the numbers to call
 }
 
 

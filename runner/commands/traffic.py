@@ -31,17 +31,20 @@ from runner.commands.options import (
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
 from runner.rc.limits import most_calls
+from runner.rc.scopes import UNMAPPABLE
 from runner.report.write import write_reports
-from runner.traffic.budget import ErrorBudget
+from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
 from runner.traffic.session import Session, open_session
-from runner.verdict.criteria import lookback
+from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
+from runner.verdict.grants import parse_scope
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
+EXTRA_PASSES = 3  # passes after one that got new 4xx or held first tries back
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -66,6 +69,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         "--allow-production-writes",
         action="store_true",
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
+    )
+    parser.add_argument(
+        "--retry-broken",
+        action="store_true",
+        help="try again endpoints that answered only 4xx in the window (after fixing their steps)",
     )
     parser.add_argument(
         "--timeout",
@@ -93,12 +101,64 @@ def run(args: argparse.Namespace) -> int:
         with run_lock(
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
-            result = anyio.run(_send, args, session, _plan_now(args, session), console)
+            first = _plan_now(args, session)
+            for blocker in () if args.quiet else first.blockers:
+                console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
+            result = anyio.run(_send, args, session, first, console)
+            for _ in range(EXTRA_PASSES):
+                # A new 4xx changes what the window needs: plan again (broken endpoints left out,
+                # the working ones diluting it) rather than end the run over the bar. Endpoints held
+                # back for a cushion get their try once the safe calls have built it.
+                failed, held = _new_failures(result), _held_back(result)
+                topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
+                if result is None or topup is None or topup.is_empty:
+                    break
+                if not args.quiet:
+                    _print_run(console, result)
+                    why = (
+                        f"{failed} 4xx in this run"
+                        if failed
+                        else f"{held} first tries held back for a cushion"
+                    )
+                    console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
+                result = anyio.run(_send, args, session, topup, console)
+                if result is None or result.sent == 0:
+                    break  # no progress: the skipped lines say why
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
         write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _held_back(result: RunResult | None) -> int:
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for why, n in result.skipped.items() if WAITING in why)
+
+
+def _risky(session: Session) -> frozenset[str]:
+    """Endpoints whose first try may 4xx for reasons ``check`` cannot see: writes, and ids to guess.
+
+    None when every item has such a step: nothing could build a cushion first, so the first tries
+    go one endpoint at a time under the projected-ratio rule alone, rather than never.
+    """
+    risky = frozenset(
+        step.operation.key
+        for step in session.plan.steps
+        if step.operation.is_write or step.operation.id_params
+    )
+    items = session.plan.endpoints
+    if all({step.operation.key for step in item.steps} & risky for item in items):
+        return frozenset()
+    return risky
+
+
+def _new_failures(result: RunResult | None) -> int:
+    """4xx this run got that traffic can dilute: not 429 (it must age out) nor 401 (tokens)."""
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for status, n in result.statuses.items() if 400 <= status < 500 and status not in (401, 429))
 
 
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
@@ -159,6 +219,8 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "scopes": plan.app.scopes,
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
+        "retry_broken": getattr(args, "retry_broken", False),
+        "risky": _risky(session),
     }
     try:
         if args.command == "graduate":
@@ -226,8 +288,13 @@ async def _send(
         planned=topup.total_calls,
         prior_responses=responses,
         prior_4xx=errors,
+        proven_before=frozenset(r.endpoint for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        prior_successes=sum(r.count for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        # --calls runs every item as told; the top-up's passes are what bring a cushion first.
+        risky=frozenset() if args.calls is not None else _risky(session),
     )
     async with session.tokens() as tokens:
+        _heed_grants(console, session, tokens.current)
         with GroupProgress(
             by_group, items=topup.repeats, console=console, enabled=not args.quiet
         ) as progress:
@@ -249,6 +316,41 @@ async def _send(
             )
             jobs = session.jobs(topup.repeats)
             return await _until_signalled(engine, jobs, console)
+
+
+def _heed_grants(console: Console, session: Session, stored: Any) -> None:
+    """The token's word on permissions, before any traffic: refuse what would be 403s, and say
+    which granted permissions the plan leaves unused (the review would fail them)."""
+    granted = parse_scope(getattr(stored, "scope", None))
+    if not granted:
+        return  # the server listed none: nothing to go by
+    gap = session.adopt_grants(granted)
+    app = session.plan.app
+    if gap.ungranted:
+        scope = gap.ungranted[0]
+        raise InputError(
+            f"{scope} is in the plan but the token does not grant it: every call under it would be a 403. "
+            "Add the permission to the app in the Developer Console, or remove it from the plan",
+            file=str(session.plan.path),
+            line=app.scope_lines.get(scope),
+            key="app.scopes",
+        )
+    for scope in gap.unplanned:
+        console.print(
+            f"[yellow]warning: {scope}: {GRANTED_NOT_PLANNED}; {_how_to_add(scope)}[/]", soft_wrap=True
+        )
+
+
+def _how_to_add(scope: str) -> str:
+    from runner.plan.init import draft_plan
+
+    if scope in UNMAPPABLE:
+        return f"no REST call exercises it ({UNMAPPABLE[scope]}): remove it from the app in the Developer Console"
+    main = draft_plan([scope]).items[0].main
+    return (
+        f"scopes_exercised will fail. Add it to app.scopes with a call such as {main.method} {main.path} "
+        f"(`rcgrad plan init --scopes {scope}` writes one), or remove it from the app in the Developer Console"
+    )
 
 
 async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) -> RunResult:

@@ -143,6 +143,8 @@ class Plan:
     margin: Margin = field(default_factory=Margin)
     warmup_daily: int | None = None
     server_line: int = 0
+    # The line of every value under query:, json: and headers:, by key (``endpoints[3].json.to``).
+    lines: Mapping[str, int] = field(default_factory=dict)
 
     def paced_limit(self, group: str) -> GroupLimit | None:
         """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the
@@ -198,6 +200,7 @@ class _Loader:
         self.path = path
         self.env = env
         self.catalog = load_catalog()
+        self.lines: dict[str, int] = {}
 
     def fail(self, message: str, line: int | None, key: str) -> InputError:
         return InputError(message, file=self.file, line=line, key=key)
@@ -255,6 +258,7 @@ class _Loader:
             margin=margin,
             warmup_daily=warmup,
             server_line=server_node.line if server_node else 0,
+            lines=self.lines,
         )
 
     def wrap(self, node: yaml.Node) -> _Node:
@@ -316,6 +320,7 @@ class _Loader:
 
     def data(self, node: _Node, key: str) -> Any:
         """Free-form data (query, json, headers): any YAML value, with ${ENV} resolved in strings."""
+        self.lines[key] = node.line
         if isinstance(node.node, yaml.MappingNode):
             return {k: self.data(v, f"{key}.{k}") for k, v in self.free_mapping(node, key).items()}
         if isinstance(node.node, yaml.SequenceNode):

@@ -9,12 +9,13 @@ modify the code it reads.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.plan.init import plan_top
+from runner.plan.init import body_for, plan_top
 from runner.rc.catalog import Catalog, Operation, load_catalog
 
 EXTENSIONS = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".java", ".kt", ".cs", ".php", ".go"}
@@ -126,12 +127,17 @@ def render(found: list[Found], *, name: str, server: str = "local") -> str:
     for hits in places.values():
         hit = hits[0]
         where = ", ".join(f"{h.file}:{h.line}" for h in hits)
-        if "{{" in hit.path:
+        body, body_todo = body_for(hit.operation)  # a body the spec accepts, or a todo
+        todo = (
+            "fill in the ids: capture them in a setup step or set them in vars:" if "{{" in hit.path else None
+        )
+        if todo or body is not None or body_todo:
             lines += [
                 f'  - name: "{hit.method} {hit.path}"    # {where}',
                 f"    request: {hit.method} {hit.path}",
-                '    todo: "fill in the ids: capture them in a setup step or set them in vars:"',
             ]
+            lines += [f"    json: {json.dumps(body)}"] if body is not None else []
+            lines += [f"    todo: {json.dumps(todo or body_todo)}"] if todo or body_todo else []
         else:
             lines.append(f"  - {hit.method} {hit.path}    # {where}")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
 The order of checks follows the real platform: route (404 CMN-120), bearer token (401), rate limit
-(429), app permission (403 CMN-401), required parameters (400 CMN-101), then the stateful resource
+(429), app permission (403 CMN-401), the request against the spec (400 CMN-101, by the validator
+``rcgrad check`` uses), then the stateful resource
 (404 CMN-102 or the answer). Every API and OAuth request is logged in the same shape rcgrad's
 ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
 """
@@ -29,6 +30,8 @@ from starlette.types import Receive, Scope, Send
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
+from runner.rc.validate import JSON_TYPES, validate
+from runner.rc.validate import Request as Validated
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
@@ -139,8 +142,7 @@ class _Sandbox:
             self._rate_limit,
             self._injected_failures,
             self._permission,
-            self._required_query,
-            self._request_body,
+            self._against_spec,
             self._binary,
         )
 
@@ -294,31 +296,27 @@ class _Sandbox:
             return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
         return None
 
-    async def _required_query(self, call: _Call) -> Response | None:
-        for param in call.op.query_required:
-            if param.name not in call.request.query_params:
-                return self._answer(call, 400, errors.missing_parameter(param.name), call.headers)
-        return None
-
-    async def _request_body(self, call: _Call) -> Response | None:
-        spec = call.op.body
-        if spec is None:
-            return None
-        raw = await call.request.body()
-        if "json" in call.request.headers.get("content-type", "json") and raw:
+    async def _against_spec(self, call: _Call) -> Response | None:
+        """The same validator as ``rcgrad check``: a rehearsal refuses what production would."""
+        # Read only where the spec has a body: a GET's client may be gone by now (a stall fault).
+        raw = await call.request.body() if call.op.body is not None else b""
+        body_type = call.request.headers.get("content-type", "application/json") if raw else None
+        if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
             try:
                 call.body = json.loads(raw)
             except ValueError:
                 return self._answer(
                     call, 400, errors.api_error("CMN-101", "Malformed JSON body"), call.headers
                 )
-        if spec.required and not raw:
-            return self._answer(call, 400, errors.missing_parameter("body"), call.headers)
-        if isinstance(call.body, dict) and spec.required:
-            for fld in spec.fields:
-                if fld.name not in call.body:
-                    return self._answer(call, 400, errors.missing_parameter(fld.name), call.headers)
-        return None
+        query = {
+            name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
+        }
+        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type)
+        problems = validate(call.op, request)
+        if not problems:
+            return None
+        first = problems[0]
+        return self._answer(call, 400, errors.invalid_parameter(first.parameter, first.missing), call.headers)
 
     async def _binary(self, call: _Call) -> Response | None:
         op, params, method = call.op, call.params, call.request.method
@@ -363,6 +361,10 @@ class _Sandbox:
                 call, 204 if status in (200, 204) and payload is None else status, None, headers
             )
         return self._answer(call, status, payload, headers)
+
+
+def _one_or_all(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
 
 
 def _burst(faults: Any, name: str) -> bool:

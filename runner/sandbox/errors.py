@@ -48,6 +48,19 @@ def missing_parameter(name: str) -> dict[str, Any]:
     }
 
 
+def invalid_parameter(name: str, missing: bool) -> dict[str, Any]:
+    """RingCentral's answer to a request its spec refuses: CMN-101 naming the parameter."""
+    if missing:
+        return missing_parameter(name)
+    message = f"Parameter [{name}] value is invalid"
+    return {
+        "errorCode": "CMN-101",
+        "message": message,
+        "parameterName": name,
+        "errors": [{"errorCode": "CMN-101", "message": message, "parameterName": name}],
+    }
+
+
 def not_found(parameter: str, value: str) -> dict[str, Any]:
     message = f"Resource for parameter [{parameter}] is not found"
     return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)

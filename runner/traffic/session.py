@@ -28,6 +28,7 @@ from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
+from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
 from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.verdict.records import CallRecord
 from runner.verdict.subject import Subject, short_id
@@ -81,6 +82,7 @@ class LedgerView:
             scopes=self.plan.app.scopes,
             endpoints=plan_endpoint_keys(self.plan),
             description=self.plan.app.description,
+            granted=load_granted(self.key),  # as the last login saw them: status needs no login
         )
         return replace(verdict, subject=self.subject())
 
@@ -143,6 +145,12 @@ class Session(LedgerView):
         )
         await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
         yield manager
+
+    def adopt_grants(self, granted: frozenset[str]) -> GrantGap:
+        """Keep what the server granted with the partition; how it differs from what the plan uses."""
+        save_granted(self.key, granted, self.clock.time())
+        exercised = {step.operation.permission for step in self.plan.steps if step.operation.permission}
+        return compare(self.plan.app.scopes, exercised, granted)
 
 
 @dataclass(frozen=True, slots=True)

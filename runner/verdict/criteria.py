@@ -61,6 +61,7 @@ class Reading(StrEnum):
 ENDPOINT_SUCCESSES = "endpoint_successes"
 TOTAL_SUCCESSES = "total_successes"
 SCOPES_EXERCISED = "scopes_exercised"
+GRANTED_NOT_PLANNED = "granted to the app, per the token, but not in the plan"
 ERROR_RATIO_4XX = "error_ratio_4xx"
 AUTH_ERROR_RATIO = "auth_error_ratio"
 RATE_LIMITED_429 = "rate_limited_429"
@@ -375,12 +376,15 @@ def evaluate(
     description: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     """Judge ``records`` at ``now`` under ``profile``.
 
-    ``scopes`` are the app's declared permissions; ``endpoints`` the plan's "METHOD /template"
-    keys, each of which must meet the per-endpoint minimum even if never called. Endpoints seen in
-    the records but not in the plan count too: the console sees all traffic.
+    ``scopes`` are the app's declared permissions; ``granted`` those the server's token listed
+    (each must be exercised too, as the console judges the app's real permissions); ``endpoints``
+    the plan's "METHOD /template" keys, each of which must meet the per-endpoint minimum even if
+    never called. Endpoints seen in the records but not in the plan count too: the console sees
+    all traffic.
     """
     return verdict_from(
         tally(records, now),
@@ -389,6 +393,7 @@ def evaluate(
         endpoints=endpoints,
         description=description,
         catalog_lookup=catalog_lookup,
+        granted=granted,
     )
 
 
@@ -400,12 +405,14 @@ def verdict_from(
     endpoints: Iterable[str] | None = None,
     description: str | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     win = counted.window
     eps = with_plan_endpoints(counted.endpoints, endpoints or (), catalog_lookup)
     planned = set(endpoints or ())
     readings = rules.readings
-    declared = sorted(set(scopes))
+    unplanned = sorted(set(granted or ()) - set(scopes))
+    declared = sorted(set(scopes) | set(unplanned))
 
     per_ep = {k: ep.successes(readings) for k, ep in eps.items()}
     by_scope = counted.successes_by_permission(readings)
@@ -426,6 +433,7 @@ def verdict_from(
         ),
         reading_text=" and ".join(_READING_TEXT[r] for r in readings),
         description=description,
+        unplanned=frozenset(unplanned),
     )
     criteria = tuple(CRITERIA[name](facts) for name in rules.criteria)
     scope_stats, tokens = facts.scopes, facts.tokens
@@ -480,6 +488,7 @@ class _Facts:
     tokens: TokenStats
     reading_text: str
     description: str | None
+    unplanned: frozenset[str] = frozenset()  # granted per the token, not in the plan
 
 
 def _endpoint_successes(f: _Facts) -> Criterion:
@@ -494,7 +503,8 @@ def _total_successes(f: _Facts) -> Criterion:
 
 def _scopes_exercised(f: _Facts) -> Criterion:
     unused = [s.scope for s in f.scopes if not s.exercised]
-    detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
+    named = [f"{s} ({GRANTED_NOT_PLANNED})" if s in f.unplanned else s for s in unused]
+    detail = f"unused: {', '.join(named)}" if unused else "every declared scope has a 2xx call"
     return _minimum(SCOPES_EXERCISED, len(f.scopes) - len(unused), len(f.scopes), detail)
 
 

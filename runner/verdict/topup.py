@@ -11,7 +11,9 @@ Two targets:
 
 Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit
 over its steps; then the cheapest items are repeated to cover the total, the unused scopes and the
-4xx dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
+4xx dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way
+``check`` cannot see (an id that does not exist there): items that call it are not planned again,
+so it costs at most one 4xx over any number of reruns, and the working items carry the dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
 module does not depend on the plan module. Counting goes through ``runner.verdict.criteria.tally`` so the
 rules are the verdict's rules. Pure: never I/O, never the clock.
 """
@@ -96,6 +98,8 @@ def plan_graduate(
     overrides: Mapping[str, Any] | None = None,
     apply_day: dt.date | None = None,
     facts: Facts = endpoint_facts,
+    retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
     """What must be sent so that the criteria hold on ``apply_day`` (default: tomorrow, UTC)."""
     today = _day(now)
@@ -112,6 +116,8 @@ def plan_graduate(
         rules=rules,
         per_endpoint_target=rules.min_endpoint_successes,
         facts=facts,
+        retry_broken=retry_broken,
+        risky=risky,
     )
 
 
@@ -125,6 +131,8 @@ def plan_warmup(
     overrides: Mapping[str, Any] | None = None,
     daily: int | None = None,
     facts: Facts = endpoint_facts,
+    retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
     """Today's traffic topped up to ``daily`` 2xx per endpoint (default: the per-endpoint minimum)."""
     rules = rules_for(profile, overrides)
@@ -137,6 +145,8 @@ def plan_warmup(
         rules=rules,
         per_endpoint_target=rules.min_endpoint_successes if daily is None else daily,
         facts=facts,
+        retry_broken=retry_broken,
+        risky=risky,
     )
 
 
@@ -150,12 +160,15 @@ def _top_up(
     rules: Rules,
     per_endpoint_target: int,
     facts: Facts,
+    retry_broken: bool = False,
+    risky: Iterable[str] = (),
 ) -> TopUp:
-    draft = _Draft(counted, apply_day, items, facts)
+    draft = _Draft(counted, apply_day, items, facts, {} if retry_broken else broken_endpoints(counted))
     draft.endpoints_to(per_endpoint_target)
     draft.block_unplannable(rules.min_endpoint_successes)
     draft.exercise(scopes)
     draft.total_and_dilution(rules)
+    draft.cushion(frozenset(risky), rules)
     draft.block_recent_429(rules)
     return TopUp(
         mode=mode,
@@ -171,7 +184,14 @@ def _top_up(
 class _Draft:
     """A top-up being worked out, one criterion at a time; each step adds repetitions and says why."""
 
-    def __init__(self, counted: Tally, apply_day: dt.date, items: Sequence[ItemKeys], facts: Facts) -> None:
+    def __init__(
+        self,
+        counted: Tally,
+        apply_day: dt.date,
+        items: Sequence[ItemKeys],
+        facts: Facts,
+        broken: Mapping[str, int],
+    ) -> None:
         self.counted = counted
         self.apply_day = apply_day
         self.today = _day(counted.window.now)
@@ -186,6 +206,15 @@ class _Draft:
             )
         # OAuth steps run but never count: they are no way to reach any target.
         self.counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
+        self.broken = broken
+        for key, errors in broken.items():
+            if any(key in steps for _, steps in self.counting):
+                self.blockers.append(
+                    f"{key}: {errors} 4xx in the last 48 h and never a 2xx, so its items are not run again"
+                    " (a second try would cost another 4xx); fix the step (an id that does not exist on"
+                    " the server? a role the user lacks?), then rerun with --retry-broken"
+                )
+        self.counting = [(name, steps) for name, steps in self.counting if not set(steps) & broken.keys()]
         self.keys = list(dict.fromkeys(k for _, steps in self.counting for k in steps))
         self.perm: dict[str, str | None] = {}
         self.group: dict[str, str] = {}
@@ -233,7 +262,12 @@ class _Draft:
     def block_unplannable(self, minimum: int) -> None:
         """Endpoints in the window that the plan cannot call: traffic cannot fix them."""
         for key, ep in self.counted.endpoints.items():
-            if key not in self.planned and ep.responses and self.sure(key) < minimum:
+            if (
+                key not in self.planned
+                and key not in self.broken
+                and ep.responses
+                and self.sure(key) < minimum
+            ):
                 self.blockers.append(
                     f"{key}: called {ep.responses} time(s) in the last 48 h but no plan item calls it;"
                     f" it needs {minimum} 2xx as well"
@@ -295,6 +329,34 @@ class _Draft:
                     f" under {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
                 )
 
+    def cushion(self, risky: frozenset[str], rules: Rules) -> None:
+        """Safe successes first: an unproven risky endpoint (a write, an id to guess) is tried only
+        once the window's successes can absorb one more 4xx, so plan enough safe calls for that."""
+        unproven = [k for k in self.keys if k in risky and self.planned[k] and not self._ever_worked(k)]
+        safe = [it for it in self.cheapest if not set(it[1]) & risky]
+        if not unproven or not safe:
+            return
+        bar = Fraction(rules.max_4xx_ratio).limit_denominator(10**6)
+        errors = sum(ep.errors_4xx for ep in self.counted.endpoints.values())
+        need = math.ceil((errors + 1) * (1 - bar) / bar)
+        have = sum(ep.last_48h for ep in self.counted.endpoints.values())
+        # Only items with no risky step build it: the others are held back along with their reads.
+        have += sum(self.repeats[name] * len(steps) for name, steps in safe)
+        if have >= need:
+            return
+        name, steps = safe[0]
+        times = math.ceil((need - have) / len(steps))
+        self.add(name, steps, times)
+        self.reasons.append(
+            f"cushion: {need} successes before the first try of {unproven[0]}"
+            f"{f' and {len(unproven) - 1} more unproven endpoints' if len(unproven) > 1 else ''}"
+            f" (a 4xx there must stay under the bar) → {times} × {name}"
+        )
+
+    def _ever_worked(self, key: str) -> bool:
+        ep = self.counted.endpoints.get(key)
+        return ep is not None and bool(ep.last_48h or ep.yesterday or ep.today)
+
     def block_recent_429(self, rules: Rules) -> None:
         """429s cannot be diluted: they must age out of every reading."""
         hours = self.counted.hourly
@@ -306,6 +368,17 @@ class _Draft:
             self.blockers.append(
                 f"a 429 was received in the window; it stays in a 48 h reading until {clear.isoformat()}"
             )
+
+
+def broken_endpoints(counted: Tally) -> dict[str, int]:
+    """Endpoint key -> its 4xx, for endpoints that answered 4xx (not 429, not 401: those are about
+    pacing and tokens) in the window and never 2xx."""
+    return {
+        key: failures
+        for key, ep in counted.endpoints.items()
+        if (failures := ep.errors_4xx - ep.errors_429 - ep.errors_401) > 0
+        and not (ep.last_48h or ep.yesterday or ep.today)
+    }
 
 
 def _cost(steps: Iterable[str], group: Mapping[str, str]) -> float:
