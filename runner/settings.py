@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.errors import CredentialsError
+from runner.errors import CredentialsError, InputError
+from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL
 
-SERVER_ALIASES = {
-    "production": "https://platform.ringcentral.com",
-    "sandbox": "https://platform.devtest.ringcentral.com",
-}
+SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
 CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
 
 
@@ -27,6 +25,15 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
     raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
     home = Path(raw).expanduser()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A home someone else made group- or world-writable would let them swap the ledger or the
+    # stored tokens: tighten it to owner-only (it holds nothing anyone else may read).
+    if home.stat().st_mode & 0o077:
+        try:
+            home.chmod(0o700)
+        except OSError:
+            raise CredentialsError(
+                f"{home} is readable or writable by others and cannot be made private"
+            ) from None
     return home
 
 
@@ -35,7 +42,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=str(path), line=bad_line) from None
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue

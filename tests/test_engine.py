@@ -254,3 +254,38 @@ def test_an_endpoint_that_keeps_failing_is_quarantined_and_the_budget_stops_the_
     near = ErrorBudget(threshold=0.05, planned=20, prior_responses=100, prior_4xx=5)
     result, _server, recorded = run([Job(item(light), 20)], answer, budget=near)
     assert recorded == [] and result.stopped
+
+
+def test_work_is_made_lazily_so_a_huge_run_starts_at_once_and_stops_when_told():
+    # Two million repetitions once meant two million tasks before the first request: 12 GB, no
+    # request, signals unanswered. Now a fixed crew works them: memory is flat in the count.
+    import time
+    import tracemalloc
+
+    clock = ManualClock()
+    server = Server(clock, ok)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
+            engine = Engine(
+                base_url="http://rc.test",
+                tokens=Tokens(),
+                limits=RateLimits(clock=clock),
+                budget=ErrorBudget(threshold=0.05, planned=2_000_000),
+                on_record=lambda record: None,
+                retry=RetryPolicy(jitter=0.0),
+                clock=clock,
+                client=client,
+            )
+            with anyio.move_on_after(0.5):
+                await engine.run([Job(item(CALL_LOG_STEP), 2_000_000)])
+
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        anyio.run(go)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert server.seen and time.monotonic() - started < 10
+    assert peak < 30 * 1024 * 1024

@@ -333,3 +333,19 @@ def test_the_ledger_survives_two_writers(tmp_path):
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     with Ledger.open() as ledger:
         assert ledger.count() == 400
+
+
+HEAVY = "  - GET /restapi/v1.0/account/~/extension/~/call-log\n"
+
+
+def test_back_to_back_runs_on_one_home_earn_no_429(tmp_path, monkeypatch, capsys):
+    # The second run starts while the first one's calls still fill the Heavy window: its limiter
+    # must start from the ledger, not from an empty window.
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.05)) as sb:
+        use(monkeypatch, sb)
+        plan = write_plan(tmp_path, HEAVY, scopes=("ReadCallLog",))
+        graduate(tmp_path, plan, sb, "--calls", "10")
+        _, verdict = graduate(tmp_path, plan, sb, "--calls", "2")
+        assert not [r for r in sb.state.log if r.status == 429]
+        row = record("back-to-back runs, one home", 2, verdict, sb, capsys.readouterr().out)
+        assert (row.sent, row.lost, row.unreached, row.rate_limited, row.leaked) == (12, 0, 0, 0, 0)

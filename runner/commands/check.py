@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from runner import redact
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET
 from runner.plan.check import ERROR, check_plan, human_seconds
 from runner.plan.loader import load_plan
@@ -24,11 +25,13 @@ def run(args: argparse.Namespace) -> int:
     report = check_plan(plan)
     console = Console(highlight=False)
     if not args.quiet:
-        console.print(f"[bold]{plan.app.name}[/]: {len(report.endpoints)} steps, server {plan.server}")
+        console.print(
+            f"[bold]{redact.redact(plan.app.name)}[/]: {len(report.endpoints)} steps, server {plan.server}"
+        )
         # One line per step, its path whole (CI logs are 80 columns wide), then what it costs.
         for row in report.endpoints:
-            console.print(f"  {row.key}", markup=False, soft_wrap=True)
-            named = f"{row.name}: " if row.name != row.key else ""
+            console.print(f"  {redact.redact(row.key)}", markup=False, soft_wrap=True)
+            named = f"{redact.redact(row.name)}: " if row.name != row.key else ""
             writes = ", writes" if row.write else ""
             console.print(
                 f"      {named}{row.permission or 'no permission'}, {row.group}{writes}",
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         )
     for finding in report.findings:
         style = "red" if finding.severity == ERROR else "yellow"
-        console.print(f"[{style}]{finding}[/]", soft_wrap=True)
+        console.print(f"[{style}]{redact.redact(str(finding))}[/]", soft_wrap=True)
     if report.errors:
         console.print(f"[red]{len(report.errors)} problems: no request would be sent[/]")
         return EXIT_BAD_INPUT

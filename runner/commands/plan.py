@@ -57,8 +57,13 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.exists():
             raise InputError("exists already; choose another --out or remove it", file=str(out))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the plan: {exc.strerror or exc.__class__.__name__}", file=str(out)
+            ) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import threading
 
@@ -30,7 +31,7 @@ def _limits(text: str) -> dict[str, int]:
     limits: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         group, _, value = part.partition("=")
-        if group not in DEFAULT_LIMITS or not value.isdigit() or int(value) < 1:
+        if group not in DEFAULT_LIMITS or not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
             )
@@ -56,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
     if not 0 <= args.port <= 65535:
         raise InputError(f"expected a port from 0 to 65535, got {args.port}", key="--port")
-    if args.time_scale <= 0 or args.access_ttl <= 0 or args.refresh_ttl <= 0:
-        raise InputError("must be greater than 0", key="--time-scale/--access-ttl/--refresh-ttl")
+    numbers = (args.time_scale, args.access_ttl, args.refresh_ttl)
+    if not all(math.isfinite(n) and n > 0 for n in numbers):
+        raise InputError("must be a finite number above 0", key="--time-scale/--access-ttl/--refresh-ttl")
     config = SandboxConfig(
         scopes=scopes,
         limits=_limits(args.limits),

@@ -17,9 +17,11 @@ from runner import redact
 from runner.auth.store import StoredTokens, TokenStore
 from runner.auth.tokens import TokenManager
 from runner.clock import SystemClock
+from runner.commands.options import add_transport_flags, session_options
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
 from runner.settings import Credentials
+from runner.traffic.session import consent
 from runner.traffic.target import LOCAL, identity_for, open_target
 
 MASK = redact.MASK
@@ -27,11 +29,16 @@ MASK = redact.MASK
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("plan", metavar="PLAN", help="the plan file (YAML) of the app whose tokens these are")
+    parser.add_argument(
+        "--allow-production", action="store_true", help="consent to touch production's tokens"
+    )
+    add_transport_flags(parser)
     parser.set_defaults(token_command=name)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
+    consent(session_options(args), plan, writes_too=False)
     command = getattr(args, "token_command", None) or args.command
     if command == "token":  # no network: not even the local sandbox is started
         identity = identity_for(plan.server)

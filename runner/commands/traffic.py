@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import signal
 import threading
 from dataclasses import replace
@@ -20,9 +21,16 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.commands.options import add_report_flags, report_request, session_options
+from runner.commands.options import (
+    add_report_flags,
+    add_transport_flags,
+    check_report_paths,
+    report_request,
+    session_options,
+)
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
+from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.report.write import write_reports
 from runner.traffic.budget import WAITING, ErrorBudget
@@ -74,12 +82,18 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="give up on one request after this long",
     )
+    add_transport_flags(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
+    check_report_paths(report_request(args))
     with open_session(session_options(args)) as session:
+        early = _too_early(args, session)
+        if early:
+            console.print(early, soft_wrap=True)
+            return EXIT_NOT_MET
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
             return EXIT_MET
@@ -152,12 +166,28 @@ def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
     return _top_up(args, session, session.summary(since=lookback(now), until=now), now)
 
 
+def _too_early(args: argparse.Namespace, session: Session) -> str | None:
+    """Why nothing is sent for an --apply-on two or more days ahead: the review reads the apply day
+    and the day before, so traffic sent today would be out of its window."""
+    apply_on = getattr(args, "apply_on", None)
+    if apply_on is None or args.calls is not None:
+        return None
+    today = dt.datetime.fromtimestamp(session.clock.time(), dt.UTC).date()
+    first = apply_on - dt.timedelta(days=1)
+    if first <= today:
+        return None
+    return (
+        f"Nothing sent: applying on {apply_on} (UTC), the review reads {first} and {apply_on}; "
+        f"traffic sent today ({today}) would be out of that window. Run graduate on {first}."
+    )
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
     return value
 
@@ -172,9 +202,8 @@ def _date(text: str) -> dt.date:
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
     plan = session.plan
     items = session.item_keys()
+    _check_count(args, plan)
     if args.calls is not None:
-        if args.calls < 0:
-            raise InputError("must be 0 or more", key="--calls")
         return TopUp(
             mode=args.command,
             traffic_day=dt.datetime.fromtimestamp(now, dt.UTC).date(),
@@ -206,6 +235,17 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         return topup
     repeats = {name: max(n, fixed.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
     return replace(topup, repeats=repeats, per_endpoint=_per_endpoint(repeats, items))
+
+
+def _check_count(args: argparse.Namespace, plan: Any) -> None:
+    """--calls and --daily: 0 (1 for --daily) up to what the plan's strictest group allows in the
+    review's two days; a larger count is a typo, and would only make work that can never be sent."""
+    most, group = most_calls(step.operation.group for step in plan.steps)
+    for flag, value, least in (("--calls", args.calls, 0), ("--daily", getattr(args, "daily", None), 1)):
+        if value is not None and not least <= value <= most:
+            raise InputError(
+                f"expected {least} to {most} (what {group} allows in two days), got {value}", key=flag
+            )
 
 
 def _per_endpoint(repeats: dict[str, int], items: list[tuple[str, tuple[str, ...]]]) -> dict[str, int]:

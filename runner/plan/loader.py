@@ -23,6 +23,7 @@ network, and never print.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -33,10 +34,12 @@ from urllib.parse import urlparse
 
 import yaml
 
+from runner import redact
 from runner.errors import InputError
-from runner.plan import jsonpath
+from runner.plan import jsonpath, safeyaml
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
+from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.rc.wire import RenderedRequest
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
@@ -76,12 +79,23 @@ class Step:
         )
 
     def render(self, values: Mapping[str, Any]) -> RenderedRequest:
+        """The concrete request; raises ``wire.UnsendableValue`` for a value that cannot be sent as
+        asked (a captured ``..`` in the path, a line break in a header), so no request goes out."""
+        path = PLACEHOLDER.sub(
+            lambda m: wire.path_segment(values[m.group(1)]) if m.group(1) in values else m.group(0),
+            self.path,
+        )
+        headers = {k: str(_fill(v, values)) for k, v in self.headers.items()}
+        for name, value in headers.items():
+            problem = wire.header_problem(value)
+            if problem:
+                raise wire.UnsendableValue(f"header {name}: {problem}")
         return RenderedRequest(
             self.method,
-            _fill(self.path, values),
+            path,
             {k: _fill(v, values) for k, v in self.query.items()},
             _fill(self.json, values),
-            {k: str(_fill(v, values)) for k, v in self.headers.items()},
+            headers,
         )
 
 
@@ -152,9 +166,13 @@ def load_plan(
 ) -> Plan:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the plan: {exc.__class__.__name__}", file=str(path)) from None
+        text = safeyaml.read_text(path)
+    except safeyaml.YamlRefused as exc:
+        raise InputError(str(exc), file=str(path), line=exc.line, key="yaml") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the plan: {exc.strerror or exc.__class__.__name__}", file=str(path)
+        ) from None
     return parse_plan(text, path, server_override=server_override, env=os.environ if env is None else env)
 
 
@@ -191,11 +209,9 @@ class _Loader:
 
     def plan(self, text: str, server_override: str | None) -> Plan:
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                root = loader.get_single_node()
-            finally:
-                loader.dispose()
+            root = safeyaml.compose(text)
+        except safeyaml.YamlRefused as exc:
+            raise self.fail(str(exc), exc.line, "yaml") from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
@@ -224,6 +240,13 @@ class _Loader:
         limits, margin = self.limits(top.get("limits"))
         warmup = self.warmup(top.get("warmup"))
         endpoints = self.endpoints(top["endpoints"], variables)
+        if warmup is not None:
+            most, group = most_calls(step.operation.group for item in endpoints for step in item.steps)
+            if warmup > most:
+                line = top["warmup"].line
+                raise self.fail(
+                    f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
+                )
         return Plan(
             path=self.path,
             app=app,
@@ -313,7 +336,10 @@ class _Loader:
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             if name in self.env:
-                return self.env[name]
+                value = self.env[name]
+                if _looks_secret(name):
+                    redact.register(value)  # masked from the moment it is read, before any output
+                return value
             if default is not None:
                 return default
             raise self.fail(f"${{{name}}} is not set; set it or write ${{{name}:-default}}", line, key)
@@ -390,12 +416,18 @@ class _Loader:
                 if key == "profile":
                     continue
                 number = value.value
-                if isinstance(number, bool) or not isinstance(number, (int, float)):
-                    raise self.fail("expected a number", value.line, f"criteria.{key}")
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, (int, float))
+                    or not math.isfinite(number)
+                ):
+                    raise self.fail("expected a finite number", value.line, f"criteria.{key}")
                 if key == "max_4xx_ratio" and not 0 < number <= 1:
                     raise self.fail("a ratio between 0 and 1, e.g. 0.05", value.line, f"criteria.{key}")
                 if key != "max_4xx_ratio" and (number < 0 or int(number) != number):
                     raise self.fail("a whole number, 0 or more", value.line, f"criteria.{key}")
+                if key != "max_4xx_ratio" and number > MAX_CRITERION:
+                    raise self.fail(f"at most {MAX_CRITERION}", value.line, f"criteria.{key}")
                 overrides[key] = number
         names = [p.value for p in Profile]
         if profile not in names:
@@ -412,20 +444,30 @@ class _Loader:
         for key, value in self.mapping(node, "limits", (*DEFAULT_LIMITS, *MARGIN_KEYS)).items():
             if key == "spare":
                 spare = self.scalar(value, "limits.spare", int)
-                if spare < 0:
-                    raise self.fail("0 or more requests per window", value.line, "limits.spare")
+                if not 0 <= spare <= MAX_CRITERION:
+                    raise self.fail(
+                        f"0 or more requests per window (at most {MAX_CRITERION})", value.line, "limits.spare"
+                    )
                 margin = replace(margin, requests=spare)
             elif key == "edge_seconds":
                 seconds = value.value
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                if (
+                    isinstance(seconds, bool)
+                    or not isinstance(seconds, (int, float))
+                    or not 0 <= seconds <= 60
+                ):
                     raise self.fail(
-                        "expected a number of seconds, 0 or more", value.line, "limits.edge_seconds"
+                        "expected a number of seconds from 0 to 60", value.line, "limits.edge_seconds"
                     )
                 margin = replace(margin, seconds=float(seconds), window_fraction=0.0)
             else:
                 limit = self.scalar(value, f"limits.{key}", int)
-                if limit < 1:
-                    raise self.fail("a limit is 1 request per window or more", value.line, f"limits.{key}")
+                if not 1 <= limit <= MAX_CRITERION:
+                    raise self.fail(
+                        f"a limit is 1 request per window or more (at most {MAX_CRITERION})",
+                        value.line,
+                        f"limits.{key}",
+                    )
                 out[key] = limit
         return out, margin
 
@@ -485,6 +527,11 @@ class _Loader:
             calls = self.scalar(fields_["calls"], f"{key}.calls", int)
             if calls < 1:
                 raise self.fail("1 or more", fields_["calls"].line, f"{key}.calls")
+            most, group = most_calls(step.operation.group for step in (*setup, main, *teardown))
+            if calls > most:
+                raise self.fail(
+                    f"at most {most} (what {group} allows in two days)", fields_["calls"].line, f"{key}.calls"
+                )
         return Item(main.name, main, node.line, setup, teardown, calls)
 
     def step(
@@ -507,6 +554,10 @@ class _Loader:
             raise self.fail(
                 "rcgrad sends the Authorization header itself", fields["headers"].line, f"{key}.headers"
             )
+        for name, value in headers.items():
+            problem = wire.header_problem(f"{name}{value}")
+            if problem:
+                raise self.fail(problem, fields["headers"].line, f"{key}.headers.{name}")
         return self.resolved(
             key,
             where,
@@ -607,6 +658,16 @@ class _Loader:
             return ""
         op = self.catalog.operations[keys.index(close[0])]
         return f"; closest: {op.method} {op.path}"
+
+
+# A criterion's count beyond this is a typo: no review asks for a million calls.
+MAX_CRITERION = 1_000_000
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
+
+
+def _looks_secret(name: str) -> bool:
+    """Every ``RC_*`` credential, and any variable whose name says it holds a secret."""
+    return name.startswith("RC_") or bool(SECRET_NAME.search(name))
 
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:

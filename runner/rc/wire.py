@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 # OAuth and OpenID endpoints: recorded, never counted toward the criteria.
 OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
@@ -124,6 +125,33 @@ def rate_headers(headers: Mapping[str, str]) -> RateHeaders:
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     return rate_headers(headers).retry_after
+
+
+# --- Values that go on the wire: a path segment, a header value -------------------------------------
+
+
+class UnsendableValue(ValueError):
+    """A value that cannot be put on the wire as asked (a path segment of ``..``, a header with a
+    line break): the step fails with this message and no request is sent."""
+
+
+def path_segment(value: Any) -> str:
+    """``value`` as exactly one path segment: every reserved character percent-encoded (``/``, ``?``,
+    ``#``, ``%``, spaces, CR/LF), the unreserved ``A-Z a-z 0-9 - . _ ~`` kept."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise UnsendableValue(f"{text!r} cannot be a path segment")
+    return quote(text, safe="~")
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an HTTP header value (a line break would start a new header; HTTP/1.1
+    headers are ASCII), or None."""
+    if any(c in value for c in "\r\n\0"):
+        return "a header value cannot hold a line break or NUL"
+    if not value.isascii():
+        return "a header value must be ASCII"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

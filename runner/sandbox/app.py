@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import random
 import secrets
 from collections.abc import Awaitable, Callable
@@ -163,13 +164,24 @@ class _Sandbox:
         if name == "status" and request.method == "GET":
             return JSONResponse(state.status())
         if name == "log" and request.method == "GET":
-            since = float(request.query_params.get("since", "0") or 0)
+            try:
+                since = float(request.query_params.get("since", "0") or 0)
+            except ValueError:
+                since = math.nan
+            if math.isnan(since):
+                return JSONResponse({"error": "since: a timestamp (seconds)"}, status_code=400)
             return JSONResponse([asdict(r) for r in state.log if r.ts >= since])
         if name == "faults" and request.method == "POST":
             update = await _json(request)
             known = {f.name for f in fields(state.faults)}
             if not isinstance(update, dict) or set(update) - known:
                 return JSONResponse({"error": f"known faults: {sorted(known)}"}, status_code=400)
+            bad = [
+                key for key, value in update.items() if not _fault_value_ok(getattr(state.faults, key), value)
+            ]
+            if bad:
+                # Checked before any is set: a bad value must not leave the sandbox half-updated.
+                return JSONResponse({"error": f"{bad[0]}: a finite number, 0 or more"}, status_code=400)
             for key, value in update.items():
                 setattr(state.faults, key, value)
             return JSONResponse(asdict(state.faults))
@@ -461,3 +473,12 @@ class _Dropped(Response):
         )
         await send({"type": "http.response.body", "body": b'{"records": [', "more_body": True})
         raise ConnectionAbortedError("sandbox fault: connection dropped")
+
+
+def _fault_value_ok(current: object, value: object) -> bool:
+    """A fault switch takes a number of its own kind (a whole one for counts), finite and not negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(current, int) and not isinstance(current, bool) and not isinstance(value, int):
+        return False
+    return math.isfinite(value) and value >= 0

@@ -9,7 +9,11 @@ group's limiter:
 - afterwards follows the server: the advertised limit and window, and ``Remaining`` (the app's own
   traffic elsewhere shares the budget), whichever is stricter than its own count;
 - keeps a safety margin of requests and of time at the window's edge;
-- after a 429 closes the gate for ``Retry-After`` (60 s without it) and sends nothing until then.
+- after a 429 closes the gate for ``Retry-After`` (60 s without it) plus a random jitter, sends
+  nothing until then, and lets one probe go alone again;
+- with a shared ``PacingStore`` (the ledger), starts from the calls the partition's earlier runs made
+  in the window, honours a gate another process closed, and closes its own there, so back-to-back
+  and concurrent runs of one app pace as one.
 
 It must never sleep on the wall clock directly (the ``Clock`` is injected) and never let two
 waiters take the same slot.
@@ -17,9 +21,11 @@ waiters take the same slot.
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 
@@ -48,6 +54,29 @@ class _OthersSeen:
     requests: int
 
 
+class SharedState(Protocol):
+    @property
+    def gate_until(self) -> float: ...
+    @property
+    def limit(self) -> int | None: ...
+    @property
+    def window(self) -> float | None: ...
+
+
+class PacingStore(Protocol):
+    """Rate-limit facts every process of one ledger partition shares; times are wall-clock."""
+
+    def recent_sends(self, group: str, since: float) -> list[float]: ...
+    def rate_state(self, group: str) -> SharedState: ...
+    def close_gate(self, group: str, until: float) -> None: ...
+    def learn_limit(self, group: str, limit: int, window: float) -> None: ...
+
+
+# After a 429 each process waits a random extra 5-25% of the penalty: two that share nothing would
+# otherwise retry at the same instant, every time.
+JITTER = (0.05, 0.25)
+
+
 class GroupLimiter:
     """Paces one throttling group. ``acquire()`` before sending, ``observe()`` every response."""
 
@@ -59,8 +88,12 @@ class GroupLimiter:
         margin: Margin | None = None,
         initial: GroupLimit | None = None,
         probe: bool = True,
+        shared: PacingStore | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.group = group
+        self._shared = shared
+        self._rng = rng or random.Random()
         self._clock = clock or SystemClock()
         self._margin = margin or Margin()
         start = initial or default_limit(group) or GroupLimit(50)
@@ -69,10 +102,39 @@ class GroupLimiter:
         self._sent: deque[_Slot] = deque()  # ours inside the current window, oldest first
         self._lock = anyio.Lock()  # one waiter decides at a time: FIFO, no slot taken twice
         self._probe_pending = probe
+        self._probe_after_429 = probe
         self._probe_done = anyio.Event() if probe else None
         self._others: deque[_OthersSeen] = deque()
         self.penalty_until = 0.0
         self.rate_limited = 0  # 429s observed
+        self._learned: tuple[int, float] | None = None
+        if shared is not None:
+            self._seed(shared)
+
+    def _seed(self, shared: PacingStore) -> None:
+        """Start where the partition's last runs left the window: their calls still count on the
+        server, and a gate another process closed is still closed."""
+        state = shared.rate_state(self.group)
+        if state.limit and state.window:
+            self.limit, self.window = int(state.limit), float(state.window)
+            self._learned = (self.limit, self.window)
+        wall, mono = self._clock.time(), self._clock.monotonic()
+        horizon = self.window + self._margin.edge(self.window)
+        for ts in shared.recent_sends(self.group, wall - horizon):
+            at = mono - max(0.0, wall - ts)
+            self._sent.append(_Slot(sent_at=at, counts_from=at, in_flight=False))
+        self._honour_gate(state.gate_until)
+
+    def _honour_gate(self, gate_until: float) -> None:
+        left = gate_until - self._clock.time()
+        if left <= 0:
+            return
+        until = self._clock.monotonic() + left
+        if until > self.penalty_until + 1e-6:
+            self.penalty_until = until + self._jitter(left)
+
+    def _jitter(self, wait: float) -> float:
+        return wait * self._rng.uniform(*JITTER)
 
     @property
     def usable(self) -> int:
@@ -88,6 +150,8 @@ class GroupLimiter:
             if self._probe_done is not None and not self._probe_pending:
                 await self._probe_done.wait()
             while True:
+                if self._shared is not None:
+                    self._honour_gate(self._shared.rate_state(self.group).gate_until)
                 now = self._clock.monotonic()
                 if now < self.penalty_until:
                     await self._clock.sleep(self.penalty_until - now)
@@ -128,11 +192,21 @@ class GroupLimiter:
             others = self.limit - int(remaining) - answered
             if others > 0:
                 self._others.append(_OthersSeen(now, others))
+        if self._shared is not None and self._learned != (self.limit, self.window):
+            self._learned = (self.limit, self.window)
+            self._shared.learn_limit(self.group, self.limit, self.window)
+        self._release_probe()
         if status == 429:
             self.rate_limited += 1
             wait = PENALTY_SECONDS if advertised.retry_after is None else advertised.retry_after
-            self.penalty_until = max(self.penalty_until, now + wait + self._margin.edge(wait))
-        self._release_probe()
+            wait += self._margin.edge(wait)
+            self.penalty_until = max(self.penalty_until, now + wait + self._jitter(wait))
+            if self._shared is not None:
+                self._shared.close_gate(self.group, self._clock.time() + wait)
+            # The window's occupancy is unknown now (someone else spent it): one request alone
+            # first again, so its X-Rate-Limit-Remaining is learned before any burst.
+            if self._probe_after_429:
+                self._probe_done, self._probe_pending = anyio.Event(), True
 
     def abandon(self) -> None:
         """The request got no response: the slot stays counted (it may have reached the server)."""
@@ -186,8 +260,12 @@ class RateLimits:
         margin: Margin | None = None,
         overrides: Mapping[str, int] | None = None,
         probe: bool = True,
+        shared: PacingStore | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._clock = clock or SystemClock()
+        self._shared = shared
+        self._rng = rng
         self._margin = margin
         self._overrides = dict(overrides or {})
         self._probe = probe
@@ -201,7 +279,13 @@ class RateLimits:
             custom = self._overrides.get(group)
             initial = GroupLimit(custom) if custom else default_limit(group)
             limiter = GroupLimiter(
-                group, clock=self._clock, margin=self._margin, initial=initial, probe=self._probe
+                group,
+                clock=self._clock,
+                margin=self._margin,
+                initial=initial,
+                probe=self._probe,
+                shared=self._shared,
+                rng=self._rng,
             )
             self._limiters[group] = limiter
         return limiter

@@ -21,14 +21,15 @@ from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError, InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
+from runner.rc.hosts import is_cleartext
 from runner.rc.limits import minimum_plan_seconds
-from runner.settings import app_identity
+from runner.settings import app_identity, resolve_server
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
-from runner.verdict.ledger import Ledger, PartitionKey, server_label
+from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.verdict.records import CallRecord
 from runner.verdict.subject import Subject, short_id
 from runner.verdict.topup import ItemKeys
@@ -42,6 +43,7 @@ class SessionOptions:
     server: str | None = None  # overrides the plan's server:
     allow_production: bool = False
     allow_production_writes: bool = False
+    allow_insecure_http: bool = False
 
 
 @dataclass
@@ -117,7 +119,10 @@ class Session(LedgerView):
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
         if self._limits is None:
             self._limits = RateLimits(
-                clock=self.clock, margin=self.plan.margin, overrides=dict(self.plan.limits)
+                clock=self.clock,
+                margin=self.plan.margin,
+                overrides=dict(self.plan.limits),
+                shared=LedgerPacing(self.ledger, self.key),
             )
         return self._limits
 
@@ -146,6 +151,27 @@ class Session(LedgerView):
         save_granted(self.key, granted, self.clock.time())
         exercised = {step.operation.permission for step in self.plan.steps if step.operation.permission}
         return compare(self.plan.app.scopes, exercised, granted)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPacing:
+    """The limiters' shared state, kept with the ledger partition so every process of one app and
+    user (back-to-back or at once) paces as one."""
+
+    ledger: Ledger
+    key: PartitionKey
+
+    def recent_sends(self, group: str, since: float) -> list[float]:
+        return self.ledger.recent_sends(self.key, group, since)
+
+    def rate_state(self, group: str) -> RateState:
+        return self.ledger.rate_state(self.key, group)
+
+    def close_gate(self, group: str, until: float) -> None:
+        self.ledger.close_gate(self.key, group, until)
+
+    def learn_limit(self, group: str, limit: int, window: float) -> None:
+        self.ledger.learn_limit(self.key, group, limit, window)
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
@@ -193,7 +219,16 @@ def load_checked(options: SessionOptions) -> Plan:
     return plan
 
 
-def consent(options: SessionOptions, plan: Plan) -> None:
+def consent(options: SessionOptions, plan: Plan, *, writes_too: bool = True) -> None:
+    """Production needs ``--allow-production`` (and ``--allow-production-writes`` for a plan that
+    writes); ``writes_too=False`` for the token commands, which send no API call."""
+    if is_cleartext(resolve_server(plan.server)) and not options.allow_insecure_http:
+        raise InputError(
+            "plain http to a host that is not loopback would send the client secret and the JWT in "
+            "clear text; use https, or add --allow-insecure-http",
+            file=str(options.plan),
+            key="server",
+        )
     if not is_production(plan.server):
         return
     if not options.allow_production:
@@ -203,7 +238,7 @@ def consent(options: SessionOptions, plan: Plan) -> None:
             file=str(options.plan),
             key="server",
         )
-    writes = [step.name for step in plan.steps if step.operation.is_write]
+    writes = [step.name for step in plan.steps if step.operation.is_write] if writes_too else []
     if writes and not options.allow_production_writes:
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "

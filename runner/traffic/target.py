@@ -22,11 +22,11 @@ from typing import Any
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
+from runner.rc.hosts import is_production_host
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
 DEFAULT_LOCAL_TIME_SCALE = 0.05
-PRODUCTION_HOSTS = ("platform.ringcentral.com",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +38,12 @@ class Target:
 
     @property
     def is_production(self) -> bool:
-        return any(host in self.url for host in PRODUCTION_HOSTS)
+        return is_production_host(self.url)
 
 
 def is_production(server: str) -> bool:
-    return server == "production" or any(host in server for host in PRODUCTION_HOSTS)
+    """The plan's server (an alias or a URL) reaches production: consent is needed first."""
+    return is_production_host(resolve_server(server))
 
 
 @contextmanager
