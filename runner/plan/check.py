@@ -80,7 +80,7 @@ def check_plan(plan: Plan) -> CheckReport:
             if op.permission:
                 exercised.add(op.permission)
             if step.todo is not None:
-                findings.append(Finding(ERROR, f"TODO left by plan init: {step.todo}", file, step.line, key))
+                findings.append(Finding(ERROR, f"TODO left in the plan: {step.todo}", file, step.line, key))
             if not grants(plan.app.scopes, op.permission):
                 findings.append(
                     Finding(
