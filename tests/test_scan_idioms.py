@@ -1,4 +1,4 @@
-"""``plan scan`` on the idioms real apps use: short SDK paths, URLs kept in a variable with the method
+"""``plan scan`` on the idioms real apps use: short SDK paths, the typed SDKs' fluent chains, URLs kept in a variable with the method
 chosen at run time, concatenation and ``%s`` ids (the user's own: ``~``), paths in comments and
 Javadoc, test mocks, and subscription event filters. Exact operations: nothing missed, nothing extra.
 """
@@ -21,6 +21,10 @@ EXPECTED = {
     ("ts/contacts.ts", 6, "PUT", "/restapi/v1.0/account/~/extension/~/address-book/contact/{{id1}}"),
     ("ts/contacts.ts", 7, "POST", "/restapi/v1.0/account/~/extension/~/address-book/contact"),
     ("py/subscribe.py", 6, "POST", "/restapi/v1.0/subscription"),
+    # fluent chains of the typed SDKs (C#, TypeScript), mapped through the spec's own segment names
+    ("cs/Sms.cs", 6, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
+    ("cs/Sms.cs", 11, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
+    ("ts/faxes.ts", 3, "GET", "/restapi/v1.0/account/~/extension/~/message-store"),
 }
 
 

@@ -2,7 +2,9 @@
 
 It reads Python, JavaScript/TypeScript, Java, C#, PHP and Go files as text and finds API paths in
 string literals and template strings: full paths under any of the catalog's roots (``/restapi/v1.0``,
-``/team-messaging/v1``, ...) and the short paths the official SDKs accept (``/account/~/...``).
+``/team-messaging/v1``, ...), the short paths the official SDKs accept (``/account/~/...``) and the
+typed SDKs' fluent chains (``rc.restapi().account().extension().sms().post(...)``, named after the
+spec's own path segments).
 Interpolations (``${id}``, ``{ext_id}``, ``" + id + "``, ``$id``, ``%s``, ``:id``) become
 placeholders; the account and extension ids become ``~``, the authorised user's own. The HTTP
 method comes from the call on the same or the previous lines; when the code chooses it at run time
@@ -112,6 +114,7 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
     catalog = catalog or load_catalog()
     options = options or ScanOptions()
     roots, short = _roots(catalog)
+    segments = _segment_names(catalog)
     scan = Scan()
     for path, relative in sorted(_sources(root), key=lambda pair: pair[1]):
         if _excluded(relative, options.exclude):
@@ -148,6 +151,14 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
                 dynamic = tuple(m for m, _ in hits) if len(hits) > 1 else ()
                 scan.found.append(Found(relative, number, method, _own_ids(template, op), op, dynamic))
                 scan.files[relative] += 1
+            for chain_path, chain_methods in _chains(code[number - 1], segments):
+                hits = _resolve_all(catalog, chain_methods, chain_path)
+                if hits:
+                    method, op = hits[0]
+                    scan.found.append(Found(relative, number, method, _own_ids(chain_path, op), op))
+                    scan.files[relative] += 1
+                else:
+                    scan.unmatched.append(Unmatched(relative, number, chain_path))
             if comment is not None:
                 # Paths written in prose (Javadoc examples, "calls GET /restapi/..."): never calls.
                 quoted = [start for _, start in _literals(joined) if start >= comment]
@@ -169,6 +180,48 @@ def _roots(catalog: Catalog) -> tuple[tuple[str, ...], frozenset[str]]:
         if op.path.startswith(SHORT_PREFIX + "/") and len(parts) > 3 and "{" not in parts[3]:
             short.add(parts[3])
     return tuple(sorted(roots, key=len, reverse=True)), frozenset(short)
+
+
+def _segment_names(catalog: Catalog) -> dict[str, str]:
+    """The typed SDKs' method names for path segments, from the spec's own paths: ``callLog``,
+    ``CallLog`` and ``call_log`` all name ``call-log``. No table per SDK: they are generated from it."""
+    names: dict[str, str] = {}
+    for op in catalog.operations:
+        for segment in op.path.split("/"):
+            if segment and "{" not in segment:
+                names.setdefault(re.sub(r"[-_.]", "", segment).lower(), segment)
+    return names
+
+
+_CHAIN = re.compile(r"(?i)\brestapi\s*\(([^()]*)\)((?:\s*\.\s*[A-Za-z]\w*\s*\([^()]*\))+)")
+_LINK = re.compile(r"\.\s*([A-Za-z]\w*)\s*\(([^()]*)\)")
+_VERBS = {"get": "GET", "list": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+_EMPTY_ARG = re.compile(r"""^\s*(?:["']{2}|["']~["']|null|nil|None)?\s*$""")
+
+
+def _chains(line: str, segments: dict[str, str]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Fluent calls of the typed SDKs (``rc.restapi().account().extension().sms().post(...)``) as a path
+    and the method: each link is a segment, an argument an id (the account's and extension's
+    default to ``~``), and the last link the HTTP method."""
+    for match in _CHAIN.finditer(line):
+        version = match.group(1).strip().strip("\"'")
+        path = "/restapi/" + (version if version and version not in ("~",) else "v1.0")
+        links = _LINK.findall(match.group(2))
+        if not links or links[-1][0].lower() not in _VERBS:
+            continue
+        count = 0
+        for name, argument in links[:-1]:
+            segment = segments.get(name.replace("_", "").lower())
+            if segment is None:
+                break
+            path += "/" + segment
+            if segment in ("account", "extension"):
+                path += "/~" if _EMPTY_ARG.match(argument) else f"/{{{{id{(count := count + 1)}}}}}"
+            elif not _EMPTY_ARG.match(argument):
+                count += 1
+                path += f"/{{{{id{count}}}}}"
+        else:
+            yield path, (_VERBS[links[-1][0].lower()],)
 
 
 def _api_path(text: str, roots: tuple[str, ...], short: frozenset[str]) -> str | None:
