@@ -25,6 +25,7 @@ EXPECTED = {
     ("cs/Sms.cs", 6, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("cs/Sms.cs", 11, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
     ("ts/faxes.ts", 3, "GET", "/restapi/v1.0/account/~/extension/~/message-store"),
+    ("py/calls.py", 5, "GET", "/restapi/v1.0/account/~/extension/~/call-log/{{id1}}"),  # an f-string id
 }
 
 
@@ -62,3 +63,33 @@ def test_one_file_is_named_by_its_own_name(capsys):
     captured = capsys.readouterr()
     assert "# sms.js:3" in captured.out
     assert "sms.js: 1 calls" in captured.err
+
+
+def test_a_scanned_plan_rehearses_with_no_4xx_once_a_person_fills_it(tmp_path, monkeypatch):
+    """The reads need nothing but a description: the record id is captured from the list call."""
+    import json
+
+    out = tmp_path / "scanned.yaml"
+    excluded = [
+        "--exclude",
+        "cs",
+        "--exclude",
+        "js",
+        "--exclude",
+        "ts/contacts.ts",
+        "--exclude",
+        "py/subscribe.py",
+    ]
+    assert main(["plan", "scan", str(IDIOMS), "--out", str(out), *excluded]) == 0
+    text = out.read_text()
+    assert "\n    todo:" not in text and "setup:" in text
+    text = text.replace(
+        "TODO: describe the app and its use cases (the community criteria ask for it).",
+        "Shows the user's call log, presence and faxes next to each CRM record so agents can follow up.",
+    )
+    out.write_text(text)
+    monkeypatch.setenv("RCGRAD_LOCAL_TIME_SCALE", "0.005")
+    verdict_path = tmp_path / "verdict.json"
+    assert main(["graduate", str(out), "-q", "--json", str(verdict_path)]) == 0
+    verdict = json.loads(verdict_path.read_text())
+    assert verdict["met"] and all(row["errors_4xx"] == 0 for row in verdict["endpoints"])

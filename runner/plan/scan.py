@@ -370,6 +370,21 @@ def _resolve_all(catalog: Catalog, methods: tuple[str, ...], template: str) -> l
     return others if len(others) == 1 else []
 
 
+_LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")
+
+
+def _list_capture(hit: Found) -> tuple[str, str] | None:
+    """For a read of one record whose id the code builds: the list call to capture it from (as
+    ``plan init`` does), when the catalog has one. Never for a write: changing or deleting whichever
+    record comes first is not a test, it is damage."""
+    found = _LAST_ID.match(hit.path)
+    if hit.method != "GET" or found is None:
+        return None
+    parent = hit.operation.path.rsplit("/", 1)[0]
+    listing = load_catalog().by_key("GET", parent)
+    return (found.group("listing"), found.group("name")) if listing is not None else None
+
+
 def scopes_needed(found: list[Found]) -> list[str]:
     """The permissions the found calls need, sorted."""
     return sorted({f.operation.permission for f in found if f.operation.permission})
@@ -398,7 +413,8 @@ def render(
         where = ", ".join(f"{h.file}:{h.line}" for h in hits)
         body, body_todo = body_for(hit.operation)  # a body the spec accepts, or a todo
         todos = []
-        if "{{" in hit.path:
+        capture = _list_capture(hit)
+        if "{{" in hit.path and capture is None:
             todos.append("fill in the ids: capture them in a setup step or set them in vars:")
         if hit.candidates:
             todos.append(
@@ -406,7 +422,17 @@ def render(
             )
         if body_todo:
             todos.append(body_todo)
-        if todos or body is not None:
+        if capture is not None:
+            listing, name = capture
+            lines += [
+                f'  - name: "{hit.method} {hit.path}"    # {where}',
+                "    setup:",
+                f"      - request: GET {listing}    # the newest record: an id that exists",
+                f"        save: {{{name}: '$.records[0].id'}}",
+                f"    request: {hit.method} {hit.path}",
+            ]
+            lines += [f"    todo: {json.dumps('; '.join(todos))}"] if todos else []
+        elif todos or body is not None:
             lines += [
                 f'  - name: "{hit.method} {hit.path}"    # {where}',
                 f"    request: {hit.method} {hit.path}",
