@@ -14,11 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.errors import CredentialsError
+from runner.rc.hosts import SERVER_ALIASES
 
-SERVER_ALIASES = {
-    "production": "https://platform.ringcentral.com",
-    "sandbox": "https://platform.devtest.ringcentral.com",
-}
 CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
 
 

@@ -20,6 +20,7 @@ from runner.clock import SystemClock
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
 from runner.settings import Credentials
+from runner.traffic.session import consent
 from runner.traffic.target import LOCAL, local_identity, open_target, real_credentials
 
 MASK = redact.MASK
@@ -27,12 +28,21 @@ MASK = redact.MASK
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("plan", metavar="PLAN", help="the plan file (YAML) of the app whose tokens these are")
+    parser.add_argument(
+        "--allow-production", action="store_true", help="consent to use the app's production tokens"
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept a plain http:// server off this machine (secrets would travel in clear)",
+    )
     parser.set_defaults(token_command=name)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
     command = getattr(args, "token_command", None) or args.command
+    consent(args, plan, sends_plan=False)  # before any credential is read or connection opened
     if command == "token":  # no network: not even the local sandbox is started
         if plan.server == LOCAL:
             identity = local_identity()

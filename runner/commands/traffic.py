@@ -57,6 +57,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
     parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept a plain http:// server off this machine (secrets would travel in clear)",
+    )
+    parser.add_argument(
         "--timeout",
         type=_positive,
         default=30.0,

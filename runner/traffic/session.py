@@ -30,7 +30,15 @@ from runner.report import json as json_report
 from runner.report import junit as junit_report
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
-from runner.traffic.target import LOCAL, Target, is_production, local_identity, open_target, real_credentials
+from runner.traffic.target import (
+    LOCAL,
+    Target,
+    is_cleartext_remote,
+    is_production,
+    local_identity,
+    open_target,
+    real_credentials,
+)
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.ledger import Ledger, PartitionKey
 from runner.verdict.records import CallRecord
@@ -153,7 +161,17 @@ def load_checked(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def consent(args: argparse.Namespace, plan: Plan) -> None:
+def consent(args: argparse.Namespace, plan: Plan, *, sends_plan: bool = True) -> None:
+    """Refuse, before any connection, a cleartext remote server or production without the user's
+    consent; ``sends_plan=False`` (login, logout, token) skips the write consent."""
+    if is_cleartext_remote(plan.server) and not getattr(args, "allow_insecure_http", False):
+        raise InputError(
+            f"{plan.server} is plain http off this machine: the client secret and JWT would travel "
+            "in clear text. Use https, or add --allow-insecure-http",
+            file=str(args.plan),
+            line=plan.server_line or None,
+            key="server",
+        )
     if not is_production(plan.server):
         return
     if not getattr(args, "allow_production", False):
@@ -164,7 +182,7 @@ def consent(args: argparse.Namespace, plan: Plan) -> None:
             key="server",
         )
     writes = [step.name for item in plan.endpoints for step in _steps(item) if step.operation.is_write]
-    if writes and not getattr(args, "allow_production_writes", False):
+    if sends_plan and writes and not getattr(args, "allow_production_writes", False):
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "
             "add --allow-production-writes to consent",

@@ -19,11 +19,11 @@ from typing import Any
 
 from runner import redact
 from runner.errors import InputError
+from runner.rc.hosts import is_loopback, is_production_host
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
 DEFAULT_LOCAL_TIME_SCALE = 0.05
-PRODUCTION_HOSTS = ("platform.ringcentral.com",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +39,17 @@ class Target:
 
     @property
     def is_production(self) -> bool:
-        return any(host in self.url for host in PRODUCTION_HOSTS)
+        return is_production_host(self.url)
 
 
 def is_production(server: str) -> bool:
-    return server == "production" or any(host in server for host in PRODUCTION_HOSTS)
+    return server != LOCAL and is_production_host(resolve_server(server))
+
+
+def is_cleartext_remote(server: str) -> bool:
+    """An ``http://`` server off this machine: the client secret and the JWT would cross in clear."""
+    url = resolve_server(server)
+    return server != LOCAL and url.lower().startswith("http://") and not is_loopback(url)
 
 
 @contextmanager
