@@ -99,3 +99,134 @@ def test_cleartext_remote_server_is_refused_unless_allowed(tmp_path, monkeypatch
         use(monkeypatch, sb)
         assert main(["login", write_plan(tmp_path), "--server", sb.url]) == 0
         assert not sandbox_api_records(sb)
+
+
+CAPTURE_PLAN = """\
+app:
+  name: hostile captures
+  description: A test app that creates a contact whose name is hostile and reads it back by that name.
+  scopes: [Contacts, ReadContacts]
+server: local
+endpoints:
+  - name: hostile
+    calls: 1
+    setup:
+      - name: create
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {{firstName: {value}, lastName: X}}
+        save: {{hostile: $.firstName}}
+    request: {request}
+{extra}
+"""
+CONTACT = "/restapi/v1.0/account/~/extension/~/address-book/contact"
+
+
+def _run_capture(tmp_path, monkeypatch, capsys, value, request=None, extra=""):
+    plan = tmp_path / "captures.yaml"
+    plan.write_text(
+        CAPTURE_PLAN.format(value=value, request=request or f"GET {CONTACT}/{{{{hostile}}}}", extra=extra)
+    )
+    config = SandboxConfig(scopes=frozenset({"Contacts", "ReadContacts"}), time_scale=0.02)
+    with running_sandbox(config) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", str(plan), "--server", sb.url, "--calls", "1"])
+        out, err = capsys.readouterr()
+        return code, out + err, [(r.method, r.template) for r in sandbox_api_records(sb)]
+
+
+class _Tokens:
+    async def access_token(self) -> str:
+        return "t"
+
+    async def on_unauthorized(self, error_code=None, used_token=None) -> str:
+        return "t"
+
+
+class _NoLimits:
+    def for_group(self, group):
+        return None
+
+
+@pytest.mark.parametrize(
+    "value, raw",
+    [
+        ("1/../../../../../oauth/revoke", "1%2F..%2F..%2F..%2F..%2F..%2Foauth%2Frevoke"),
+        ("1?evil=1&x=2", "1%3Fevil%3D1%26x%3D2"),
+        ("1#frag", "1%23frag"),
+        ("a b/c%2Fd", "a%20b%2Fc%252Fd"),
+        ("~", "~"),
+    ],
+)
+def test_a_captured_path_value_is_sent_as_exactly_one_segment(tmp_path, value, raw):
+    """Engine unit test: what goes on the wire, byte for byte (a server decodes %2F before it logs)."""
+    import anyio
+    import httpx
+
+    from runner.plan.loader import parse_plan
+    from runner.traffic.budget import ErrorBudget
+    from runner.traffic.engine import Engine, Job
+
+    plan = parse_plan(
+        CAPTURE_PLAN.format(value="x", request=f"GET {CONTACT}/{{{{hostile}}}}", extra=""),
+        tmp_path / "p.yaml",
+    )
+    seen: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path)
+        return httpx.Response(200, json={"id": 1, "firstName": value})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+            engine = Engine(
+                base_url="http://127.0.0.1:9",
+                tokens=_Tokens(),
+                limits=_NoLimits(),
+                budget=ErrorBudget(threshold=0.05, planned=2),
+                on_record=lambda record: None,
+                client=client,
+            )
+            return await engine.run([Job(plan.endpoints[0], 1)])
+
+    result = anyio.run(go)
+    assert seen[1] == f"{CONTACT}/{raw}".encode(), seen
+    assert result.sent == 2 and not result.skipped
+
+
+@pytest.mark.parametrize("value", ["'..'", "'.'", "''"])
+def test_a_capture_that_cannot_be_a_segment_fails_the_step_unsent(tmp_path, monkeypatch, capsys, value):
+    code, output, sent = _run_capture(tmp_path, monkeypatch, capsys, value)
+    assert code == 1 and "Traceback" not in output
+    assert "cannot be a path segment" in output
+    assert [m for m, _ in sent] == ["POST"]  # the create went out, the read did not
+
+
+@pytest.mark.parametrize("value", ['"a\\r\\nX-Evil: 1"', "Zoë", '"a\\u0000b"'])
+def test_a_captured_header_value_that_would_split_the_request_fails_the_step(
+    tmp_path, monkeypatch, capsys, value
+):
+    code, output, sent = _run_capture(
+        tmp_path,
+        monkeypatch,
+        capsys,
+        value,
+        request=f"GET {CONTACT}",
+        extra="    headers: {X-Note: '{{hostile}}'}",
+    )
+    assert code == 1 and "Traceback" not in output
+    assert "header X-Note" in output
+    assert [m for m, _ in sent] == ["POST"]
+
+
+@pytest.mark.parametrize("value", ['"a\\r\\nX-Evil: 1"', "Zoë", '"tab\\tok\\u0007"'])
+def test_check_refuses_a_literal_header_value_with_line_breaks_or_non_ascii(tmp_path, capsys, value):
+    plan = tmp_path / "p.yaml"
+    plan.write_text(
+        READ_PLAN.replace(
+            "  - GET /restapi/v1.0/account/~/extension/~",
+            f"  - request: GET /restapi/v1.0/account/~/extension/~\n    headers: {{X-Note: {value}}}",
+        )
+    )
+    assert main(["check", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert "headers.X-Note" in err and err.count("\n") == 1 and "Traceback" not in err

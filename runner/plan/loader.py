@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import yaml
 
@@ -86,12 +86,15 @@ class Step:
         )
 
     def render(self, values: Mapping[str, Any]) -> RenderedRequest:
+        """The concrete request; RenderError when a value cannot go where the plan puts it."""
         return RenderedRequest(
             self.method,
-            _fill(self.path, values),
+            PLACEHOLDER.sub(
+                lambda m: path_segment(m.group(1), values.get(m.group(1), m.group(0))), self.path
+            ),
             {k: _fill(v, values) for k, v in self.query.items()},
             _fill(self.json, values),
-            {k: str(_fill(v, values)) for k, v in self.headers.items()},
+            {k: header_value(k, str(_fill(v, values))) for k, v in self.headers.items()},
         )
 
 
@@ -531,6 +534,13 @@ class _Loader:
         headers = self.data(fields["headers"], f"{key}.headers") if "headers" in fields else {}
         if not isinstance(headers, dict):
             raise self.fail("expected a mapping of headers", fields["headers"].line, f"{key}.headers")
+        for header, value in headers.items():
+            try:
+                header_value(str(header), str(value))
+            except RenderError as exc:
+                raise self.fail(str(exc), fields["headers"].line, f"{key}.headers.{header}") from None
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", str(header)):
+                raise self.fail("not a valid header name", fields["headers"].line, f"{key}.headers.{header}")
         if any(h.lower() == "authorization" for h in headers):
             raise self.fail(
                 "rcgrad sends the Authorization header itself", fields["headers"].line, f"{key}.headers"
@@ -597,6 +607,26 @@ class _Loader:
             return ""
         op = self.catalog.operations[keys.index(close[0])]
         return f"; closest: {op.method} {op.path}"
+
+
+class RenderError(ValueError):
+    """A value (a capture, a var) that cannot be sent where the plan puts it; the step is not sent."""
+
+
+def path_segment(name: str, value: Any) -> str:
+    """``value`` as exactly one path segment: percent-encoded, so ``/``, ``?``, ``#`` and ``..`` in a
+    captured id can never reach another endpoint, add query parameters or be cut."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise RenderError(f"{name} is {text!r}, which cannot be a path segment")
+    return quote(text, safe="~")
+
+
+def header_value(name: str, value: str) -> str:
+    """A header value that cannot split the request: printable ASCII and tabs only."""
+    if not all(ch == "\t" or " " <= ch <= "~" for ch in value):
+        raise RenderError(f"header {name} holds a line break, control or non-ASCII character")
+    return value
 
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:

@@ -25,7 +25,7 @@ import anyio
 import httpx
 
 from runner.clock import Clock, SystemClock
-from runner.plan.loader import RenderedRequest
+from runner.plan.loader import RenderedRequest, RenderError
 from runner.rc.catalog import Operation
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
@@ -210,7 +210,12 @@ class Engine:
             return
         answers: list[_Outcome] = []
         try:
-            outcome = await self._send(client, step, step.render(values), cleanup=cleanup, answers=answers)
+            request = step.render(values)
+        except RenderError as why:  # a capture that would leave its URL segment or split a header
+            self._skip(step, str(why))
+            return
+        try:
+            outcome = await self._send(client, step, request, cleanup=cleanup, answers=answers)
         except _Skip as why:
             self._skip(step, str(why))
             return
