@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from runner.cli import main as cli_main
 from runner.errors import InputError
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
+from runner.verdict.ledger import LEDGER_FILE, MIGRATIONS, Ledger, server_label
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
@@ -49,7 +49,7 @@ def test_records_round_trip_and_survive_reopening(tmp_path: Path):
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         assert ledger.records(key, since=0) == [full, rec(NOW - 1)]
         assert ledger.records(key, since=NOW - 2) == [rec(NOW - 1)]
-        assert ledger.schema_version == 2
+        assert ledger.schema_version == len(MIGRATIONS)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {row[1] for row in conn.execute("PRAGMA index_list(calls)")}
@@ -220,11 +220,12 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TABLE hourly;"
+        " DROP TABLE rate_gates; DROP TABLE rate_windows;"
         " UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == 2
+        assert ledger.schema_version == len(MIGRATIONS)
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)
     assert evaluate(summary, now=NOW, catalog_lookup=False) == evaluate(
@@ -262,3 +263,17 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     assert cli_main(["ledger", "export"]) == 0
     assert capsys.readouterr().out.startswith("server,client_id,user_id,time_utc")
+
+
+def test_the_ledger_remembers_recent_calls_per_group_and_the_latest_closed_gate(tmp_path: Path):
+    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
+        key = ledger.partition("local", "cid", "1")
+        other = ledger.partition("local", "cid", "2")
+        ledger.append_many(key, [rec(NOW - 100, "GET /a"), rec(NOW - 10, "GET /a"), rec(NOW - 5, "GET /a")])
+        ledger.append_many(other, [rec(NOW - 1, "GET /a")])
+        recent = ledger.recent_calls(key, since=NOW - 60)
+        assert [len(v) for v in recent.values()] == [2]
+        ledger.close_gate(key, "Heavy", NOW + 30)
+        ledger.close_gate(key, "Heavy", NOW + 10)  # an earlier end never shortens a closed gate
+        assert ledger.closed_gates(key, NOW) == {"Heavy": NOW + 30}
+        assert ledger.closed_gates(key, NOW + 31) == {} and ledger.closed_gates(other, NOW) == {}

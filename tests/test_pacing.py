@@ -125,7 +125,7 @@ def test_our_own_requests_counted_late_by_a_busy_server_are_not_taken_for_other_
 @pytest.mark.parametrize(("header", "penalty"), [({"Retry-After": "7.5"}, 7.5), ({}, 60.0)])
 def test_a_429_closes_the_gate_for_retry_after_or_60_seconds(header, penalty):
     clock = ManualClock()
-    limiter = GroupLimiter("Light", clock=clock)
+    limiter = GroupLimiter("Light", clock=clock, jitter=lambda wait: 0.0)
 
     async def scenario() -> float:
         await limiter.acquire()
@@ -135,8 +135,11 @@ def test_a_429_closes_the_gate_for_retry_after_or_60_seconds(header, penalty):
         return clock.monotonic() - before
 
     waited = anyio.run(scenario)
-    assert penalty <= waited < penalty + 2
-    assert limiter.rate_limited == 1
+    assert 2 * penalty <= waited < 2 * penalty + 2  # the other client's restarted penalty too
+    assert limiter.rate_limited == 1 and limiter.remaining() in (
+        23,
+        24,
+    )  # half the window is left to the other client
 
 
 def test_registry_has_one_limiter_per_group_none_for_unthrottled_and_applies_overrides():
@@ -208,3 +211,91 @@ def test_a_429_is_retried_with_no_wait_of_its_own():
 
     anyio.run(lambda: retrying(RetryPolicy(), clock)(attempt))
     assert calls[1] == calls[0]  # the limiter's gate is the wait
+
+
+def test_a_429_adds_jitter_to_the_wait_and_hands_the_gate_to_the_ledger():
+    clock = ManualClock()
+    gates: list[tuple[str, float]] = []
+    limiter = GroupLimiter(
+        "Heavy",
+        clock=clock,
+        jitter=lambda wait: wait / 4,
+        on_penalty=lambda g, until: gates.append((g, until)),
+    )
+
+    async def scenario() -> float:
+        await limiter.acquire()
+        limiter.observe(429, {"Retry-After": "8"})
+        before = clock.monotonic()
+        await limiter.acquire()
+        return clock.monotonic() - before
+
+    assert 18.0 <= anyio.run(scenario) < 18.5  # 2 x 8 s, a quarter of 8 s as jitter, the edge
+    [(group, until)] = gates
+    assert group == "Heavy" and 1_790_000_018.0 <= until < 1_790_000_018.5
+
+
+def test_after_a_429_one_probe_goes_alone_again():
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock, jitter=lambda wait: 0.0)
+    order: list[str] = []
+
+    async def scenario() -> None:
+        await limiter.acquire()
+        limiter.observe(200, {})
+        await limiter.acquire()
+        limiter.observe(429, {"Retry-After": "5"})
+
+        async def one(name: str) -> None:
+            await limiter.acquire()
+            order.append(name)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(one, "probe")
+            tg.start_soon(one, "second")
+            await anyio.sleep(0.01)
+            assert order == ["probe"]  # the second waits for the probe's answer, however long
+            limiter.observe(200, {})
+
+    anyio.run(scenario)
+    assert order == ["probe", "second"]
+
+
+def test_seeded_from_the_ledger_a_new_limiter_counts_the_last_runs_calls_in_the_window():
+    clock = ManualClock()
+    now = clock.time()
+    limiter = GroupLimiter("Heavy", clock=clock, jitter=lambda wait: 0.0)
+    # The last run sent 10 Heavy calls 20 s ago (a full window) and one 5 minutes ago (gone).
+    limiter.seed([now - 300, *([now - 20.0] * 10)])
+    assert limiter.remaining() == 0
+
+    async def scenario() -> float:
+        before = clock.monotonic()
+        await limiter.acquire()
+        return clock.monotonic() - before
+
+    waited = anyio.run(scenario)
+    assert 40.0 <= waited < 42.0  # until the last run's calls leave the 60 s window (plus the edge)
+
+
+def test_seeded_with_a_closed_gate_a_new_limiter_waits_it_out():
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock)
+    limiter.seed([], gate_until=clock.time() + 30)
+
+    async def scenario() -> float:
+        before = clock.monotonic()
+        await limiter.acquire()
+        return clock.monotonic() - before
+
+    assert 30.0 <= anyio.run(scenario) < 30.1
+
+
+def test_the_registry_seeds_each_group_from_its_own_calls_only():
+    clock = ManualClock()
+    now = clock.time()
+    limits = RateLimits(clock=clock, seed={"Heavy": [now - 1] * 10}, gates={"Medium": now + 5})
+    heavy, light, medium = (limits.for_group(g) for g in ("Heavy", "Light", "Medium"))
+    assert heavy is not None and heavy.remaining() == 0
+    assert light is not None and light.remaining() == light.usable
+    assert medium is not None and medium.penalty_until == clock.monotonic() + 5

@@ -23,7 +23,7 @@ from runner.clock import Clock, SystemClock
 from runner.errors import InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
-from runner.rc.limits import minimum_plan_seconds
+from runner.rc.limits import WINDOW_SECONDS, minimum_plan_seconds
 from runner.report import console as console_report
 from runner.report import html as html_report
 from runner.report import json as json_report
@@ -87,8 +87,21 @@ class Session:
     def limits(self) -> RateLimits:
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
         if self._limits is None:
+            now = self.clock.time()
+            sandbox = self.target.sandbox
             self._limits = RateLimits(
-                clock=self.clock, margin=self.plan.margin, overrides=dict(self.plan.limits)
+                clock=self.clock,
+                margin=self.plan.margin,
+                overrides=dict(self.plan.limits),
+                window_scale=sandbox.config.time_scale if sandbox is not None else 1.0,
+                # Where the last run on this ledger left each window, and any gate a 429 closed.
+                seed=self.ledger.recent_calls(self.key, since=now - 2 * WINDOW_SECONDS),
+                gates=self.ledger.closed_gates(self.key, now),
+                on_penalty=lambda group, until: self.ledger.close_gate(self.key, group, until),
+                learned=self.ledger.learned_windows(self.key),
+                on_learn=lambda group, limit, window: self.ledger.learn_window(
+                    self.key, group, limit, window
+                ),
             )
         return self._limits
 

@@ -102,6 +102,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
             FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
     ),
+    # A 429's closed gate, and the limit and window the server advertised, per partition and group,
+    # so every process sharing the ledger waits the gate out and starts with the right window.
+    (
+        """CREATE TABLE rate_gates (
+            partition INTEGER NOT NULL,
+            grp TEXT NOT NULL,
+            until_ts REAL NOT NULL,
+            PRIMARY KEY (partition, grp)
+        )""",
+        """CREATE TABLE rate_windows (
+            partition INTEGER NOT NULL,
+            grp TEXT NOT NULL,
+            lim INTEGER NOT NULL,
+            win REAL NOT NULL,
+            PRIMARY KEY (partition, grp)
+        )""",
+    ),
 )
 
 _COLUMNS = "ts, method, template, status, grp, permission, kind, latency_ms, run_id, operation_id, count, error_code, event"
@@ -306,6 +323,58 @@ class Ledger:
         with self._transaction() as conn:
             conn.executemany(_INSERT, rows)
         return len(rows)
+
+    # ------------------------------------------------------------ rate-limit memory
+    # What the limiter of the next process needs to start where this one stopped: the partition's
+    # own recent calls per group, and the gates a 429 closed. Plain SQL, no upsert dialect.
+
+    def recent_calls(self, key: PartitionKey, since: float) -> dict[str, list[float]]:
+        """Times of the partition's calls since ``since``, per group, oldest first (imports excluded)."""
+        rows = self._conn.execute(
+            "SELECT grp, ts FROM calls WHERE partition = ? AND ts >= ? AND kind <> ? ORDER BY ts",
+            (self._pid(key), since, str(Kind.IMPORTED)),
+        )
+        out: dict[str, list[float]] = {}
+        for group, ts in rows:
+            out.setdefault(group, []).append(ts)
+        return out
+
+    def close_gate(self, key: PartitionKey, group: str, until: float) -> None:
+        """Remember that ``group`` must send nothing before ``until`` (epoch seconds); later wins."""
+        pid = self._pid(key)
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT until_ts FROM rate_gates WHERE partition = ? AND grp = ?", (pid, group)
+            ).fetchone()
+            if row is not None and row[0] >= until:
+                return
+            conn.execute("DELETE FROM rate_gates WHERE partition = ? AND grp = ?", (pid, group))
+            conn.execute(
+                "INSERT INTO rate_gates (partition, grp, until_ts) VALUES (?, ?, ?)", (pid, group, until)
+            )
+
+    def learn_window(self, key: PartitionKey, group: str, limit: int, window: float) -> None:
+        """Remember the limit and window the server advertised for ``group``."""
+        pid = self._pid(key)
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM rate_windows WHERE partition = ? AND grp = ?", (pid, group))
+            conn.execute(
+                "INSERT INTO rate_windows (partition, grp, lim, win) VALUES (?, ?, ?, ?)",
+                (pid, group, limit, window),
+            )
+
+    def learned_windows(self, key: PartitionKey) -> dict[str, tuple[int, float]]:
+        rows = self._conn.execute(
+            "SELECT grp, lim, win FROM rate_windows WHERE partition = ?", (self._pid(key),)
+        )
+        return {group: (int(limit), float(window)) for group, limit, window in rows}
+
+    def closed_gates(self, key: PartitionKey, now: float) -> dict[str, float]:
+        """Groups whose gate is still closed at ``now``, with the time it opens."""
+        rows = self._conn.execute(
+            "SELECT grp, until_ts FROM rate_gates WHERE partition = ? AND until_ts > ?", (self._pid(key), now)
+        )
+        return dict(rows.fetchall())
 
     # ------------------------------------------------------------ reading
 
