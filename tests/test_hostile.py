@@ -230,3 +230,82 @@ def test_check_refuses_a_literal_header_value_with_line_breaks_or_non_ascii(tmp_
     assert main(["check", str(plan)]) == 2
     err = capsys.readouterr().err
     assert "headers.X-Note" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_absurd_counts_are_bad_input_with_the_largest_sensible_value(tmp_path, capsys):
+    plan = tmp_path / "p.yaml"
+    plan.write_text(READ_PLAN)
+    for argv in (
+        ["graduate", str(plan), "--calls", "2000000"],
+        ["graduate", str(plan), "--calls", "-1"],
+        ["warmup", str(plan), "--daily", "-5"],
+        ["warmup", str(plan), "--daily", "100000000000"],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert ("--calls" in err or "--daily" in err) and " to " in err, err
+    # A Light endpoint (50 a minute): two days hold 144000 runs, one day 72000.
+    assert main(["graduate", str(plan), "--calls", "144001"]) == 2
+    assert "0 to 144000" in capsys.readouterr().err
+    plan.write_text(
+        READ_PLAN.replace(
+            "  - GET /restapi/v1.0/account/~/extension/~",
+            "  - request: GET /restapi/v1.0/account/~/extension/~\n    calls: 10000000000",
+        )
+    )
+    assert main(["check", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert "endpoints[0].calls: at most 144000" in err and err.count("\n") == 1
+    plan.write_text(READ_PLAN + "warmup: {daily_calls: 99999999}\n")
+    assert main(["check", str(plan)]) == 2
+    assert "warmup.daily_calls: at most 72000" in capsys.readouterr().err
+
+
+def test_work_is_generated_lazily_so_memory_is_flat_in_the_number_of_calls(tmp_path):
+    """Engine unit test: with the limiter shut, a million repetitions queue no more than one feeder's worth."""
+    import anyio
+    import httpx
+
+    from runner.plan.loader import parse_plan
+    from runner.traffic.budget import ErrorBudget
+    from runner.traffic.engine import MAX_WAITING_PER_JOB, Engine, Job
+
+    plan = parse_plan(READ_PLAN, tmp_path / "p.yaml")
+    waiting = started = 0
+
+    class Counting(Engine):
+        async def _run_item(self, client, item) -> None:
+            nonlocal started
+            started += 1
+            await super()._run_item(client, item)
+
+    class Shut:
+        async def acquire(self) -> None:
+            nonlocal waiting
+            waiting += 1
+            await anyio.sleep_forever()
+
+        def observe(self, status, headers) -> None: ...
+        def abandon(self) -> None: ...
+
+    class Limits:
+        def for_group(self, group):
+            return Shut()
+
+    async def go() -> None:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+        async with httpx.AsyncClient(transport=transport) as client:
+            engine = Counting(
+                base_url="http://127.0.0.1:9",
+                tokens=_Tokens(),
+                limits=Limits(),
+                budget=ErrorBudget(threshold=0.05, planned=1_000_000),
+                on_record=lambda record: None,
+                client=client,
+            )
+            with anyio.move_on_after(0.3):  # as a Ctrl-C would: the run stops at once
+                await engine.run([Job(plan.endpoints[0], 1_000_000)])
+
+    anyio.run(go)
+    assert waiting == 1 and started == MAX_WAITING_PER_JOB  # one probe at the limiter, 63 queued behind it

@@ -21,6 +21,7 @@ import anyio
 from rich.console import Console
 
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
+from runner.plan.bounds import max_calls, max_daily
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
@@ -115,8 +116,9 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
     plan = session.plan
     items = session.planner_items()
     if args.calls is not None:
-        if args.calls < 0:
-            raise InputError("must be 0 or more", key="--calls")
+        most = max_calls(plan)
+        if not 0 <= args.calls <= most:
+            raise InputError(f"must be 0 to {most} (what the rate limits allow in two days)", key="--calls")
         return TopUp(
             mode=args.command,
             traffic_day=dt.datetime.fromtimestamp(now, dt.UTC).date(),
@@ -133,6 +135,10 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
     }
+    daily = getattr(args, "daily", None)
+    if daily is not None and not 1 <= daily <= max_daily(plan):
+        most = max_daily(plan)
+        raise InputError(f"must be 1 to {most} (what the rate limits allow in a day)", key="--daily")
     try:
         if args.command == "graduate":
             topup = plan_graduate(rows, apply_day=args.apply_on, **common)

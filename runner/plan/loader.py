@@ -233,7 +233,7 @@ class _Loader:
         limits, margin = self.limits(top.get("limits"))
         warmup = self.warmup(top.get("warmup"))
         endpoints = self.endpoints(top["endpoints"], variables)
-        return Plan(
+        plan = Plan(
             path=self.path,
             app=app,
             server=server,
@@ -245,6 +245,26 @@ class _Loader:
             warmup_daily=warmup,
             server_line=server_node.line if server_node else 0,
         )
+        self.bounded(plan, top)
+        return plan
+
+    def bounded(self, plan: Plan, top: dict[str, _Node]) -> None:
+        """Counts above what the rate limits can send in time are typos or attacks: refuse them."""
+        from runner.plan.bounds import max_daily, max_repeats
+
+        for index, item in enumerate(plan.endpoints):
+            if item.calls is not None and item.calls > (most := max_repeats(plan, item)):
+                raise self.fail(
+                    f"at most {most} (what the rate limits allow in two days)",
+                    item.line,
+                    f"endpoints[{index}].calls",
+                )
+        if plan.warmup_daily is not None and plan.warmup_daily > (most := max_daily(plan)):
+            raise self.fail(
+                f"at most {most} (what the rate limits allow in a day)",
+                top["warmup"].line,
+                "warmup.daily_calls",
+            )
 
     def wrap(self, node: yaml.Node) -> _Node:
         if isinstance(node, yaml.MappingNode):

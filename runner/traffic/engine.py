@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
+import anyio.abc
 import httpx
 
 from runner.clock import Clock, SystemClock
@@ -37,6 +38,8 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads a
 # Cleanup may have to wait for a rate-limit slot (a whole window, 60 s) before it can delete what a
 # repetition created; leaving live data behind is worse than the wait. A second Ctrl-C abandons it.
 TEARDOWN_SECONDS = 90.0
+# Repetitions of one job queued at the limiter at once: enough to fill any group's window (Light's 50).
+MAX_WAITING_PER_JOB = 64
 EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
 
 
@@ -172,8 +175,7 @@ class Engine:
                         # and delete it: its repetitions run one after another.
                         tg.start_soon(self._run_serially, client, job)
                     else:
-                        for _ in range(job.repeats):
-                            tg.start_soon(self._run_item, client, job.item)
+                        tg.start_soon(self._feed, tg, client, job)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
                 self.result.interrupted = True
@@ -185,6 +187,21 @@ class Engine:
                 with anyio.CancelScope(shield=True):
                     await client.aclose()
         return self.result
+
+    async def _feed(self, tg: anyio.abc.TaskGroup, client: httpx.AsyncClient, job: Job) -> None:
+        """Start the job's repetitions as slots free up: memory stays flat however many there are,
+        and a cancellation (Ctrl-C, SIGTERM) reaches a feeder that is waiting, not a million tasks."""
+        slots = anyio.Semaphore(MAX_WAITING_PER_JOB)
+
+        async def one() -> None:
+            try:
+                await self._run_item(client, job.item)
+            finally:
+                slots.release()
+
+        for _ in range(job.repeats):
+            await slots.acquire()
+            tg.start_soon(one)
 
     async def _run_serially(self, client: httpx.AsyncClient, job: Job) -> None:
         for _ in range(job.repeats):
