@@ -9,6 +9,7 @@ import pytest
 from runner.cli import main
 from runner.rc.hosts import is_loopback, is_production_host, normalise_host
 from runner.sandbox import SandboxConfig, running_sandbox
+from tests.conftest import REPO
 from tests.rehearsal import SCOPES, sandbox_api_records, use, write_plan
 
 READ_PLAN = """\
@@ -309,3 +310,32 @@ def test_work_is_generated_lazily_so_memory_is_flat_in_the_number_of_calls(tmp_p
 
     anyio.run(go)
     assert waiting == 1 and started == MAX_WAITING_PER_JOB  # one probe at the limiter, 63 queued behind it
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            (REPO / "tests" / "fixtures" / "alias-bomb.yaml").read_bytes(),
+            ":8: yaml: aliases expand to more than",
+        ),
+        (
+            b"app: &a {name: x, scopes: [ReadAccounts], description: *a}\nendpoints: [GET /restapi/v1.0/account/~]\n",
+            ":1: yaml: an alias refers to its own anchor",
+        ),
+        (b"app:\n  name: \xff\xfe\n", ":2: yaml: not UTF-8 text"),
+        (b"#" * (2 * 1024 * 1024), "the plan is larger than 1024 KiB"),
+    ],
+    ids=["alias bomb", "recursive alias", "not utf-8", "2 MiB"],
+)
+def test_hostile_yaml_is_one_line_exit_2(tmp_path, capsys, text, message):
+    plan = tmp_path / "p.yaml"
+    plan.write_bytes(text)
+    assert main(["check", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_reading_dev_zero_stops_at_the_cap(capsys):
+    assert main(["check", "/dev/zero"]) == 2
+    assert "/dev/zero: the plan is larger than" in capsys.readouterr().err

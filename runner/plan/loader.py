@@ -41,6 +41,8 @@ from runner.rc.scopes import UNMAPPABLE
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
+MAX_PLAN_BYTES = 1024 * 1024  # a plan of hundreds of endpoints is tens of KiB
+MAX_PLAN_NODES = 100_000  # values once aliases are expanded
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -162,9 +164,19 @@ def load_plan(
 ) -> Plan:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the plan: {exc.__class__.__name__}", file=str(path)) from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_PLAN_BYTES + 1)  # /dev/zero or a huge file stops here
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the plan: {exc.strerror or exc.__class__.__name__}", file=str(path)
+        ) from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise InputError(f"the plan is larger than {MAX_PLAN_BYTES // 1024} KiB", file=str(path))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=str(path), line=line, key="yaml") from None
     return parse_plan(text, path, server_override=server_override, env=os.environ if env is None else env)
 
 
@@ -218,6 +230,12 @@ class _Loader:
             raise self.fail(f"not valid YAML: {exc.__class__.__name__}", None, "yaml") from None
         if root is None:
             raise self.fail("the plan is empty; it needs app: and endpoints:", 1, "app")
+        try:
+            _expanded_size(root)
+        except _TooBig as exc:
+            raise self.fail(str(exc), exc.line, "yaml") from None
+        except RecursionError:
+            raise self.fail("nested too deep", None, "yaml") from None
         top = self.mapping(self.wrap(root), "plan", TOP_KEYS)
         for required in ("app", "endpoints"):
             if required not in top:
@@ -627,6 +645,39 @@ class _Loader:
             return ""
         op = self.catalog.operations[keys.index(close[0])]
         return f"; closest: {op.method} {op.path}"
+
+
+class _TooBig(ValueError):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes the document holds once every alias is expanded, counted without expanding any: a
+    kilobyte of nested aliases (a "billion laughs") or an alias inside its own anchor is refused."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise _TooBig("an alias refers to its own anchor (a recursive alias)", node.start_mark.line + 1)
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        open_.discard(key)
+        if total > MAX_PLAN_NODES:
+            raise _TooBig(f"aliases expand to more than {MAX_PLAN_NODES} values", node.start_mark.line + 1)
+        sizes[key] = total
+        return total
+
+    return size(root)
 
 
 class RenderError(ValueError):
