@@ -339,3 +339,14 @@ def test_hostile_yaml_is_one_line_exit_2(tmp_path, capsys, text, message):
 def test_reading_dev_zero_stops_at_the_cap(capsys):
     assert main(["check", "/dev/zero"]) == 2
     assert "/dev/zero: the plan is larger than" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["folder", "device", "unwritable"])
+def test_report_paths_are_checked_before_the_first_request(tmp_path, monkeypatch, capsys, where):
+    target = {"folder": str(tmp_path), "device": "/dev/full", "unwritable": "/proc/rcgrad/x.json"}[where]
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", write_plan(tmp_path), "--server", sb.url, "--calls", "1", "--json", target])
+        err = capsys.readouterr().err
+        assert code == 2 and "--json" in err and err.count("\n") == 1 and "Traceback" not in err
+        assert not sb.state.log  # not even a login

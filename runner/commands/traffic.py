@@ -26,7 +26,7 @@ from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, add_report_flags, open_session, write_reports
+from runner.traffic.session import Session, add_report_flags, check_report_paths, open_session, write_reports
 from runner.verdict.criteria import lookback
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
@@ -74,6 +74,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
+    check_report_paths(args)
     with open_session(args) as session:
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))

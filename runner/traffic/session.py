@@ -227,6 +227,29 @@ def add_report_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
 
 
+def check_report_paths(args: argparse.Namespace) -> None:
+    """Every report path must be writable before the first request: a run must never end in a
+    traceback after sending its traffic."""
+    for flag in ("json", "junit", "html"):
+        text = getattr(args, flag, None)
+        if not text:
+            continue
+        path = Path(text)
+        if path.exists() and not path.is_file():
+            raise InputError("is not a regular file (a folder or a device)", file=text, key=f"--{flag}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            existed = path.exists()
+            with path.open("a", encoding="utf-8"):
+                pass
+            if not existed:
+                path.unlink()
+        except OSError as exc:
+            raise InputError(
+                f"cannot write here: {exc.strerror or exc.__class__.__name__}", file=text, key=f"--{flag}"
+            ) from None
+
+
 def write_reports(args: argparse.Namespace, verdict: Verdict, console: Console) -> None:
     if not args.quiet:
         console_report.render(verdict, console)
