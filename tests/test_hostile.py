@@ -350,3 +350,27 @@ def test_report_paths_are_checked_before_the_first_request(tmp_path, monkeypatch
         err = capsys.readouterr().err
         assert code == 2 and "--json" in err and err.count("\n") == 1 and "Traceback" not in err
         assert not sb.state.log  # not even a login
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("criteria: {min_total_successes: .inf}\n", "criteria.min_total_successes"),
+        ("criteria: {max_4xx_ratio: .nan}\n", "criteria.max_4xx_ratio"),
+        ("limits: {edge_seconds: .inf}\n", "limits.edge_seconds"),
+        ("limits: {edge_seconds: .nan}\n", "limits.edge_seconds"),
+    ],
+)
+def test_numbers_that_are_not_numbers_are_refused_by_check(tmp_path, capsys, extra, key):
+    plan = tmp_path / "p.yaml"
+    plan.write_text(READ_PLAN + extra)
+    assert main(["check", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert key in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flags", [["--time-scale", "nan"], ["--time-scale", "inf"], ["--limits", "Light=²"]])
+def test_the_sandbox_refuses_nan_inf_and_non_ascii_digits(capsys, flags):
+    assert main(["sandbox", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -28,7 +28,7 @@ def _limits(text: str) -> dict[str, int]:
     limits: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         group, _, value = part.partition("=")
-        if group not in DEFAULT_LIMITS or not value.isdigit() or int(value) < 1:
+        if group not in DEFAULT_LIMITS or not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
             )
@@ -47,8 +47,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
     if not 0 <= args.port <= 65535:
         raise InputError(f"expected a port from 0 to 65535, got {args.port}", key="--port")
-    if args.time_scale <= 0 or args.access_ttl <= 0 or args.refresh_ttl <= 0:
-        raise InputError("must be greater than 0", key="--time-scale/--access-ttl/--refresh-ttl")
+    if not (0 < args.time_scale <= 1e3 and 0 < args.access_ttl <= 1e9 and 0 < args.refresh_ttl <= 1e9):
+        # NaN fails every comparison, so it is refused here too.
+        raise InputError(
+            "must be a finite number greater than 0", key="--time-scale/--access-ttl/--refresh-ttl"
+        )
     config = SandboxConfig(
         scopes=scopes,
         limits=_limits(args.limits),

@@ -23,6 +23,7 @@ network, and never print.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 SERVERS = ("local", "sandbox", "production")
 MAX_PLAN_BYTES = 1024 * 1024  # a plan of hundreds of endpoints is tens of KiB
 MAX_PLAN_NODES = 100_000  # values once aliases are expanded
+MAX_EDGE_SECONDS = 60.0  # extra wait at a window's edge: more than a whole window is a typo
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -430,8 +432,12 @@ class _Loader:
                 if key == "profile":
                     continue
                 number = value.value
-                if isinstance(number, bool) or not isinstance(number, (int, float)):
-                    raise self.fail("expected a number", value.line, f"criteria.{key}")
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, (int, float))
+                    or not math.isfinite(number)
+                ):
+                    raise self.fail("expected a finite number", value.line, f"criteria.{key}")
                 if key == "max_4xx_ratio" and not 0 < number <= 1:
                     raise self.fail("a ratio between 0 and 1, e.g. 0.05", value.line, f"criteria.{key}")
                 if key != "max_4xx_ratio" and (number < 0 or int(number) != number):
@@ -457,9 +463,15 @@ class _Loader:
                 margin = replace(margin, requests=spare)
             elif key == "edge_seconds":
                 seconds = value.value
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                if (
+                    isinstance(seconds, bool)
+                    or not isinstance(seconds, (int, float))
+                    or not 0 <= seconds <= MAX_EDGE_SECONDS  # NaN fails this too
+                ):
                     raise self.fail(
-                        "expected a number of seconds, 0 or more", value.line, "limits.edge_seconds"
+                        f"expected a number of seconds from 0 to {MAX_EDGE_SECONDS:g}",
+                        value.line,
+                        "limits.edge_seconds",
                     )
                 margin = replace(margin, seconds=float(seconds), window_fraction=0.0)
             else:
