@@ -7,7 +7,7 @@ SPEC   ?= ../shared/ringcentral/rc-public-openapi.yml
 PLAN   ?= plans/example.yaml
 ARGS   ?=
 
-.PHONY: install test lint bench graduate warmup status check sandbox catalog reliability clean
+.PHONY: install test lint bench graduate warmup status check sandbox catalog conformance reliability clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,9 +47,18 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/rcgrad sandbox $(ARGS)
 
-# Regenerate runner/rc/data/catalog.json from RingCentral's spec in ../shared.
+# Regenerate runner/rc/data/catalog.json and requests.json, and the sandbox's responses.json,
+# from RingCentral's public OpenAPI spec (SPEC=path).
 catalog: $(STAMP)
+	@test -f "$(SPEC)" || { echo "make catalog: no spec at $(SPEC); get rc-public-openapi.yml (RingCentral's public OpenAPI spec, see docs/ringcentral.md) and run: make catalog SPEC=path/to/rc-public-openapi.yml" >&2; exit 2; }
 	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
+	$(BIN)/python -m runner.rc.requests_build $(SPEC) runner/rc/data/requests.json
+	$(BIN)/python -m runner.sandbox.responses_build $(SPEC) runner/sandbox/data/responses.json
+
+# Schemathesis against the local sandbox with RingCentral's spec: operations failing each check.
+CONFORMANCE_TIME ?= 900
+conformance: $(STAMP)
+	$(BIN)/python -m tests.conformance $(SPEC) --max-time $(CONFORMANCE_TIME) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

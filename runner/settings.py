@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.errors import CredentialsError
-from runner.rc.hosts import SERVER_ALIASES
+from runner.errors import CredentialsError, InputError
+from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL
 
+SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
 CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
 
 
@@ -24,6 +25,15 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
     raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
     home = Path(raw).expanduser()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A home someone else made group- or world-writable would let them swap the ledger or the
+    # stored tokens: tighten it to owner-only (it holds nothing anyone else may read).
+    if home.stat().st_mode & 0o077:
+        try:
+            home.chmod(0o700)
+        except OSError:
+            raise CredentialsError(
+                f"{home} is readable or writable by others and cannot be made private"
+            ) from None
     return home
 
 
@@ -32,7 +42,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=str(path), line=bad_line) from None
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
@@ -79,6 +95,26 @@ def credentials_from(values: Mapping[str, str], server: str | None = None) -> Cr
         client_id=values["RC_APP_CLIENT_ID"],
         client_secret=values["RC_APP_CLIENT_SECRET"],
         jwt=values["RC_USER_JWT"],
+    )
+
+
+def app_identity(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """The app (client id) and, when set, the user's JWT, without demanding a secret: enough to find a
+    ledger partition. ``client_secret`` is always empty here; ``jwt`` may be."""
+    values = environment() if env is None else dict(env)
+    server_url = server if server not in ("", None) else values.get("RC_SERVER_URL", "")
+    if not values.get("RC_APP_CLIENT_ID") or not server_url:
+        missing = [
+            n
+            for n, v in (("RC_SERVER_URL", server_url), ("RC_APP_CLIENT_ID", values.get("RC_APP_CLIENT_ID")))
+            if not v
+        ]
+        raise CredentialsError(
+            f"missing {', '.join(missing)}: the app's client id names its ledger partition"
+            " (set it in the environment or in .env in this directory)"
+        )
+    return Credentials(
+        resolve_server(server_url), values["RC_APP_CLIENT_ID"], "", values.get("RC_USER_JWT", "")
     )
 
 

@@ -4,6 +4,7 @@ documented one-line error and exit 2, never a traceback; and a refused command s
 from __future__ import annotations
 
 import shlex
+import shutil
 import socket
 
 import pytest
@@ -16,7 +17,8 @@ from runner.plan.jsonpath import extract, parse
 from runner.verdict.ledger import catalog_resolver, parse_console_csv
 from tests.conftest import REPO
 
-EXAMPLE = str(REPO / "plans" / "example.yaml")
+# A copy in the test's working directory: a random `--csv PATH` or `--json PATH` may write over it.
+EXAMPLE = "example.yaml"
 COMMANDS = [
     "check",
     "graduate",
@@ -63,6 +65,7 @@ def test_random_flags_give_exit_2_or_a_clean_outcome_never_a_traceback(
     command, pairs, capsys, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)  # whatever a random --json or --out writes lands here
+    shutil.copyfile(REPO / "plans" / "example.yaml", tmp_path / EXAMPLE)
     argv = [command]
     if command not in ("ledger", "sandbox", "plan"):
         argv.append("/nonexistent/plan.yaml")

@@ -1,4 +1,5 @@
-"""The error budget: quarantine after two 4xx in a row, stop before the projected ratio reaches the bar."""
+"""The error budget: quarantine a never-working endpoint after one 4xx and a working one after two in a
+row, stop before the projected ratio reaches the bar."""
 
 from __future__ import annotations
 
@@ -14,8 +15,21 @@ def _send(budget: ErrorBudget, endpoint: str, status: int, *, retryable: bool = 
     budget.settled(endpoint, status, retryable=retryable)
 
 
-def test_two_non_retryable_4xx_in_a_row_quarantine_the_endpoint_only():
+def test_an_endpoint_that_never_answered_2xx_is_quarantined_by_its_first_4xx():
     budget = ErrorBudget(threshold=0.05, planned=1000)
+    _send(budget, EP, 404)
+    assert not budget.may_send(EP)
+    assert "never answered 2xx" in (budget.reason(EP) or "")
+    assert budget.may_send(OTHER)
+    # A 2xx in the window, per the ledger, makes it a working endpoint: one 4xx is a fluke.
+    proven = ErrorBudget(threshold=0.05, planned=1000, proven_before=frozenset({EP}))
+    _send(proven, EP, 404)
+    assert proven.may_send(EP)
+
+
+def test_two_non_retryable_4xx_in_a_row_quarantine_a_working_endpoint_only():
+    budget = ErrorBudget(threshold=0.05, planned=1000)
+    _send(budget, EP, 200)
     _send(budget, EP, 404)
     assert budget.may_send(EP)
     _send(budget, EP, 404)
@@ -26,7 +40,7 @@ def test_two_non_retryable_4xx_in_a_row_quarantine_the_endpoint_only():
 
 
 def test_a_success_between_failures_resets_the_streak():
-    budget = ErrorBudget(threshold=0.05, planned=1000)
+    budget = ErrorBudget(threshold=0.05, planned=1000, proven_before=frozenset({EP}))
     _send(budget, EP, 404)
     _send(budget, EP, 200)
     _send(budget, EP, 404)

@@ -39,7 +39,7 @@ def test_operation_fields_carry_what_runner_and_sandbox_need() -> None:
     )
     assert sms.body is not None and sms.body.required
     assert {f.name for f in sms.body.fields} == {"from", "text", "to"}
-    assert sms.body.skeleton["to"] == [{"phoneNumber": "string"}]
+    assert sms.body.skeleton["to"] == [{"phoneNumber": "rcgrad test"}]
     assert [p.default for p in sms.path_params] == ["~", "~"]
     assert sms.is_write and not sms.is_oauth
 

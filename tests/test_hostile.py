@@ -1,376 +1,412 @@
-"""Hostile input: every spelling of production needs consent, cleartext is refused, captured values
-cannot escape their URL segment or header, and absurd numbers are bad input. Each case is one line,
-exit 2, and nothing sent."""
+"""Hostile input: the production guard, cleartext servers, hostile captures, absurd sizes.
+
+Each test here stands for a defect a deliberate attack found; every one failed before its fix.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from runner.cli import main
-from runner.rc.hosts import is_loopback, is_production_host, normalise_host
-from runner.sandbox import SandboxConfig, running_sandbox
-from tests.conftest import REPO
-from tests.rehearsal import SCOPES, sandbox_api_records, use, write_plan
+from runner.rc.hosts import is_cleartext, is_production_host
+from tests.rehearsal import write_plan
 
-READ_PLAN = """\
-app:
-  name: hostile
-  description: A test app that reads the user's extension to check hostile input handling.
-  scopes: [ReadAccounts]
-server: local
-endpoints:
+WRITES = """\
   - GET /restapi/v1.0/account/~/extension/~
+  - name: contact
+    request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+    json: {firstName: Ada, lastName: Lovelace}
 """
 
 PRODUCTION_SPELLINGS = [
+    "https://platform.ringcentral.com",
     "https://PLATFORM.RINGCENTRAL.COM",
     "https://Platform.RingCentral.com",
     "https://platform.ringcentral.com.",
     "https://platform.ringcentral.com:443/",
     "https://user:pw@platform.ringcentral.com",
-    "https://ｐｌａｔｆｏｒｍ.ringcentral.com",
-    "https://platform。ringcentral。com",
     "https://platform.ringcentral.biz",
     "https://media.ringcentral.com",
+    "https://ｐｌａｔｆｏｒｍ.ｒｉｎｇｃｅｎｔｒａｌ.ｃｏｍ",  # fullwidth: IDNA maps it to the ASCII host
     "production",
 ]
 
 
 @pytest.mark.parametrize("url", PRODUCTION_SPELLINGS)
 def test_every_spelling_of_a_production_host_is_production(url):
-    assert is_production_host(url)
+    from runner.settings import resolve_server
+
+    assert is_production_host(resolve_server(url))
 
 
 @pytest.mark.parametrize(
     "url",
     [
         "https://platform.devtest.ringcentral.com",
-        "https://PLATFORM.DEVTEST.RINGCENTRAL.COM.",
-        "https://evilringcentral.com",
-        "https://ringcentral.com.evil.example",
-        "http://127.0.0.1:8080",
+        "https://PLATFORM.DEVTEST.RingCentral.com.",
+        "http://127.0.0.1:9",
+        "https://ringcentral.example.org",
     ],
 )
 def test_non_production_hosts_are_not(url):
     assert not is_production_host(url)
 
 
-def test_host_normalisation():
-    assert normalise_host("HTTPS://u:p@Platform.RingCentral.COM.:8443/x") == "platform.ringcentral.com"
-    assert (
-        is_loopback("http://127.0.0.1:1")
-        and is_loopback("http://[::1]:1")
-        and is_loopback("http://localhost")
-    )
-    assert not is_loopback("http://10.0.0.1") and not is_loopback("http://localhost.evil.example")
+def test_cleartext_is_only_allowed_on_loopback():
+    assert is_cleartext("http://example.com") and is_cleartext("HTTP://10.0.0.1:80")
+    assert not is_cleartext("http://127.0.0.1:8080") and not is_cleartext("http://[::1]:80")
+    assert not is_cleartext("http://localhost:1") and not is_cleartext("https://example.com")
 
 
-def _creds(monkeypatch):
-    for name, value in (
-        ("RC_APP_CLIENT_ID", "id"),
-        ("RC_APP_CLIENT_SECRET", "s3cr3t"),
-        ("RC_USER_JWT", "j.w.t"),
-    ):
+def _credentials(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name, value in (("RC_APP_CLIENT_ID", "id"), ("RC_APP_CLIENT_SECRET", "s"), ("RC_USER_JWT", "j")):
         monkeypatch.setenv(name, value)
 
 
-@pytest.mark.parametrize("url", PRODUCTION_SPELLINGS[:7])
-@pytest.mark.parametrize("command", ["graduate", "warmup", "login", "logout", "token"])
-def test_production_in_any_spelling_needs_consent_for_every_command(
-    tmp_path, monkeypatch, capsys, url, command
-):
-    _creds(monkeypatch)
-    plan = tmp_path / "p.yaml"
-    plan.write_text(READ_PLAN)
-    assert main([command, str(plan), "--server", url]) == 2
+def _no_network(monkeypatch):
+    import httpx
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a request was sent")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", refuse)
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+
+
+@pytest.mark.parametrize("server", ["https://PLATFORM.RINGCENTRAL.COM", "https://Platform.RingCentral.com."])
+def test_a_capitalised_production_host_still_needs_both_consents(server, tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    _no_network(monkeypatch)
+    plan = write_plan(tmp_path, WRITES, scopes=("ReadAccounts", "Contacts"))
+    assert main(["graduate", plan, "--server", server]) == 2
+    assert "--allow-production" in capsys.readouterr().err
+    assert main(["graduate", plan, "--server", server, "--allow-production"]) == 2
+    assert "--allow-production-writes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["login", "logout", "token"])
+def test_token_commands_need_consent_for_production(command, tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    _no_network(monkeypatch)
+    plan = write_plan(tmp_path)
+    assert main([command, plan, "--server", "https://platform.RingCentral.com"]) == 2
     err = capsys.readouterr().err
-    assert "--allow-production" in err and err.count("\n") == 1
+    assert "--allow-production" in err and len(err.strip().splitlines()) == 1
 
 
-def test_cleartext_remote_server_is_refused_unless_allowed(tmp_path, monkeypatch, capsys):
-    _creds(monkeypatch)
-    plan = tmp_path / "p.yaml"
-    plan.write_text(READ_PLAN)
-    for command in ("graduate", "login"):
-        assert main([command, str(plan), "--server", "http://192.0.2.1:9"]) == 2
-        err = capsys.readouterr().err
-        assert "--allow-insecure-http" in err and err.count("\n") == 1
-    # Loopback http is the sandbox's own: accepted without the flag.
-    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
-        use(monkeypatch, sb)
-        assert main(["login", write_plan(tmp_path), "--server", sb.url]) == 0
-        assert not sandbox_api_records(sb)
+@pytest.mark.parametrize("command", ["graduate", "login"])
+def test_a_cleartext_server_is_refused_unless_allowed(command, tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    _no_network(monkeypatch)
+    plan = write_plan(tmp_path)
+    assert main([command, plan, "--server", "http://example.com"]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-insecure-http" in err and len(err.strip().splitlines()) == 1
 
 
-CAPTURE_PLAN = """\
+HOSTILE_CAPTURES = """\
 app:
-  name: hostile captures
-  description: A test app that creates a contact whose name is hostile and reads it back by that name.
+  name: hostile
+  description: A test app that reads the user's contacts to show captured values are sent safely.
   scopes: [Contacts, ReadContacts]
 server: local
 endpoints:
-  - name: hostile
-    calls: 1
+  - name: path
     setup:
       - name: create
         request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
-        json: {{firstName: {value}, lastName: X}}
-        save: {{hostile: $.firstName}}
-    request: {request}
-{extra}
+        json: {firstName: "1/../../../../../oauth/revoke?evil=1#frag", lastName: b}
+        save: {bad: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact/{{bad}}
+  - name: dots
+    setup:
+      - name: create dots
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {firstName: "..", lastName: b}
+        save: {dots: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact/{{dots}}
+  - name: header
+    setup:
+      - name: create crlf
+        request: POST /restapi/v1.0/account/~/extension/~/address-book/contact
+        json: {firstName: "a\\r\\nX-Evil: 1", lastName: b}
+        save: {crlf: $.firstName}
+    request: GET /restapi/v1.0/account/~/extension/~/address-book/contact
+    headers: {X-Note: "{{crlf}}"}
 """
-CONTACT = "/restapi/v1.0/account/~/extension/~/address-book/contact"
 
 
-def _run_capture(tmp_path, monkeypatch, capsys, value, request=None, extra=""):
-    plan = tmp_path / "captures.yaml"
-    plan.write_text(
-        CAPTURE_PLAN.format(value=value, request=request or f"GET {CONTACT}/{{{{hostile}}}}", extra=extra)
-    )
-    config = SandboxConfig(scopes=frozenset({"Contacts", "ReadContacts"}), time_scale=0.02)
-    with running_sandbox(config) as sb:
+def test_hostile_captures_are_one_path_segment_or_fail_the_step(tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import use
+
+    plan = tmp_path / "hostile.yaml"
+    plan.write_text(HOSTILE_CAPTURES)
+    with running_sandbox(
+        SandboxConfig(scopes=frozenset({"Contacts", "ReadContacts"}), time_scale=0.02)
+    ) as sb:
         use(monkeypatch, sb)
         code = main(["graduate", str(plan), "--server", sb.url, "--calls", "1"])
         out, err = capsys.readouterr()
-        return code, out + err, [(r.method, r.template) for r in sandbox_api_records(sb)]
+        gets = [r.template for r in sb.state.log if r.method == "GET"]
+    assert code == 1 and "Traceback" not in out + err
+    # Only the path item's GET went out, its value kept whole: no dot segments resolved, no query
+    # parameter added, no fragment cut. The ".." and the CR/LF header were never sent.
+    assert len(gets) == 1 and "oauth/revoke%3Fevil=1%23frag" in gets[0] and "/contact/1/" in gets[0]
+    assert "'..' cannot be a path segment" in out and "header X-Note: a header value cannot hold" in out
 
 
-class _Tokens:
-    async def access_token(self) -> str:
-        return "t"
+def test_path_segment_encoding():
+    from runner.rc.wire import UnsendableValue, path_segment
 
-    async def on_unauthorized(self, error_code=None, used_token=None) -> str:
-        return "t"
-
-
-class _NoLimits:
-    def for_group(self, group):
-        return None
+    assert path_segment("1/2?x=1#f %") == "1%2F2%3Fx%3D1%23f%20%25"
+    assert path_segment("a-b_c.d~e") == "a-b_c.d~e" and path_segment(42) == "42"
+    for bad in ("", ".", ".."):
+        with pytest.raises(UnsendableValue):
+            path_segment(bad)
 
 
-@pytest.mark.parametrize(
-    "value, raw",
-    [
-        ("1/../../../../../oauth/revoke", "1%2F..%2F..%2F..%2F..%2F..%2Foauth%2Frevoke"),
-        ("1?evil=1&x=2", "1%3Fevil%3D1%26x%3D2"),
-        ("1#frag", "1%23frag"),
-        ("a b/c%2Fd", "a%20b%2Fc%252Fd"),
-        ("~", "~"),
-    ],
-)
-def test_a_captured_path_value_is_sent_as_exactly_one_segment(tmp_path, value, raw):
-    """Engine unit test: what goes on the wire, byte for byte (a server decodes %2F before it logs)."""
-    import anyio
-    import httpx
-
-    from runner.plan.loader import parse_plan
-    from runner.traffic.budget import ErrorBudget
-    from runner.traffic.engine import Engine, Job
-
-    plan = parse_plan(
-        CAPTURE_PLAN.format(value="x", request=f"GET {CONTACT}/{{{{hostile}}}}", extra=""),
-        tmp_path / "p.yaml",
-    )
-    seen: list[bytes] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.raw_path)
-        return httpx.Response(200, json={"id": 1, "firstName": value})
-
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-            engine = Engine(
-                base_url="http://127.0.0.1:9",
-                tokens=_Tokens(),
-                limits=_NoLimits(),
-                budget=ErrorBudget(threshold=0.05, planned=2),
-                on_record=lambda record: None,
-                client=client,
-            )
-            return await engine.run([Job(plan.endpoints[0], 1)])
-
-    result = anyio.run(go)
-    assert seen[1] == f"{CONTACT}/{raw}".encode(), seen
-    assert result.sent == 2 and not result.skipped
-
-
-@pytest.mark.parametrize("value", ["'..'", "'.'", "''"])
-def test_a_capture_that_cannot_be_a_segment_fails_the_step_unsent(tmp_path, monkeypatch, capsys, value):
-    code, output, sent = _run_capture(tmp_path, monkeypatch, capsys, value)
-    assert code == 1 and "Traceback" not in output
-    assert "cannot be a path segment" in output
-    assert [m for m, _ in sent] == ["POST"]  # the create went out, the read did not
-
-
-@pytest.mark.parametrize("value", ['"a\\r\\nX-Evil: 1"', "Zoë", '"a\\u0000b"'])
-def test_a_captured_header_value_that_would_split_the_request_fails_the_step(
-    tmp_path, monkeypatch, capsys, value
-):
-    code, output, sent = _run_capture(
-        tmp_path,
-        monkeypatch,
-        capsys,
-        value,
-        request=f"GET {CONTACT}",
-        extra="    headers: {X-Note: '{{hostile}}'}",
-    )
-    assert code == 1 and "Traceback" not in output
-    assert "header X-Note" in output
-    assert [m for m, _ in sent] == ["POST"]
-
-
-@pytest.mark.parametrize("value", ['"a\\r\\nX-Evil: 1"', "Zoë", '"tab\\tok\\u0007"'])
-def test_check_refuses_a_literal_header_value_with_line_breaks_or_non_ascii(tmp_path, capsys, value):
-    plan = tmp_path / "p.yaml"
-    plan.write_text(
-        READ_PLAN.replace(
-            "  - GET /restapi/v1.0/account/~/extension/~",
-            f"  - request: GET /restapi/v1.0/account/~/extension/~\n    headers: {{X-Note: {value}}}",
-        )
-    )
-    assert main(["check", str(plan)]) == 2
-    err = capsys.readouterr().err
-    assert "headers.X-Note" in err and err.count("\n") == 1 and "Traceback" not in err
-
-
-def test_absurd_counts_are_bad_input_with_the_largest_sensible_value(tmp_path, capsys):
-    plan = tmp_path / "p.yaml"
-    plan.write_text(READ_PLAN)
-    for argv in (
-        ["graduate", str(plan), "--calls", "2000000"],
-        ["graduate", str(plan), "--calls", "-1"],
-        ["warmup", str(plan), "--daily", "-5"],
-        ["warmup", str(plan), "--daily", "100000000000"],
-    ):
-        assert main(argv) == 2, argv
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "Traceback" not in err
-        assert ("--calls" in err or "--daily" in err) and " to " in err, err
-    # A Light endpoint (50 a minute): two days hold 144000 runs, one day 72000.
-    assert main(["graduate", str(plan), "--calls", "144001"]) == 2
-    assert "0 to 144000" in capsys.readouterr().err
-    plan.write_text(
-        READ_PLAN.replace(
-            "  - GET /restapi/v1.0/account/~/extension/~",
-            "  - request: GET /restapi/v1.0/account/~/extension/~\n    calls: 10000000000",
-        )
-    )
-    assert main(["check", str(plan)]) == 2
-    err = capsys.readouterr().err
-    assert "endpoints[0].calls: at most 144000" in err and err.count("\n") == 1
-    plan.write_text(READ_PLAN + "warmup: {daily_calls: 99999999}\n")
-    assert main(["check", str(plan)]) == 2
-    assert "warmup.daily_calls: at most 72000" in capsys.readouterr().err
-
-
-def test_work_is_generated_lazily_so_memory_is_flat_in_the_number_of_calls(tmp_path):
-    """Engine unit test: with the limiter shut, a million repetitions queue no more than one feeder's worth."""
-    import anyio
-    import httpx
-
-    from runner.plan.loader import parse_plan
-    from runner.traffic.budget import ErrorBudget
-    from runner.traffic.engine import MAX_WAITING_PER_JOB, Engine, Job
-
-    plan = parse_plan(READ_PLAN, tmp_path / "p.yaml")
-    waiting = started = 0
-
-    class Counting(Engine):
-        async def _run_item(self, client, item) -> None:
-            nonlocal started
-            started += 1
-            await super()._run_item(client, item)
-
-    class Shut:
-        async def acquire(self) -> None:
-            nonlocal waiting
-            waiting += 1
-            await anyio.sleep_forever()
-
-        def observe(self, status, headers) -> None: ...
-        def abandon(self) -> None: ...
-
-    class Limits:
-        def for_group(self, group):
-            return Shut()
-
-    async def go() -> None:
-        transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
-        async with httpx.AsyncClient(transport=transport) as client:
-            engine = Counting(
-                base_url="http://127.0.0.1:9",
-                tokens=_Tokens(),
-                limits=Limits(),
-                budget=ErrorBudget(threshold=0.05, planned=1_000_000),
-                on_record=lambda record: None,
-                client=client,
-            )
-            with anyio.move_on_after(0.3):  # as a Ctrl-C would: the run stops at once
-                await engine.run([Job(plan.endpoints[0], 1_000_000)])
-
-    anyio.run(go)
-    assert waiting == 1 and started == MAX_WAITING_PER_JOB  # one probe at the limiter, 63 queued behind it
+@pytest.mark.parametrize("value", ["caf\u00e9", "a\\r\\nX-Evil: 1"])
+def test_check_refuses_a_literal_header_that_cannot_be_sent(value, tmp_path, capsys):
+    endpoints = f'  - request: GET /restapi/v1.0/account/~/extension/~\n    headers: {{X-Note: "{value}"}}\n'
+    plan = write_plan(tmp_path, endpoints)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and ":8: endpoints[0].headers.X-Note:" in err
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    "argv, flag",
     [
-        (
-            (REPO / "tests" / "fixtures" / "alias-bomb.yaml").read_bytes(),
-            ":8: yaml: aliases expand to more than",
-        ),
-        (
-            b"app: &a {name: x, scopes: [ReadAccounts], description: *a}\nendpoints: [GET /restapi/v1.0/account/~]\n",
-            ":1: yaml: an alias refers to its own anchor",
-        ),
-        (b"app:\n  name: \xff\xfe\n", ":2: yaml: not UTF-8 text"),
-        (b"#" * (2 * 1024 * 1024), "the plan is larger than 1024 KiB"),
+        (["graduate", "--calls", "2000000"], "--calls: expected 0 to 28800 (what Heavy allows in two days)"),
+        (["warmup", "--calls", "100000000000"], "--calls: expected 0 to 28800"),
+        (["warmup", "--daily", "-5"], "--daily: expected 1 to 28800"),
+        (["warmup", "--daily", "1000000"], "--daily: expected 1 to 28800"),
     ],
-    ids=["alias bomb", "recursive alias", "not utf-8", "2 MiB"],
 )
-def test_hostile_yaml_is_one_line_exit_2(tmp_path, capsys, text, message):
-    plan = tmp_path / "p.yaml"
-    plan.write_bytes(text)
-    assert main(["check", str(plan)]) == 2
-    err = capsys.readouterr().err
-    assert message in err and err.count("\n") == 1, err
+def test_absurd_counts_are_refused_before_anything_is_sent(argv, flag, tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
 
-
-def test_reading_dev_zero_stops_at_the_cap(capsys):
-    assert main(["check", "/dev/zero"]) == 2
-    assert "/dev/zero: the plan is larger than" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("where", ["folder", "device", "unwritable"])
-def test_report_paths_are_checked_before_the_first_request(tmp_path, monkeypatch, capsys, where):
-    target = {"folder": str(tmp_path), "device": "/dev/full", "unwritable": "/proc/rcgrad/x.json"}[where]
+    plan = write_plan(tmp_path)  # extension (Light), presence (Light), call log (Heavy)
     with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
         use(monkeypatch, sb)
-        code = main(["graduate", write_plan(tmp_path), "--server", sb.url, "--calls", "1", "--json", target])
-        err = capsys.readouterr().err
-        assert code == 2 and "--json" in err and err.count("\n") == 1 and "Traceback" not in err
+        assert main([argv[0], plan, "--server", sb.url, *argv[1:]]) == 2
         assert not sb.state.log  # not even a login
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err
 
 
 @pytest.mark.parametrize(
-    ("extra", "key"),
+    "extra, key",
     [
-        ("criteria: {min_total_successes: .inf}\n", "criteria.min_total_successes"),
-        ("criteria: {max_4xx_ratio: .nan}\n", "criteria.max_4xx_ratio"),
-        ("limits: {edge_seconds: .inf}\n", "limits.edge_seconds"),
-        ("limits: {edge_seconds: .nan}\n", "limits.edge_seconds"),
+        ("    calls: 100000000\n", "endpoints[0].calls: at most 28800 (what Heavy allows in two days)"),
+        ("warmup: {daily_calls: 100000000}\n", "warmup.daily_calls: at most 28800"),
     ],
 )
-def test_numbers_that_are_not_numbers_are_refused_by_check(tmp_path, capsys, extra, key):
-    plan = tmp_path / "p.yaml"
-    plan.write_text(READ_PLAN + extra)
+def test_absurd_counts_in_the_plan_are_refused_by_check(extra, key, tmp_path, capsys):
+    endpoints = "  - request: GET /restapi/v1.0/account/~/extension/~/call-log\n"
+    if extra.startswith("    "):
+        endpoints += extra
+    plan = write_plan(tmp_path, endpoints)
+    if not extra.startswith("    "):
+        with open(plan, "a") as handle:
+            handle.write(extra)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err
+
+
+def _bomb(levels: int) -> str:
+    lines = [
+        "app: {name: x, description: A test app that reads one extension only., scopes: [ReadAccounts]}",
+        "vars:",
+    ]
+    lines.append("  l0: &l0 [x, x, x, x, x, x, x, x, x, x]")
+    for n in range(1, levels):
+        lines.append(f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]")
+    lines += ["endpoints:", "  - GET /restapi/v1.0/account/~/extension/~", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (_bomb(9), ":7: yaml: more than 100000 values once aliases are expanded"),
+        (
+            _bomb(5)
+            + "  - request: POST /x\n    json: {a: *l4, b: *l4, c: *l4, d: *l4, e: *l4, f: *l4, g: *l4, h: *l4, i: *l4, j: *l4, k: *l4}\n",
+            "yaml: more than 100000",
+        ),
+        (
+            "app: &r {name: x, scopes: [ReadAccounts], more: *r}\nendpoints: []\n",
+            ":1: yaml: an alias refers to the value that contains it",
+        ),
+        (
+            b'app: {name: x}\nvars: {a: "\xff"}\n',
+            ":2: yaml: not UTF-8 text (byte 0xff)",
+        ),
+    ],
+    ids=["nested aliases", "aliases in json", "recursive alias", "not UTF-8"],
+)
+def test_hostile_yaml_is_one_line_and_exit_2_at_once(text, message, tmp_path, capsys):
+    import time
+
+    plan = tmp_path / "plan.yaml"
+    if isinstance(text, bytes):
+        plan.write_bytes(text)
+    else:
+        plan.write_text(text)
+    started = time.monotonic()
     assert main(["check", str(plan)]) == 2
-    err = capsys.readouterr().err
-    assert key in err and err.count("\n") == 1 and "Traceback" not in err
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
 
 
-@pytest.mark.parametrize("flags", [["--time-scale", "nan"], ["--time-scale", "inf"], ["--limits", "Light=²"]])
-def test_the_sandbox_refuses_nan_inf_and_non_ascii_digits(capsys, flags):
-    assert main(["sandbox", *flags]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
+def test_reading_an_endless_file_stops_at_the_cap(capsys):
+    assert main(["check", "/dev/zero"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "rcgrad: /dev/zero: yaml: larger than 1 MB; a plan is a few KB of YAML"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("criteria: {min_total_successes: .inf}\n", "criteria.min_total_successes: expected a finite number"),
+        ("criteria: {max_4xx_ratio: .nan}\n", "criteria.max_4xx_ratio: expected a finite number"),
+        ("limits: {edge_seconds: .inf}\n", "limits.edge_seconds: expected a number of seconds from 0 to 60"),
+        ("limits: {edge_seconds: .nan}\n", "limits.edge_seconds: expected a number of seconds from 0 to 60"),
+    ],
+)
+def test_numbers_that_are_not_numbers_are_refused_by_check(extra, key, tmp_path, capsys):
+    plan = write_plan(tmp_path)
+    with open(plan, "a") as handle:
+        handle.write(extra)
+    assert main(["check", plan]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sandbox", "--time-scale", "nan"],
+        ["sandbox", "--time-scale", "inf"],
+        ["sandbox", "--limits", "Light=\u00b2"],
+        ["graduate", "plan.yaml", "--timeout", "inf"],
+    ],
+)
+def test_flags_that_are_not_finite_numbers_are_refused(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own one-line refusal
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("target", ["{dir}", "{dir}/missing/verdict.json", "/dev/full"])
+def test_report_paths_are_checked_before_the_first_request(target, tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", plan, "--server", sb.url, "--json", target.format(dir=tmp_path)])
+        assert code == 2 and not sb.state.log
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--json:" in err, err
+
+
+def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    monkeypatch.setenv("RCGRAD_HOME", str(home))
+    assert main(["check", write_plan(tmp_path)]) in (0, 1)
+    from runner.settings import state_home
+
+    assert state_home() == home and home.stat().st_mode & 0o777 == 0o700
+
+
+def test_secrets_read_from_env_are_masked_by_check(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RC_APP_CLIENT_SECRET", "s3cr3t-client-value")
+    monkeypatch.setenv("CRM_API_TOKEN", "tok-0123456789abcdef")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app:\n  name: app ${RC_APP_CLIENT_SECRET}\n"
+        "  description: A test app that reads the user's extension to show secrets are masked.\n"
+        "  scopes: [ReadAccounts]\nserver: local\nendpoints:\n"
+        "  - name: read ${CRM_API_TOKEN}\n    request: GET /restapi/v1.0/account/~/extension/~\n"
+        "  - request: GET /restapi/v1.0/account/~/nowhere/${CRM_API_TOKEN}\n"
+    )
+    main(["check", str(plan)])
+    out, err = capsys.readouterr()
+    assert "s3cr3t-client-value" not in out + err and "tok-0123456789abcdef" not in out + err
+    assert "***" in out + err
+
+
+@pytest.mark.parametrize("what", ["corrupt ledger", "ledger is a folder", "non-UTF-8 .env"])
+def test_broken_state_files_are_one_line_not_a_traceback(what, tmp_path, monkeypatch, rcgrad_home, capsys):
+    monkeypatch.chdir(tmp_path)
+    plan = write_plan(tmp_path)
+    rcgrad_home.mkdir(parents=True, exist_ok=True)
+    if what == "corrupt ledger":
+        (rcgrad_home / "ledger.sqlite3").write_bytes(b"not a database, just text" * 100)
+    elif what == "ledger is a folder":
+        (rcgrad_home / "ledger.sqlite3").mkdir()
+    else:
+        (tmp_path / ".env").write_bytes(b"RC_APP_CLIENT_ID=x\nRC_USER_JWT=\xff\n")
+    args = (
+        ["status", plan] if what != "non-UTF-8 .env" else ["status", plan, "--server", "https://example.com"]
+    )
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert (".env:2:" in err) if what == "non-UTF-8 .env" else ("ledger" in err)
+
+
+def test_plan_init_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["plan", "init", "--scopes", "ReadAccounts", "--out", str(blocker / "dir" / "x.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot write the plan" in err, err
+
+
+def test_apply_on_two_days_ahead_sends_nothing_and_names_the_day(tmp_path, monkeypatch, capsys):
+    import datetime as dt
+
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    today = dt.datetime.now(dt.UTC).date()
+    apply_on = today + dt.timedelta(days=2)
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        code = main(["graduate", plan, "--server", sb.url, "--apply-on", apply_on.isoformat()])
+        assert code == 1 and not sb.state.log
+    out = capsys.readouterr().out
+    assert f"Run graduate on {today + dt.timedelta(days=1)}" in out and "CRITERIA MET" not in out
+
+
+def test_the_sandbox_control_api_refuses_bad_values_and_stays_usable():
+    import httpx
+
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}), time_scale=0.02)) as sb:
+        for body in ({"latency": "abc"}, {"force_429": 1.5}, {"latency": -1}, {"error_rate": None}):
+            assert httpx.post(f"{sb.url}/__sandbox/faults", json=body).status_code == 400
+        assert httpx.get(f"{sb.url}/__sandbox/log", params={"since": "abc"}).status_code == 400
+        # Nothing was half-set: the API still answers, with every fault off.
+        answer = httpx.get(f"{sb.url}/restapi/v1.0/account/~/extension/~")
+        assert answer.status_code == 401  # no token: the sandbox works, it just wants a login
+        assert httpx.post(f"{sb.url}/__sandbox/faults", json={}).json()["latency"] == 0.0

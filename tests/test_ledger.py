@@ -220,8 +220,7 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TABLE hourly;"
-        " DROP TABLE rate_gates; DROP TABLE rate_windows;"
-        " UPDATE schema_version SET version = 1;"
+        " DROP TABLE rate_gates; UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:
@@ -263,17 +262,3 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     assert cli_main(["ledger", "export"]) == 0
     assert capsys.readouterr().out.startswith("server,client_id,user_id,time_utc")
-
-
-def test_the_ledger_remembers_recent_calls_per_group_and_the_latest_closed_gate(tmp_path: Path):
-    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
-        key = ledger.partition("local", "cid", "1")
-        other = ledger.partition("local", "cid", "2")
-        ledger.append_many(key, [rec(NOW - 100, "GET /a"), rec(NOW - 10, "GET /a"), rec(NOW - 5, "GET /a")])
-        ledger.append_many(other, [rec(NOW - 1, "GET /a")])
-        recent = ledger.recent_calls(key, since=NOW - 60)
-        assert [len(v) for v in recent.values()] == [2]
-        ledger.close_gate(key, "Heavy", NOW + 30)
-        ledger.close_gate(key, "Heavy", NOW + 10)  # an earlier end never shortens a closed gate
-        assert ledger.closed_gates(key, NOW) == {"Heavy": NOW + 30}
-        assert ledger.closed_gates(key, NOW + 31) == {} and ledger.closed_gates(other, NOW) == {}

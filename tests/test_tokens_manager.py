@@ -363,3 +363,30 @@ def test_a_restarted_local_sandbox_on_a_new_port_keeps_the_stored_token_valid(tm
     (_, first_logins, first_status), (_, second_logins, second_status) = runs
     assert (first_logins, second_logins) == (1, 0)
     assert first_status == second_status == 200
+
+
+def test_a_refresh_waits_for_the_requests_still_on_the_wire_with_the_old_token(
+    sb: Any, clock: ManualClock
+) -> None:
+    """RingCentral kills the old access token the moment it is refreshed: a request sent with it but
+    not yet answered would earn a 401. The refresh waits for every lease of the old token to end."""
+    tokens = manager(sb, clock)
+    answers: list[int] = []
+
+    async def main() -> None:
+        async with tokens.lease() as old:
+            clock.advance(HOUR - 60)  # inside the refresh margin: the next caller refreshes
+
+            async def next_caller() -> None:
+                await tokens.access_token()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(next_caller)
+                await anyio.sleep(0.2)  # the next caller waits for this lease; nothing refreshed yet
+                assert len(token_calls(sb)) == 1
+                answers.append(call_api(sb, old).status_code)  # the request on the wire lands
+        # the lease ended: the refresh went ahead
+        assert len(token_calls(sb)) == 2
+
+    anyio.run(main)
+    assert answers == [200]

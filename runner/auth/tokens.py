@@ -16,9 +16,10 @@ its Authorization header) never leaves the worker thread.
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -30,12 +31,15 @@ from ringcentral.http.api_exception import ApiException
 from ringcentral.http.api_response import ApiResponse
 from ringcentral.http.client import Client
 from ringcentral.platform.platform import Platform
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from runner import redact
 from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
+from runner.rc import wire
 from runner.settings import Credentials
+from runner.traffic.retry import wait_retry_after
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 log = logging.getLogger("rcgrad.tokens")
@@ -217,7 +221,8 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
         return _Reply(0, {}, latency_ms, error=TokenError(0, reason=reason))
     headers = dict(http.headers)
     error, code = _oauth_error(http)
-    retry_after = _seconds(headers.get("Retry-After"))
+    # Only a 429 or 503 is honoured for its Retry-After; other failures wait the fixed delay.
+    retry_after = wire.retry_after(headers) if http.status_code in RATE_LIMITED else None
     return _Reply(
         http.status_code,
         headers,
@@ -227,38 +232,12 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
 
 
 def _oauth_error(http: requests.Response) -> tuple[str | None, str | None]:
+    """(OAuth ``error``, the API error code): codes only, never a message that could echo a secret."""
     try:
         body = http.json()
     except ValueError:
         return None, None
-    if not isinstance(body, dict):
-        return None, None
-    error = body.get("error")
-    code = body.get("errorCode")
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("errorCode"):
-        code = errors[0]["errorCode"]  # the nested code is the specific one (OAU-140)
-    return (_short(error), _short(code))
-
-
-def _short(value: Any) -> str | None:
-    # Codes only: a free-text message could echo what was sent.
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > 40
-        or not value.replace("-", "").replace("_", "").isalnum()
-    ):
-        return None
-    return value
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+    return wire.oauth_error(body), wire.api_code(body)
 
 
 # ---- the manager ---------------------------------------------------------------------------------
@@ -293,14 +272,15 @@ class TokenManager:
         self._stamp: FileStamp | None = None
         self._obtained_at: float | None = None  # clock.time() of this process's last refresh or login
         self._failure: CredentialsError | None = None
+        # Access tokens handed out for requests still on the wire: a refresh kills the old token at
+        # once, so it waits for these to come back rather than earn each of them a 401.
+        self._leased: Counter[str] = Counter()
+        self._returned = anyio.Event()
 
     async def __aenter__(self) -> TokenManager:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
         """Nothing to release: the tokens stay stored for the next run (``rcgrad logout`` revokes)."""
 
     @property
@@ -314,6 +294,28 @@ class TokenManager:
             return current.access_token
         async with self._lock:
             return await self._ensure(unauthorized=False, used=None)
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[str]:
+        """An access token for one request, held until its answer is back (see ``_drain``)."""
+        token = await self.access_token()
+        self._leased[token] += 1
+        try:
+            yield token
+        finally:
+            self._leased[token] -= 1
+            if self._leased[token] <= 0:
+                del self._leased[token]
+                self._returned.set()
+
+    async def _drain(self, token: str) -> None:
+        """Wait (bounded by the request timeout) until no request is on the wire with ``token``.
+
+        Called with ``self._lock`` held, so no new request takes the old token meanwhile."""
+        with anyio.move_on_after(self.policy.timeout):
+            while self._leased.get(token):
+                self._returned = anyio.Event()
+                await self._returned.wait()
 
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
         """Last resort after a 401: one refresh (a hygiene defect, recorded as REFRESH_ON_401), unless
@@ -376,6 +378,8 @@ class TokenManager:
             if action is Action.REFRESH:
                 assert stored is not None
                 event = TokenEvent.REFRESH_ON_401 if unauthorized else TokenEvent.REFRESH
+                if not unauthorized:
+                    await self._drain(stored.access_token)
                 refreshed = await self._refresh(stored, event)
                 if refreshed is not None:
                     return refreshed.access_token
@@ -426,35 +430,41 @@ class TokenManager:
 
     async def _obtain(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
         """One token call with RingCentral's retry rules; stores the result before anyone can use it."""
-        attempts = 0
-        while True:
-            attempts += 1
-            started = self.clock.time()
-            reply = await self._send(TOKEN_TEMPLATE, event, call)
-            if reply.error is None and reply.data is not None:
-                fresh = _rebase(reply.data, started)
-                redact.register(*fresh.secrets())
-                self.store.save(fresh)
-                self._adopt(fresh)
-                self._obtained_at = self.clock.time()
-                log.info(
-                    "%s: access token valid for %.0f s, refresh token for %.0f s",
-                    event.value,
-                    fresh.expires_in,
-                    fresh.refresh_token_expires_in,
-                )
-                return fresh
-            error = reply.error or TokenError(reply.status, reason="unreadable token response")
-            if attempts > self.policy.retries:
-                raise error
-            if error.status in RATE_LIMITED:
-                wait = error.retry_after if error.retry_after is not None else self.policy.default_retry_after
-            elif error.status in TRANSIENT:
-                wait = self.policy.retry_delay
-            else:
-                raise error  # 400 and friends: repeating cannot help and counts against the app
-            log.warning("token endpoint failed (%s); retrying in %.0f s", error.describe(), wait)
-            await self.clock.sleep(wait)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.policy.retries + 1),
+            wait=wait_retry_after(self._wait_without_retry_after),
+            # 400 and friends are never repeated: repeating cannot help and counts against the app.
+            retry=retry_if_exception(lambda e: isinstance(e, TokenError) and _retryable(e.status)),
+            sleep=self.clock.sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        fresh: StoredTokens = await retrying(self._obtain_once, event, call)
+        return fresh
+
+    async def _obtain_once(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
+        started = self.clock.time()
+        reply = await self._send(TOKEN_TEMPLATE, event, call)
+        if reply.error is not None or reply.data is None:
+            raise reply.error or TokenError(reply.status, reason="unreadable token response")
+        fresh = _rebase(reply.data, started)
+        redact.register(*fresh.secrets())
+        self.store.save(fresh)
+        self._adopt(fresh)
+        self._obtained_at = self.clock.time()
+        log.info(
+            "%s: access token valid for %.0f s, refresh token for %.0f s",
+            event.value,
+            fresh.expires_in,
+            fresh.refresh_token_expires_in,
+        )
+        return fresh
+
+    def _wait_without_retry_after(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, TokenError) and error.status in RATE_LIMITED:
+            return self.policy.default_retry_after
+        return self.policy.retry_delay
 
     async def _send(self, template: str, event: TokenEvent, call: Callable[[float], _Reply]) -> _Reply:
         if self._limiter is not None:
@@ -519,16 +529,27 @@ class TokenManager:
 
 
 class _ProcessLock:
-    """The store's flock, acquired in a worker thread so the event loop keeps running while we wait."""
+    """The store's lock, polled so the event loop keeps running (and a cancelled waiter stops) while we wait."""
 
     def __init__(self, store: TokenStore) -> None:
         self._lock = store.lock()
 
     async def __aenter__(self) -> None:
-        await anyio.to_thread.run_sync(self._lock.acquire)
+        await self._lock.acquire_async(on_wait=lambda: log.info("waiting for the token lock"))
 
     async def __aexit__(self, *exc: object) -> None:
         self._lock.release()
+
+
+def _retryable(status: int) -> bool:
+    return status in RATE_LIMITED or status in TRANSIENT
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    what = error.describe() if isinstance(error, TokenError) else type(error).__name__
+    log.warning("token endpoint failed (%s); retrying in %.0f s", what, wait)
 
 
 def _rebase(data: Mapping[str, Any], issued_at: float) -> StoredTokens:

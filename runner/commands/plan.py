@@ -21,9 +21,28 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     init.add_argument("--scopes", required=True, help="the app's scopes, comma-separated")
     scanner = sub.add_parser("scan", help="a plan from the RingCentral calls found in a source tree")
     scanner.add_argument("path", metavar="PATH", help="the app's source tree (or one file)")
+    scanner.add_argument(
+        "--include-tests",
+        action="store_true",
+        help="also read test and fixture trees (skipped by default: their paths are mocks, not calls)",
+    )
+    scanner.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip files or folders (repeatable)"
+    )
     for each in (init, scanner):
         each.add_argument("--out", metavar="FILE", help="write the plan here (default: standard output)")
         each.add_argument("--name", help="the app's name in the plan")
+
+
+def _summary(result: scan.Scan) -> None:
+    """Per file: the operations found and the hits skipped, and why (to standard error)."""
+    files = sorted(set(result.files) | {f for f, _ in result.skipped})
+    for name in files:
+        skipped = ", ".join(f"{n} {why}" for (f, why), n in sorted(result.skipped.items()) if f == name)
+        print(
+            f"{name}: {result.files.get(name, 0)} calls" + (f"; skipped {skipped}" if skipped else ""),
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,21 +63,30 @@ def run(args: argparse.Namespace) -> int:
         root = Path(args.path)
         if not root.exists():
             raise InputError("no such file or folder", file=str(root))
-        found, unmatched = scan.scan_tree(root)
-        if not found:
-            raise InputError("no RingCentral REST path (/restapi/...) found", file=str(root))
-        for miss in unmatched:
+        options = scan.ScanOptions(include_tests=args.include_tests, exclude=tuple(args.exclude))
+        result = scan.scan_source(root, options)
+        _summary(result)
+        if not result.found and not result.event_filters:
+            raise InputError("no RingCentral REST call found", file=str(root))
+        for miss in result.unmatched:
             print(
                 f"warning: {miss.file}:{miss.line}: {miss.text} is not in RingCentral's API", file=sys.stderr
             )
-        print(f"scopes the app needs: {', '.join(scan.scopes_needed(found))}", file=sys.stderr)
-        text = scan.render(found, name=args.name or root.resolve().name)
+        print(f"scopes the app needs: {', '.join(scan.scopes_needed(result.found))}", file=sys.stderr)
+        text = scan.render(
+            result.found, name=args.name or root.resolve().name, event_filters=result.event_filters
+        )
     if args.out:
         out = Path(args.out)
         if out.exists():
             raise InputError("exists already; choose another --out or remove it", file=str(out))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the plan: {exc.strerror or exc.__class__.__name__}", file=str(out)
+            ) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import threading
 
@@ -18,7 +19,9 @@ from runner.rc.limits import DEFAULT_LIMITS
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--scopes", default="", help="the app's scopes, comma-separated (default: all)")
-    parser.add_argument("--limits", default="", help="custom group limits, e.g. Heavy=5,Light=20")
+    parser.add_argument(
+        "--limits", default="", help="lower group limits, e.g. Heavy=5,Light=20 (never above the defaults)"
+    )
     parser.add_argument("--time-scale", type=float, default=1.0, help="0.01 turns 60 s windows into 0.6 s")
     parser.add_argument("--access-ttl", type=float, default=3600.0, help="access token lifetime, seconds")
     parser.add_argument("--refresh-ttl", type=float, default=604800.0, help="refresh token lifetime, seconds")
@@ -31,6 +34,13 @@ def _limits(text: str) -> dict[str, int]:
         if group not in DEFAULT_LIMITS or not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
+            )
+        if int(value) > DEFAULT_LIMITS[group]:
+            # RingCentral lets an app's limits be lowered, never raised: a rehearsal above them
+            # would pace a plan the real server answers with 429s.
+            raise InputError(
+                f"{group}={value} is above RingCentral's default of {DEFAULT_LIMITS[group]}; limits can only be lowered",
+                key="--limits",
             )
         limits[group] = int(value)
     return limits
@@ -47,11 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
     if not 0 <= args.port <= 65535:
         raise InputError(f"expected a port from 0 to 65535, got {args.port}", key="--port")
-    if not (0 < args.time_scale <= 1e3 and 0 < args.access_ttl <= 1e9 and 0 < args.refresh_ttl <= 1e9):
-        # NaN fails every comparison, so it is refused here too.
-        raise InputError(
-            "must be a finite number greater than 0", key="--time-scale/--access-ttl/--refresh-ttl"
-        )
+    numbers = (args.time_scale, args.access_ttl, args.refresh_ttl)
+    if not all(math.isfinite(n) and n > 0 for n in numbers):
+        raise InputError("must be a finite number above 0", key="--time-scale/--access-ttl/--refresh-ttl")
     config = SandboxConfig(
         scopes=scopes,
         limits=_limits(args.limits),

@@ -17,11 +17,12 @@ from runner import redact
 from runner.auth.store import StoredTokens, TokenStore
 from runner.auth.tokens import TokenManager
 from runner.clock import SystemClock
+from runner.commands.options import add_transport_flags, session_options
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
 from runner.settings import Credentials
 from runner.traffic.session import consent
-from runner.traffic.target import LOCAL, local_identity, open_target, real_credentials
+from runner.traffic.target import LOCAL, identity_for, open_target
 
 MASK = redact.MASK
 
@@ -29,45 +30,30 @@ MASK = redact.MASK
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("plan", metavar="PLAN", help="the plan file (YAML) of the app whose tokens these are")
     parser.add_argument(
-        "--allow-production", action="store_true", help="consent to use the app's production tokens"
+        "--allow-production", action="store_true", help="consent to touch production's tokens"
     )
-    parser.add_argument(
-        "--allow-insecure-http",
-        action="store_true",
-        help="accept a plain http:// server off this machine (secrets would travel in clear)",
-    )
+    add_transport_flags(parser)
     parser.set_defaults(token_command=name)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
+    consent(session_options(args), plan, writes_too=False)
     command = getattr(args, "token_command", None) or args.command
-    consent(args, plan, sends_plan=False)  # before any credential is read or connection opened
     if command == "token":  # no network: not even the local sandbox is started
-        if plan.server == LOCAL:
-            identity = local_identity()
-            lines = _show(TokenStore(LOCAL, identity.client_id), "the local sandbox", identity.client_id)
-        else:
-            credentials = real_credentials(plan.server)
-            lines = _show(
-                TokenStore(credentials.server, credentials.client_id),
-                credentials.server,
-                credentials.client_id,
-            )
+        identity = identity_for(plan.server)
+        shown = "the local sandbox" if plan.server == LOCAL else identity.server
+        lines = _show(TokenStore(identity.server, identity.client_id), shown, identity.client_id)
     else:
-        with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
+        with open_target(
+            plan.server, app_name=plan.app.name, scopes=frozenset(plan.app.scopes), limits=plan.limits
+        ) as target:
             store = TokenStore(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
             lines = anyio.run(action, target.credentials, store)
     for line in lines:
         print(redact.redact(line))
     return 0
-
-
-def open_credentials(args: argparse.Namespace) -> Credentials:
-    """The credentials of the plan's server (``--server`` wins); for scripts that need them alone."""
-    plan = load_plan(Path(args.plan), server_override=args.server)
-    return local_identity() if plan.server == LOCAL else real_credentials(plan.server)
 
 
 async def _login(credentials: Credentials, store: TokenStore) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import signal
 import threading
 from dataclasses import replace
@@ -20,18 +21,30 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
-from runner.plan.bounds import max_calls, max_daily
-from runner.traffic.budget import ErrorBudget
+from runner.commands.options import (
+    add_report_flags,
+    add_transport_flags,
+    check_report_paths,
+    report_request,
+    session_options,
+)
+from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
+from runner.rc import wire
+from runner.rc.limits import most_calls
+from runner.rc.scopes import UNMAPPABLE
+from runner.report.write import write_reports
+from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, add_report_flags, check_report_paths, open_session, write_reports
-from runner.verdict.criteria import lookback
+from runner.traffic.session import Session, open_session
+from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
+from runner.verdict.grants import parse_scope
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
+EXTRA_PASSES = 3  # passes after one that got new 4xx or held first tries back
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -58,9 +71,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="also consent to the plan's create/update/delete calls on production (live customer data)",
     )
     parser.add_argument(
-        "--allow-insecure-http",
+        "--retry-broken",
         action="store_true",
-        help="accept a plain http:// server off this machine (secrets would travel in clear)",
+        help="try again endpoints that answered only 4xx in the window (after fixing their steps)",
     )
     parser.add_argument(
         "--timeout",
@@ -69,13 +82,18 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="give up on one request after this long",
     )
+    add_transport_flags(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
-    check_report_paths(args)
-    with open_session(args) as session:
+    check_report_paths(report_request(args))
+    with open_session(session_options(args)) as session:
+        early = _too_early(args, session)
+        if early:
+            console.print(early, soft_wrap=True)
+            return EXIT_NOT_MET
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
             return EXIT_MET
@@ -83,12 +101,64 @@ def run(args: argparse.Namespace) -> int:
         with run_lock(
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
-            result = anyio.run(_send, args, session, _plan_now(args, session), console)
+            first = _plan_now(args, session)
+            for blocker in () if args.quiet else first.blockers:
+                console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
+            result = anyio.run(_send, args, session, first, console)
+            for _ in range(EXTRA_PASSES):
+                # A new 4xx changes what the window needs: plan again (broken endpoints left out,
+                # the working ones diluting it) rather than end the run over the bar. Endpoints held
+                # back for a cushion get their try once the safe calls have built it.
+                failed, held = _new_failures(result), _held_back(result)
+                topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
+                if result is None or topup is None or topup.is_empty:
+                    break
+                if not args.quiet:
+                    _print_run(console, result)
+                    why = (
+                        f"{failed} 4xx in this run"
+                        if failed
+                        else f"{held} first tries held back for a cushion"
+                    )
+                    console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
+                result = anyio.run(_send, args, session, topup, console)
+                if result is None or result.sent == 0:
+                    break  # no progress: the skipped lines say why
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
-        write_reports(args, verdict, console)
+        write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _held_back(result: RunResult | None) -> int:
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for why, n in result.skipped.items() if WAITING in why)
+
+
+def _risky(session: Session) -> frozenset[str]:
+    """Endpoints whose first try may 4xx for reasons ``check`` cannot see: writes, and ids to guess.
+
+    None when every item has such a step: nothing could build a cushion first, so the first tries
+    go one endpoint at a time under the projected-ratio rule alone, rather than never.
+    """
+    risky = frozenset(
+        step.operation.key
+        for step in session.plan.steps
+        if step.operation.is_write or step.operation.id_params
+    )
+    items = session.plan.endpoints
+    if all({step.operation.key for step in item.steps} & risky for item in items):
+        return frozenset()
+    return risky
+
+
+def _new_failures(result: RunResult | None) -> int:
+    """4xx this run got that traffic can dilute: not 429 (it must age out) nor 401 (tokens)."""
+    if result is None or result.interrupted:
+        return 0
+    return sum(n for status, n in result.statuses.items() if 400 <= status < 500 and status not in (401, 429))
 
 
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
@@ -96,12 +166,28 @@ def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:
     return _top_up(args, session, session.summary(since=lookback(now), until=now), now)
 
 
+def _too_early(args: argparse.Namespace, session: Session) -> str | None:
+    """Why nothing is sent for an --apply-on two or more days ahead: the review reads the apply day
+    and the day before, so traffic sent today would be out of its window."""
+    apply_on = getattr(args, "apply_on", None)
+    if apply_on is None or args.calls is not None:
+        return None
+    today = dt.datetime.fromtimestamp(session.clock.time(), dt.UTC).date()
+    first = apply_on - dt.timedelta(days=1)
+    if first <= today:
+        return None
+    return (
+        f"Nothing sent: applying on {apply_on} (UTC), the review reads {first} and {apply_on}; "
+        f"traffic sent today ({today}) would be out of that window. Run graduate on {first}."
+    )
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
     return value
 
@@ -115,11 +201,9 @@ def _date(text: str) -> dt.date:
 
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
     plan = session.plan
-    items = session.planner_items()
+    items = session.item_keys()
+    _check_count(args, plan)
     if args.calls is not None:
-        most = max_calls(plan)
-        if not 0 <= args.calls <= most:
-            raise InputError(f"must be 0 to {most} (what the rate limits allow in two days)", key="--calls")
         return TopUp(
             mode=args.command,
             traffic_day=dt.datetime.fromtimestamp(now, dt.UTC).date(),
@@ -135,11 +219,9 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "scopes": plan.app.scopes,
         "profile": plan.criteria.profile,
         "overrides": plan.criteria.overrides,
+        "retry_broken": getattr(args, "retry_broken", False),
+        "risky": _risky(session),
     }
-    daily = getattr(args, "daily", None)
-    if daily is not None and not 1 <= daily <= max_daily(plan):
-        most = max_daily(plan)
-        raise InputError(f"must be 1 to {most} (what the rate limits allow in a day)", key="--daily")
     try:
         if args.command == "graduate":
             topup = plan_graduate(rows, apply_day=args.apply_on, **common)
@@ -153,6 +235,17 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         return topup
     repeats = {name: max(n, fixed.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
     return replace(topup, repeats=repeats, per_endpoint=_per_endpoint(repeats, items))
+
+
+def _check_count(args: argparse.Namespace, plan: Any) -> None:
+    """--calls and --daily: 0 (1 for --daily) up to what the plan's strictest group allows in the
+    review's two days; a larger count is a typo, and would only make work that can never be sent."""
+    most, group = most_calls(step.operation.group for step in plan.steps)
+    for flag, value, least in (("--calls", args.calls, 0), ("--daily", getattr(args, "daily", None), 1)):
+        if value is not None and not least <= value <= most:
+            raise InputError(
+                f"expected {least} to {most} (what {group} allows in two days), got {value}", key=flag
+            )
 
 
 def _per_endpoint(repeats: dict[str, int], items: list[tuple[str, tuple[str, ...]]]) -> dict[str, int]:
@@ -188,16 +281,23 @@ async def _send(
     by_group = calls_by_group(topup.per_endpoint)
     now = session.clock.time()
     rows = session.summary(since=lookback(now), until=now)
-    responses = sum(r.count for r in rows if r.kind != "oauth" and r.status)
-    errors = sum(r.count for r in rows if r.kind != "oauth" and 400 <= r.status < 500)
+    responses = sum(r.count for r in rows if not r.is_oauth and r.status)
+    errors = sum(r.count for r in rows if not r.is_oauth and wire.is_4xx(r.status))
     budget = ErrorBudget(
         threshold=session.rules.max_4xx_ratio,
         planned=topup.total_calls,
         prior_responses=responses,
         prior_4xx=errors,
+        proven_before=frozenset(r.endpoint for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        prior_successes=sum(r.count for r in rows if not r.is_oauth and 200 <= r.status < 300),
+        # --calls runs every item as told; the top-up's passes are what bring a cushion first.
+        risky=frozenset() if args.calls is not None else _risky(session),
     )
     async with session.tokens() as tokens:
-        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+        _heed_grants(console, session, tokens.current)
+        with GroupProgress(
+            by_group, items=topup.repeats, console=console, enabled=not args.quiet
+        ) as progress:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
@@ -209,12 +309,48 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
+                on_item=progress.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,
             )
             jobs = session.jobs(topup.repeats)
             return await _until_signalled(engine, jobs, console)
+
+
+def _heed_grants(console: Console, session: Session, stored: Any) -> None:
+    """The token's word on permissions, before any traffic: refuse what would be 403s, and say
+    which granted permissions the plan leaves unused (the review would fail them)."""
+    granted = parse_scope(getattr(stored, "scope", None))
+    if not granted:
+        return  # the server listed none: nothing to go by
+    gap = session.adopt_grants(granted)
+    app = session.plan.app
+    if gap.ungranted:
+        scope = gap.ungranted[0]
+        raise InputError(
+            f"{scope} is in the plan but the token does not grant it: every call under it would be a 403. "
+            "Add the permission to the app in the Developer Console, or remove it from the plan",
+            file=str(session.plan.path),
+            line=app.scope_lines.get(scope),
+            key="app.scopes",
+        )
+    for scope in gap.unplanned:
+        console.print(
+            f"[yellow]warning: {scope}: {GRANTED_NOT_PLANNED}; {_how_to_add(scope)}[/]", soft_wrap=True
+        )
+
+
+def _how_to_add(scope: str) -> str:
+    from runner.plan.init import draft_plan
+
+    if scope in UNMAPPABLE:
+        return f"no REST call exercises it ({UNMAPPABLE[scope]}): remove it from the app in the Developer Console"
+    main = draft_plan([scope]).items[0].main
+    return (
+        f"scopes_exercised will fail. Add it to app.scopes with a call such as {main.method} {main.path} "
+        f"(`rcgrad plan init --scopes {scope}` writes one), or remove it from the app in the Developer Console"
+    )
 
 
 async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) -> RunResult:
@@ -257,6 +393,3 @@ def _print_run(console: Console, result: RunResult) -> None:
         console.print(f"[red]stopped[/]: {result.stopped}")
     if result.interrupted:
         console.print("[yellow]interrupted[/]: every call sent so far is in the ledger; run again to finish")
-
-
-_ = EXIT_BAD_INPUT

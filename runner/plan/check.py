@@ -1,7 +1,7 @@
 """``rcgrad check``'s judgement of a loaded plan: every problem found before any request is sent.
 
-Errors are things that would cost the app (a 403 for an undeclared permission, a scope nobody
-calls, a capture used before it exists, an unfinished TODO); warnings are things a person should
+Errors are things that would cost the app (a request the spec refuses, a 403 for an undeclared
+permission, a scope nobody calls, a capture used before it exists, an unfinished TODO); warnings are things a person should
 look at (writes that touch data, a literal id that may not exist). The report also gives each
 endpoint's throttling group and the least wall time the traffic can take. Pure: this module must
 never do I/O.
@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from runner.plan.loader import PLACEHOLDER, Plan, Step
+from runner.plan.conformance import step_problems
+from runner.plan.loader import PLACEHOLDER, Item, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.scopes import UNMAPPABLE, grants
+from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
 
 ERROR, WARNING = "error", "warning"
 ASSUMED_RUNS = 5  # each item runs at least the per-endpoint minimum
@@ -68,12 +70,17 @@ def check_plan(plan: Plan) -> CheckReport:
         known = set(plan.vars)
         for step in item.steps:
             key = f"endpoints[{item_index}]"
+            if step.todo is None:
+                where = _step_key(item, step, key)
+                for problem in step_problems(step, plan.vars):
+                    at = f"{where}.{problem.where}"
+                    findings.append(Finding(ERROR, problem.message, file, _line(plan, at, step.line), at))
             op = step.operation
             rows.append(EndpointRow(step.name, op.key, op.permission, op.group, op.is_write))
             if op.permission:
                 exercised.add(op.permission)
             if step.todo is not None:
-                findings.append(Finding(ERROR, f"TODO left by plan init: {step.todo}", file, step.line, key))
+                findings.append(Finding(ERROR, f"TODO left in the plan: {step.todo}", file, step.line, key))
             if not grants(plan.app.scopes, op.permission):
                 findings.append(
                     Finding(
@@ -131,11 +138,63 @@ def check_plan(plan: Plan) -> CheckReport:
                     "app.scopes",
                 )
             )
+    findings.extend(_description_findings(plan, file))
     by_group = requests_by_group(plan)
     limits = {group: limit for group in by_group if (limit := plan.paced_limit(group)) is not None}
     seconds = minimum_plan_seconds(by_group, limits)
     assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
     return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)
+
+
+def _line(plan: Plan, key: str, fallback: int) -> int:
+    """The line of ``key`` in the plan, or of the nearest value above it that has one."""
+    while key:
+        if key in plan.lines:
+            return plan.lines[key]
+        key = key[: max(key.rfind("."), key.rfind("["), 0)]
+    return fallback
+
+
+def _step_key(item: Item, step: Step, key: str) -> str:
+    """``endpoints[3]``, ``endpoints[3].setup[0]``...: where the step is written in the plan."""
+    for part in ("setup", "teardown"):
+        steps: tuple[Step, ...] = getattr(item, part)
+        if step in steps:
+            return f"{key}.{part}[{steps.index(step)}]"
+    return key
+
+
+def _description_findings(plan: Plan, file: str) -> list[Finding]:
+    """The app description, judged now: the verdict would fail it only after the traffic was sent."""
+    text = (plan.app.description or "").strip()
+    line = plan.app.description_line or plan.app.line
+    placeholder = description_placeholder(text)
+    if placeholder:
+        return [
+            Finding(
+                ERROR,
+                f"the description still holds the placeholder {placeholder!r}: write what the app does"
+                " and for whom (the console shows it to the reviewer)",
+                file,
+                line,
+                "app.description",
+            )
+        ]
+    if APP_DESCRIPTION not in rules_for(plan.criteria.profile, plan.criteria.overrides).criteria:
+        return []
+    judged = description_criterion(text)
+    if judged.met:
+        return []
+    return [
+        Finding(
+            WARNING,
+            f"the {plan.criteria.profile} profile judges the app description and this one fails it"
+            f" ({judged.detail})",
+            file,
+            line,
+            "app.description",
+        )
+    ]
 
 
 def requests_by_group(plan: Plan) -> dict[str, int]:

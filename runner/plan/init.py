@@ -26,6 +26,7 @@ from typing import Any
 
 from runner.errors import InputError
 from runner.rc.catalog import Catalog, Operation, load_catalog
+from runner.rc.requests import request_schemas
 from runner.rc.scopes import UNMAPPABLE, closure
 
 GROUP_COST = {"NoThrottling": 0, "Light": 1, "Medium": 2, "Heavy": 3, "Auth": 4}
@@ -103,7 +104,7 @@ def _choose(scope: str, catalog: Catalog, granted: frozenset[str]) -> ItemDraft:
             return ItemDraft(scope, f"{scope}: a read whose only required parameters are a date range", step)
     for op in ops:
         if op.method == "POST" and not op.is_write and not op.id_params and not op.query_required:
-            step = _step(op, read_only_body=True)
+            step = _step(op)
             if step.todo is None:
                 return ItemDraft(scope, f"{scope}: a search or report sent as POST; it changes nothing", step)
     for op in ops:
@@ -198,7 +199,6 @@ def _step(
     capture: tuple[str, str] | None = None,
     expect: int | None = None,
     todo: str | None = None,
-    read_only_body: bool = False,
 ) -> StepDraft:
     path = op.path
     for param in op.path_params:
@@ -211,15 +211,24 @@ def _step(
             todo = todo or f"fill in {param.name}"
             value = "{{" + _snake(param.name) + "}}"
         path = path.replace("{" + param.name + "}", value)
-    body = None
-    if op.body is not None and op.body.required and (op.is_write or read_only_body):
-        body, needs = _fill_body(op.body.skeleton)
-        if needs:
-            todo = (
-                todo
-                or f"give real values for {', '.join(needs[:4])} (made-up ones are 4xx on a real account)"
-            )
+    body, body_todo = body_for(op)
+    todo = todo or body_todo
     return StepDraft(name or f"{op.method} {op.path}", op.method, path, body, save or {}, expect, todo)
+
+
+def body_for(op: Operation) -> tuple[Any, str | None]:
+    """The JSON body to send to ``op`` (None when it needs none) and the ``todo:`` it leaves,
+    if any: a body the spec accepts, with harmless text, or a todo for values only a person has."""
+    if op.body is None or not op.body.required:
+        return None, None
+    if op.body.skeleton is None:
+        kinds = " or ".join(op.body.content_types)
+        return None, f"this endpoint takes a {kinds} body, which rcgrad cannot send: choose another"
+    body, needs = _fill_body(op.body.skeleton)
+    needs += _empty_but_needed(op, body)
+    if needs:
+        return body, f"give real values for {', '.join(needs[:4])} (made-up ones are 4xx on a real account)"
+    return body, None
 
 
 def _fill_body(skeleton: Any, where: str = "") -> tuple[Any, list[str]]:
@@ -240,6 +249,22 @@ def _fill_body(skeleton: Any, where: str = "") -> tuple[Any, list[str]]:
     if skeleton == "string":
         return "rcgrad test", []
     return skeleton, []
+
+
+def _empty_but_needed(op: Operation, body: Any) -> list[str]:
+    """Required objects the spec leaves empty whose fields are real-world values: RingOut's
+    ``from`` needs a phone number or a forwarding number id, and which is a person's choice."""
+    spec = request_schemas(op.id)
+    schema = spec["body"]["schema"] if spec and spec["body"] else None
+    if not isinstance(body, dict) or not isinstance(schema, dict):
+        return []
+    props = schema.get("properties") or {}
+    needs = []
+    for name, value in body.items():
+        fields = list((props.get(name) or {}).get("properties", {}))
+        if value == {} and any(REAL_WORLD.search(sub) for sub in fields):
+            needs.append(f"{name} ({' or '.join(fields)})")
+    return needs
 
 
 def _item_param(collection: str, catalog: Catalog) -> str | None:

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from runner.rc.bodies import minimal_value
+from runner.rc.requests_build import draft4
+from runner.rc.spec import deref, load_spec, resolve
 
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_DEPTH = 6  # deep enough for `records[0].attachments[0].uri`; arrays count as a level
-BODY_DEPTH = 3
 CATALOG_FORMAT = 1
 
 # Values the sandbox and the plan author can use as-is; keyed by OpenAPI string format.
@@ -41,19 +42,7 @@ class _Spec:
         self.doc = doc
 
     def deref(self, node: Any) -> Any:
-        seen = 0
-        while isinstance(node, dict) and "$ref" in node:
-            node = self._lookup(node["$ref"])
-            seen += 1
-            if seen > 20:
-                raise ValueError("reference cycle")
-        return node
-
-    def _lookup(self, ref: str) -> Any:
-        node: Any = self.doc
-        for part in ref.lstrip("#/").split("/"):
-            node = node[part]
-        return node
+        return deref(node, self.doc)
 
 
 def _type_of(spec: _Spec, schema: Any) -> str:
@@ -171,7 +160,8 @@ def _body(spec: _Spec, op: dict[str, Any]) -> dict[str, Any] | None:
         "required": bool(body.get("required")),
         "content_types": content_types,
         "fields": fields,
-        "skeleton": sample(spec, schema, BODY_DEPTH, only_required=True),
+        # What `plan init` starts from: a body the validator accepts (tested over the catalog).
+        "skeleton": minimal_value(draft4(resolve(schema, spec.doc))) if "json" in preferred else None,
     }
 
 
@@ -241,9 +231,7 @@ def render(catalog: dict[str, Any]) -> str:
 
 
 def build_from_file(spec_path: Path) -> str:
-    with spec_path.open("rb") as fh:
-        doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return render(build(doc))
+    return render(build(load_spec(spec_path)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,9 @@
-"""Which RingCentral hosts are production, and which servers are on this machine.
+"""RingCentral's servers: which hosts are production, which are not, and which are loopback.
 
-Every ``*.ringcentral.com`` and ``*.ringcentral.biz`` host (the partners' segregated platform) is
-production unless it is a known non-production one (the retired ``devtest`` sandbox). Hosts are
-compared after normalisation (case, trailing dot, IDN nameprep, port and userinfo stripped), so no
-spelling of a production host slips past consent. This module must never do network I/O: it decides
-from the text of the URL alone.
+A host is compared only after normalising it the way a resolver would (case, a trailing dot,
+userinfo and port, IDN/punycode), because a consent check that a capital letter defeats is no
+check. Every ``*.ringcentral.com`` or ``*.ringcentral.biz`` host that is not a known non-production
+host counts as production. This module must never do I/O.
 """
 
 from __future__ import annotations
@@ -13,47 +12,67 @@ import contextlib
 import ipaddress
 from urllib.parse import urlsplit
 
+PRODUCTION_URL = "https://platform.ringcentral.com"
+SANDBOX_URL = "https://platform.devtest.ringcentral.com"
+# Production and the segregated partner environments (AT&T Office@Hand, Verizon) share one review.
 PRODUCTION_DOMAINS = ("ringcentral.com", "ringcentral.biz")
+# The developer sandbox: unmetered, its JWTs fail in production.
 NON_PRODUCTION_DOMAINS = ("devtest.ringcentral.com",)
-SERVER_ALIASES = {
-    "production": "https://platform.ringcentral.com",
-    "sandbox": "https://platform.devtest.ringcentral.com",
-}
 
 
-def normalise_host(url: str) -> str:
-    """The URL's host as DNS sees it: lower case, no port, userinfo or trailing dot, IDN folded."""
+def host_of(url: str) -> str:
+    """The URL's host as a resolver sees it: lower case, no userinfo, port or trailing dot, IDN labels
+    in their ASCII (punycode) form. A bare host (no scheme) is accepted."""
     text = url.strip()
-    if "://" not in text:
+    if "//" not in text:
         text = "//" + text
     try:
         host = urlsplit(text).hostname or ""
     except ValueError:
-        return ""
-    # IDNA nameprep folds case and compatibility forms (full-width letters, ideographic dots).
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii")
-    return host.lower().rstrip(".")
+        host = ""
+    host = host.rstrip(".").lower()
+    return _ascii(host)
 
 
-def _within(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
+def _ascii(host: str) -> str:
+    labels = []
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            # Decode then re-encode, so a punycode spelling of a mapped name compares equal.
+            with contextlib.suppress(UnicodeError):
+                label = label.encode("ascii").decode("idna")
+        try:
+            labels.append(label.encode("idna").decode("ascii").lower() if label else label)
+        except UnicodeError:
+            labels.append(label.lower())
+    return ".".join(labels)
+
+
+def _within(host: str, domains: tuple[str, ...]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def is_production_host(url: str) -> bool:
-    url = SERVER_ALIASES.get(url.strip(), url)
-    host = normalise_host(url)
-    if any(_within(host, domain) for domain in NON_PRODUCTION_DOMAINS):
+    """True for any RingCentral host that is not a known non-production one (consent is needed)."""
+    host = host_of(url)
+    if _within(host, NON_PRODUCTION_DOMAINS):
         return False
-    return any(_within(host, domain) for domain in PRODUCTION_DOMAINS)
+    if _within(host, PRODUCTION_DOMAINS):
+        return True
+    # A host we cannot parse but that still names RingCentral: err on the side of asking.
+    return not host and "ringcentral" in url.lower()
 
 
-def is_loopback(url: str) -> bool:
-    """True for localhost and loopback addresses: cleartext there never leaves the machine."""
-    host = normalise_host(url).strip("[]")
+def is_loopback_host(url: str) -> bool:
+    host = host_of(url)
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_cleartext(url: str) -> bool:
+    """A plain-http URL to a host other than loopback: credentials would cross the network unencrypted."""
+    return url.strip().lower().startswith("http://") and not is_loopback_host(url)

@@ -7,12 +7,12 @@ pure functions: this module must never wait, count live requests, or do I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 WINDOW_SECONDS = 60.0
 PENALTY_SECONDS = 60.0
-# FACTS.md §2: requests per user per minute, the same in every version of the docs since 2022.
+# docs/ringcentral.md, Rate limits: requests per user per minute, the same in every version of the docs since 2022.
 DEFAULT_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
 UNTHROTTLED = "NoThrottling"
 
@@ -49,6 +49,19 @@ def default_limit(group: str) -> GroupLimit | None:
     """The documented limit of a group, or None for NoThrottling (and unknown groups)."""
     count = DEFAULT_LIMITS.get(group)
     return None if count is None else GroupLimit(count)
+
+
+# The review reads two days of traffic: more repetitions than the strictest group lets through in
+# that long are never needed, and an absurd count is refused as bad input before any work is made.
+SENSIBLE_SECONDS = 2 * 86400.0
+
+
+def most_calls(groups: Iterable[str], seconds: float = SENSIBLE_SECONDS) -> tuple[int, str]:
+    """The most requests the strictest of ``groups`` lets through in ``seconds`` at its documented
+    limit, and that group's name (Light's when none is throttled)."""
+    named = [(g, lim) for g in groups if (lim := default_limit(g)) is not None]
+    group, limit = min(named, key=lambda gl: gl[1].limit / gl[1].window, default=("Light", GroupLimit(50)))
+    return int(seconds // limit.window) * limit.limit, group
 
 
 def minimum_seconds(requests: int, limit: GroupLimit) -> float:

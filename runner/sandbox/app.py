@@ -1,8 +1,9 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
-The order of checks follows the real platform: route (404 CMN-120), bearer token (401), rate limit
-(429), app permission (403 CMN-401), required parameters (400 CMN-101), then the stateful resource
-(404 CMN-102 or the answer). Every API and OAuth request is logged in the same shape rcgrad's
+The order of checks follows the real platform: route (404 CMN-120, or 405 with ``Allow`` when the
+path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401), the
+request against the spec (400 CMN-101, by the validator ``rcgrad check`` uses), the ids in the path
+(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every API and OAuth request is logged in the same shape rcgrad's
 ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
 """
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import random
 import secrets
-from dataclasses import asdict, fields
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,12 +27,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
+from runner.rc.validate import JSON_TYPES, validate
+from runner.rc.validate import Request as Validated
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.listing import BadPageToken
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
+from runner.sandbox.samples import body_of
 from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
 from runner.verdict.records import CallRecord, Kind, TokenEvent
@@ -37,6 +45,7 @@ from runner.verdict.records import CallRecord, Kind, TokenEvent
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+OPERATION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # the methods the catalog declares
 
 
 class SandboxState:
@@ -94,22 +103,85 @@ class SandboxState:
 
 
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
-    state = state or SandboxState(config or SandboxConfig())
-    catalog = load_catalog()
-    granted = closure(state.config.scopes)  # the declared scopes and everything they include
+    sandbox = _Sandbox(state or SandboxState(config or SandboxConfig()))
 
-    async def control(request: Request) -> Response:
-        name = request.path_params["name"]
+    async def unrouted(request: Request, exc: Exception) -> Response:
+        # A path Starlette's router cannot even parse (a newline in a segment) or a method it does
+        # not know: the API handler answers it as RingCentral would, 404 CMN-120 or 405 with Allow.
+        return await sandbox.api(request)
+
+    app = Starlette(
+        exception_handlers={404: unrouted, 405: unrouted},
+        routes=[
+            Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
+            Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
+            Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
+            # Every standard method reaches the handler: undeclared ones get 405 with Allow there.
+            Route("/{path:path}", sandbox.api, methods=[*OPERATION_METHODS, "HEAD", "OPTIONS", "TRACE"]),
+        ],
+    )
+    app.state.sandbox = sandbox.state
+    return app
+
+
+@dataclass
+class _Call:
+    """One API request on its way through the checks: what they learned so far."""
+
+    request: Request
+    op: Operation
+    params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # the throttle's X-Rate-Limit-* headers
+    body: Any = None
+
+
+_Check = Callable[[_Call], Awaitable[Response | None]]
+
+
+class _Sandbox:
+    """The handlers. An API request passes ``checks`` in the platform's order; the first check that
+    answers ends it, and ``_resource`` answers whatever passed them all."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.catalog = load_catalog()
+        self._routes: dict[str, tuple[str | None, list[str]]] = {}
+        self.granted = closure(state.config.scopes)  # the declared scopes and everything they include
+        self.checks: tuple[_Check, ...] = (
+            self._faults_on_arrival,
+            self._oauth_sample,
+            self._bearer,
+            self._rate_limit,
+            self._injected_failures,
+            self._permission,
+            self._against_spec,
+            self._path_identity,
+            self._binary,
+        )
+
+    async def control(self, request: Request) -> Response:
+        state, name = self.state, request.path_params["name"]
         if name == "status" and request.method == "GET":
             return JSONResponse(state.status())
         if name == "log" and request.method == "GET":
-            since = float(request.query_params.get("since", "0") or 0)
+            try:
+                since = float(request.query_params.get("since", "0") or 0)
+            except ValueError:
+                since = math.nan
+            if math.isnan(since):
+                return JSONResponse({"error": "since: a timestamp (seconds)"}, status_code=400)
             return JSONResponse([asdict(r) for r in state.log if r.ts >= since])
         if name == "faults" and request.method == "POST":
             update = await _json(request)
             known = {f.name for f in fields(state.faults)}
             if not isinstance(update, dict) or set(update) - known:
                 return JSONResponse({"error": f"known faults: {sorted(known)}"}, status_code=400)
+            bad = [
+                key for key, value in update.items() if not _fault_value_ok(getattr(state.faults, key), value)
+            ]
+            if bad:
+                # Checked before any is set: a bad value must not leave the sandbox half-updated.
+                return JSONResponse({"error": f"{bad[0]}: a finite number, 0 or more"}, status_code=400)
             for key, value in update.items():
                 setattr(state.faults, key, value)
             return JSONResponse(asdict(state.faults))
@@ -117,8 +189,9 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             return JSONResponse({"revoked": state.oauth.revoke_all()})
         return JSONResponse(errors.invalid_uri(), status_code=404)
 
-    async def token(request: Request) -> Response:
-        op = catalog.by_key("POST", TOKEN_PATH)
+    async def token(self, request: Request) -> Response:
+        state = self.state
+        op = self.catalog.by_key("POST", TOKEN_PATH)
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
         client_id = _basic_client(request.headers.get("authorization"), state.config)
         decision = state.throttle.admit(f"app:{client_id or 'unknown'}", "Auth")
@@ -140,108 +213,185 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             body = errors.oauth_error("unsupported_grant_type", f"Unsupported grant type: {grant_type[:40]}")
             state.record("POST", TOKEN_PATH, 400, op, kind=Kind.OAUTH, error_code="unsupported_grant_type")
             return JSONResponse(body, status_code=400, headers=headers)
-        code = None if grant.status == 200 else grant.body.get("errors", [{}])[0].get("errorCode")
+        code = None if grant.status == 200 else wire.error_code(grant.body)
         state.record("POST", TOKEN_PATH, grant.status, op, kind=Kind.OAUTH, error_code=code, event=event)
         return JSONResponse(grant.body, status_code=grant.status, headers=headers)
 
-    async def revoke(request: Request) -> Response:
-        op = catalog.by_key("POST", REVOKE_PATH)
+    async def revoke(self, request: Request) -> Response:
+        op = self.catalog.by_key("POST", REVOKE_PATH)
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
-        state.oauth.revoke(form.get("token") or request.query_params.get("token"))
-        state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
+        self.state.oauth.revoke(form.get("token") or request.query_params.get("token"))
+        self.state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
         return Response(status_code=200)
 
-    async def api(request: Request) -> Response:
-        method = request.method
-        match = catalog.match(method, request.url.path)
-        if match is None:
-            state.record(method, request.url.path, 404, None, error_code="CMN-120")
-            return JSONResponse(errors.invalid_uri(), status_code=404)
-        op, params = match.value, {k: str(v) for k, v in match.params.items()}
-
-        def answer(
-            status: int, body: Any = None, headers: dict[str, str] | None = None, code: str | None = None
-        ) -> Response:
-            if code is None and isinstance(body, dict):
-                nested = body.get("errors")
-                code = (
-                    nested[0].get("errorCode")
-                    if isinstance(nested, list) and nested
-                    else body.get("errorCode")
+    async def api(self, request: Request) -> Response:
+        method, path = request.method, request.url.path
+        # HEAD is GET without a body (the server drops it); OPTIONS names what the path allows.
+        match = self.catalog.match("GET" if method == "HEAD" else method, path)
+        template, declared = self._route(path)
+        if match is None or match.template != template:
+            # `/message-threads/sync` is its own resource, not `/message-threads/{threadId}`.
+            allowed = ", ".join([*declared, *(["HEAD"] if "GET" in declared else []), "OPTIONS"])
+            allowed = allowed if declared else ""
+            if allowed and method == "OPTIONS":
+                return Response(status_code=200, headers={"Allow": allowed})
+            if allowed:
+                self.state.record(method, path, 405, None, error_code=errors.METHOD_NOT_ALLOWED)
+                return JSONResponse(
+                    errors.method_not_allowed(method), status_code=405, headers={"Allow": allowed}
                 )
-            state.record(
-                method, op.path, status, op, kind=Kind.OAUTH if op.is_oauth else Kind.API, error_code=code
-            )
-            if body is None:
-                return Response(status_code=status, headers=headers)
-            return JSONResponse(body, status_code=status, headers=headers)
+            self.state.record(method, path, 404, None, error_code="CMN-120")
+            return JSONResponse(errors.invalid_uri(), status_code=404)
+        call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
+        for check in self.checks:
+            response = await check(call)
+            if response is not None:
+                return response
+        return self._resource(call)
 
-        faults = state.faults
+    def _route(self, path: str) -> tuple[str | None, list[str]]:
+        """The template that names ``path`` (the most literal one any method matches, as a router
+        tries literals first) and the methods declared on it."""
+        cached = self._routes.get(path)
+        if cached is None:
+            found = {m: hit for m in OPERATION_METHODS if (hit := self.catalog.match(m, path)) is not None}
+            best = max((hit.template for hit in found.values()), key=_literal_first, default=None)
+            cached = best, [m for m, hit in found.items() if hit.template == best]
+            if len(self._routes) < 4096:
+                self._routes[path] = cached
+        return cached
+
+    def _answer(
+        self,
+        call: _Call,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> Response:
+        """A JSON (or empty) answer, logged with the error code its body carries."""
+        op = call.op
+        kind = Kind.OAUTH if wire.is_oauth(op.path) else Kind.API
+        self.state.record(
+            call.request.method, op.path, status, op, kind=kind, error_code=code or wire.api_code(body)
+        )
+        if body is None:
+            return Response(status_code=status, headers=headers)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def _faults_on_arrival(self, call: _Call) -> Response | None:
+        faults = self.state.faults
         if faults.latency:
             await anyio.sleep(faults.latency)
         if faults.revoke_after > 0:
             faults.revoke_after -= 1
             if faults.revoke_after == 0:
-                state.oauth.revoke_all()
-        if op.is_oauth:
-            return answer(op.response.status, op.response.sample)
-        session, refusal = state.oauth.check(request.headers.get("authorization"))
-        if session is None:
-            if refusal == "AGW-401":
-                return answer(401, errors.no_authorization(), code="AGW-401")
-            message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
-            return answer(401, errors.token_invalid(refusal or "OAU-149", message))
-        decision = state.throttle.admit(f"user:{EXTENSION_ID}", op.group)
-        headers = dict(decision.headers) if decision else {}
+                self.state.oauth.revoke_all()
+        return None
+
+    async def _oauth_sample(self, call: _Call) -> Response | None:
+        if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
+            return self._answer(call, call.op.response.status, body_of(call.op))
+        return None
+
+    async def _bearer(self, call: _Call) -> Response | None:
+        session, refusal = self.state.oauth.check(call.request.headers.get("authorization"))
+        if session is not None:
+            return None
+        if refusal == "AGW-401":
+            return self._answer(call, 401, errors.no_authorization(), code="AGW-401")
+        message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
+        return self._answer(call, 401, errors.token_invalid(refusal or "OAU-149", message))
+
+    async def _rate_limit(self, call: _Call) -> Response | None:
+        decision = self.state.throttle.admit(f"user:{EXTENSION_ID}", call.op.group)
+        call.headers = dict(decision.headers) if decision else {}
         if decision is not None and not decision.allowed:
-            return answer(429, errors.rate_exceeded(), headers)
+            return self._answer(call, 429, errors.rate_exceeded(), call.headers)
+        faults = self.state.faults
         if faults.force_429 > 0:
             faults.force_429 -= 1
-            retry = str(state.config.scaled(60.0))
-            return answer(
-                429, errors.rate_exceeded(), {**headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
-            )
+            retry = str(self.state.config.scaled(60.0))
+            headers = {**call.headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
+            return self._answer(call, 429, errors.rate_exceeded(), headers)
+        return None
+
+    async def _injected_failures(self, call: _Call) -> Response | None:
+        state, faults = self.state, self.state.faults
         if faults.stall_burst > 0:
             faults.stall_burst -= 1
             await anyio.sleep(faults.stall_seconds)
         if _burst(faults, "drop_burst") or (faults.drop_rate and state.random.random() < faults.drop_rate):
-            state.record(method, op.path, 0, op)
+            state.record(call.request.method, call.op.path, 0, call.op)
             return _Dropped()
         if _burst(faults, "error_burst") or (faults.error_rate and state.random.random() < faults.error_rate):
-            return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
-        if op.permission and op.permission not in granted:
-            return answer(403, errors.insufficient_permissions(op.permission), headers)
-        for param in op.query_required:
-            if param.name not in request.query_params:
-                return answer(400, errors.missing_parameter(param.name), headers)
-        body: Any = None
-        if op.body is not None:
-            raw = await request.body()
-            if "json" in request.headers.get("content-type", "json") and raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return answer(400, errors.api_error("CMN-101", "Malformed JSON body"), headers)
-            if op.body.required and not raw:
-                return answer(400, errors.missing_parameter("body"), headers)
-            if isinstance(body, dict) and op.body.required:
-                for fld in op.body.fields:
-                    if fld.name not in body:
-                        return answer(400, errors.missing_parameter(fld.name), headers)
-        if op.response.is_binary and method == "GET":
-            if "attachmentId" in params and "messageId" in params:
-                content = state.store.attachment(params)
-                if content is None:
-                    return answer(404, errors.not_found("attachmentId", params["attachmentId"]), headers)
-                state.record(method, op.path, 200, op)
-                return Response(content, media_type="application/pdf", headers=headers)
-            state.record(method, op.path, 200, op)
-            media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
-            return Response(b"\x00" * 64, media_type=media, headers=headers)
-        status, payload = state.store.handle(op, params, body)
+            return self._answer(call, 503, errors.service_unavailable(), {**call.headers, "Retry-After": "0"})
+        return None
+
+    async def _permission(self, call: _Call) -> Response | None:
+        permission = call.op.permission
+        if permission and permission not in self.granted:
+            return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
+        return None
+
+    async def _path_identity(self, call: _Call) -> Response | None:
+        unknown = self.state.store.unknown_path_id(call.op.path, call.params, _base(call.request))
+        if unknown is None:
+            return None
+        return self._answer(call, 404, errors.not_found(*unknown), call.headers)
+
+    async def _against_spec(self, call: _Call) -> Response | None:
+        """The same validator as ``rcgrad check``: a rehearsal refuses what production would."""
+        # Read only where the spec has a body: a GET's client may be gone by now (a stall fault).
+        raw = await call.request.body() if call.op.body is not None else b""
+        body_type = call.request.headers.get("content-type", "application/json") if raw else None
+        if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
+            try:
+                call.body = json.loads(raw)
+            except ValueError:
+                return self._answer(
+                    call, 400, errors.api_error("CMN-101", "Malformed JSON body"), call.headers
+                )
+        query = {
+            name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
+        }
+        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type)
+        problems = validate(call.op, request)
+        if not problems:
+            return None
+        first = problems[0]
+        return self._answer(call, 400, errors.invalid_parameter(first.parameter, first.missing), call.headers)
+
+    async def _binary(self, call: _Call) -> Response | None:
+        op, params, method = call.op, call.params, call.request.method
+        if not (op.response.is_binary and method == "GET"):
+            return None
+        if "attachmentId" in params and "messageId" in params:
+            content = self.state.store.attachment(params, _base(call.request))
+            if content is None:
+                return self._answer(
+                    call, 404, errors.not_found("attachmentId", params["attachmentId"]), call.headers
+                )
+            self.state.record(method, op.path, 200, op)
+            return Response(content, media_type="application/pdf", headers=call.headers)
+        self.state.record(method, op.path, 200, op)
+        media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
+        return Response(b"\x00" * 64, media_type=media, headers=call.headers)
+
+    def _resource(self, call: _Call) -> Response:
+        """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
+        state, faults, op, headers = self.state, self.state.faults, call.op, call.headers
+        method = call.request.method
+        request = call.request
+        query = {name: request.query_params.getlist(name) for name in request.query_params}
+        base = _base(request)
+        try:
+            status, payload = state.store.handle(op, call.params, call.body, base=base, query=query)
+        except BadPageToken:
+            return self._answer(call, 400, errors.invalid_parameter("pageToken", missing=False), headers)
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
-            return answer(404, errors.not_found(name, value), headers)
+            return self._answer(call, 404, errors.not_found(name, value), headers)
         if _burst(faults, "garbage_burst") or (
             faults.garbage_rate and state.random.random() < faults.garbage_rate
         ):
@@ -257,20 +407,23 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
         if status == 204 or payload is None:
-            return answer(204 if status in (200, 204) and payload is None else status, None, headers)
-        return answer(status, payload, headers)
+            return self._answer(
+                call, 204 if status in (200, 204) and payload is None else status, None, headers
+            )
+        return self._answer(call, status, payload, headers)
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    app = Starlette(
-        routes=[
-            Route("/__sandbox/{name}", control, methods=["GET", "POST"]),
-            Route(TOKEN_PATH, token, methods=["POST"]),
-            Route(REVOKE_PATH, revoke, methods=["POST"]),
-            Route("/{path:path}", api, methods=methods),
-        ]
-    )
-    app.state.sandbox = state
-    return app
+
+def _one_or_all(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
+
+
+def _literal_first(template: str) -> tuple[bool, ...]:
+    return tuple(not segment.startswith("{") for segment in template.split("/"))
+
+
+def _base(request: Request) -> str:
+    """The URL the client reached the sandbox at: what ``uri`` fields in answers start with."""
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def _burst(faults: Any, name: str) -> bool:
@@ -320,3 +473,12 @@ class _Dropped(Response):
         )
         await send({"type": "http.response.body", "body": b'{"records": [', "more_body": True})
         raise ConnectionAbortedError("sandbox fault: connection dropped")
+
+
+def _fault_value_ok(current: object, value: object) -> bool:
+    """A fault switch takes a number of its own kind (a whole one for counts), finite and not negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(current, int) and not isinstance(current, bool) and not isinstance(value, int):
+        return False
+    return math.isfinite(value) and value >= 0

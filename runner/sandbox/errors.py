@@ -1,4 +1,4 @@
-"""RingCentral's error bodies (FACTS.md §3, §4): one function per kind, the shapes seen on the wire.
+"""RingCentral's error bodies (docs/ringcentral.md, Errors and Tokens): one function per kind, the shapes seen on the wire.
 
 Pure data builders. They must never include a token, a secret or a request body in a message.
 """
@@ -48,9 +48,30 @@ def missing_parameter(name: str) -> dict[str, Any]:
     }
 
 
+def invalid_parameter(name: str, missing: bool) -> dict[str, Any]:
+    """RingCentral's answer to a request its spec refuses: CMN-101 naming the parameter."""
+    if missing:
+        return missing_parameter(name)
+    message = f"Parameter [{name}] value is invalid"
+    return {
+        "errorCode": "CMN-101",
+        "message": message,
+        "parameterName": name,
+        "errors": [{"errorCode": "CMN-101", "message": message, "parameterName": name}],
+    }
+
+
 def not_found(parameter: str, value: str) -> dict[str, Any]:
     message = f"Resource for parameter [{parameter}] is not found"
     return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
+
+
+# The code is ours: RingCentral's docs list none for 405, and a look-alike CMN code would mislead.
+METHOD_NOT_ALLOWED = "MethodNotAllowed"
+
+
+def method_not_allowed(method: str) -> dict[str, Any]:
+    return api_error(METHOD_NOT_ALLOWED, f"HTTP method {method[:16]} is not allowed for this resource")
 
 
 def invalid_uri() -> dict[str, Any]:

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.rc.catalog import Operation, load_catalog
+from runner.sandbox import listing
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
+from runner.sandbox.samples import body_of
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
 MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
@@ -32,8 +34,11 @@ SENDS_TO_MESSAGE_STORE = {
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}/fax": "Fax",
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}/company-pager": "Pager",
 }
-SEED_MESSAGES = 30
+SEED_MESSAGES = 36  # every sixth one an outbound SMS, the rest inbound faxes, newest first
 SEED_RECORDS = 3
+TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
+SEED_SPACING = dt.timedelta(minutes=20)  # seeded records are this far apart, all within the last day
+NO_QUERY: Mapping[str, list[str]] = {}
 
 # A tiny, valid one-page PDF: what a fax attachment download returns.
 PDF_BYTES = (
@@ -70,20 +75,21 @@ def item_parent(template: str) -> tuple[str, str] | None:
 
 
 class Store:
+    """The sandbox's records. ``base`` (the URL the request came to) only builds ``uri`` fields."""
+
     def __init__(self, seed: int = 0) -> None:
         self._collections: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, dict[str, Any]]] = {}
         self._ids = itertools.count(10_000_001)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._encoded: dict[tuple[str, tuple[tuple[str, str], ...]], Encoded] = {}
+        self._encoded: dict[tuple[str, str, tuple[tuple[str, str], ...]], Encoded] = {}
         catalog = load_catalog()
         self.collections = {p[0] for op in catalog.operations if (p := item_parent(op.path))}
-        self._samples = {op.key: op.response.sample for op in catalog.operations}
         self._item_sample: dict[str, Any] = {}
         for op in catalog.operations:
             parent = item_parent(op.path)
             if op.method == "GET" and parent:
-                self._item_sample[parent[0]] = op.response.sample
+                self._item_sample[parent[0]] = body_of(op)
 
     # -- addressing -------------------------------------------------------------------------------
 
@@ -92,11 +98,13 @@ class Store:
         norm = normalise(params)
         return collection, tuple((n, norm.get(n, "~")) for n in names)
 
-    def _records(self, collection: str, params: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    def _records(
+        self, collection: str, params: Mapping[str, str], base: str = ""
+    ) -> dict[str, dict[str, Any]]:
         key = self._key(collection, params)
         records = self._collections.get(key)
         if records is None:
-            records = self._collections[key] = self._seed(collection)
+            records = self._collections[key] = self._seed(collection, params, base)
         return records
 
     def new_id(self) -> str:
@@ -104,24 +112,62 @@ class Store:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def handle(self, op: Operation, params: Mapping[str, str], body: Any) -> tuple[int, Any]:
+    def unknown_path_id(
+        self, template: str, params: Mapping[str, str], base: str = ""
+    ) -> tuple[str, str] | None:
+        """The first id in the path that names nothing, as (parameter, value); None when all do.
+
+        Only the caller's own account exists (``~`` or its id); an extension or any other parent
+        (``/webhooks/{id}/activate``) must be a record of its collection. The last id is left to
+        ``handle``, which also reads comma-separated lists there.
+        """
+        segments = template.split("/")
+        with self._lock:
+            for index, segment in enumerate(segments[:-1]):
+                if not (segment.startswith("{") and segment.endswith("}")):
+                    continue
+                name = segment[1:-1]
+                value = str(params.get(name, ""))
+                if name in OWN_IDS and value in ("~", OWN_IDS[name]):
+                    continue
+                if name == "accountId":
+                    return name, value
+                parent = "/".join(segments[:index])
+                if parent in self.collections and value not in self._records(parent, params, base):
+                    return name, value
+            if segments[-1] == "{accountId}" and not _own("accountId", params):
+                return "accountId", str(params.get("accountId", ""))
+        return None
+
+    def handle(
+        self,
+        op: Operation,
+        params: Mapping[str, str],
+        body: Any,
+        *,
+        base: str = "",
+        query: Mapping[str, list[str]] = NO_QUERY,
+    ) -> tuple[int, Any]:
         """(status, JSON body or None) for a validated, authorised request."""
         with self._lock:
             parent = item_parent(op.path)
             if parent and parent[0] in self.collections and not _own(parent[1], params):
-                return self._item(op, parent[0], parent[1], params, body)
+                return self._item(op, parent[0], parent[1], params, body, base)
             if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
-                record = self._create(MESSAGE_STORE, params, body, self._item_sample.get(MESSAGE_STORE))
+                record = self._create(MESSAGE_STORE, params, body, body_of(op), base)
                 record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
                 return op.response.status, record
             if op.method == "POST" and op.path in self.collections:
-                return op.response.status, self._create(op.path, params, body, self._item_sample.get(op.path))
-            if op.method == "GET" and op.path in self.collections:
-                return op.response.status, self._listing(op, params)
-            return op.response.status, self._sample(op, params, body)
+                sample = self._item_sample.get(op.path, body_of(op))
+                return op.response.status, self._create(op.path, params, body, sample, base)
+            if op.method == "GET" and op.path in self.collections and isinstance(body_of(op), dict):
+                return op.response.status, self._listing(op, params, base, query)
+            return op.response.status, self._sample(op, params, body, base)
 
-    def _item(self, op: Operation, collection: str, id_name: str, params: Mapping[str, str], body: Any):
-        records = self._records(collection, params)
+    def _item(
+        self, op: Operation, collection: str, id_name: str, params: Mapping[str, str], body: Any, base: str
+    ) -> tuple[int, Any]:
+        records = self._records(collection, params, base)
         wanted = str(params.get(id_name, ""))
         ids = wanted.split(",") if op.method in ("GET", "DELETE") and "," in wanted else [wanted]
         missing = [i for i in ids if i not in records]
@@ -134,65 +180,74 @@ class Store:
         record = records[ids[0]]
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
             _merge(record, body)
-        if op.method == "GET" and not isinstance(op.response.sample, dict):
-            return op.response.status, self._fresh_sample(op, params, body)
+        if op.method == "GET" and not isinstance(body_of(op), dict):
+            return op.response.status, self._fresh_sample(op, params, body, base)
         return op.response.status, record
 
-    def _create(self, collection: str, params: Mapping[str, str], body: Any, sample: Any) -> dict[str, Any]:
+    def _create(
+        self, collection: str, params: Mapping[str, str], body: Any, sample: Any, base: str
+    ) -> dict[str, Any]:
         record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
         if isinstance(body, dict):
             _merge(record, body)
         record_id = self.new_id()
-        record["id"] = int(record_id) if isinstance(record.get("id"), int) else record_id
-        record["creationTime"] = record["lastModifiedTime"] = _now_iso()
-        self._records(collection, params)[record_id] = record
+        self._identify(record, collection, params, record_id, base)
+        for name in ("creationTime", "lastModifiedTime"):
+            if name in record:
+                record[name] = _iso(_now())
+        self._records(collection, params, base)[record_id] = record
         return record
 
-    def _listing(self, op: Operation, params: Mapping[str, str]) -> Any:
-        sample = copy.deepcopy(op.response.sample)
-        records = list(self._records(op.path, params).values())
-        if isinstance(sample, dict) and isinstance(sample.get("records"), list):
-            sample["records"] = records
-            if isinstance(sample.get("paging"), dict):
-                sample["paging"].update(
-                    {
-                        "page": 1,
-                        "perPage": max(1, len(records)),
-                        "pageStart": 0,
-                        "pageEnd": max(0, len(records) - 1),
-                        "totalPages": 1,
-                        "totalElements": len(records),
-                    }
-                )
-            return sample
-        return sample
+    def _identify(
+        self, record: dict[str, Any], collection: str, params: Mapping[str, str], record_id: str, base: str
+    ) -> None:
+        """The record's ``id`` in the type its schema gives, and a ``uri`` that reads it back."""
+        record["id"] = int(record_id) if isinstance(record.get("id"), int) else record_id
+        if "uri" in record:
+            record["uri"] = f"{base}{concrete(collection, params)}/{record_id}"
 
-    def _sample(self, op: Operation, params: Mapping[str, str], body: Any) -> Any:
+    def _listing(
+        self, op: Operation, params: Mapping[str, str], base: str, query: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        sample = body_of(op)
+        records = listing.select(list(self._records(op.path, params, base).values()), query)
+        body = listing.page(sample, records, query, base + concrete(op.path, params))
+        listed = sample.get("records") or [{}]
+        if isinstance(listed[0], dict) and isinstance(listed[0].get("id"), int) != _int_id(records):
+            # The list schema types the id unlike the item schema the records follow (A2P SMS).
+            body["records"] = [_id_as(record, listed[0].get("id")) for record in body["records"]]
+        return body
+
+    def _sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
         if op.method == "GET":
             # Read-only answers never change: encode once (copying a large sample per request was
             # most of the sandbox's time).
-            key = (op.id, tuple(sorted(normalise(params).items())))
+            key = (op.id, base, tuple(sorted(normalise(params).items())))
             cached = self._encoded.get(key)
             if cached is None:
-                cached = Encoded(json.dumps(self._fresh_sample(op, params, None)).encode())
+                cached = Encoded(json.dumps(self._fresh_sample(op, params, None, base)).encode())
                 if len(self._encoded) < 4096:
                     self._encoded[key] = cached
             return cached
-        return self._fresh_sample(op, params, body)
+        return self._fresh_sample(op, params, body, base)
 
-    def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any) -> Any:
-        sample = copy.deepcopy(op.response.sample)
+    def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
+        sample = copy.deepcopy(body_of(op))
         if isinstance(sample, dict):
             if op.method in ("PUT", "PATCH", "POST") and isinstance(body, dict):
                 _merge(sample, body)
-            for name, value in params.items():
-                if name in OWN_IDS and "id" in sample and value in ("~", OWN_IDS[name]):
-                    sample["id"] = OWN_IDS[name]
+            parent = item_parent(op.path)
+            if parent and _own(parent[1], params):
+                # The caller's own account or extension: its real ids, in the schema's type.
+                own = OWN_IDS[parent[1]]
+                sample["id"] = int(own) if isinstance(sample.get("id"), int) else own
+                if "uri" in sample:
+                    sample["uri"] = base + concrete(op.path, params)
         return sample
 
-    def attachment(self, params: Mapping[str, str]) -> bytes | None:
+    def attachment(self, params: Mapping[str, str], base: str = "") -> bytes | None:
         with self._lock:
-            message = self._records(MESSAGE_STORE, params).get(str(params.get("messageId", "")))
+            message = self._records(MESSAGE_STORE, params, base).get(str(params.get("messageId", "")))
         if message is None:
             return None
         ids = {str(a.get("id")) for a in message.get("attachments", []) if isinstance(a, dict)}
@@ -200,44 +255,53 @@ class Store:
 
     # -- seed data --------------------------------------------------------------------------------
 
-    def _seed(self, collection: str) -> dict[str, dict[str, Any]]:
+    def _seed(self, collection: str, params: Mapping[str, str], base: str) -> dict[str, dict[str, Any]]:
         sample = self._item_sample.get(collection)
         if not isinstance(sample, dict):
             return {}
-        if collection == MESSAGE_STORE:
-            return dict(self._fax(sample) for _ in range(SEED_MESSAGES))
+        now = _now()
+        count = SEED_MESSAGES if collection == MESSAGE_STORE else SEED_RECORDS
+        named = sample.get("id")
+        if isinstance(named, str) and not named.isdigit():
+            count = 1  # an id from an enum (``work-hours``): the one record the spec names
         records: dict[str, dict[str, Any]] = {}
-        for _ in range(SEED_RECORDS):
+        for index in range(count):
             record = copy.deepcopy(sample)
-            record_id = self.new_id()
-            record["id"] = int(record_id) if isinstance(record.get("id"), int) else record_id
+            record_id = (
+                named if count == 1 and isinstance(named, str) and not named.isdigit() else self.new_id()
+            )
+            self._identify(record, collection, params, record_id, base)
+            for name in TIME_FIELDS:
+                if name in record:
+                    record[name] = _iso(now - SEED_SPACING * (index + 1))
+            if collection == MESSAGE_STORE:
+                self._message(record, record_id, index, base)
+            elif collection == CALL_LOG and "direction" in record:
+                record["direction"] = ("Inbound", "Outbound")[index % 2]
             records[record_id] = record
         return records
 
-    def _fax(self, sample: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        record = copy.deepcopy(sample)
-        record_id = self.new_id()
+    def _message(self, record: dict[str, Any], record_id: str, index: int, base: str) -> None:
+        """A received fax with its PDF, or (every sixth) a sent SMS: the inbox a plan reads."""
         attachment_id = self.new_id()
-        record.update(
-            id=int(record_id),
-            type="Fax",
-            direction="Inbound",
-            messageStatus="Received",
-            readStatus="Unread",
-            faxPageCount=1,
-            creationTime=_now_iso(),
-            attachments=[
-                {
-                    "id": int(attachment_id),
-                    "uri": f"/restapi/v1.0/account/~/extension/~/message-store/{record_id}/content/{attachment_id}",
-                    "type": "RenderedDocument",
-                    "contentType": "application/pdf",
-                    "fileName": f"fax-{record_id}.pdf",
-                    "size": len(PDF_BYTES),
-                }
-            ],
-        )
-        return record_id, record
+        content = f"{base}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{EXTENSION_ID}/message-store/{record_id}/content/{attachment_id}"
+        if index % 6 == 5:
+            record.update(type="SMS", direction="Outbound", messageStatus="Delivered", readStatus="Read")
+            attachment = {"type": "Text", "contentType": "text/plain", "fileName": f"sms-{record_id}.txt"}
+            record.pop("faxPageCount", None)
+            record.pop("faxResolution", None)
+        else:
+            record.update(
+                type="Fax", direction="Inbound", messageStatus="Received", readStatus="Unread", faxPageCount=1
+            )
+            attachment = {
+                "type": "RenderedDocument",
+                "contentType": "application/pdf",
+                "fileName": f"fax-{record_id}.pdf",
+            }
+        record["attachments"] = [
+            {"id": int(attachment_id), "uri": content, **attachment, "size": len(PDF_BYTES)}
+        ]
 
     def dump(self) -> list[Any]:
         with self._lock:
@@ -256,12 +320,69 @@ def _own(id_name: str, params: Mapping[str, str]) -> bool:
 
 
 def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """Fold a request body into a record: only the fields the answer has, each in the answer's type.
+
+    Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
+    string; a password sent as text is answered as an object): a field that does not fit keeps the
+    answer's value, so what the sandbox serves back still meets its response schema.
+    """
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = copy.deepcopy(value)
+        if key not in target:
+            continue
+        current = target[key]
+        if isinstance(value, dict) and isinstance(current, dict):
+            _merge(current, value)
+        elif isinstance(value, list) and isinstance(current, list):
+            if not current or all(_same_type(item, current[0]) for item in value):
+                target[key] = (
+                    copy.deepcopy(value)
+                    if not current or not isinstance(current[0], dict)
+                    else [_fitted(current[0], item) for item in value]
+                )
+        elif _same_type(value, current):
+            target[key] = value
 
 
-def _now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _fitted(like: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    fitted = copy.deepcopy(like)
+    _merge(fitted, item)
+    return fitted
+
+
+def _same_type(value: Any, like: Any) -> bool:
+    if isinstance(like, bool) or isinstance(value, bool):
+        return isinstance(like, bool) and isinstance(value, bool)
+    if isinstance(like, int | float) and isinstance(value, int | float):
+        return isinstance(value, int) or not isinstance(like, int)
+    return type(value) is type(like)
+
+
+def concrete(template: str, params: Mapping[str, str]) -> str:
+    """The template with its parameters filled in; ``~`` as the own account's or extension's id."""
+    out = template
+    for name, value in params.items():
+        if name in OWN_IDS and value == "~":
+            value = OWN_IDS[name]
+        out = out.replace("{" + name + "}", str(value))
+    return out
+
+
+def _int_id(records: list[dict[str, Any]]) -> bool:
+    return bool(records) and isinstance(records[0].get("id"), int)
+
+
+def _id_as(record: dict[str, Any], like: Any) -> dict[str, Any]:
+    value = record.get("id")
+    if isinstance(like, int) and isinstance(value, str) and value.isdigit():
+        return {**record, "id": int(value)}
+    if isinstance(like, str) and isinstance(value, int):
+        return {**record, "id": str(value)}
+    return record
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -17,19 +17,19 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
-import anyio.abc
 import httpx
 
 from runner.clock import Clock, SystemClock
-from runner.plan.loader import RenderedRequest, RenderError
-from runner.rc.catalog import Operation
+from runner.rc import wire
+from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
 from runner.traffic.budget import ErrorBudget
-from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
 from runner.verdict.records import CallRecord, Kind
 
 log = logging.getLogger("rcgrad.engine")
@@ -38,53 +38,19 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads a
 # Cleanup may have to wait for a rate-limit slot (a whole window, 60 s) before it can delete what a
 # repetition created; leaving live data behind is worse than the wait. A second Ctrl-C abandons it.
 TEARDOWN_SECONDS = 90.0
-# Repetitions of one job queued at the limiter at once: enough to fill any group's window (Light's 50).
-MAX_WAITING_PER_JOB = 64
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
-
-
-class Limiter(Protocol):
-    async def acquire(self) -> Any: ...
-    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
-    def abandon(self) -> None: ...
-
-
-class Limits(Protocol):
-    def for_group(self, group: str) -> Limiter | None: ...
+# Repetitions of one item in flight at once: the connection pool's size; the limiter paces them.
+WORKERS_PER_JOB = 64
 
 
 class TokenSource(Protocol):
     async def access_token(self) -> str: ...
+    def lease(self) -> AbstractAsyncContextManager[str]: ...
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str: ...
-
-
-class Step(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def operation(self) -> Operation: ...
-    @property
-    def expect(self) -> int | None: ...
-    @property
-    def save(self) -> Mapping[str, str]: ...
-    def needs(self) -> frozenset[str]: ...
-    def render(self, values: Mapping[str, Any]) -> RenderedRequest: ...
-
-
-class Item(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def setup(self) -> Sequence[Step]: ...
-    @property
-    def main(self) -> Step: ...
-    @property
-    def teardown(self) -> Sequence[Step]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    item: Item
+    item: ItemShape
     repeats: int
 
 
@@ -118,12 +84,12 @@ class _Outcome:
     error: BaseException | None = None
 
     @property
-    def verdict(self) -> Verdict:
+    def disposition(self) -> Disposition:
         return classify(self.status, self.error)
 
     @property
     def retry_after(self) -> float | None:
-        return retry_after(self.headers) if self.status >= 500 else None
+        return wire.retry_after(self.headers) if wire.is_5xx(self.status) else None
 
 
 class Engine:
@@ -135,6 +101,7 @@ class Engine:
         limits: Limits,
         budget: ErrorBudget,
         on_record: Callable[[CallRecord], None],
+        on_item: Callable[[str, bool], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -147,6 +114,7 @@ class Engine:
         self._limits = limits
         self._budget = budget
         self._on_record = on_record
+        self._on_item = on_item or (lambda name, completed: None)
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
         self._clock = clock or SystemClock()
@@ -175,7 +143,11 @@ class Engine:
                         # and delete it: its repetitions run one after another.
                         tg.start_soon(self._run_serially, client, job)
                     else:
-                        tg.start_soon(self._feed, tg, client, job)
+                        # A fixed crew of workers takes repetitions from one counter: memory stays
+                        # flat in the number of calls (two million tasks up front took 12 GB).
+                        left = [job.repeats]
+                        for _ in range(min(job.repeats, WORKERS_PER_JOB)):
+                            tg.start_soon(self._run_repeats, client, job.item, left)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
                 self.result.interrupted = True
@@ -188,54 +160,83 @@ class Engine:
                     await client.aclose()
         return self.result
 
-    async def _feed(self, tg: anyio.abc.TaskGroup, client: httpx.AsyncClient, job: Job) -> None:
-        """Start the job's repetitions as slots free up: memory stays flat however many there are,
-        and a cancellation (Ctrl-C, SIGTERM) reaches a feeder that is waiting, not a million tasks."""
-        slots = anyio.Semaphore(MAX_WAITING_PER_JOB)
-
-        async def one() -> None:
-            try:
-                await self._run_item(client, job.item)
-            finally:
-                slots.release()
-
-        for _ in range(job.repeats):
-            await slots.acquire()
-            tg.start_soon(one)
+    async def _run_repeats(self, client: httpx.AsyncClient, item: ItemShape, left: list[int]) -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await self._run_item(client, item)
 
     async def _run_serially(self, client: httpx.AsyncClient, job: Job) -> None:
         for _ in range(job.repeats):
             await self._run_item(client, job.item)
 
-    async def _run_item(self, client: httpx.AsyncClient, item: Item) -> None:
+    async def _run_item(self, client: httpx.AsyncClient, item: ItemShape) -> None:
         values: dict[str, Any] = dict(self._variables)
+        # Asked before anything goes out: a step the budget would refuse later must not leave a
+        # create behind it that the item was only sending for.
+        closed = next(
+            (
+                s
+                for s in (*item.setup, item.main)
+                if not self._budget.may_send(s.operation.key, proven=s.operation.key in self._proven)
+            ),
+            None,
+        )
+        if closed is not None:
+            # A skipped item sends nothing: not even the create its main step would have needed.
+            for step in (*item.setup, item.main, *item.teardown):
+                self._skip(
+                    step, f"item skipped: {self._budget.reason(closed.operation.key) or 'error budget spent'}"
+                )
+            self._on_item(item.name, False)
+            return
+        interrupted = False
+        completed = False
         try:
             for step in (*item.setup, item.main):
-                await self._run_step(client, step, values)
+                if not await self._run_step(client, step, values):
+                    break
+            else:
+                completed = True
+        except BaseException as exc:
+            interrupted = isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class()))
+            raise
         finally:
             # Shielded so a Ctrl-C or a timeout still deletes what this repetition created.
             with anyio.CancelScope(shield=True), anyio.move_on_after(TEARDOWN_SECONDS):
                 for step in item.teardown:
-                    await self._run_step(client, step, values, cleanup=True)
+                    await self._run_step(client, step, values, cleanup=True, interrupted=interrupted)
+            self._on_item(item.name, completed)
 
     async def _run_step(
-        self, client: httpx.AsyncClient, step: Step, values: dict[str, Any], *, cleanup: bool = False
-    ) -> None:
+        self,
+        client: httpx.AsyncClient,
+        step: StepShape,
+        values: dict[str, Any],
+        *,
+        cleanup: bool = False,
+        interrupted: bool = False,
+    ) -> bool:
+        """Send one step; False when it was skipped (and the item's later steps must not run)."""
         missing = sorted(step.needs() - values.keys())
         if missing:
-            self._skip(step, f"capture {', '.join(missing)} is missing (an earlier step failed)")
-            return
+            cause = (
+                "the run was interrupted before the step that saves it"
+                if interrupted
+                else "an earlier step failed"
+            )
+            self._skip(step, f"capture {', '.join(missing)} is missing ({cause})")
+            return False
         answers: list[_Outcome] = []
         try:
             request = step.render(values)
-        except RenderError as why:  # a capture that would leave its URL segment or split a header
+        except wire.UnsendableValue as why:
             self._skip(step, str(why))
-            return
+            return False
         try:
             outcome = await self._send(client, step, request, cleanup=cleanup, answers=answers)
         except _Skip as why:
             self._skip(step, str(why))
-            return
+            return False
         except anyio.get_cancelled_exc_class():
             # Interrupted after an answer came back (a create, say): keep its captures, so the
             # teardown can still delete what it made.
@@ -243,8 +244,9 @@ class Engine:
                 self._capture(step, answers[-1], values)
             raise
         self._capture(step, outcome, values)
+        return True
 
-    def _capture(self, step: Step, outcome: _Outcome, values: dict[str, Any]) -> None:
+    def _capture(self, step: StepShape, outcome: _Outcome, values: dict[str, Any]) -> None:
         if not _expected(step, outcome.status):
             return
         for name, expression in step.save.items():
@@ -254,13 +256,13 @@ class Engine:
             else:
                 values[name] = value
 
-    def _skip(self, step: Step, why: str) -> None:
+    def _skip(self, step: StepShape, why: str) -> None:
         self.result.skipped[f"{step.name}: {why}"] += 1
 
     async def _send(
         self,
         client: httpx.AsyncClient,
-        step: Step,
+        step: StepShape,
         request: RenderedRequest,
         *,
         cleanup: bool,
@@ -284,23 +286,25 @@ class Engine:
                     await limiter.acquire()
                 if self._renewing is not None:
                     await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                token = await self._tokens.access_token()
-                outcome = await self._attempt(client, op, request, token)
+                async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                    outcome = await self._attempt(client, op, request, token)
                 answers.append(outcome)  # before any other await: a cancellation must not lose it
                 if limiter is not None:
                     if outcome.status == 0:
                         limiter.abandon()
                     else:
                         limiter.observe(outcome.status, outcome.headers)
-                code = _error_code(outcome.body)
-                if outcome.status == 401 and code in EXPIRED_TOKEN_CODES and not refreshed_on_401:
+                code = wire.error_code(outcome.body)
+                if outcome.status == 401 and code in wire.EXPIRED_TOKEN_CODES and not refreshed_on_401:
                     # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
                     refreshed_on_401 = True
                     last_status = outcome.status
                     self._budget.settled(op.key, outcome.status, retryable=True)
                     await self._renew(code, token)
                     continue
-                self._budget.settled(op.key, outcome.status, retryable=outcome.verdict is not Verdict.GIVE_UP)
+                self._budget.settled(
+                    op.key, outcome.status, retryable=outcome.disposition is not Disposition.GIVE_UP
+                )
                 last_status = outcome.status
                 return outcome
 
@@ -315,7 +319,7 @@ class Engine:
         async with self._gates.setdefault(op.key, anyio.Lock()):
             if op.key not in self._proven:
                 outcome = await with_retries()
-                if 200 <= outcome.status < 300:
+                if wire.is_success(outcome.status):
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
@@ -332,7 +336,7 @@ class Engine:
             self._renewing = None
 
     async def _attempt(
-        self, client: httpx.AsyncClient, op: Operation, request: RenderedRequest, token: str
+        self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
         started = self._clock.monotonic()
@@ -366,14 +370,24 @@ class Engine:
             status=status,
             group=op.group,
             permission=op.permission,
-            kind=Kind.API,
+            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
             latency_ms=round(latency, 1),
             run_id=self.result.run_id,
             operation_id=op.id,
-            error_code=_error_code(body),
+            error_code=wire.error_code(body),
         )
         self.result.statuses[status] += 1
         self._on_record(record)
+        if wire.is_4xx(status):
+            # Explained where it happens: what was refused and RingCentral's own words for why.
+            log.warning(
+                "%s %s -> %s %s: %s",
+                request.method,
+                request.path,
+                status,
+                record.error_code or "(no error code)",
+                wire.error_message(body) or "(no message)",
+            )
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
 
@@ -396,20 +410,10 @@ async def _read_bounded(response: httpx.Response) -> Any:
         return None  # a truncated or non-JSON body: the status still counts, captures will be missing
 
 
-def _expected(step: Step, status: int) -> bool:
+def _expected(step: StepShape, status: int) -> bool:
     if step.expect is not None:
         return status == step.expect
-    return 200 <= status < 300
-
-
-def _error_code(body: Any) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    nested = body.get("errors")
-    if isinstance(nested, list) and nested and isinstance(nested[0], dict) and nested[0].get("errorCode"):
-        return str(nested[0]["errorCode"])
-    code = body.get("errorCode") or body.get("error")
-    return str(code) if code else None
+    return wire.is_success(status)
 
 
 def _extract(expression: str, body: Any) -> Any:

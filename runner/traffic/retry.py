@@ -4,14 +4,14 @@ Retried: transport errors (timeouts, dropped connections), 5xx, and 503 with ``R
 header is honoured). A 429 is retried too, with no wait of its own: the group's limiter holds its
 gate shut until the penalty is over, so the next ``acquire()`` is the wait. No other 4xx is ever
 retried: it would fail again and count twice. Built on tenacity's ``AsyncRetrying`` with
-exponential jitter, a cap and a maximum number of attempts (FACTS.md §2, "Exponential backoff").
+exponential jitter, a cap and a maximum number of attempts (docs/ringcentral.md, Rate limits).
 
 Pure policy: this module must never send a request, and sleeps only through the injected clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -23,11 +23,15 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.wait import wait_base
 
 from runner.clock import Clock
+from runner.rc import wire
 
 
-class Verdict(StrEnum):
+class Disposition(StrEnum):
+    """What one attempt's outcome calls for."""
+
     DONE = "done"  # a 2xx or 3xx: nothing to retry
     RETRY = "retry"  # transport error or 5xx: back off and try again
     RATE_LIMITED = "rate_limited"  # 429: try again once the limiter's gate opens
@@ -46,47 +50,55 @@ class Attempt(Protocol):
     """What one attempt reports back: enough to decide on the next."""
 
     @property
-    def verdict(self) -> Verdict: ...
+    def disposition(self) -> Disposition: ...
     @property
     def retry_after(self) -> float | None: ...
 
 
-def classify(status: int, error: BaseException | None = None) -> Verdict:
+def classify(status: int, error: BaseException | None = None) -> Disposition:
     if status == 0 or (error is not None and status < 400):
-        return Verdict.RETRY
+        return Disposition.RETRY
     if status == 429:
-        return Verdict.RATE_LIMITED
-    if status >= 500:
-        return Verdict.RETRY
-    if status >= 400:
-        return Verdict.GIVE_UP
-    return Verdict.DONE
+        return Disposition.RATE_LIMITED
+    if wire.is_5xx(status):
+        return Disposition.RETRY
+    if wire.is_4xx(status):
+        return Disposition.GIVE_UP
+    return Disposition.DONE
 
 
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds; HTTP dates are not used by RingCentral and are ignored."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                seconds = float(value)
-            except ValueError:
-                return None
-            return seconds if seconds >= 0 else None
-    return None
+class wait_retry_after(wait_base):
+    """Wait what the server asked for: the ``retry_after`` (seconds) of the last attempt's result
+    or exception, capped at ``maximum``; when it carries none, wait what ``fallback`` says."""
+
+    def __init__(self, fallback: Callable[[RetryCallState], float], *, maximum: float | None = None) -> None:
+        self.fallback = fallback
+        self.maximum = maximum
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        asked = getattr(_last(retry_state), "retry_after", None)
+        if asked is None:
+            return float(self.fallback(retry_state))
+        return float(asked) if self.maximum is None else min(float(asked), self.maximum)
+
+
+def _last(state: RetryCallState) -> Any:
+    """The last attempt's result, or the exception it raised."""
+    outcome = state.outcome
+    if outcome is None:
+        return None
+    return outcome.exception() if outcome.failed else outcome.result()
 
 
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     backoff = wait_exponential_jitter(multiplier=policy.initial, max=policy.maximum, jitter=policy.jitter)
+    honour = wait_retry_after(backoff, maximum=policy.maximum)
 
     def wait(state: RetryCallState) -> float:
-        outcome = state.outcome
-        attempt: Any = outcome.result() if outcome is not None and not outcome.failed else None
-        if attempt is not None:
-            if attempt.verdict is Verdict.RATE_LIMITED:
-                return 0.0
-            if attempt.retry_after is not None:
-                return min(attempt.retry_after, policy.maximum)
-        return float(backoff(state))
+        attempt = _last(state)
+        if getattr(attempt, "disposition", None) is Disposition.RATE_LIMITED:
+            return 0.0  # the limiter's closed gate is the wait
+        return honour(state)
 
     return wait
 
@@ -96,7 +108,7 @@ def retrying(policy: RetryPolicy, clock: Clock) -> AsyncRetrying:
     return AsyncRetrying(
         stop=stop_after_attempt(max(1, policy.attempts)),
         wait=_wait(policy),
-        retry=retry_if_result(lambda a: a.verdict in (Verdict.RETRY, Verdict.RATE_LIMITED)),
+        retry=retry_if_result(lambda a: a.disposition in (Disposition.RETRY, Disposition.RATE_LIMITED)),
         sleep=clock.sleep,
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         reraise=True,

@@ -2,49 +2,50 @@
 
 A ``graduate`` and a scheduled ``warmup`` for the same app share one rate budget and one token
 pair; running them together could exceed the budget or refresh twice. So the second one waits for
-the first, and says so. The lock is an ``fcntl`` lock, released by the kernel if the holder dies, so
-a crashed run never leaves the app locked. This module must never touch the network.
+the first, and says so. The lock is ``runner.fileio.ExclusiveLock`` (an ``flock`` the kernel
+releases if the holder dies), so a crashed run never leaves the app locked. This module must never
+touch the network.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from runner.fileio import ExclusiveLock, app_stem
 from runner.settings import state_home
 
 
-def lock_path(server: str, client_id: str) -> str:
-    digest = hashlib.sha256(f"{server}\0{client_id}".encode()).hexdigest()[:16]
+def lock_path(server: str, client_id: str) -> Path:
     folder = state_home() / "locks"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return str(folder / f"run-{digest}.lock")
+    return folder / f"run-{app_stem(server, client_id)}.lock"
+
+
+def _write_holder(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"rcgrad pid {os.getpid()}".encode(), 0)
 
 
 @contextmanager
 def run_lock(
-    server: str, client_id: str, *, notify: Callable[[str], None] = lambda _: None, poll: float = 0.2
+    server: str, client_id: str, *, notify: Callable[[str], None] = lambda _: None
 ) -> Iterator[None]:
     """Hold the app's run lock for the duration; tell ``notify`` once if another run holds it."""
-    fd = os.open(lock_path(server, client_id), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    path = lock_path(server, client_id)
+    lock = ExclusiveLock(path, on_acquired=_write_holder)
+    if not lock.acquire(blocking=False):
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another rcgrad run"
-            notify(f"waiting for {holder} on the same app to finish (they share one rate budget)")
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"rcgrad pid {os.getpid()}".encode(), 0)
+            holder = path.read_text(errors="replace")[:64].strip()
+        except OSError:
+            holder = ""
+        notify(
+            f"waiting for {holder or 'another rcgrad run'} on the same app to finish (they share one rate budget)"
+        )
+        lock.acquire()
+    try:
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()

@@ -3,55 +3,57 @@
 A session loads and checks the plan (problems end it with exit 2 before anything else happens),
 asks for consent before production, resolves the target server, opens the ledger partition of this
 server, app and user, and hands out the token manager, the rate limiters and the engine's jobs. It
-is the I/O edge around the pure planner and criteria. It must never open a network connection while
-the plan has errors, and never write a secret to the ledger or the console.
+is the I/O edge around the pure planner and criteria. It takes a ``SessionOptions``, never flags,
+and knows nothing of consoles or report files. It must never open a network connection while the
+plan has errors, and never write a secret to the ledger.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from runner.clock import Clock, SystemClock
-from runner.errors import InputError
+from runner.errors import CredentialsError, InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
-from runner.rc.limits import WINDOW_SECONDS, minimum_plan_seconds
-from runner.report import console as console_report
-from runner.report import html as html_report
-from runner.report import json as json_report
-from runner.report import junit as junit_report
+from runner.rc.hosts import is_cleartext
+from runner.rc.limits import minimum_plan_seconds
+from runner.settings import app_identity, resolve_server
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
-from runner.traffic.target import (
-    LOCAL,
-    Target,
-    is_cleartext_remote,
-    is_production,
-    local_identity,
-    open_target,
-    real_credentials,
-)
+from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.verdict.ledger import Ledger, PartitionKey
+from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
+from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.verdict.records import CallRecord
+from runner.verdict.subject import Subject, short_id
+from runner.verdict.topup import ItemKeys
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """What the command line decided: the plan, the server override and the user's consent."""
+
+    plan: Path
+    server: str | None = None  # overrides the plan's server:
+    allow_production: bool = False
+    allow_production_writes: bool = False
+    allow_insecure_http: bool = False
 
 
 @dataclass
-class Session:
+class LedgerView:
+    """A checked plan and its ledger partition: all the verdict needs, with no server and no login."""
+
     plan: Plan
-    target: Target
     ledger: Ledger
     key: PartitionKey
     clock: Clock
-    _limits: RateLimits | None = None
 
     @property
     def rules(self) -> Rules:
@@ -60,48 +62,67 @@ class Session:
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
 
+    def subject(self) -> Subject:
+        return Subject(
+            server=self.key.server,
+            app=self.plan.app.name,
+            client_id=short_id(self.key.client_id),
+            user=self.key.user_id,
+            plan_file=str(self.plan.path),
+            profile=str(self.plan.criteria.profile),
+        )
+
+    def verdict(self) -> Verdict:
+        now = self.clock.time()
+        verdict = evaluate(
+            self.summary(since=lookback(now), until=now),
+            now=now,
+            profile=self.plan.criteria.profile,
+            overrides=self.plan.criteria.overrides,
+            scopes=self.plan.app.scopes,
+            endpoints=plan_endpoint_keys(self.plan),
+            description=self.plan.app.description,
+            granted=load_granted(self.key),  # as the last login saw them: status needs no login
+        )
+        return replace(verdict, subject=self.subject())
+
+
+@dataclass
+class Session(LedgerView):
+    """A ledger view with a running target: the limiters, the token manager and the engine's jobs."""
+
+    target: Target
+    _limits: RateLimits | None = None
+
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
 
-    def planner_items(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [
-            (item.name, tuple(step.operation.key for step in (*item.setup, item.main, *item.teardown)))
-            for item in self.plan.endpoints
-        ]
+    def item_keys(self) -> list[ItemKeys]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""
         load: dict[str, float] = {}
         for item in self.plan.endpoints:
-            for step in (*item.setup, item.main, *item.teardown):
+            for step in item.steps:
                 limit = self.plan.paced_limit(step.operation.group)
                 if limit is not None:
                     load[step.operation.group] = (
                         load.get(step.operation.group, 0.0) + repeats.get(item.name, 0) / limit.limit
                     )
-        jobs = [
-            Job(item, repeats.get(item.name, 0)) for item in self.plan.endpoints if repeats.get(item.name)
-        ]
-        return sorted(jobs, key=lambda job: -max(load.get(s.operation.group, 0.0) for s in _steps(job.item)))
+        running = [item for item in self.plan.endpoints if repeats.get(item.name)]
+        running.sort(key=lambda item: -max(load.get(s.operation.group, 0.0) for s in item.steps))
+        return [Job(item, repeats[item.name]) for item in running]
 
     def limits(self) -> RateLimits:
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
         if self._limits is None:
-            now = self.clock.time()
-            sandbox = self.target.sandbox
             self._limits = RateLimits(
                 clock=self.clock,
                 margin=self.plan.margin,
                 overrides=dict(self.plan.limits),
-                window_scale=sandbox.config.time_scale if sandbox is not None else 1.0,
-                # Where the last run on this ledger left each window, and any gate a 429 closed.
-                seed=self.ledger.recent_calls(self.key, since=now - 2 * WINDOW_SECONDS),
-                gates=self.ledger.closed_gates(self.key, now),
-                on_penalty=lambda group, until: self.ledger.close_gate(self.key, group, until),
-                learned=self.ledger.learned_windows(self.key),
-                on_learn=lambda group, limit, window: self.ledger.learn_window(
-                    self.key, group, limit, window
-                ),
+                shared=LedgerPacing(self.ledger, self.key),
             )
         return self._limits
 
@@ -122,40 +143,64 @@ class Session:
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=TokenStore(self.target.ledger_server, self.target.credentials.client_id),
         )
-        try:
-            await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
-            yield manager
-        finally:
-            await manager.aclose()
+        await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
+        yield manager
 
-    def verdict(self) -> Verdict:
-        now = self.clock.time()
-        return evaluate(
-            self.summary(since=lookback(now), until=now),
-            now=now,
-            profile=self.plan.criteria.profile,
-            overrides=self.plan.criteria.overrides,
-            scopes=self.plan.app.scopes,
-            endpoints=plan_endpoint_keys(self.plan),
-            description=self.plan.app.description,
-        )
+    def adopt_grants(self, granted: frozenset[str]) -> GrantGap:
+        """Keep what the server granted with the partition; how it differs from what the plan uses."""
+        save_granted(self.key, granted, self.clock.time())
+        exercised = {step.operation.permission for step in self.plan.steps if step.operation.permission}
+        return compare(self.plan.app.scopes, exercised, granted)
 
 
-def _steps(item: Any) -> tuple[Any, ...]:
-    return (*item.setup, item.main, *item.teardown)
+@dataclass(frozen=True, slots=True)
+class LedgerPacing:
+    """The limiters' shared state, kept with the ledger partition so every process of one app and
+    user (back-to-back or at once) paces as one."""
+
+    ledger: Ledger
+    key: PartitionKey
+
+    def recent_sends(self, group: str, since: float) -> list[float]:
+        return self.ledger.recent_sends(self.key, group, since)
+
+    def rate_state(self, group: str) -> RateState:
+        return self.ledger.rate_state(self.key, group)
+
+    def close_gate(self, group: str, until: float) -> None:
+        self.ledger.close_gate(self.key, group, until)
+
+    def learn_limit(self, group: str, limit: int, window: float) -> None:
+        self.ledger.learn_limit(self.key, group, limit, window)
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
-    return sorted({step.operation.key for item in plan.endpoints for step in _steps(item)})
+    return sorted({step.operation.key for step in plan.steps})
 
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
-    """The plan's ledger partition, found without starting a sandbox or logging in."""
+    """The plan's ledger partition, found without starting a sandbox, logging in or reading a secret.
+
+    A real server's partition is its URL, the client id and the user; the user is known from the JWT
+    when it is set, else from the ledger when only one user of this app has traffic there.
+    """
     if plan.server == LOCAL:
-        identity = local_identity()
-        return ledger.partition(LOCAL, identity.client_id, user_label(identity.jwt))
-    credentials = real_credentials(plan.server)
-    return ledger.partition(credentials.server, credentials.client_id, user_label(credentials.jwt))
+        identity = identity_for(LOCAL)
+        return ledger.partition(local_partition(plan.app.name), identity.client_id, user_label(identity.jwt))
+    app = app_identity(plan.server)
+    if app.jwt:
+        return ledger.partition(app.server, app.client_id, user_label(app.jwt))
+    known = [
+        key
+        for key in ledger.partitions()
+        if key.server == server_label(app.server) and key.client_id == app.client_id
+    ]
+    if len(known) > 1:
+        raise CredentialsError(
+            f"{len(known)} users have traffic for this app on {app.server}: set RC_USER_JWT to choose one"
+        )
+    # No traffic yet: an empty view, without creating a partition for a user nobody named.
+    return known[0] if known else PartitionKey(server_label(app.server), app.client_id, "", id=-1)
 
 
 def user_label(jwt: str) -> str:
@@ -163,8 +208,8 @@ def user_label(jwt: str) -> str:
     return "jwt-" + hashlib.sha256(jwt.encode()).hexdigest()[:12]
 
 
-def load_checked(args: argparse.Namespace) -> Plan:
-    plan = load_plan(Path(args.plan), server_override=args.server)
+def load_checked(options: SessionOptions) -> Plan:
+    plan = load_plan(options.plan, server_override=options.server)
     report = check_plan(plan)
     errors = [f for f in report.findings if f.severity == "error"]
     if errors:
@@ -174,93 +219,57 @@ def load_checked(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def consent(args: argparse.Namespace, plan: Plan, *, sends_plan: bool = True) -> None:
-    """Refuse, before any connection, a cleartext remote server or production without the user's
-    consent; ``sends_plan=False`` (login, logout, token) skips the write consent."""
-    if is_cleartext_remote(plan.server) and not getattr(args, "allow_insecure_http", False):
+def consent(options: SessionOptions, plan: Plan, *, writes_too: bool = True) -> None:
+    """Production needs ``--allow-production`` (and ``--allow-production-writes`` for a plan that
+    writes); ``writes_too=False`` for the token commands, which send no API call."""
+    if is_cleartext(resolve_server(plan.server)) and not options.allow_insecure_http:
         raise InputError(
-            f"{plan.server} is plain http off this machine: the client secret and JWT would travel "
-            "in clear text. Use https, or add --allow-insecure-http",
-            file=str(args.plan),
-            line=plan.server_line or None,
+            "plain http to a host that is not loopback would send the client secret and the JWT in "
+            "clear text; use https, or add --allow-insecure-http",
+            file=str(options.plan),
             key="server",
         )
     if not is_production(plan.server):
         return
-    if not getattr(args, "allow_production", False):
+    if not options.allow_production:
         raise InputError(
             "this plan targets production; every 4xx there counts against the app. "
             "Rehearse with --server local, then add --allow-production",
-            file=str(args.plan),
+            file=str(options.plan),
             key="server",
         )
-    writes = [step.name for item in plan.endpoints for step in _steps(item) if step.operation.is_write]
-    if sends_plan and writes and not getattr(args, "allow_production_writes", False):
+    writes = [step.name for step in plan.steps if step.operation.is_write] if writes_too else []
+    if writes and not options.allow_production_writes:
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "
             "add --allow-production-writes to consent",
-            file=str(args.plan),
+            file=str(options.plan),
             key="endpoints",
         )
 
 
 @contextmanager
+def open_ledger_view(options: SessionOptions, *, clock: Clock | None = None) -> Iterator[LedgerView]:
+    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login."""
+    plan = load_checked(options)
+    with Ledger.open() as ledger:
+        yield LedgerView(plan, ledger, partition_for(ledger, plan), clock or SystemClock())
+
+
+@contextmanager
 def open_session(
-    args: argparse.Namespace, *, consent_needed: bool = True, clock: Clock | None = None
+    options: SessionOptions, *, consent_needed: bool = True, clock: Clock | None = None
 ) -> Iterator[Session]:
-    plan = load_checked(args)
+    plan = load_checked(options)
     if consent_needed:
-        consent(args, plan)
+        consent(options, plan)
     with (
-        open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target,
+        open_target(
+            plan.server, app_name=plan.app.name, scopes=frozenset(plan.app.scopes), limits=plan.limits
+        ) as target,
         Ledger.open() as ledger,
     ):
         key = ledger.partition(
             target.ledger_server, target.credentials.client_id, user_label(target.credentials.jwt)
         )
-        yield Session(plan, target, ledger, key, clock or SystemClock())
-
-
-def add_report_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="PATH", help="write the verdict as JSON")
-    parser.add_argument("--junit", metavar="PATH", help="write one JUnit testcase per criterion")
-    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
-
-
-def check_report_paths(args: argparse.Namespace) -> None:
-    """Every report path must be writable before the first request: a run must never end in a
-    traceback after sending its traffic."""
-    for flag in ("json", "junit", "html"):
-        text = getattr(args, flag, None)
-        if not text:
-            continue
-        path = Path(text)
-        if path.exists() and not path.is_file():
-            raise InputError("is not a regular file (a folder or a device)", file=text, key=f"--{flag}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            existed = path.exists()
-            with path.open("a", encoding="utf-8"):
-                pass
-            if not existed:
-                path.unlink()
-        except OSError as exc:
-            raise InputError(
-                f"cannot write here: {exc.strerror or exc.__class__.__name__}", file=text, key=f"--{flag}"
-            ) from None
-
-
-def write_reports(args: argparse.Namespace, verdict: Verdict, console: Console) -> None:
-    if not args.quiet:
-        console_report.render(verdict, console)
-    else:
-        console.print("CRITERIA MET" if verdict.met else "CRITERIA NOT MET")
-    for flag, render in (
-        ("json", json_report.render),
-        ("junit", junit_report.render),
-        ("html", html_report.render),
-    ):
-        path = getattr(args, flag, None)
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(verdict), encoding="utf-8")
+        yield Session(plan, ledger, key, clock or SystemClock(), target)

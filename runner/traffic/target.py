@@ -1,8 +1,9 @@
 """Where traffic goes: the embedded local sandbox, or a real server with the user's credentials.
 
 ``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
-scopes and state kept under ``$RCGRAD_HOME/local-sandbox`` so tokens and the sandbox's own request
-log survive between runs, like a real account's would. Anything else is a URL (or an alias) reached
+scopes and state kept under ``$RCGRAD_HOME/local-sandbox/<app>`` so tokens and the sandbox's own
+request log survive between runs, like a real account's would. Each plan (app name) rehearses in a
+partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a URL (or an alias) reached
 with the ``RC_*`` credentials. This module must never print a credential, and never start a real
 run against production unless the caller has the user's explicit consent.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +21,8 @@ from typing import Any
 
 from runner import redact
 from runner.errors import InputError
-from runner.rc.hosts import is_loopback, is_production_host
+from runner.fileio import atomic_write
+from runner.rc.hosts import is_production_host
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
@@ -30,12 +33,8 @@ DEFAULT_LOCAL_TIME_SCALE = 0.05
 class Target:
     url: str
     credentials: Credentials
-    ledger_server: str  # "local" for the embedded sandbox, so rehearsal never mixes with real records
+    ledger_server: str  # "local/<app>" for the embedded sandbox, so rehearsal never mixes with real records
     sandbox: Any = None  # the running SandboxHandle, for server: local
-
-    @property
-    def is_local(self) -> bool:
-        return self.sandbox is not None
 
     @property
     def is_production(self) -> bool:
@@ -43,41 +42,53 @@ class Target:
 
 
 def is_production(server: str) -> bool:
-    return server != LOCAL and is_production_host(resolve_server(server))
-
-
-def is_cleartext_remote(server: str) -> bool:
-    """An ``http://`` server off this machine: the client secret and the JWT would cross in clear."""
-    url = resolve_server(server)
-    return server != LOCAL and url.lower().startswith("http://") and not is_loopback(url)
+    """The plan's server (an alias or a URL) reaches production: consent is needed first."""
+    return is_production_host(resolve_server(server))
 
 
 @contextmanager
 def open_target(
     server: str,
     *,
+    app_name: str,
     scopes: frozenset[str],
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
+    identity = identity_for(server, env)
     if server == LOCAL:
         from runner.sandbox import SandboxConfig, running_sandbox
 
-        identity = local_identity()
         config = SandboxConfig(
             scopes=frozenset(scopes),
             limits=dict(limits or {}),
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            state_path=state_home() / "local-sandbox" / "state.json",
+            state_path=state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle:
-            yield Target(handle.url, handle.credentials(), LOCAL, handle)
+            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle)
         return
-    credentials = real_credentials(server, env)
-    yield Target(credentials.server, credentials, credentials.server)
+    yield Target(identity.server, identity, identity.server)
+
+
+def app_slug(app_name: str) -> str:
+    """A file- and partition-safe name for a plan's app: ``CRM sync`` -> ``crm-sync``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", app_name.lower()).strip("-")[:48]
+    return slug or "app"
+
+
+def local_partition(app_name: str) -> str:
+    """The ledger's and token store's name for a plan's rehearsals on the embedded sandbox."""
+    return f"{LOCAL}/{app_slug(app_name)}"
+
+
+def identity_for(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """The app and user a plan's server stands for: the kept local identity, or the ``RC_*`` credentials.
+    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL)."""
+    return local_identity() if server == LOCAL else real_credentials(server, env)
 
 
 def local_time_scale(env: Mapping[str, str] | None = None) -> float:
@@ -105,6 +116,8 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
+    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
+
     path = state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -115,19 +128,9 @@ def local_identity() -> Credentials:
             LOCAL,
             "local-" + secrets.token_hex(8),
             secrets.token_urlsafe(24),
-            ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
+            jwt_shaped(),
         )
-        temp = path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(
-                {
-                    "client_id": identity.client_id,
-                    "client_secret": identity.client_secret,
-                    "jwt": identity.jwt,
-                },
-                out,
-            )
-        os.replace(temp, path)
+        kept = {"client_id": identity.client_id, "client_secret": identity.client_secret, "jwt": identity.jwt}
+        atomic_write(path, json.dumps(kept))
     redact.register(*identity.secrets())
     return identity

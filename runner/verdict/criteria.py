@@ -2,12 +2,12 @@
 
 A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
 pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
-same code. Profiles follow the three published versions of the criteria (FACTS.md §1) and their
+same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review criteria) and their
 union (``strict``, the default).
 
 Counting rules, decided once here:
 
-- OAuth records (``Kind.OAUTH``, or a ``/restapi/oauth/`` template) never count.
+- OAuth records (``Kind.OAUTH``, or an OAuth or OpenID template: ``runner.rc.wire``) never count.
 - A success is a 2xx. Transport failures (status 0) never reached RingCentral, so they are in no
   count. 5xx are responses the console sees: they are in the error-ratio denominator but are
   neither successes nor 4xx.
@@ -25,19 +25,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from runner.rc import wire
 from runner.rc.scopes import exercised_by
 from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.subject import Subject
 
 DAY = 86_400.0
 HOUR = 3_600.0
 ROLLING_SECONDS = 2 * DAY
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149"})
-OAUTH_PREFIX = "/restapi/oauth/"
 DESCRIPTION_MIN_CHARS = 80
 DESCRIPTION_MIN_WORDS = 12
 
@@ -60,6 +61,7 @@ class Reading(StrEnum):
 ENDPOINT_SUCCESSES = "endpoint_successes"
 TOTAL_SUCCESSES = "total_successes"
 SCOPES_EXERCISED = "scopes_exercised"
+GRANTED_NOT_PLANNED = "granted to the app, per the token, but not in the plan"
 ERROR_RATIO_4XX = "error_ratio_4xx"
 AUTH_ERROR_RATIO = "auth_error_ratio"
 RATE_LIMITED_429 = "rate_limited_429"
@@ -198,13 +200,27 @@ class EndpointTally:
 
 
 @dataclass(slots=True)
+class HourCounts:
+    """Responses of one UTC hour by status class (transport failures and OAuth calls excluded)."""
+
+    ok: int = 0
+    errors_4xx: int = 0  # 429 not included
+    errors_429: int = 0
+    errors_5xx: int = 0
+
+    @property
+    def responses(self) -> int:
+        return self.ok + self.errors_4xx + self.errors_429 + self.errors_5xx
+
+
+@dataclass(slots=True)
 class Tally:
     """What the records add up to at one ``now``: the single place records are counted."""
 
     window: Window
     endpoints: dict[str, EndpointTally] = field(default_factory=dict)
     events: dict[TokenEvent, int] = field(default_factory=dict)
-    hourly: dict[int, list[int]] = field(default_factory=dict)  # hour start -> [2xx, 4xx, 429, 5xx]
+    hourly: dict[int, HourCounts] = field(default_factory=dict)  # hours since the epoch -> counts
     imported: int = 0
     api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
     imported_days: set[int] = field(default_factory=set)
@@ -226,7 +242,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
     events = result.events
     hourly = result.hourly
     start, today, yesterday = win.rolling_start, win.today_start, win.yesterday_start
-    oauth, imported = Kind.OAUTH, Kind.IMPORTED
+    imported = Kind.IMPORTED
     for rec in records:
         ts = rec.ts
         if ts < start or ts > now:
@@ -235,7 +251,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         if rec.event is not None:
             events[rec.event] = events.get(rec.event, 0) + n
         status = rec.status
-        if rec.kind is oauth or status == 0 or rec.template.startswith(OAUTH_PREFIX):
+        if status == 0 or rec.is_oauth:
             continue
         key = f"{rec.method} {rec.template}"
         ep = eps.get(key)
@@ -252,27 +268,27 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         ep.responses += n
         bucket = hourly.get(int(ts // HOUR))
         if bucket is None:
-            bucket = hourly[int(ts // HOUR)] = [0, 0, 0, 0]
-        if 200 <= status < 300:
+            bucket = hourly[int(ts // HOUR)] = HourCounts()
+        if wire.is_success(status):
             ep.last_48h += n
             if ts >= today:
                 ep.today += n
             elif ts >= yesterday:
                 ep.yesterday += n
-            bucket[0] += n
-        elif 400 <= status < 500:
+            bucket.ok += n
+        elif wire.is_4xx(status):
             ep.errors_4xx += n
             if status == 429:
                 ep.errors_429 += n
-                bucket[2] += n
+                bucket.errors_429 += n
             else:
-                bucket[1] += n
+                bucket.errors_4xx += n
                 if status == 401:
                     ep.errors_401 += n
-                    if rec.error_code in EXPIRED_TOKEN_CODES:
+                    if rec.error_code in wire.EXPIRED_TOKEN_CODES:
                         ep.expired_401 += n
-        elif status >= 500:
-            bucket[3] += n
+        elif wire.is_5xx(status):
+            bucket.errors_5xx += n
     return result
 
 
@@ -340,6 +356,7 @@ class Verdict:
     caveats: tuple[str, ...]
     window: Window
     hourly: tuple[HourBucket, ...] = ()
+    subject: Subject | None = None  # what was judged; set by the caller that knows the plan and partition
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -359,12 +376,15 @@ def evaluate(
     description: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     """Judge ``records`` at ``now`` under ``profile``.
 
-    ``scopes`` are the app's declared permissions; ``endpoints`` the plan's "METHOD /template"
-    keys, each of which must meet the per-endpoint minimum even if never called. Endpoints seen in
-    the records but not in the plan count too: the console sees all traffic.
+    ``scopes`` are the app's declared permissions; ``granted`` those the server's token listed
+    (each must be exercised too, as the console judges the app's real permissions); ``endpoints``
+    the plan's "METHOD /template" keys, each of which must meet the per-endpoint minimum even if
+    never called. Endpoints seen in the records but not in the plan count too: the console sees
+    all traffic.
     """
     return verdict_from(
         tally(records, now),
@@ -373,6 +393,7 @@ def evaluate(
         endpoints=endpoints,
         description=description,
         catalog_lookup=catalog_lookup,
+        granted=granted,
     )
 
 
@@ -384,60 +405,38 @@ def verdict_from(
     endpoints: Iterable[str] | None = None,
     description: str | None = None,
     catalog_lookup: bool = True,
+    granted: Iterable[str] | None = None,
 ) -> Verdict:
     win = counted.window
     eps = with_plan_endpoints(counted.endpoints, endpoints or (), catalog_lookup)
     planned = set(endpoints or ())
     readings = rules.readings
-    declared = sorted(set(scopes))
+    unplanned = sorted(set(granted or ()) - set(scopes))
+    declared = sorted(set(scopes) | set(unplanned))
 
     per_ep = {k: ep.successes(readings) for k, ep in eps.items()}
-    total_ok = sum(per_ep.values())
-    responses = sum(ep.responses for ep in eps.values())
-    n4xx = sum(ep.errors_4xx for ep in eps.values())
-    n429 = sum(ep.errors_429 for ep in eps.values())
-    n401 = sum(ep.errors_401 for ep in eps.values())
     by_scope = counted.successes_by_permission(readings)
-    scope_stats = tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared)
-    tokens = TokenStats(
-        logins=counted.events.get(TokenEvent.LOGIN, 0),
-        relogins=counted.events.get(TokenEvent.RELOGIN, 0),
-        refreshes=counted.events.get(TokenEvent.REFRESH, 0),
-        refresh_on_401=counted.events.get(TokenEvent.REFRESH_ON_401, 0),
-        expired_401=sum(ep.expired_401 for ep in eps.values()),
+    facts = _Facts(
+        rules=rules,
+        per_endpoint=per_ep,
+        responses=sum(ep.responses for ep in eps.values()),
+        errors_4xx=sum(ep.errors_4xx for ep in eps.values()),
+        errors_429=sum(ep.errors_429 for ep in eps.values()),
+        errors_401=sum(ep.errors_401 for ep in eps.values()),
+        scopes=tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared),
+        tokens=TokenStats(
+            logins=counted.events.get(TokenEvent.LOGIN, 0),
+            relogins=counted.events.get(TokenEvent.RELOGIN, 0),
+            refreshes=counted.events.get(TokenEvent.REFRESH, 0),
+            refresh_on_401=counted.events.get(TokenEvent.REFRESH_ON_401, 0),
+            expired_401=sum(ep.expired_401 for ep in eps.values()),
+        ),
+        reading_text=" and ".join(_READING_TEXT[r] for r in readings),
+        description=description,
+        unplanned=frozenset(unplanned),
     )
-    reading_text = " and ".join(_READING_TEXT[r] for r in readings)
-
-    made: dict[str, Criterion] = {}
-    for name in rules.criteria:
-        if name == ENDPOINT_SUCCESSES:
-            made[name] = _endpoint_criterion(per_ep, rules.min_endpoint_successes, reading_text)
-        elif name == TOTAL_SUCCESSES:
-            made[name] = _minimum(
-                name, total_ok, rules.min_total_successes, f"2xx over all endpoints, {reading_text}"
-            )
-        elif name == SCOPES_EXERCISED:
-            unused = [s.scope for s in scope_stats if not s.exercised]
-            detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
-            made[name] = _minimum(name, len(declared) - len(unused), len(declared), detail)
-        elif name == ERROR_RATIO_4XX:
-            made[name] = _ratio(name, n4xx, responses, rules.max_4xx_ratio, "4xx (429 included)")
-        elif name == AUTH_ERROR_RATIO:
-            made[name] = _ratio(
-                name, n401, responses, rules.max_auth_error_ratio, "401 authentication errors"
-            )
-        elif name == RATE_LIMITED_429:
-            made[name] = _maximum(name, n429, rules.max_429, "429 responses in the last 48 h")
-        elif name == TOKEN_HYGIENE:
-            defects = tokens.expired_401 + tokens.refresh_on_401
-            detail = (
-                f"{tokens.expired_401} 401 from expired/invalid tokens, {tokens.refresh_on_401} refresh after a 401;"
-                f" {tokens.logins} login(s), {tokens.relogins} re-login(s), {tokens.refreshes} proactive refresh(es)"
-            )
-            made[name] = _maximum(name, defects, 0, detail)
-        elif name == APP_DESCRIPTION:
-            made[name] = description_criterion(description)
-    criteria = tuple(made[n] for n in rules.criteria)
+    criteria = tuple(CRITERIA[name](facts) for name in rules.criteria)
+    scope_stats, tokens = facts.scopes, facts.tokens
 
     stats = tuple(
         EndpointStats(
@@ -454,9 +453,9 @@ def verdict_from(
         for ep in sorted(eps.values(), key=lambda e: (per_ep[e.key], e.key))
     )
     hourly = tuple(
-        HourBucket(hour * HOUR, *counted.hourly[hour])
+        HourBucket(hour * HOUR, h.ok, h.errors_4xx, h.errors_429, h.errors_5xx)
         for hour in range(int(win.rolling_start // HOUR), int(win.now // HOUR) + 1)
-        if hour in counted.hourly
+        if (h := counted.hourly.get(hour)) is not None
     )
     return Verdict(
         met=all(c.met for c in criteria),
@@ -470,6 +469,82 @@ def verdict_from(
         window=win,
         hourly=hourly,
     )
+
+
+# ---------------------------------------------------------------- the criteria, one function each
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """The totals every criterion reads, counted once per verdict."""
+
+    rules: Rules
+    per_endpoint: Mapping[str, int]  # 2xx per endpoint, in the rules' readings
+    responses: int
+    errors_4xx: int
+    errors_429: int
+    errors_401: int
+    scopes: tuple[ScopeStats, ...]
+    tokens: TokenStats
+    reading_text: str
+    description: str | None
+    unplanned: frozenset[str] = frozenset()  # granted per the token, not in the plan
+
+
+def _endpoint_successes(f: _Facts) -> Criterion:
+    return _endpoint_criterion(f.per_endpoint, f.rules.min_endpoint_successes, f.reading_text)
+
+
+def _total_successes(f: _Facts) -> Criterion:
+    total = sum(f.per_endpoint.values())
+    detail = f"2xx over all endpoints, {f.reading_text}"
+    return _minimum(TOTAL_SUCCESSES, total, f.rules.min_total_successes, detail)
+
+
+def _scopes_exercised(f: _Facts) -> Criterion:
+    unused = [s.scope for s in f.scopes if not s.exercised]
+    named = [f"{s} ({GRANTED_NOT_PLANNED})" if s in f.unplanned else s for s in unused]
+    detail = f"unused: {', '.join(named)}" if unused else "every declared scope has a 2xx call"
+    return _minimum(SCOPES_EXERCISED, len(f.scopes) - len(unused), len(f.scopes), detail)
+
+
+def _error_ratio_4xx(f: _Facts) -> Criterion:
+    return _ratio(ERROR_RATIO_4XX, f.errors_4xx, f.responses, f.rules.max_4xx_ratio, "4xx (429 included)")
+
+
+def _auth_error_ratio(f: _Facts) -> Criterion:
+    what = "401 authentication errors"
+    return _ratio(AUTH_ERROR_RATIO, f.errors_401, f.responses, f.rules.max_auth_error_ratio, what)
+
+
+def _rate_limited_429(f: _Facts) -> Criterion:
+    return _maximum(RATE_LIMITED_429, f.errors_429, f.rules.max_429, "429 responses in the last 48 h")
+
+
+def _token_hygiene(f: _Facts) -> Criterion:
+    t = f.tokens
+    detail = (
+        f"{t.expired_401} 401 from expired/invalid tokens, {t.refresh_on_401} refresh after a 401;"
+        f" {t.logins} login(s), {t.relogins} re-login(s), {t.refreshes} proactive refresh(es)"
+    )
+    return _maximum(TOKEN_HYGIENE, t.expired_401 + t.refresh_on_401, 0, detail)
+
+
+def _app_description(f: _Facts) -> Criterion:
+    return description_criterion(f.description)
+
+
+# Every criterion by name; a profile lists the names it judges (EVERY_CRITERION and friends).
+CRITERIA: Mapping[str, Callable[[_Facts], Criterion]] = {
+    ENDPOINT_SUCCESSES: _endpoint_successes,
+    TOTAL_SUCCESSES: _total_successes,
+    SCOPES_EXERCISED: _scopes_exercised,
+    ERROR_RATIO_4XX: _error_ratio_4xx,
+    AUTH_ERROR_RATIO: _auth_error_ratio,
+    RATE_LIMITED_429: _rate_limited_429,
+    TOKEN_HYGIENE: _token_hygiene,
+    APP_DESCRIPTION: _app_description,
+}
 
 
 def with_plan_endpoints(
@@ -494,13 +569,25 @@ def endpoint_facts(key: str) -> tuple[str | None, str]:
     return (op.permission, op.group) if op else (None, "")
 
 
+PLACEHOLDER_WORDS = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|lorem ipsum", re.IGNORECASE)
+
+
+def description_placeholder(description: str | None) -> str | None:
+    """The placeholder word in a description still waiting for a person (TODO, TBD, ...), if any."""
+    found = PLACEHOLDER_WORDS.search(description or "")
+    return found.group(0) if found else None
+
+
 def description_criterion(description: str | None) -> Criterion:
     """Presence and substance only: whether it describes the use case is a person's call."""
     text = (description or "").strip()
     words = len(text.split())
-    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS
+    placeholder = description_placeholder(text)
+    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS and placeholder is None
     if not text:
         detail = "no description in the plan; the console needs an app description and use-case summary"
+    elif placeholder:
+        detail = f"the description still holds the placeholder {placeholder!r}; write the app's real use case"
     elif met:
         detail = f"{len(text)} chars, {words} words: confirm it describes the app and its use case"
     else:
@@ -544,7 +631,7 @@ def caveats(counted: Tally) -> tuple[str, ...]:
         "The console's analytics are not real time (the docs say plan 2-3 days): its figures may lag this verdict."
     )
     notes.append(
-        "RingCentral removed the graduation gate in 2024 (FACTS.md section 0); these criteria are the published ones."
+        "RingCentral removed the graduation gate in March 2024 (docs/ringcentral.md, Graduation in 2024); these criteria are the published ones."
     )
     return tuple(notes)
 

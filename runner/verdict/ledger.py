@@ -26,6 +26,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from runner.errors import InputError
+from runner.rc import wire
 from runner.settings import state_home
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
@@ -102,20 +103,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
             FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
     ),
-    # A 429's closed gate, and the limit and window the server advertised, per partition and group,
-    # so every process sharing the ledger waits the gate out and starts with the right window.
+    # Rate-limit state every process of a partition shares: a 429's closed gate and the limit and
+    # window the server last advertised for the group.
     (
         """CREATE TABLE rate_gates (
-            partition INTEGER NOT NULL,
+            partition INTEGER NOT NULL REFERENCES partitions(id),
             grp TEXT NOT NULL,
-            until_ts REAL NOT NULL,
-            PRIMARY KEY (partition, grp)
-        )""",
-        """CREATE TABLE rate_windows (
-            partition INTEGER NOT NULL,
-            grp TEXT NOT NULL,
-            lim INTEGER NOT NULL,
-            win REAL NOT NULL,
+            until_ts REAL NOT NULL DEFAULT 0,
+            lim INTEGER,
+            window_seconds REAL,
             PRIMARY KEY (partition, grp)
         )""",
     ),
@@ -142,6 +138,16 @@ CSV_HEADER = (
     "error_code",
     "event",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """A group's shared pacing state: the gate's end (wall clock; 0 when open) and the last limit
+    and window the server advertised (None until one was seen)."""
+
+    gate_until: float = 0.0
+    limit: int | None = None
+    window: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,16 @@ class Ledger:
     @classmethod
     def open(cls, path: Path | str | None = None) -> Ledger:
         target = Path(path) if path is not None else state_home() / LEDGER_FILE
+        try:
+            return cls._open(target)
+        except sqlite3.OperationalError:
+            raise  # locked or busy: not the user's input
+        except (OSError, sqlite3.DatabaseError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(f"the ledger cannot be opened: {why}", file=str(target)) from None
+
+    @classmethod
+    def _open(cls, target: Path) -> Ledger:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
         os.close(os.open(target, os.O_RDWR | os.O_CREAT, 0o600))
@@ -324,58 +340,6 @@ class Ledger:
             conn.executemany(_INSERT, rows)
         return len(rows)
 
-    # ------------------------------------------------------------ rate-limit memory
-    # What the limiter of the next process needs to start where this one stopped: the partition's
-    # own recent calls per group, and the gates a 429 closed. Plain SQL, no upsert dialect.
-
-    def recent_calls(self, key: PartitionKey, since: float) -> dict[str, list[float]]:
-        """Times of the partition's calls since ``since``, per group, oldest first (imports excluded)."""
-        rows = self._conn.execute(
-            "SELECT grp, ts FROM calls WHERE partition = ? AND ts >= ? AND kind <> ? ORDER BY ts",
-            (self._pid(key), since, str(Kind.IMPORTED)),
-        )
-        out: dict[str, list[float]] = {}
-        for group, ts in rows:
-            out.setdefault(group, []).append(ts)
-        return out
-
-    def close_gate(self, key: PartitionKey, group: str, until: float) -> None:
-        """Remember that ``group`` must send nothing before ``until`` (epoch seconds); later wins."""
-        pid = self._pid(key)
-        with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT until_ts FROM rate_gates WHERE partition = ? AND grp = ?", (pid, group)
-            ).fetchone()
-            if row is not None and row[0] >= until:
-                return
-            conn.execute("DELETE FROM rate_gates WHERE partition = ? AND grp = ?", (pid, group))
-            conn.execute(
-                "INSERT INTO rate_gates (partition, grp, until_ts) VALUES (?, ?, ?)", (pid, group, until)
-            )
-
-    def learn_window(self, key: PartitionKey, group: str, limit: int, window: float) -> None:
-        """Remember the limit and window the server advertised for ``group``."""
-        pid = self._pid(key)
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM rate_windows WHERE partition = ? AND grp = ?", (pid, group))
-            conn.execute(
-                "INSERT INTO rate_windows (partition, grp, lim, win) VALUES (?, ?, ?, ?)",
-                (pid, group, limit, window),
-            )
-
-    def learned_windows(self, key: PartitionKey) -> dict[str, tuple[int, float]]:
-        rows = self._conn.execute(
-            "SELECT grp, lim, win FROM rate_windows WHERE partition = ?", (self._pid(key),)
-        )
-        return {group: (int(limit), float(window)) for group, limit, window in rows}
-
-    def closed_gates(self, key: PartitionKey, now: float) -> dict[str, float]:
-        """Groups whose gate is still closed at ``now``, with the time it opens."""
-        rows = self._conn.execute(
-            "SELECT grp, until_ts FROM rate_gates WHERE partition = ? AND until_ts > ?", (self._pid(key), now)
-        )
-        return dict(rows.fetchall())
-
     # ------------------------------------------------------------ reading
 
     def records(self, key: PartitionKey, since: float, until: float | None = None) -> list[CallRecord]:
@@ -439,6 +403,45 @@ class Ledger:
                 "SELECT COUNT(*) FROM calls WHERE partition = ?", (self._pid(key),)
             ).fetchone()[0]
         )
+
+    # ------------------------------------------------------------ rate-limit state (shared pacing)
+    # Small and portable on purpose (plain SELECT/INSERT ... ON CONFLICT): every back end keeps them.
+
+    def recent_sends(self, key: PartitionKey, group: str, since: float) -> list[float]:
+        """When the partition's calls of ``group`` since ``since`` were recorded, oldest first; a
+        limiter seeds its window from them so a new process does not spend what the last one used."""
+        rows = self._conn.execute(
+            "SELECT ts, count FROM calls WHERE partition = ? AND grp = ? AND ts >= ? AND kind != ?"
+            " ORDER BY ts",
+            (self._pid(key), group, since, Kind.IMPORTED.value),
+        )
+        return [ts for ts, count in rows for _ in range(max(1, min(int(count), 1000)))]
+
+    def rate_state(self, key: PartitionKey, group: str) -> RateState:
+        row = self._conn.execute(
+            "SELECT until_ts, lim, window_seconds FROM rate_gates WHERE partition = ? AND grp = ?",
+            (self._pid(key), group),
+        ).fetchone()
+        return RateState(*row) if row else RateState()
+
+    def close_gate(self, key: PartitionKey, group: str, until: float) -> None:
+        """A 429's penalty: every process of this partition sends nothing in ``group`` before ``until``."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO rate_gates (partition, grp, until_ts) VALUES (?, ?, ?)"
+                " ON CONFLICT (partition, grp) DO UPDATE SET until_ts = CASE"
+                " WHEN excluded.until_ts > rate_gates.until_ts THEN excluded.until_ts ELSE rate_gates.until_ts END",
+                (self._pid(key), group, until),
+            )
+
+    def learn_limit(self, key: PartitionKey, group: str, limit: int, window: float) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO rate_gates (partition, grp, lim, window_seconds) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (partition, grp) DO UPDATE SET lim = excluded.lim,"
+                " window_seconds = excluded.window_seconds",
+                (self._pid(key), group, limit, window),
+            )
 
     # ------------------------------------------------------------ export / import
 
@@ -595,7 +598,7 @@ def parse_console_csv(
         if count == 0:
             continue
         template, permission, group, op_id = resolve(method, cell["endpoint"])
-        kind = Kind.OAUTH if template.startswith("/restapi/oauth/") else Kind.IMPORTED
+        kind = Kind.OAUTH if wire.is_oauth(template) else Kind.IMPORTED
         records.append(
             CallRecord(
                 ts=ts,

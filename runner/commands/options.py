@@ -1,0 +1,73 @@
+"""The flags several commands share, and the small frozen options objects the core takes from them.
+
+Only ``runner.commands`` reads ``argparse``: everything below it (the session, the reports) takes
+the dataclasses built here. This module must never open a file, a ledger or a connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from runner.errors import InputError
+from runner.report.write import ReportRequest
+from runner.traffic.session import SessionOptions
+
+
+def add_report_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="PATH", help="write the verdict as JSON")
+    parser.add_argument("--junit", metavar="PATH", help="write one JUnit testcase per criterion")
+    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+
+
+def add_transport_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept a plain-http server that is not loopback (credentials travel in clear text)",
+    )
+
+
+def report_request(args: argparse.Namespace) -> ReportRequest:
+    def path(flag: str) -> Path | None:
+        value = getattr(args, flag, None)
+        return Path(value) if value else None
+
+    return ReportRequest(
+        quiet=bool(getattr(args, "quiet", False)),
+        json=path("json"),
+        junit=path("junit"),
+        html=path("html"),
+        # GitHub Actions' job summary: set by the runner, appended to by every step that writes one.
+        step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"])
+        if os.environ.get("GITHUB_STEP_SUMMARY")
+        else None,
+    )
+
+
+def check_report_paths(request: ReportRequest) -> None:
+    """Every report file can be written, checked before the first request: a run must not send its
+    traffic and then fail on ``--json`` pointing at a folder, a missing folder or a device."""
+    for flag, path in (("--json", request.json), ("--junit", request.junit), ("--html", request.html)):
+        if path is None:
+            continue
+        parent = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; name a file in it", key=flag)
+        if not parent.is_dir():
+            raise InputError(f"folder {parent} does not exist", key=flag)
+        if path.exists() and not path.is_file():
+            raise InputError(f"{path} is not a regular file", key=flag)
+        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise InputError(f"{path} cannot be written", key=flag)
+
+
+def session_options(args: argparse.Namespace) -> SessionOptions:
+    return SessionOptions(
+        plan=Path(args.plan),
+        server=getattr(args, "server", None),
+        allow_production=bool(getattr(args, "allow_production", False)),
+        allow_production_writes=bool(getattr(args, "allow_production_writes", False)),
+        allow_insecure_http=bool(getattr(args, "allow_insecure_http", False)),
+    )

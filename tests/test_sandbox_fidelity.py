@@ -1,0 +1,285 @@
+"""The local sandbox answers like RingCentral where the real server would differ from a kind mock:
+path identity, HEAD/405/OPTIONS, responses built from the spec's schemas, paging and filters.
+
+One sandbox serves the whole module over loopback (starting one per test would triple the time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft4Validator, FormatChecker
+
+from runner.cli import main
+from runner.rc import wire
+from runner.rc.catalog import Operation, load_catalog
+from runner.rc.spec import load_spec
+from runner.sandbox import SandboxConfig, running_sandbox
+from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
+from runner.sandbox.responses_build import UNSATISFIABLE, build, render, response_schema
+from runner.sandbox.samples import RESPONSES_PATH
+from runner.sandbox.store import Store
+from tests.conftest import SHARED
+
+EXT = "/restapi/v1.0/account/~/extension/~"
+SPEC = SHARED / "rc-public-openapi.yml"
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[httpx.Client]:
+    # A tiny time scale: RingCentral's limits, in windows short enough never to slow the tests.
+    config = SandboxConfig(time_scale=1e-5, access_token_ttl=1e9, refresh_token_ttl=1e9)
+    with running_sandbox(config) as sb:
+        reply = httpx.post(
+            sb.url + "/restapi/oauth/token",
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
+            auth=(sb.config.client_id, sb.config.client_secret),
+        )
+        token = reply.json()["access_token"]
+        with httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {token}"}) as client:
+            yield client
+
+
+# -- path identity ---------------------------------------------------------------------------------
+
+
+def test_the_own_account_and_extension_answer_by_tilde_and_by_id(api: httpx.Client) -> None:
+    for account in ("~", ACCOUNT_ID):
+        for extension in ("~", EXTENSION_ID):
+            reply = api.get(f"/restapi/v1.0/account/{account}/extension/{extension}/call-log")
+            assert reply.status_code == 200, reply.text
+    assert api.get(f"/restapi/v1.0/account/{ACCOUNT_ID}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/restapi/v1.0/account/12345", "accountId"),
+        ("/restapi/v1.0/account/12345/extension/~/call-log", "accountId"),
+        ("/restapi/v1.0/account/~/extension/abc/call-log", "extensionId"),
+        ("/restapi/v1.0/account/~/extension/abc", "extensionId"),
+        ("/restapi/v1.0/account/6%0A/extension/~/call-log", "accountId"),  # a newline Starlette cannot route
+    ],
+)
+def test_ids_that_are_not_the_callers_answer_404_cmn_102(
+    api: httpx.Client, path: str, parameter: str
+) -> None:
+    reply = api.get(path)
+    assert reply.status_code == 404, reply.text
+    error = reply.json()["errors"][0]
+    assert (error["errorCode"], error["parameterName"]) == ("CMN-102", parameter)
+
+
+def test_an_extension_of_the_account_reads_its_own_resources(api: httpx.Client) -> None:
+    listed = api.get("/restapi/v1.0/account/~/extension").json()["records"]
+    other = listed[0]["id"]
+    assert api.get(f"/restapi/v1.0/account/~/extension/{other}/call-log").status_code == 200
+
+
+def test_actions_on_ids_that_never_existed_answer_404(api: httpx.Client) -> None:
+    reply = api.post("/team-messaging/v1/webhooks/0/activate")
+    assert reply.status_code == 404, reply.text
+    assert reply.json()["errors"][0]["parameterName"] == "webhookId"
+
+
+# -- methods ---------------------------------------------------------------------------------------
+
+
+def test_head_is_get_without_a_body(api: httpx.Client) -> None:
+    reply = api.head(EXT)
+    assert reply.status_code == 200 and reply.content == b""
+    assert reply.headers["content-type"].startswith("application/json")
+
+
+def test_an_undeclared_method_is_405_with_allow(api: httpx.Client) -> None:
+    reply = api.request("PATCH", "/restapi/v1.0/account/~/extension/~/call-log")
+    assert reply.status_code == 405, reply.text
+    allowed = {m.strip() for m in reply.headers["allow"].split(",")}
+    assert {"GET", "DELETE", "HEAD"} <= allowed and "PATCH" not in allowed
+    assert api.request("TRACE", EXT).status_code == 405
+    assert api.request("FOO", EXT).headers["content-type"].startswith("application/json")
+
+
+def test_options_names_the_allowed_methods_without_a_token(api: httpx.Client) -> None:
+    reply = httpx.options(str(api.base_url) + "/restapi/v1.0/account/~/extension/~/call-log")
+    assert reply.status_code == 200
+    assert {m.strip() for m in reply.headers["allow"].split(",")} == {"GET", "DELETE", "HEAD", "OPTIONS"}
+    assert api.options("/restapi/v1.0/nowhere").status_code == 404
+
+
+# -- limits ----------------------------------------------------------------------------------------
+
+
+def test_limits_above_ringcentrals_defaults_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--limits", "Heavy=11"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--limits" in err and "Heavy=11" in err and "10" in err and len(err.splitlines()) == 1
+
+
+# -- responses from the spec's schemas -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    if not SPEC.is_file():
+        pytest.fail(f"RingCentral's spec is expected beside the checkout at {SPEC}")
+    return load_spec(SPEC)
+
+
+def test_committed_responses_match_the_spec(doc: dict[str, Any]) -> None:
+    bodies, refused = build(doc)
+    assert set(refused) <= UNSATISFIABLE, refused
+    committed = RESPONSES_PATH.read_text(encoding="utf-8")
+    assert render(bodies) == committed, "runner/sandbox/data/responses.json is stale: run `make catalog`"
+
+
+@pytest.fixture(scope="module")
+def response_schemas(doc: dict[str, Any]) -> dict[str, Any]:
+    """{operationId: Draft 4 schema of its 2xx JSON body}, read from RingCentral's spec."""
+    schemas = {}
+    for item in doc["paths"].values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            op = item.get(method)
+            found = response_schema(op, doc) if op else None
+            if found is not None:
+                schemas[op["operationId"]] = found[1]
+    return schemas
+
+
+def _plain_gets() -> list[Operation]:
+    """GET operations a fresh sandbox can answer with no id but the caller's own."""
+    own = {"accountId", "extensionId"}
+    return [
+        op
+        for op in load_catalog().operations
+        if op.method == "GET"
+        and not wire.is_oauth(op.path)
+        and {p.name for p in op.path_params} <= own
+        and not op.query_required
+        and not op.response.is_binary
+    ]
+
+
+def test_every_plain_get_answers_a_body_its_schema_accepts(
+    api: httpx.Client, response_schemas: dict[str, Any]
+) -> None:
+    checked, refused = 0, []
+    for op in _plain_gets():
+        schema = response_schemas.get(op.id)
+        if schema is None or op.id in UNSATISFIABLE:
+            continue
+        reply = api.get(op.path.replace("{accountId}", "~").replace("{extensionId}", "~"))
+        assert reply.status_code < 300, (op.id, reply.status_code, reply.text[:200])
+        errors = list(Draft4Validator(schema, format_checker=FormatChecker()).iter_errors(reply.json()))
+        if errors:
+            refused.append(f"{op.id}: {list(errors[0].absolute_path)} {errors[0].message[:120]}")
+        checked += 1
+    assert checked > 100
+    assert refused == [], "\n".join(refused)
+
+
+def test_ids_are_int64_integers_and_uri_reads_the_record_back(api: httpx.Client) -> None:
+    account = api.get("/restapi/v1.0/account/~").json()
+    assert account["id"] == int(ACCOUNT_ID)
+    assert api.get(EXT).json()["id"] == int(EXTENSION_ID)
+    created = api.post(
+        f"{EXT}/address-book/contact", json={"firstName": "Ada", "lastName": "Lovelace"}
+    ).json()
+    assert isinstance(created["id"], int)
+    again = httpx.get(created["uri"], headers=api.headers)
+    assert again.status_code == 200 and again.json()["id"] == created["id"]
+    assert again.json()["firstName"] == "Ada"
+
+
+def test_enum_values_the_spec_writes_unquoted_stay_strings(api: httpx.Client) -> None:
+    # YAML 1.1 read `Off` as false; the spec's enum is ["Off", "NoCallerId", "UnknownCallerId", "Always"].
+    rules = api.get(f"{EXT}/answering-rule").json()["records"]
+    assert rules and all(rule["screening"] == "Off" for rule in rules), json.dumps(rules)[:300]
+
+
+# -- paging and filters ----------------------------------------------------------------------------
+
+
+def test_page_and_per_page_cut_the_list_and_navigation_follows(api: httpx.Client) -> None:
+    contacts = f"{EXT}/address-book/contact"
+    for name in ("Grace", "Edsger", "Barbara"):
+        api.post(contacts, json={"firstName": name})
+    total = api.get(contacts, params={"perPage": 1000}).json()["paging"]["totalElements"]
+    assert total >= 4
+    first = api.get(contacts, params={"perPage": 2}).json()
+    assert len(first["records"]) == 2
+    assert first["paging"]["perPage"] == 2 and first["paging"]["page"] == 1
+    assert first["paging"]["totalElements"] == total and first["paging"]["totalPages"] == -(-total // 2)
+    assert "previousPage" not in first["navigation"]
+    second = httpx.get(first["navigation"]["nextPage"]["uri"], headers=api.headers).json()
+    assert second["paging"]["page"] == 2 and second["paging"]["pageStart"] == 2
+    assert {r["id"] for r in second["records"]}.isdisjoint({r["id"] for r in first["records"]})
+    beyond = api.get(contacts, params={"perPage": 2, "page": 99}).json()
+    assert beyond["records"] == [] and "nextPage" not in beyond["navigation"]
+    assert api.get(contacts, params={"startsWith": "edsg"}).json()["records"][0]["firstName"] == "Edsger"
+
+
+def test_message_store_filters_type_direction_and_dates(api: httpx.Client) -> None:
+    store = f"{EXT}/message-store"
+    every = api.get(store).json()["records"]
+    sms = api.get(store, params={"messageType": "SMS"}).json()["records"]
+    assert sms and all(r["type"] == "SMS" for r in sms) and len(sms) < len(every)
+    both = api.get(store, params=[("messageType", "SMS"), ("messageType", "Fax")]).json()["records"]
+    assert len(both) == len(every)
+    inbound = api.get(store, params={"direction": "Inbound"}).json()["records"]
+    assert inbound and all(r["direction"] == "Inbound" for r in inbound)
+    assert api.get(store, params={"dateFrom": "2030-01-01T00:00:00Z"}).json()["records"] == []
+    newest = max(r["creationTime"] for r in every)
+    assert [r["creationTime"] for r in api.get(store, params={"dateFrom": newest}).json()["records"]] == [
+        newest
+    ]
+
+
+def test_call_log_dates_and_direction(api: httpx.Client) -> None:
+    log = f"{EXT}/call-log"
+    assert api.get(log, params={"dateFrom": "2030-01-01T00:00:00.000Z"}).json()["records"] == []
+    assert api.get(log, params={"dateTo": "2000-01-01T00:00:00.000Z"}).json()["records"] == []
+    out = api.get(log, params={"direction": "Outbound"}).json()["records"]
+    assert out and all(r["direction"] == "Outbound" for r in out)
+
+
+def test_page_token_lists(api: httpx.Client) -> None:
+    chats = "/team-messaging/v1/chats"
+    first = api.get(chats, params={"recordCount": 2}).json()
+    assert len(first["records"]) == 2 and "prevPageToken" not in first["navigation"]
+    rest = api.get(chats, params={"recordCount": 2, "pageToken": first["navigation"]["nextPageToken"]}).json()
+    assert rest["records"] and "prevPageToken" in rest["navigation"]
+    bad = api.get(chats, params={"pageToken": "not-ours"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["parameterName"] == "pageToken"
+
+
+def test_paging_numbers_stay_inside_the_spec_bounds(api: httpx.Client) -> None:
+    extensions = "/restapi/v1.0/account/~/extension"
+    paging = api.get(extensions, params={"page": "12650174"}).json()["paging"]
+    assert paging["page"] == 1000
+    assert api.get(extensions, params={"perPage": "5000"}).json()["paging"]["perPage"] == 1000
+    huge = api.get(extensions, params={"page": "9" * 5000})  # past Python's int conversion limit
+    assert huge.status_code == 400 and huge.json()["errors"][0]["parameterName"] == "page"
+
+
+def test_a_literal_path_is_its_own_resource_not_an_id(api: httpx.Client) -> None:
+    # `message-threads/sync` is GET only, though `message-threads/{threadId}` also has DELETE.
+    sync = httpx.options(str(api.base_url) + "/restapi/v1.0/account/~/message-threads/sync")
+    assert {m.strip() for m in sync.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    assert api.delete("/restapi/v1.0/account/~/message-threads/sync").status_code == 405
+    assert api.patch("/restapi/v2/accounts/~/phone-numbers/bulk-add", json={}).status_code == 405
+
+
+def test_a_request_body_never_breaks_the_answers_schema() -> None:
+    """Request and response schemas differ: a field the answer types otherwise keeps its value."""
+    op = load_catalog().by_key("POST", "/restapi/v1.0/account/{accountId}/a2p-sms/opt-outs/bulk-assign")
+    assert op is not None
+    sent = {"optOuts": ["+15551237755"], "optIns": ["+15551237799"], "unknown": 1}
+    status, answer = Store().handle(op, {"accountId": "~"}, sent)
+    assert status == op.response.status
+    assert isinstance(answer["optOuts"], dict) and isinstance(answer["optIns"], dict)
+    assert "unknown" not in answer

@@ -1,0 +1,94 @@
+"""The sandbox refuses, with 400 CMN-101 naming the parameter, exactly the requests the validator
+``rcgrad check`` uses refuses: a rehearsal fails where production would. Over loopback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from runner.rc.bodies import minimal_value
+from runner.rc.catalog import Operation, load_catalog
+from runner.rc.requests import request_schemas
+from runner.rc.validate import Request, validate
+from runner.sandbox import SandboxConfig, running_sandbox
+
+UNTHROTTLED = {group: 1_000_000 for group in ("Light", "Medium", "Heavy", "Auth")}
+
+
+def _token(sb: Any) -> str:
+    reply = httpx.post(
+        sb.url + "/restapi/oauth/token",
+        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
+        auth=(sb.config.client_id, sb.config.client_secret),
+    )
+    return str(reply.json()["access_token"])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(_text, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _cases() -> list[tuple[Operation, Request]]:
+    """For every operation with a JSON body: its minimal request, and that request without each
+    required body field; for every operation with parameters: a bad value or an unknown name."""
+    cases = []
+    for op in load_catalog().operations:
+        if op.is_oauth:
+            continue
+        spec = request_schemas(op.id)
+        assert spec is not None
+        path = {
+            p["name"]: "~" if p["name"] in ("accountId", "extensionId") else _text(minimal_value(p["schema"]))
+            for p in spec["params"]
+            if p["in"] == "path"
+        }
+        query = {
+            p["name"]: _text(minimal_value(p["schema"]))
+            for p in spec["params"]
+            if p["in"] == "query" and p["required"]
+        }
+        body_spec = spec["body"]
+        body = minimal_value(body_spec["schema"]) if body_spec and body_spec["schema"] is not None else None
+        body_type = None if body is None else "application/json"
+        cases.append((op, Request(path, query, {}, body, body_type)))
+        cases.append((op, Request(path, {**query, "rcgradUnknown": "1"}, {}, body, body_type)))
+        if isinstance(body, dict):
+            for name in body:
+                cases.append(
+                    (op, Request(path, query, {}, {k: v for k, v in body.items() if k != name}, body_type))
+                )
+    return cases
+
+
+def test_the_sandbox_answers_400_for_exactly_what_the_validator_refuses() -> None:
+    cases = _cases()
+    assert len(cases) > 1000
+    disagreements = []
+    with running_sandbox(SandboxConfig(limits=UNTHROTTLED)) as sb:
+        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        with httpx.Client(base_url=sb.url, headers=headers, timeout=10) as client:
+            for op, request in cases:
+                url = op.path
+                for name, value in request.path.items():
+                    url = url.replace("{" + name + "}", quote(str(value), safe="~,"))
+                content = None if request.body is None else json.dumps(request.body)
+                reply = client.request(
+                    op.method,
+                    url,
+                    params=dict(request.query),
+                    content=content,
+                    headers={"Content-Type": "application/json"} if content else {},
+                )
+                problems = validate(op, request)
+                refused = reply.status_code == 400 and reply.json()["errorCode"] == "CMN-101"
+                named = refused and problems and reply.json()["parameterName"] == problems[0].parameter
+                if bool(problems) != refused or (problems and not named):
+                    disagreements.append(f"{op.id} {request.query} -> {reply.status_code} vs {problems[:1]}")
+    assert disagreements == []
