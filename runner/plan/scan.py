@@ -2,7 +2,9 @@
 
 It reads Python, JavaScript/TypeScript, Java, C#, PHP and Go files as text and finds API paths in
 string literals and template strings: full paths under any of the catalog's roots (``/restapi/v1.0``,
-``/team-messaging/v1``, ...) and the short paths the official SDKs accept (``/account/~/...``).
+``/team-messaging/v1``, ...), the short paths the official SDKs accept (``/account/~/...``) and the
+typed SDKs' fluent chains (``rc.restapi().account().extension().sms().post(...)``, named after the
+spec's own path segments).
 Interpolations (``${id}``, ``{ext_id}``, ``" + id + "``, ``$id``, ``%s``, ``:id``) become
 placeholders; the account and extension ids become ``~``, the authorised user's own. The HTTP
 method comes from the call on the same or the previous lines; when the code chooses it at run time
@@ -112,6 +114,7 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
     catalog = catalog or load_catalog()
     options = options or ScanOptions()
     roots, short = _roots(catalog)
+    segments = _segment_names(catalog)
     scan = Scan()
     for path, relative in sorted(_sources(root), key=lambda pair: pair[1]):
         if _excluded(relative, options.exclude):
@@ -148,6 +151,14 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
                 dynamic = tuple(m for m, _ in hits) if len(hits) > 1 else ()
                 scan.found.append(Found(relative, number, method, _own_ids(template, op), op, dynamic))
                 scan.files[relative] += 1
+            for chain_path, chain_methods in _chains(code[number - 1], segments):
+                hits = _resolve_all(catalog, chain_methods, chain_path)
+                if hits:
+                    method, op = hits[0]
+                    scan.found.append(Found(relative, number, method, _own_ids(chain_path, op), op))
+                    scan.files[relative] += 1
+                else:
+                    scan.unmatched.append(Unmatched(relative, number, chain_path))
             if comment is not None:
                 # Paths written in prose (Javadoc examples, "calls GET /restapi/..."): never calls.
                 quoted = [start for _, start in _literals(joined) if start >= comment]
@@ -169,6 +180,48 @@ def _roots(catalog: Catalog) -> tuple[tuple[str, ...], frozenset[str]]:
         if op.path.startswith(SHORT_PREFIX + "/") and len(parts) > 3 and "{" not in parts[3]:
             short.add(parts[3])
     return tuple(sorted(roots, key=len, reverse=True)), frozenset(short)
+
+
+def _segment_names(catalog: Catalog) -> dict[str, str]:
+    """The typed SDKs' method names for path segments, from the spec's own paths: ``callLog``,
+    ``CallLog`` and ``call_log`` all name ``call-log``. No table per SDK: they are generated from it."""
+    names: dict[str, str] = {}
+    for op in catalog.operations:
+        for segment in op.path.split("/"):
+            if segment and "{" not in segment:
+                names.setdefault(re.sub(r"[-_.]", "", segment).lower(), segment)
+    return names
+
+
+_CHAIN = re.compile(r"(?i)\brestapi\s*\(([^()]*)\)((?:\s*\.\s*[A-Za-z]\w*\s*\([^()]*\))+)")
+_LINK = re.compile(r"\.\s*([A-Za-z]\w*)\s*\(([^()]*)\)")
+_VERBS = {"get": "GET", "list": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+_EMPTY_ARG = re.compile(r"""^\s*(?:["']{2}|["']~["']|null|nil|None)?\s*$""")
+
+
+def _chains(line: str, segments: dict[str, str]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Fluent calls of the typed SDKs (``rc.restapi().account().extension().sms().post(...)``) as a path
+    and the method: each link is a segment, an argument an id (the account's and extension's
+    default to ``~``), and the last link the HTTP method."""
+    for match in _CHAIN.finditer(line):
+        version = match.group(1).strip().strip("\"'")
+        path = "/restapi/" + (version if version and version not in ("~",) else "v1.0")
+        links = _LINK.findall(match.group(2))
+        if not links or links[-1][0].lower() not in _VERBS:
+            continue
+        count = 0
+        for name, argument in links[:-1]:
+            segment = segments.get(name.replace("_", "").lower())
+            if segment is None:
+                break
+            path += "/" + segment
+            if segment in ("account", "extension"):
+                path += "/~" if _EMPTY_ARG.match(argument) else f"/{{{{id{(count := count + 1)}}}}}"
+            elif not _EMPTY_ARG.match(argument):
+                count += 1
+                path += f"/{{{{id{count}}}}}"
+        else:
+            yield path, (_VERBS[links[-1][0].lower()],)
 
 
 def _api_path(text: str, roots: tuple[str, ...], short: frozenset[str]) -> str | None:
@@ -317,6 +370,21 @@ def _resolve_all(catalog: Catalog, methods: tuple[str, ...], template: str) -> l
     return others if len(others) == 1 else []
 
 
+_LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")
+
+
+def _list_capture(hit: Found) -> tuple[str, str] | None:
+    """For a read of one record whose id the code builds: the list call to capture it from (as
+    ``plan init`` does), when the catalog has one. Never for a write: changing or deleting whichever
+    record comes first is not a test, it is damage."""
+    found = _LAST_ID.match(hit.path)
+    if hit.method != "GET" or found is None:
+        return None
+    parent = hit.operation.path.rsplit("/", 1)[0]
+    listing = load_catalog().by_key("GET", parent)
+    return (found.group("listing"), found.group("name")) if listing is not None else None
+
+
 def scopes_needed(found: list[Found]) -> list[str]:
     """The permissions the found calls need, sorted."""
     return sorted({f.operation.permission for f in found if f.operation.permission})
@@ -345,7 +413,8 @@ def render(
         where = ", ".join(f"{h.file}:{h.line}" for h in hits)
         body, body_todo = body_for(hit.operation)  # a body the spec accepts, or a todo
         todos = []
-        if "{{" in hit.path:
+        capture = _list_capture(hit)
+        if "{{" in hit.path and capture is None:
             todos.append("fill in the ids: capture them in a setup step or set them in vars:")
         if hit.candidates:
             todos.append(
@@ -353,7 +422,17 @@ def render(
             )
         if body_todo:
             todos.append(body_todo)
-        if todos or body is not None:
+        if capture is not None:
+            listing, name = capture
+            lines += [
+                f'  - name: "{hit.method} {hit.path}"    # {where}',
+                "    setup:",
+                f"      - request: GET {listing}    # the newest record: an id that exists",
+                f"        save: {{{name}: '$.records[0].id'}}",
+                f"    request: {hit.method} {hit.path}",
+            ]
+            lines += [f"    todo: {json.dumps('; '.join(todos))}"] if todos else []
+        elif todos or body is not None:
             lines += [
                 f'  - name: "{hit.method} {hit.path}"    # {where}',
                 f"    request: {hit.method} {hit.path}",

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from runner.rc.spec import deref, load_spec, resolve
+from runner.rc.spec import deref, generate, load_spec, resolve
 
 METHODS = ("get", "post", "put", "patch", "delete")
 REQUESTS_FORMAT = 1
@@ -157,14 +156,7 @@ def build_from_file(spec_path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m runner.rc.requests_build SPEC.yml OUT.json", file=sys.stderr)
-        return 2
-    text = build_from_file(Path(args[0]))
-    Path(args[1]).write_text(text, encoding="utf-8")
-    print(f"wrote {args[1]} ({len(text.encode()) // 1024} KiB)")
-    return 0
+    return generate(argv, "runner.rc.requests_build", build_from_file)
 
 
 if __name__ == "__main__":

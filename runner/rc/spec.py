@@ -11,6 +11,8 @@ into booleans and unquoted dates into ``date`` objects; the loader here keeps th
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -104,3 +106,16 @@ def resolve(schema: Any, spec: dict[str, Any], _stack: tuple[str, ...] = ()) -> 
             return {}
         return resolve(lookup(ref, spec), spec, (*_stack, ref))
     return {key: resolve(value, spec, _stack) for key, value in schema.items()}
+
+
+def generate(argv: list[str] | None, prog: str, build_from_file: Callable[[Path], str]) -> int:
+    """The command line of a generator (``python -m PROG SPEC.yml OUT.json``): build from the spec,
+    write the file, say how big it is."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print(f"usage: python -m {prog} SPEC.yml OUT.json", file=sys.stderr)
+        return 2
+    text = build_from_file(Path(args[0]))
+    Path(args[1]).write_text(text, encoding="utf-8")
+    print(f"wrote {args[1]} ({len(text.encode()) // 1024} KiB)")
+    return 0
