@@ -167,7 +167,7 @@ def test_path_segment_encoding():
             path_segment(bad)
 
 
-@pytest.mark.parametrize("value", ["caf\u00e9", "a\\r\\nX-Evil: 1"])
+@pytest.mark.parametrize("value", ["caf\u00e9", "a\\r\\nX-Evil: 1", "bell\\a"])
 def test_check_refuses_a_literal_header_that_cannot_be_sent(value, tmp_path, capsys):
     endpoints = f'  - request: GET /restapi/v1.0/account/~/extension/~\n    headers: {{X-Note: "{value}"}}\n'
     plan = write_plan(tmp_path, endpoints)
