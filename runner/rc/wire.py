@@ -149,7 +149,7 @@ def header_problem(value: str) -> str | None:
     headers are ASCII), or None."""
     if any(c in value for c in "\r\n\0"):
         return "a header value cannot hold a line break or NUL"
-    if any(ord(c) < 0x20 and c != "\t" or c == "\x7f" for c in value):
+    if any((ord(c) < 0x20 and c != "\t") or c == "\x7f" for c in value):
         return "a header value cannot hold a control character"  # RFC 9110: no CTL but tab
     if not value.isascii():
         return "a header value must be ASCII"
