@@ -39,10 +39,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{row.fault:34} {row.runs:>4} {row.verdict:>8} {row.sent:>8} {row.lost:>5} {row.unreached:>9}"
             f" {row.rate_limited:>5} {row.leaked:>15}"
         )
-    earned = sum(r.rate_limited for r in TABLE if r.fault != "forced 429")
+    # A forced 429 is the sandbox's doing; two homes share no ledger, so each may meet the other once.
+    apart = ("forced 429", "two homes at once")
+    earned = sum(r.rate_limited for r in TABLE if r.fault not in apart)
+    homes = sum(r.rate_limited for r in TABLE if r.fault == "two homes at once")
     write(
-        f"requests lost: {sum(r.lost for r in TABLE)}   429s earned: {earned} (forced: 1)   "
-        f"secrets leaked: {sum(r.leaked for r in TABLE)}"
+        f"requests lost: {sum(r.lost for r in TABLE)}   429s earned: {earned}"
+        f" (forced: 1, two homes: {homes}, at most 1 each)   secrets leaked: {sum(r.leaked for r in TABLE)}"
     )
     write("lost: calls the server logged that the ledger lacks. unreached: attempts made while")
     write("the server was down, in the ledger as no response and counted by no criterion.")

@@ -9,8 +9,10 @@ group's limiter:
 - afterwards follows the server: the advertised limit and window, and ``Remaining`` (the app's own
   traffic elsewhere shares the budget), whichever is stricter than its own count;
 - keeps a safety margin of requests and of time at the window's edge;
-- after a 429 closes the gate for ``Retry-After`` (60 s without it) plus a random jitter, sends
-  nothing until then, and lets one probe go alone again;
+- after a 429 closes the gate for twice ``Retry-After`` (60 s without it) plus a random jitter that
+  widens with each 429 in a row, sends nothing until then, and lets one probe go alone again; from
+  then on it uses at most half the window (the other half belongs to whoever it collided with) and
+  puts at most half of the server's last ``Remaining`` on the wire before the next answer;
 - with a shared ``PacingStore`` (the ledger), starts from the calls the partition's earlier runs made
   in the window, honours a gate another process closed, and closes its own there, so back-to-back
   and concurrent runs of one app pace as one.
@@ -72,9 +74,9 @@ class PacingStore(Protocol):
     def learn_limit(self, group: str, limit: int, window: float) -> None: ...
 
 
-# After a 429 each process waits a random extra 5-25% of the penalty: two that share nothing would
-# otherwise retry at the same instant, every time.
-JITTER = (0.05, 0.25)
+# After a 429 each process waits a random extra share of the penalty, widened by each 429 in a row:
+# two that share nothing would otherwise retry at the same instant, every time.
+JITTER = (0.05, 1.0)
 
 
 class GroupLimiter:
@@ -108,6 +110,12 @@ class GroupLimiter:
         self.penalty_until = 0.0
         self.rate_limited = 0  # 429s observed
         self._learned: tuple[int, float] | None = None
+        self._streak_429 = 0  # 429s in a row: each one widens the jitter
+        # A 429 we did not pace into means someone we cannot see spends this window too.
+        self._window_shared = False
+        # The server's Remaining in its latest answer: at most half of it goes on the wire before the
+        # next answer, so another client that read the same number cannot push the window over.
+        self._server_remaining: int | None = None
         if shared is not None:
             self._seed(shared)
 
@@ -140,9 +148,21 @@ class GroupLimiter:
     def usable(self) -> int:
         return self._margin.usable(self.limit)
 
+    def _capacity(self) -> int:
+        """How many of ours the window may hold: the usable share less the others seen, and after a
+        429 (someone unseen shares the window) no more than half of it."""
+        capacity = self.usable - self._others_now()
+        return min(capacity, max(1, self.usable // 2)) if self._window_shared else capacity
+
     def remaining(self) -> int:
         self._expire(self._clock.monotonic())
-        return max(0, self.usable - len(self._sent) - self._others_now())
+        return max(0, self._capacity() - len(self._sent))
+
+    def _flight_full(self) -> bool:
+        if self._server_remaining is None:
+            return False
+        in_flight = sum(1 for slot in self._sent if slot.in_flight)
+        return in_flight >= max(1, self._server_remaining // 2)
 
     async def acquire(self) -> None:
         """Wait until sending one request now keeps every window under the limit, then take the slot."""
@@ -157,8 +177,11 @@ class GroupLimiter:
                     await self._clock.sleep(self.penalty_until - now)
                     continue
                 self._expire(now)
-                if self.remaining() > 0:
+                if self.remaining() > 0 and not self._flight_full():
                     break
+                if self.remaining() > 0:  # a slot is free, but half of Remaining is on the wire
+                    await self._clock.sleep(max(self.window / 200, 1e-3))
+                    continue
                 await self._clock.sleep(self._next_free(now) - now)
             now = self._clock.monotonic()
             self._sent.append(_Slot(sent_at=now, counts_from=now))
@@ -192,21 +215,30 @@ class GroupLimiter:
             others = self.limit - int(remaining) - answered
             if others > 0:
                 self._others.append(_OthersSeen(now, others))
+            self._server_remaining = int(remaining)
         if self._shared is not None and self._learned != (self.limit, self.window):
             self._learned = (self.limit, self.window)
             self._shared.learn_limit(self.group, self.limit, self.window)
         self._release_probe()
-        if status == 429:
-            self.rate_limited += 1
-            wait = PENALTY_SECONDS if advertised.retry_after is None else advertised.retry_after
-            wait += self._margin.edge(wait)
-            self.penalty_until = max(self.penalty_until, now + wait + self._jitter(wait))
-            if self._shared is not None:
-                self._shared.close_gate(self.group, self._clock.time() + wait)
-            # The window's occupancy is unknown now (someone else spent it): one request alone
-            # first again, so its X-Rate-Limit-Remaining is learned before any burst.
-            if self._probe_after_429:
-                self._probe_done, self._probe_pending = anyio.Event(), True
+        if status != 429:
+            self._streak_429 = 0
+            return
+        self.rate_limited += 1
+        self._streak_429 += 1
+        self._server_remaining = 0
+        self._window_shared = True
+        penalty = PENALTY_SECONDS if advertised.retry_after is None else advertised.retry_after
+        # Every request during a penalty restarts it, and whoever else shares the window got its own
+        # 429 a moment after ours: wait two penalties plus a spread that widens with each 429 in a
+        # row, so one of two clients goes first instead of both restarting the penalty forever.
+        wait = 2 * penalty + self._margin.edge(penalty)
+        self.penalty_until = max(self.penalty_until, now + wait + self._jitter(penalty) * self._streak_429)
+        if self._shared is not None:
+            self._shared.close_gate(self.group, self._clock.time() + wait)
+        # The window's occupancy is unknown now (someone else spent it): one request alone first
+        # again, so its X-Rate-Limit-Remaining is learned before any burst.
+        if self._probe_after_429:
+            self._probe_done, self._probe_pending = anyio.Event(), True
 
     def abandon(self) -> None:
         """The request got no response: the slot stays counted (it may have reached the server)."""
@@ -241,7 +273,7 @@ class GroupLimiter:
         edge = self.window + self._margin.edge(self.window)
         candidates = [seen.seen_at + edge for seen in self._others]
         if self._sent:
-            over = len(self._sent) - (self.usable - self._others_now())
+            over = len(self._sent) - self._capacity()
             slot = self._sent[max(0, min(len(self._sent) - 1, over))]
             # A slot held by a request still in flight frees up no sooner than its answer: look again soon.
             candidates.append(
