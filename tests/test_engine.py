@@ -20,6 +20,7 @@ from runner.plan.loader import Item, Step
 from runner.rc.catalog import load_catalog
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
+from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.limiter import RateLimits
 from runner.traffic.retry import RetryPolicy
 from runner.verdict.records import CallRecord
@@ -91,6 +92,7 @@ def run(
     budget: ErrorBudget | None = None,
     retry: RetryPolicy | None = None,
     tokens: Tokens | None = None,
+    give_up: GiveUp | None = None,
 ) -> tuple[RunResult, Server, list[CallRecord]]:
     clock = clock or ManualClock()
     server = Server(clock, answer)
@@ -108,6 +110,7 @@ def run(
                 retry=retry or RetryPolicy(jitter=0.0),
                 clock=clock,
                 client=client,
+                give_up=give_up,
             )
             return await engine.run(jobs)
 
@@ -289,3 +292,46 @@ def test_work_is_made_lazily_so_a_huge_run_starts_at_once_and_stops_when_told():
         tracemalloc.stop()
     assert server.seen and time.monotonic() - started < 10
     assert peak < 30 * 1024 * 1024
+
+
+def test_a_server_that_stopped_answering_ends_the_run_with_a_reason_instead_of_retrying_for_ever():
+    def dropped(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    result, server, recorded = run([Job(item(light), 50)], dropped, retry=RetryPolicy(jitter=0.0))
+    # 50 repetitions of 5 attempts each would be 250 attempts, hours of backoff: it stops at the
+    # first attempt that makes the streak both long enough (10) and old enough (60 s).
+    assert (
+        result.gave_up is not None and "did not answer" in result.gave_up and "ConnectError" in result.gave_up
+    )
+    assert 10 <= len(server.seen) <= 15 and len(recorded) == len(server.seen)
+    assert server.times()[-1] - server.times()[0] >= 60
+
+
+def test_a_burst_of_drops_shorter_than_the_give_up_is_ridden_out():
+    drops = iter(range(12))
+
+    def blip(request: httpx.Request) -> httpx.Response:
+        if next(drops, None) is not None:
+            raise httpx.ConnectError("connection reset", request=request)
+        return ok(request)
+
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    # Twelve drops in a row, but within a few seconds: a restart, not a dead server.
+    result, _, _ = run(
+        [Job(item(light), 30)], blip, retry=RetryPolicy(attempts=20, initial=0.1, maximum=0.2, jitter=0.0)
+    )
+    assert result.gave_up is None and result.statuses[200] == 30
+
+
+def test_the_run_stops_at_its_deadline_and_says_so():
+    # 40 Heavy calls need four windows; a deadline of 90 s lets two of them through.
+    result, server, recorded = run([Job(item(CALL_LOG_STEP), 40)], ok, give_up=GiveUp(deadline=90.0))
+    assert result.gave_up == "gave up: the run passed its deadline of 90 s"
+    assert 10 < len(server.seen) < 40 and len(recorded) == len(server.seen)
+    assert server.times()[-1] - server.times()[0] < 90
+
+
+def test_the_default_deadline_leaves_room_for_the_schedule_and_a_few_penalties():
+    assert default_deadline(0) == 600 and default_deadline(240) == 1080

@@ -7,6 +7,8 @@ content, the time scale, faults and the sandbox's own review.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from ringcentral import SDK
@@ -222,3 +224,28 @@ def test_state_survives_a_restart(tmp_path):
         )
         assert again.status_code == 200
         assert len(sb.state.log) == 3  # the login and the POST from before, and this GET
+
+
+def test_the_request_log_is_on_disk_as_it_grows_and_a_torn_last_line_is_dropped(tmp_path):
+    from runner.sandbox.journal import Journal
+    from runner.sandbox.server import journal_path
+
+    config = SandboxConfig(scopes=frozenset({"ReadAccounts"}), state_path=tmp_path / "state.json")
+    with running_sandbox(config) as sb:
+        token = httpx.post(
+            sb.url + "/restapi/oauth/token",
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
+            auth=(sb.config.client_id, sb.config.client_secret),
+        ).json()["access_token"]
+        httpx.get(sb.url + "/restapi/v1.0/account/~", headers={"Authorization": f"Bearer {token}"})
+        path = journal_path(config)
+        assert path is not None
+        # Written while the sandbox runs, not on exit: a kill -9 now would keep both calls.
+        assert path.read_text().count("\n") == 2
+        assert token not in path.read_text()
+    with path.open("a") as torn:
+        torn.write('{"ts": 1, "method": "GE')  # what a kill mid-write leaves
+    records, journal = Journal.reopen(path, now=time.time())
+    journal.close()
+    assert [r.status for r in records] == [200, 200]
+    assert path.read_text().count("\n") == 2  # rewritten without the torn line

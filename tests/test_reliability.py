@@ -6,6 +6,7 @@ ledger), 429s and secrets leaked must all be 0.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,9 +22,10 @@ from runner.cli import main
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
 from runner.verdict.ledger import Ledger
-from runner.verdict.records import TokenEvent
+from runner.verdict.records import CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.rehearsal import (
+    PLAN,
     SCALE,
     SCOPES,
     graduate,
@@ -349,3 +351,84 @@ def test_back_to_back_runs_on_one_home_earn_no_429(tmp_path, monkeypatch, capsys
         assert not [r for r in sb.state.log if r.status == 429]
         row = record("back-to-back runs, one home", 2, verdict, sb, capsys.readouterr().out)
         assert (row.sent, row.lost, row.unreached, row.rate_limited, row.leaked) == (12, 0, 0, 0, 0)
+
+
+def test_when_every_connection_drops_the_run_gives_up_at_its_deadline_with_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    with running_sandbox(_sandbox(drop_burst=10**6)) as sb:
+        use(monkeypatch, sb)
+        started = time.monotonic()
+        code, verdict = graduate(tmp_path, write_plan(tmp_path), sb, "--calls", "10", "--deadline", "4")
+        took = time.monotonic() - started
+        out = capsys.readouterr().out
+        # Without a deadline this ran for over five minutes; the give-up line shows even under -q.
+        assert code == 1 and took < 30, took
+        assert [line for line in out.splitlines() if line.startswith("gave up:")] == [
+            "gave up: the run passed its deadline of 4 s"
+        ]
+        assert "Traceback" not in out
+        row = record("every connection drops", 1, verdict, sb, out)
+        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert row.unreached == 0  # the server was up: it logged every cut connection
+
+
+def test_kill_9_of_a_local_run_leaves_the_sandbox_log_equal_to_the_ledger(
+    tmp_path, monkeypatch, rcgrad_home, capsys
+):
+    from types import SimpleNamespace
+
+    from runner.sandbox.journal import Journal
+
+    plan = tmp_path / "local.yaml"
+    plan.write_text(
+        PLAN.format(scopes="ReadCallLog", endpoints=HEAVY).replace("name: reliability", "name: killed")
+    )
+    monkeypatch.setenv("RCGRAD_LOCAL_TIME_SCALE", "0.05")  # Heavy: 10 a 3 s window
+    journal = rcgrad_home / "local-sandbox" / "killed" / "log.jsonl"
+
+    def api_lines() -> list[CallRecord]:
+        return (
+            [r for r in Journal.reopen(journal, now=time.time())[0] if r.kind is Kind.API]
+            if journal.exists()
+            else []
+        )
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "graduate", str(plan), "--calls", "15", "-q"],
+        cwd=tmp_path,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    # The first window's ten are sent and answered; the eleventh waits for a slot: kill it there.
+    while journal.exists() is False or journal.read_text().count('"kind":"api"') < 10:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr and proc.stderr.read()
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.kill()
+    err = proc.communicate(timeout=10)[1]
+    assert proc.returncode == -signal.SIGKILL
+    killed = api_lines()
+    assert len(killed) >= 10 and len(killed) == len(ledger_api_records())
+    # A rerun's sandbox starts from that log: it and the ledger agree on everything sent so far.
+    assert main(["graduate", str(plan), "--calls", "1", "-q"]) in (0, 1)
+    both = api_lines()
+    assert len(both) == len(killed) + 1 == len(ledger_api_records()), [
+        (r.status, r.error_code) for r in both[-3:]
+    ]
+    kept = rcgrad_home / "local-sandbox"
+    identity = json.loads((kept / "identity.json").read_text())
+    # Sessions are saved as tokens change: the rerun's stored token was still valid (no 401 above).
+    sessions = json.loads((kept / "killed" / "state.json").read_text())["sessions"]
+    sb = SimpleNamespace(
+        state=SimpleNamespace(
+            log=both,
+            oauth=SimpleNamespace(sessions={s["session_id"]: SimpleNamespace(**s) for s in sessions}),
+        ),
+        config=SimpleNamespace(jwt=identity["jwt"], client_secret=identity["client_secret"]),
+    )
+    row = record("kill -9 of a local run, rerun", 2, {"met": False}, sb, capsys.readouterr().out, err)
+    assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)

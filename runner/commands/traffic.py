@@ -35,6 +35,7 @@ from runner.rc.scopes import UNMAPPABLE
 from runner.report.write import write_reports
 from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
+from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
 from runner.traffic.session import Session, open_session
@@ -82,6 +83,12 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="give up on one request after this long",
     )
+    parser.add_argument(
+        "--deadline",
+        type=_positive,
+        metavar="SECONDS",
+        help="stop sending after this long (default: twice the schedule's least time plus 10 minutes)",
+    )
     add_transport_flags(parser)
     add_report_flags(parser)
 
@@ -102,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
             session.target.ledger_server, session.target.credentials.client_id, notify=console.print
         ):
             first = _plan_now(args, session)
+            # One deadline for the whole command, passes included, from the first schedule.
+            seconds = args.deadline or default_deadline(
+                session.predicted_seconds(calls_by_group(first.per_endpoint))
+            )
+            args.give_up = GiveUp(deadline=seconds)
+            started = session.clock.monotonic()
             for blocker in () if args.quiet else first.blockers:
                 console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
             result = anyio.run(_send, args, session, first, console)
@@ -111,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 # back for a cushion get their try once the safe calls have built it.
                 failed, held = _new_failures(result), _held_back(result)
                 topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
-                if result is None or topup is None or topup.is_empty:
+                if result is None or result.gave_up or topup is None or topup.is_empty:
                     break
                 if not args.quiet:
                     _print_run(console, result)
@@ -121,11 +134,14 @@ def run(args: argparse.Namespace) -> int:
                         else f"{held} first tries held back for a cushion"
                     )
                     console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
+                args.give_up = replace(args.give_up, elapsed=session.clock.monotonic() - started)
                 result = anyio.run(_send, args, session, topup, console)
                 if result is None or result.sent == 0:
                     break  # no progress: the skipped lines say why
         if result is not None and not args.quiet:
             _print_run(console, result)
+        elif result is not None and result.gave_up:
+            console.print(result.gave_up, soft_wrap=True)  # the one line even -q must not hide
         verdict = session.verdict()
         write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
@@ -313,6 +329,7 @@ async def _send(
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,
+                give_up=getattr(args, "give_up", None),
             )
             jobs = session.jobs(topup.repeats)
             return await _until_signalled(engine, jobs, console)
@@ -391,5 +408,7 @@ def _print_run(console: Console, result: RunResult) -> None:
         console.print(f"[yellow]skipped[/] {n} x {why}")
     if result.stopped:
         console.print(f"[red]stopped[/]: {result.stopped}")
+    if result.gave_up:
+        console.print(f"[red]{result.gave_up}[/]", soft_wrap=True)
     if result.interrupted:
         console.print("[yellow]interrupted[/]: every call sent so far is in the ledger; run again to finish")

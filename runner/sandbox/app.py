@@ -17,6 +17,7 @@ import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from runner.fileio import atomic_write
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
@@ -34,6 +36,7 @@ from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
 from runner.sandbox import errors
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.journal import Journal, record_from
 from runner.sandbox.listing import BadPageToken
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
@@ -57,6 +60,7 @@ class SandboxState:
         self.throttle = Throttle(config)
         self.store = Store(config.seed)
         self.log: list[CallRecord] = []
+        self.journal: Journal | None = None  # with state_path: the log on disk, appended as it goes
         self.random = random.Random(config.seed)
 
     @property
@@ -64,18 +68,19 @@ class SandboxState:
         return self.config.faults
 
     def record(self, method: str, template: str, status: int, op: Operation | None, **extra: Any) -> None:
-        self.log.append(
-            CallRecord(
-                ts=self.config.clock.time(),
-                method=method,
-                template=template,
-                status=status,
-                group=op.group if op else "",
-                permission=op.permission if op else None,
-                operation_id=op.id if op else None,
-                **extra,
-            )
+        record = CallRecord(
+            ts=self.config.clock.time(),
+            method=method,
+            template=template,
+            status=status,
+            group=op.group if op else "",
+            permission=op.permission if op else None,
+            operation_id=op.id if op else None,
+            **extra,
         )
+        self.log.append(record)
+        if self.journal is not None:
+            self.journal.append(record)
 
     def status(self) -> dict[str, Any]:
         return review(
@@ -86,20 +91,24 @@ class SandboxState:
         )
 
     def dump(self) -> dict[str, Any]:
-        horizon = self.config.clock.time() - 3 * 86_400
-        return {
-            "sessions": self.oauth.dump(),
-            "resources": self.store.dump(),
-            "log": [asdict(r) for r in self.log if r.ts >= horizon],
-        }
+        # The log is not here: the journal keeps it, line by line, as requests arrive.
+        return {"sessions": self.oauth.dump(), "resources": self.store.dump()}
 
     def load(self, data: dict[str, Any]) -> None:
         self.oauth.load(data.get("sessions", []))
         self.store.load(data.get("resources", []))
-        for raw in data.get("log", []):
-            raw["kind"] = Kind(raw["kind"])
-            raw["event"] = TokenEvent(raw["event"]) if raw.get("event") else None
-            self.log.append(CallRecord(**raw))
+        # A state file written before the journal existed carries the log itself.
+        self.log.extend(record_from(raw) for raw in data.get("log", []))
+
+    def checkpoint(self) -> None:
+        """Save sessions and resources now (a kept sandbox only): token changes are rare (Auth allows
+        five a minute) and a rehearsal killed with -9 must find its tokens valid on the next run."""
+        if self.journal is not None and self.config.state_path is not None:
+            atomic_write(self.config.state_path, json.dumps(self.dump()))
+
+    def open_journal(self, path: Path) -> None:
+        """Take the log from the journal at ``path`` (after ``load``) and append to it from now on."""
+        self.log, self.journal = Journal.reopen(path, now=self.config.clock.time(), earlier=self.log)
 
 
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
@@ -214,6 +223,8 @@ class _Sandbox:
             state.record("POST", TOKEN_PATH, 400, op, kind=Kind.OAUTH, error_code="unsupported_grant_type")
             return JSONResponse(body, status_code=400, headers=headers)
         code = None if grant.status == 200 else wire.error_code(grant.body)
+        if grant.status == 200:
+            state.checkpoint()  # before the client holds the token: a kill -9 must not forget it
         state.record("POST", TOKEN_PATH, grant.status, op, kind=Kind.OAUTH, error_code=code, event=event)
         return JSONResponse(grant.body, status_code=grant.status, headers=headers)
 
@@ -221,6 +232,7 @@ class _Sandbox:
         op = self.catalog.by_key("POST", REVOKE_PATH)
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
         self.state.oauth.revoke(form.get("token") or request.query_params.get("token"))
+        self.state.checkpoint()
         self.state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
         return Response(status_code=200)
 

@@ -1,8 +1,9 @@
 """Serving the sandbox: uvicorn on a loopback port in a daemon thread, for tests and for rehearsal.
 
 ``running_sandbox`` starts it, waits until it answers, yields a handle with its URL and throwaway
-credentials, then stops it and (with ``state_path``) saves sessions, resources and the log. It must
-never bind anything but 127.0.0.1.
+credentials, then stops it and (with ``state_path``) saves sessions and resources; the request log
+beside them is appended as requests arrive (``journal``), so even a kill -9 keeps it. It must never
+bind anything but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
@@ -65,18 +67,28 @@ def _listen(port: int) -> socket.socket:
     return sock
 
 
+def journal_path(config: SandboxConfig) -> Path | None:
+    return None if config.state_path is None else config.state_path.with_name("log.jsonl")
+
+
 def _load(config: SandboxConfig, state: SandboxState) -> None:
-    if config.state_path is None or not config.state_path.exists():
+    if config.state_path is None:
         return
-    try:
-        state.load(json.loads(config.state_path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        logging.getLogger("rcgrad.sandbox").warning("sandbox state unreadable; starting fresh")
+    if config.state_path.exists():
+        try:
+            state.load(json.loads(config.state_path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            logging.getLogger("rcgrad.sandbox").warning("sandbox state unreadable; starting fresh")
+    journal = journal_path(config)
+    assert journal is not None
+    state.open_journal(journal)
 
 
 def _save(config: SandboxConfig, state: SandboxState) -> None:
     if config.state_path is None:
         return
+    if state.journal is not None:
+        state.journal.close()
     atomic_write(config.state_path, json.dumps(state.dump()))
 
 

@@ -7,8 +7,9 @@ moment it completes, so an interrupted run loses nothing it sent.
 
 It must never send a request it knows is bound to fail: a step whose capture is missing is skipped,
 an endpoint with two 4xx in a row is quarantined, a closed rate gate is waited out, and the run
-stops before one more 4xx could push the window's ratio to the bar (``runner.traffic.budget``). Teardown
-steps run whatever happens: on failure, on Ctrl-C, on timeout.
+stops before one more 4xx could push the window's ratio to the bar (``runner.traffic.budget``). It gives
+up, with a reason, past its deadline or when the server has stopped answering (``runner.traffic.giveup``).
+Teardown steps run whatever happens: on failure, on Ctrl-C, on timeout, on giving up.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from runner.clock import Clock, SystemClock
 from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
 from runner.traffic.budget import ErrorBudget
+from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
 from runner.verdict.records import CallRecord, Kind
 
@@ -61,6 +63,7 @@ class RunResult:
     skipped: Counter[str] = field(default_factory=Counter)  # "step name: why" -> times
     quarantined: dict[str, str] = field(default_factory=dict)
     stopped: str | None = None
+    gave_up: str | None = None  # the deadline passed, or the server stopped answering
     interrupted: bool = False
 
     @property
@@ -108,6 +111,7 @@ class Engine:
         client: httpx.AsyncClient | None = None,
         run_id: str | None = None,
         timeout: float = 30.0,
+        give_up: GiveUp | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._tokens = tokens
@@ -124,6 +128,9 @@ class Engine:
         self._proven: set[str] = set()  # endpoints that answered 2xx in this run
         self._gates: dict[str, anyio.Lock] = {}
         self._renewing: anyio.Event | None = None  # set while a refused token is being replaced
+        self._give_up = give_up or GiveUp()
+        self._watch = GiveUpWatch(self._give_up, started=self._clock.monotonic())
+        self._scope: anyio.CancelScope | None = None  # the run's, cancelled when it gives up
 
     async def run(self, jobs: Iterable[Job]) -> RunResult:
         """Run every repetition of every job; groups progress in parallel, each at its own bound."""
@@ -133,8 +140,10 @@ class Engine:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             follow_redirects=False,
         )
+        self._watch = GiveUpWatch(self._give_up, started=self._clock.monotonic())
         try:
             async with anyio.create_task_group() as tg:
+                self._scope = tg.cancel_scope
                 # Tasks are started in job order; callers put the bottleneck group first so its
                 # limiter starts filling its window before anything else queues.
                 for job in jobs:
@@ -155,6 +164,7 @@ class Engine:
         finally:
             self.result.quarantined = dict(self._budget.quarantined)
             self.result.stopped = self._budget.stopped
+            self.result.gave_up = self._watch.reason
             if owned:
                 with anyio.CancelScope(shield=True):
                     await client.aclose()
@@ -280,15 +290,20 @@ class Engine:
                 # A retry after a 429's penalty or with a fresh token is not a new risk: the first
                 # answer is already counted, and the cause is gone.
                 proven = op.key in self._proven or last_status in (401, 429)
+                self._heed_give_up(cleanup)
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
                 if limiter is not None:
                     await limiter.acquire()
+                    self._heed_give_up(cleanup)  # the wait for a slot may have been long
                 if self._renewing is not None:
                     await self._renewing.wait()  # a token was just refused: nothing new goes out with it
                 async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
                     outcome = await self._attempt(client, op, request, token)
                 answers.append(outcome)  # before any other await: a cancellation must not lose it
+                error = type(outcome.error).__name__ if outcome.error is not None else None
+                if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
+                    self._stop_run()
                 if limiter is not None:
                     if outcome.status == 0:
                         limiter.abandon()
@@ -323,6 +338,20 @@ class Engine:
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
+
+    def _heed_give_up(self, cleanup: bool) -> None:
+        """Past the deadline, or with a server that stopped answering, nothing new goes out; a
+        teardown still tries (its own time bound is TEARDOWN_SECONDS)."""
+        reason = self._watch.check_deadline(self._clock.monotonic())
+        if reason is None or cleanup:
+            return
+        self._stop_run()
+        raise _Skip(reason)
+
+    def _stop_run(self) -> None:
+        # Cancelling wakes every repetition waiting for a slot or a retry; teardowns are shielded.
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def _renew(self, code: str | None, token: str) -> None:
         if self._renewing is not None:
