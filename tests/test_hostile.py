@@ -410,3 +410,40 @@ def test_the_sandbox_control_api_refuses_bad_values_and_stays_usable():
         answer = httpx.get(f"{sb.url}/restapi/v1.0/account/~/extension/~")
         assert answer.status_code == 401  # no token: the sandbox works, it just wants a login
         assert httpx.post(f"{sb.url}/__sandbox/faults", json={}).json()["latency"] == 0.0
+
+
+@pytest.mark.parametrize("target", ["{dir}", "{dir}/missing/rows.csv", "/dev/full"])
+def test_the_csv_export_path_is_checked_before_the_ledger_is_read(target, tmp_path, capsys):
+    code = main(["ledger", "export", "--csv", target.format(dir=tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--csv:" in err, err
+    assert not (tmp_path / "rcgrad-home" / "ledger.sqlite3").exists()  # nothing opened, nothing made
+
+
+def test_a_csv_export_into_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    from runner.verdict.ledger import Ledger
+    from runner.verdict.records import CallRecord
+
+    with Ledger.open() as ledger:  # more rows than a pipe holds: the writer must meet the closed end
+        key = ledger.partition("local", "app", "user")
+        row = CallRecord(
+            ts=1.0,
+            method="GET",
+            template="/restapi/v1.0/account/{accountId}",
+            status=200,
+            group="Light",
+            permission=None,
+        )
+        ledger.append_many(key, [row] * 5000)
+    # `rcgrad ledger export --csv - | head -1` with a reader that stops at once.
+    proc = subprocess.run(
+        f"{sys.executable} -m runner ledger export --csv - | head -c 0",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr

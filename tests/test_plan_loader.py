@@ -124,6 +124,12 @@ def test_a_good_plan_loads_with_operations_lines_and_env_defaults():
             "0 or more",
         ),
         (
+            "app: {scopes: [ReadAccounts]}\nlimits:\n  Light: 3\n  spare: 3\nendpoints: [GET /restapi/v1.0/account/~]\n",
+            4,
+            "limits.spare",
+            "leave nothing for rcgrad in Light (3 per window): at most 2",
+        ),
+        (
             "app: {scopes: [ReadAccounts]}\nlimits: {edge_seconds: soon}\nendpoints: [GET /restapi/v1.0/account/~]\n",
             2,
             "limits.edge_seconds",

@@ -9,9 +9,11 @@ reads the client id (an app identifier, not a secret) and nothing else from the 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from runner.commands.options import check_output_path
 from runner.errors import EXIT_MET, InputError
 from runner.settings import environment, resolve_server
 from runner.verdict.ledger import Ledger, PartitionKey, server_label
@@ -47,12 +49,20 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "export" and args.csv != "-":
+        check_output_path(Path(args.csv), "--csv")  # before the ledger is even opened
     with Ledger.open(args.ledger) as ledger:
         if args.action == "export":
-            if args.csv == "-":
-                n = ledger.export_csv(None, sys.stdout, server=args.server)
-            else:
-                n = ledger.export_csv(None, Path(args.csv), server=args.server)
+            try:
+                if args.csv == "-":
+                    n = ledger.export_csv(None, sys.stdout, server=args.server)
+                else:
+                    n = ledger.export_csv(None, Path(args.csv), server=args.server)
+            except BrokenPipeError:  # `| head`: the reader has all it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+                return EXIT_MET
+            except OSError as exc:  # a full disk: the checks above cannot see that
+                raise InputError(f"cannot write {args.csv}: {exc.strerror or exc}", key="--csv") from None
             print(f"rcgrad: exported {n} row(s)", file=sys.stderr)
             return EXIT_MET
         if args.file is None:

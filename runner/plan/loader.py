@@ -240,6 +240,7 @@ class _Loader:
         limits, margin = self.limits(top.get("limits"))
         warmup = self.warmup(top.get("warmup"))
         endpoints = self.endpoints(top["endpoints"], variables)
+        self.check_spare(top.get("limits"), limits, margin, endpoints)
         if warmup is not None:
             most, group = most_calls(step.operation.group for item in endpoints for step in item.steps)
             if warmup > most:
@@ -434,6 +435,25 @@ class _Loader:
             raise self.fail(f"unknown profile {profile!r}; one of {', '.join(names)}", line, "criteria")
         rules_for(profile, overrides)
         return Criteria(profile, overrides)
+
+    def check_spare(
+        self, node: _Node | None, limits: Mapping[str, int], margin: Margin, endpoints: tuple[Item, ...]
+    ) -> None:
+        """Spare slots must leave rcgrad at least one request per window in every group it uses;
+        otherwise the margin silently paces it to one request a window."""
+        if node is None or not margin.requests:
+            return
+        for group in sorted({step.operation.group for item in endpoints for step in item.steps}):
+            custom = limits.get(group)
+            limit = GroupLimit(custom) if custom else default_limit(group)
+            if limit is not None and margin.requests >= limit.limit:
+                spare = self.mapping(node, "limits", (*DEFAULT_LIMITS, *MARGIN_KEYS))["spare"]
+                raise self.fail(
+                    f"{margin.requests} spare slots leave nothing for rcgrad in {group} "
+                    f"({limit.limit} per window): at most {limit.limit - 1}",
+                    spare.line,
+                    "limits.spare",
+                )
 
     def limits(self, node: _Node | None) -> tuple[dict[str, int], Margin]:
         """Group limits lower than the defaults, and the safety margin the runner paces with."""
