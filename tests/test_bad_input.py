@@ -38,6 +38,7 @@ FLAGS = [
     "--daily",
     "--json",
     "--timeout",
+    "--deadline",
     "--dry-run",
     "--cron",
     "--port",

@@ -298,6 +298,8 @@ def test_numbers_that_are_not_numbers_are_refused_by_check(extra, key, tmp_path,
         ["sandbox", "--time-scale", "inf"],
         ["sandbox", "--limits", "Light=\u00b2"],
         ["graduate", "plan.yaml", "--timeout", "inf"],
+        ["graduate", "plan.yaml", "--deadline", "nan"],
+        ["warmup", "plan.yaml", "--deadline", "-1"],
     ],
 )
 def test_flags_that_are_not_finite_numbers_are_refused(argv, capsys):
