@@ -13,6 +13,7 @@ from rich.console import Console
 from runner.clock import SystemClock
 from runner.errors import EXIT_MET, EXIT_NOT_MET
 from runner.traffic.session import (
+    add_ledger_flag,
     add_report_flags,
     load_checked,
     partition_for,
@@ -25,13 +26,14 @@ from runner.verdict.ledger import Ledger
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("plan", metavar="PLAN", help="the plan file, e.g. plans/myapp.yaml")
+    add_ledger_flag(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_checked(args)
     now = SystemClock().time()
-    with Ledger.open() as ledger:
+    with Ledger.open(args.ledger) as ledger:
         key = partition_for(ledger, plan)
         rows = ledger.summary(key, lookback(now), until=now)
     verdict = evaluate(

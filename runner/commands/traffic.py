@@ -25,7 +25,7 @@ from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, add_report_flags, open_session, write_reports
+from runner.traffic.session import Session, add_ledger_flag, add_report_flags, open_session, write_reports
 from runner.verdict.criteria import lookback
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
@@ -63,6 +63,13 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="give up on one request after this long",
     )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run (here or, with a shared ledger, on another machine) holds this app, wait for it"
+        " instead of exiting",
+    )
+    add_ledger_flag(parser)
     add_report_flags(parser)
 
 
@@ -74,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_MET
         # The plan is made under the lock: a run that waited must see what the other one sent.
         with run_lock(
-            session.target.ledger_server, session.target.credentials.client_id, notify=console.print
+            session.target.ledger_server,
+            session.target.credentials.client_id,
+            ledger=session.ledger,
+            wait=args.wait,
+            notify=console.print,
         ):
             result = anyio.run(_send, args, session, _plan_now(args, session), console)
         if result is not None and not args.quiet:

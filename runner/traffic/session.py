@@ -182,12 +182,21 @@ def open_session(
         consent(args, plan)
     with (
         open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target,
-        Ledger.open() as ledger,
+        Ledger.open(getattr(args, "ledger", None)) as ledger,
     ):
         key = ledger.partition(
             target.ledger_server, target.credentials.client_id, user_label(target.credentials.jwt)
         )
         yield Session(plan, target, ledger, key, clock or SystemClock())
+
+
+def add_ledger_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger",
+        metavar="PATH|URL",
+        help="the ledger: a SQLite file or a postgresql:// URL (default: $RCGRAD_LEDGER, else"
+        " $RCGRAD_HOME/ledger.sqlite3)",
+    )
 
 
 def add_report_flags(parser: argparse.ArgumentParser) -> None:
