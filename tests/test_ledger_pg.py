@@ -205,3 +205,52 @@ def test_a_killed_holder_leaves_no_lock_and_a_waiting_run_goes_on(pg_url: str):
     assert waited < 10
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone() == (0,)
+
+
+# ---------------------------------------------------------------- two machines, one ledger
+
+TWO_MACHINES_PLAN = """
+app:
+  name: two machines
+  description: A test app that reads the user's extension, presence and call log from two machines at once.
+  scopes: [ReadAccounts, ReadCallLog, ReadPresence]
+server: local
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+  - GET /restapi/v1.0/account/~/extension/~/presence
+  - GET /restapi/v1.0/account/~/extension/~/call-log
+"""
+
+
+def test_two_machines_on_one_ledger_take_turns_and_never_overshoot(pg_url: str, tmp_path: Path):
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(TWO_MACHINES_PLAN)
+    scopes = frozenset({"ReadAccounts", "ReadPresence", "ReadCallLog"})
+    with running_sandbox(SandboxConfig(scopes=scopes, time_scale=0.02)) as sb:
+        procs = []
+        for machine in ("a", "b"):
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "RCGRAD_"))}
+            env.update(line.split("=", 1) for line in sb.env_lines())
+            env.update(RCGRAD_HOME=str(tmp_path / machine), RCGRAD_LEDGER=pg_url)  # nothing shared but the ledger
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "runner", "graduate", str(plan), "--server", sb.url, "--wait"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+        outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0], outputs
+        api_ok = [r for r in sb.state.log if r.kind == "api" and r.status == 200]
+    # What one machine needs (5 per endpoint, 21 in all), sent once: the second saw it in the ledger.
+    assert len(api_ok) == 21
+    assert sum("Nothing to send" in out for out in outputs) == 1, outputs
+    with Ledger.open(pg_url) as ledger:
+        (key,) = ledger.partitions()
+        runs = {r.run_id for r in ledger.records(key, 0) if r.kind is Kind.API}
+    assert len(runs) == 1
