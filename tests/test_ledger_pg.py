@@ -47,7 +47,7 @@ def _mixed_records(seed: int, n: int = 400) -> list:
 def test_the_schema_and_rows_round_trip_on_postgresql(pg_url: str):
     records = _mixed_records(1, 50)
     with Ledger.open(pg_url) as ledger:
-        assert ledger.backend == "postgresql" and ledger.schema_version == 3
+        assert ledger.backend == "postgresql" and ledger.schema_version == 4
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         ledger.append(key, records[0])
         ledger.append_many(key, records[1:])
@@ -145,7 +145,7 @@ def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: s
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err.decode()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
 
 
 # ---------------------------------------------------------------- the advisory run lock
@@ -233,7 +233,9 @@ def test_two_machines_on_one_ledger_take_turns_and_never_overshoot(pg_url: str, 
         for machine in ("a", "b"):
             env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "RCGRAD_"))}
             env.update(line.split("=", 1) for line in sb.env_lines())
-            env.update(RCGRAD_HOME=str(tmp_path / machine), RCGRAD_LEDGER=pg_url)  # nothing shared but the ledger
+            env.update(
+                RCGRAD_HOME=str(tmp_path / machine), RCGRAD_LEDGER=pg_url
+            )  # nothing shared but the ledger
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "runner", "graduate", str(plan), "--server", sb.url, "--wait"],

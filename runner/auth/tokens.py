@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -32,11 +32,14 @@ from ringcentral.http.client import Client
 from ringcentral.platform.platform import Platform
 
 from runner import redact
-from runner.auth.store import FileStamp, StoredTokens, TokenStore
+from runner.auth.store import FileLock, FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
 from runner.settings import Credentials
 from runner.verdict.records import CallRecord, Kind, TokenEvent
+
+if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
+    from runner.auth.shared_store import LedgerTokenStore, RowLock
 
 log = logging.getLogger("rcgrad.tokens")
 
@@ -274,7 +277,7 @@ class TokenManager:
         clock: Clock | None = None,
         limiter: AuthLimiter | None = None,
         on_record: Callable[[CallRecord], None] | None = None,
-        store: TokenStore | None = None,
+        store: TokenStore | LedgerTokenStore | None = None,
         policy: TokenPolicy | None = None,
         run_id: str = "",
     ) -> None:
@@ -282,7 +285,9 @@ class TokenManager:
         self.credentials = credentials
         self.clock: Clock = clock or SystemClock()
         self.policy = policy or TokenPolicy()
-        self.store = store or TokenStore(credentials.server, credentials.client_id)
+        self.store: TokenStore | LedgerTokenStore = store or TokenStore(
+            credentials.server, credentials.client_id
+        )
         self.counters = TokenCounters()
         self._limiter = limiter
         self._on_record = on_record
@@ -521,8 +526,8 @@ class TokenManager:
 class _ProcessLock:
     """The store's flock, acquired in a worker thread so the event loop keeps running while we wait."""
 
-    def __init__(self, store: TokenStore) -> None:
-        self._lock = store.lock()
+    def __init__(self, store: TokenStore | LedgerTokenStore) -> None:
+        self._lock: FileLock | RowLock = store.lock()
 
     async def __aenter__(self) -> None:
         await anyio.to_thread.run_sync(self._lock.acquire)

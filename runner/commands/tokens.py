@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 
 from runner import redact
+from runner.auth.shared_store import LedgerTokenStore, choose_store
 from runner.auth.store import StoredTokens, TokenStore
 from runner.auth.tokens import TokenManager
 from runner.clock import SystemClock
@@ -36,17 +37,17 @@ def run(args: argparse.Namespace) -> int:
     if command == "token":  # no network: not even the local sandbox is started
         if plan.server == LOCAL:
             identity = local_identity()
-            lines = _show(TokenStore(LOCAL, identity.client_id), "the local sandbox", identity.client_id)
+            lines = _show(choose_store(LOCAL, identity.client_id), "the local sandbox", identity.client_id)
         else:
             credentials = real_credentials(plan.server)
             lines = _show(
-                TokenStore(credentials.server, credentials.client_id),
+                choose_store(credentials.server, credentials.client_id),
                 credentials.server,
                 credentials.client_id,
             )
     else:
         with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
-            store = TokenStore(target.ledger_server, target.credentials.client_id)
+            store = choose_store(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
             lines = anyio.run(action, target.credentials, store)
     for line in lines:
@@ -60,7 +61,7 @@ def open_credentials(args: argparse.Namespace) -> Credentials:
     return local_identity() if plan.server == LOCAL else real_credentials(plan.server)
 
 
-async def _login(credentials: Credentials, store: TokenStore) -> list[str]:
+async def _login(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         await manager.access_token()
         counters = manager.counters
@@ -75,7 +76,7 @@ async def _login(credentials: Credentials, store: TokenStore) -> list[str]:
     return [headline, *_expiry_lines(tokens, SystemClock().time())]
 
 
-async def _logout(credentials: Credentials, store: TokenStore) -> list[str]:
+async def _logout(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         revoked = await manager.revoke()
     if not revoked:
@@ -83,7 +84,7 @@ async def _logout(credentials: Credentials, store: TokenStore) -> list[str]:
     return [f"revoked and deleted the stored tokens for {credentials.server}"]
 
 
-def _show(store: TokenStore, server: str, client_id: str) -> list[str]:
+def _show(store: TokenStore | LedgerTokenStore, server: str, client_id: str) -> list[str]:
     tokens = store.load()
     if tokens is None:
         raise CredentialsError(f"no stored tokens for {server}: run `rcgrad login PLAN` first")

@@ -90,7 +90,7 @@ class Session:
 
     @asynccontextmanager
     async def tokens(self) -> AsyncIterator[Any]:
-        from runner.auth.store import TokenStore
+        from runner.auth.shared_store import choose_store
         from runner.auth.tokens import TokenManager
 
         manager = TokenManager(
@@ -99,7 +99,7 @@ class Session:
             limiter=self.limits().for_group("Auth"),
             on_record=self.append,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
-            store=TokenStore(self.target.ledger_server, self.target.credentials.client_id),
+            store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),
         )
         try:
             await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later

@@ -169,6 +169,11 @@ class Ledger:
     def backend(self) -> str:
         return self._db.name
 
+    @property
+    def url(self) -> str | None:
+        """The shared database's URL (with its password: pass it on, never print it); None for a file."""
+        return self._db.url if isinstance(self._db, ledger_pg.PostgresBackend) else None
+
     # ------------------------------------------------------------ lifecycle
 
     @classmethod

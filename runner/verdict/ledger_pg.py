@@ -101,6 +101,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE calls ADD COLUMN hour BIGINT NOT NULL DEFAULT 0",
         "UPDATE calls SET hour = FLOOR(ts / 3600)::BIGINT",
     ),
+    # Tokens shared by every machine (``RCGRAD_TOKENS=ledger``), Fernet-encrypted: never plain text.
+    # ``version`` goes up with every save, so a process can tell its copy is stale without decrypting.
+    (
+        """CREATE TABLE tokens (
+            server TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            version BIGINT NOT NULL DEFAULT 0,
+            sealed BYTEA,
+            PRIMARY KEY (server, client_id)
+        )""",
+    ),
 )
 
 # A fixed key for "someone is migrating this database": CREATE TABLE IF NOT EXISTS is not safe

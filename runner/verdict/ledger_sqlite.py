@@ -92,6 +92,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE calls ADD COLUMN hour INTEGER NOT NULL DEFAULT 0",
         "UPDATE calls SET hour = CAST(ts / 3600 AS INTEGER)",
     ),
+    # Tokens shared by every machine (``RCGRAD_TOKENS=ledger``), Fernet-encrypted: never plain text.
+    # ``version`` goes up with every save, so a process can tell its copy is stale without decrypting.
+    (
+        """CREATE TABLE tokens (
+            server TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            version BIGINT NOT NULL DEFAULT 0,
+            sealed BLOB,
+            PRIMARY KEY (server, client_id)
+        )""",
+    ),
 )
 
 
