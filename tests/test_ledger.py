@@ -220,7 +220,7 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TABLE hourly;"
-        " ALTER TABLE calls DROP COLUMN hour; UPDATE schema_version SET version = 1;"
+        " ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens; UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:

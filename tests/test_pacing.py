@@ -9,8 +9,9 @@ import pytest
 
 from runner.clock import ManualClock
 from runner.rc.limits import GroupLimit
+from runner.rc.wire import retry_after
 from runner.traffic.limiter import GroupLimiter, Margin, RateLimits
-from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
 
 HEADERS = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "50", "X-Rate-Limit-Window": "60"}
 
@@ -156,28 +157,28 @@ def test_initial_limit_and_fractional_windows_from_a_time_scaled_server():
 
 
 def test_classification_retries_only_what_can_succeed():
-    assert classify(200) is Verdict.DONE
-    assert classify(0) is Verdict.RETRY
-    assert classify(503) is Verdict.RETRY
-    assert classify(429) is Verdict.RATE_LIMITED
+    assert classify(200) is Disposition.DONE
+    assert classify(0) is Disposition.RETRY
+    assert classify(503) is Disposition.RETRY
+    assert classify(429) is Disposition.RATE_LIMITED
     for status in (400, 401, 403, 404, 409):
-        assert classify(status) is Verdict.GIVE_UP
+        assert classify(status) is Disposition.GIVE_UP
     assert retry_after({"retry-after": "3"}) == 3.0
     assert retry_after({"Retry-After": "soon"}) is None
 
 
 class _Attempt:
-    def __init__(self, verdict: Verdict, after: float | None = None) -> None:
-        self.verdict, self.retry_after = verdict, after
+    def __init__(self, verdict: Disposition, after: float | None = None) -> None:
+        self.disposition, self.retry_after = verdict, after
 
 
 def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
     clock = ManualClock()
     outcomes = [
-        _Attempt(Verdict.RETRY),
-        _Attempt(Verdict.RETRY, 9.0),
-        _Attempt(Verdict.RETRY),
-        _Attempt(Verdict.DONE),
+        _Attempt(Disposition.RETRY),
+        _Attempt(Disposition.RETRY, 9.0),
+        _Attempt(Disposition.RETRY),
+        _Attempt(Disposition.DONE),
     ]
     calls: list[float] = []
 
@@ -187,19 +188,21 @@ def test_retrying_backs_off_honours_retry_after_and_stops_at_the_cap():
 
     policy = RetryPolicy(attempts=5, initial=2.0, maximum=60.0, jitter=0.0)
     result = anyio.run(lambda: retrying(policy, clock)(attempt))
-    assert result.verdict is Verdict.DONE
+    assert result.disposition is Disposition.DONE
     gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert gaps[0] == pytest.approx(2.0) and gaps[1] == pytest.approx(9.0)
 
     calls.clear()
-    outcomes[:] = [_Attempt(Verdict.RETRY)] * 10
+    outcomes[:] = [_Attempt(Disposition.RETRY)] * 10
     last = anyio.run(lambda: retrying(RetryPolicy(attempts=3, jitter=0.0), clock)(attempt))
-    assert len(calls) == 3 and last.verdict is Verdict.RETRY  # the last outcome is returned, not raised
+    assert (
+        len(calls) == 3 and last.disposition is Disposition.RETRY
+    )  # the last outcome is returned, not raised
 
 
 def test_a_429_is_retried_with_no_wait_of_its_own():
     clock = ManualClock()
-    outcomes = [_Attempt(Verdict.RATE_LIMITED), _Attempt(Verdict.DONE)]
+    outcomes = [_Attempt(Disposition.RATE_LIMITED), _Attempt(Disposition.DONE)]
     calls: list[float] = []
 
     async def attempt() -> _Attempt:

@@ -16,7 +16,6 @@ its Authorization header) never leaves the worker thread.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -35,6 +34,7 @@ from runner import redact
 from runner.auth.store import FileLock, FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
+from runner.rc import wire
 from runner.settings import Credentials
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
@@ -220,7 +220,7 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
         return _Reply(0, {}, latency_ms, error=TokenError(0, reason=reason))
     headers = dict(http.headers)
     error, code = _oauth_error(http)
-    retry_after = _seconds(headers.get("Retry-After"))
+    retry_after = wire.retry_after(headers)
     return _Reply(
         http.status_code,
         headers,
@@ -230,38 +230,12 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
 
 
 def _oauth_error(http: requests.Response) -> tuple[str | None, str | None]:
+    """(OAuth ``error``, the API error code): codes only, never a message that could echo a secret."""
     try:
         body = http.json()
     except ValueError:
         return None, None
-    if not isinstance(body, dict):
-        return None, None
-    error = body.get("error")
-    code = body.get("errorCode")
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("errorCode"):
-        code = errors[0]["errorCode"]  # the nested code is the specific one (OAU-140)
-    return (_short(error), _short(code))
-
-
-def _short(value: Any) -> str | None:
-    # Codes only: a free-text message could echo what was sent.
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > 40
-        or not value.replace("-", "").replace("_", "").isalnum()
-    ):
-        return None
-    return value
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+    return wire.oauth_error(body), wire.api_code(body)
 
 
 # ---- the manager ---------------------------------------------------------------------------------

@@ -10,18 +10,10 @@ import argparse
 
 from rich.console import Console
 
-from runner.clock import SystemClock
+from runner.commands.options import add_ledger_flag, add_report_flags, report_request, session_options
 from runner.errors import EXIT_MET, EXIT_NOT_MET
-from runner.traffic.session import (
-    add_ledger_flag,
-    add_report_flags,
-    load_checked,
-    partition_for,
-    plan_endpoint_keys,
-    write_reports,
-)
-from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import Ledger
+from runner.report.write import write_reports
+from runner.traffic.session import open_ledger_view
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -31,19 +23,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = load_checked(args)
-    now = SystemClock().time()
-    with Ledger.open(args.ledger) as ledger:
-        key = partition_for(ledger, plan)
-        rows = ledger.summary(key, lookback(now), until=now)
-    verdict = evaluate(
-        rows,
-        now=now,
-        profile=plan.criteria.profile,
-        overrides=plan.criteria.overrides,
-        scopes=plan.app.scopes,
-        endpoints=plan_endpoint_keys(plan),
-        description=plan.app.description,
-    )
-    write_reports(args, verdict, Console())
+    with open_ledger_view(session_options(args)) as view:
+        verdict = view.verdict()
+    write_reports(verdict, report_request(args), Console())
     return EXIT_MET if verdict.met else EXIT_NOT_MET

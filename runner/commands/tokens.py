@@ -21,7 +21,7 @@ from runner.clock import SystemClock
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
 from runner.settings import Credentials
-from runner.traffic.target import LOCAL, local_identity, open_target, real_credentials
+from runner.traffic.target import LOCAL, identity_for, open_target
 
 MASK = redact.MASK
 
@@ -35,16 +35,9 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
     command = getattr(args, "token_command", None) or args.command
     if command == "token":  # no network: not even the local sandbox is started
-        if plan.server == LOCAL:
-            identity = local_identity()
-            lines = _show(choose_store(LOCAL, identity.client_id), "the local sandbox", identity.client_id)
-        else:
-            credentials = real_credentials(plan.server)
-            lines = _show(
-                choose_store(credentials.server, credentials.client_id),
-                credentials.server,
-                credentials.client_id,
-            )
+        identity = identity_for(plan.server)
+        shown = "the local sandbox" if plan.server == LOCAL else identity.server
+        lines = _show(choose_store(identity.server, identity.client_id), shown, identity.client_id)
     else:
         with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
             store = choose_store(target.ledger_server, target.credentials.client_id)
@@ -53,12 +46,6 @@ def run(args: argparse.Namespace) -> int:
     for line in lines:
         print(redact.redact(line))
     return 0
-
-
-def open_credentials(args: argparse.Namespace) -> Credentials:
-    """The credentials of the plan's server (``--server`` wins); for scripts that need them alone."""
-    plan = load_plan(Path(args.plan), server_override=args.server)
-    return local_identity() if plan.server == LOCAL else real_credentials(plan.server)
 
 
 async def _login(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:

@@ -20,12 +20,15 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from runner.errors import EXIT_BAD_INPUT, EXIT_MET, EXIT_NOT_MET, InputError
+from runner.commands.options import add_ledger_flag, add_report_flags, report_request, session_options
+from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
+from runner.rc import wire
+from runner.report.write import write_reports
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, add_ledger_flag, add_report_flags, open_session, write_reports
+from runner.traffic.session import Session, open_session
 from runner.verdict.criteria import lookback
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
@@ -75,7 +78,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
-    with open_session(args) as session:
+    with open_session(session_options(args)) as session:
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
             return EXIT_MET
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if result is not None and not args.quiet:
             _print_run(console, result)
         verdict = session.verdict()
-        write_reports(args, verdict, console)
+        write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
 
 
@@ -187,8 +190,8 @@ async def _send(
     by_group = calls_by_group(topup.per_endpoint)
     now = session.clock.time()
     rows = session.summary(since=lookback(now), until=now)
-    responses = sum(r.count for r in rows if r.kind != "oauth" and r.status)
-    errors = sum(r.count for r in rows if r.kind != "oauth" and 400 <= r.status < 500)
+    responses = sum(r.count for r in rows if not r.is_oauth and r.status)
+    errors = sum(r.count for r in rows if not r.is_oauth and wire.is_4xx(r.status))
     budget = ErrorBudget(
         threshold=session.rules.max_4xx_ratio,
         planned=topup.total_calls,
@@ -256,6 +259,3 @@ def _print_run(console: Console, result: RunResult) -> None:
         console.print(f"[red]stopped[/]: {result.stopped}")
     if result.interrupted:
         console.print("[yellow]interrupted[/]: every call sent so far is in the ledger; run again to finish")
-
-
-_ = EXIT_BAD_INPUT

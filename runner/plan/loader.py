@@ -38,6 +38,7 @@ from runner.plan import jsonpath
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit
 from runner.rc.scopes import UNMAPPABLE
+from runner.rc.wire import RenderedRequest
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
@@ -52,17 +53,6 @@ WARMUP_KEYS = ("daily_calls",)
 # The safety margin, under limits: slots left for the app's other traffic, and extra wait at a
 # window's edge (default: none, and 0.01 s or 2% of the window).
 MARGIN_KEYS = ("spare", "edge_seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedRequest:
-    """One concrete request, placeholders filled; paths are relative to the server URL."""
-
-    method: str
-    path: str
-    query: Mapping[str, Any] = field(default_factory=dict)
-    json: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

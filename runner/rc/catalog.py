@@ -13,11 +13,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from runner.rc import wire
 from runner.rc.matcher import Match, RouteMatcher
 
 CATALOG_PATH = Path(__file__).with_name("data") / "catalog.json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
 # Operations that read but use POST (search, fetch). They do not touch data.
 _READ_ONLY_POSTS = ("search", "fetch", "query", "parse", "check", "list", "lookup", "bulk-get")
 
@@ -84,7 +84,7 @@ class Operation:
     @property
     def is_oauth(self) -> bool:
         """OAuth calls never count toward the criteria."""
-        return self.path.startswith(OAUTH_PREFIXES)
+        return wire.is_oauth(self.path)
 
     @property
     def is_write(self) -> bool:

@@ -13,7 +13,8 @@ import binascii
 import json
 import random
 import secrets
-from dataclasses import asdict, fields
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.scopes import closure
 from runner.sandbox import errors
@@ -94,12 +96,55 @@ class SandboxState:
 
 
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
-    state = state or SandboxState(config or SandboxConfig())
-    catalog = load_catalog()
-    granted = closure(state.config.scopes)  # the declared scopes and everything they include
+    sandbox = _Sandbox(state or SandboxState(config or SandboxConfig()))
+    app = Starlette(
+        routes=[
+            Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
+            Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
+            Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
+            Route("/{path:path}", sandbox.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        ]
+    )
+    app.state.sandbox = sandbox.state
+    return app
 
-    async def control(request: Request) -> Response:
-        name = request.path_params["name"]
+
+@dataclass
+class _Call:
+    """One API request on its way through the checks: what they learned so far."""
+
+    request: Request
+    op: Operation
+    params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # the throttle's X-Rate-Limit-* headers
+    body: Any = None
+
+
+_Check = Callable[[_Call], Awaitable[Response | None]]
+
+
+class _Sandbox:
+    """The handlers. An API request passes ``checks`` in the platform's order; the first check that
+    answers ends it, and ``_resource`` answers whatever passed them all."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.catalog = load_catalog()
+        self.granted = closure(state.config.scopes)  # the declared scopes and everything they include
+        self.checks: tuple[_Check, ...] = (
+            self._faults_on_arrival,
+            self._oauth_sample,
+            self._bearer,
+            self._rate_limit,
+            self._injected_failures,
+            self._permission,
+            self._required_query,
+            self._request_body,
+            self._binary,
+        )
+
+    async def control(self, request: Request) -> Response:
+        state, name = self.state, request.path_params["name"]
         if name == "status" and request.method == "GET":
             return JSONResponse(state.status())
         if name == "log" and request.method == "GET":
@@ -117,8 +162,9 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             return JSONResponse({"revoked": state.oauth.revoke_all()})
         return JSONResponse(errors.invalid_uri(), status_code=404)
 
-    async def token(request: Request) -> Response:
-        op = catalog.by_key("POST", TOKEN_PATH)
+    async def token(self, request: Request) -> Response:
+        state = self.state
+        op = self.catalog.by_key("POST", TOKEN_PATH)
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
         client_id = _basic_client(request.headers.get("authorization"), state.config)
         decision = state.throttle.admit(f"app:{client_id or 'unknown'}", "Auth")
@@ -144,104 +190,148 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         state.record("POST", TOKEN_PATH, grant.status, op, kind=Kind.OAUTH, error_code=code, event=event)
         return JSONResponse(grant.body, status_code=grant.status, headers=headers)
 
-    async def revoke(request: Request) -> Response:
-        op = catalog.by_key("POST", REVOKE_PATH)
+    async def revoke(self, request: Request) -> Response:
+        op = self.catalog.by_key("POST", REVOKE_PATH)
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
-        state.oauth.revoke(form.get("token") or request.query_params.get("token"))
-        state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
+        self.state.oauth.revoke(form.get("token") or request.query_params.get("token"))
+        self.state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
         return Response(status_code=200)
 
-    async def api(request: Request) -> Response:
-        method = request.method
-        match = catalog.match(method, request.url.path)
+    async def api(self, request: Request) -> Response:
+        match = self.catalog.match(request.method, request.url.path)
         if match is None:
-            state.record(method, request.url.path, 404, None, error_code="CMN-120")
+            self.state.record(request.method, request.url.path, 404, None, error_code="CMN-120")
             return JSONResponse(errors.invalid_uri(), status_code=404)
-        op, params = match.value, {k: str(v) for k, v in match.params.items()}
+        call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
+        for check in self.checks:
+            response = await check(call)
+            if response is not None:
+                return response
+        return self._resource(call)
 
-        def answer(
-            status: int, body: Any = None, headers: dict[str, str] | None = None, code: str | None = None
-        ) -> Response:
-            if code is None and isinstance(body, dict):
-                nested = body.get("errors")
-                code = (
-                    nested[0].get("errorCode")
-                    if isinstance(nested, list) and nested
-                    else body.get("errorCode")
-                )
-            state.record(
-                method, op.path, status, op, kind=Kind.OAUTH if op.is_oauth else Kind.API, error_code=code
-            )
-            if body is None:
-                return Response(status_code=status, headers=headers)
-            return JSONResponse(body, status_code=status, headers=headers)
+    def _answer(
+        self,
+        call: _Call,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> Response:
+        """A JSON (or empty) answer, logged with the error code its body carries."""
+        op = call.op
+        kind = Kind.OAUTH if wire.is_oauth(op.path) else Kind.API
+        self.state.record(
+            call.request.method, op.path, status, op, kind=kind, error_code=code or wire.api_code(body)
+        )
+        if body is None:
+            return Response(status_code=status, headers=headers)
+        return JSONResponse(body, status_code=status, headers=headers)
 
-        faults = state.faults
+    async def _faults_on_arrival(self, call: _Call) -> Response | None:
+        faults = self.state.faults
         if faults.latency:
             await anyio.sleep(faults.latency)
         if faults.revoke_after > 0:
             faults.revoke_after -= 1
             if faults.revoke_after == 0:
-                state.oauth.revoke_all()
-        if op.is_oauth:
-            return answer(op.response.status, op.response.sample)
-        session, refusal = state.oauth.check(request.headers.get("authorization"))
-        if session is None:
-            if refusal == "AGW-401":
-                return answer(401, errors.no_authorization(), code="AGW-401")
-            message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
-            return answer(401, errors.token_invalid(refusal or "OAU-149", message))
-        decision = state.throttle.admit(f"user:{EXTENSION_ID}", op.group)
-        headers = dict(decision.headers) if decision else {}
+                self.state.oauth.revoke_all()
+        return None
+
+    async def _oauth_sample(self, call: _Call) -> Response | None:
+        if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
+            return self._answer(call, call.op.response.status, call.op.response.sample)
+        return None
+
+    async def _bearer(self, call: _Call) -> Response | None:
+        session, refusal = self.state.oauth.check(call.request.headers.get("authorization"))
+        if session is not None:
+            return None
+        if refusal == "AGW-401":
+            return self._answer(call, 401, errors.no_authorization(), code="AGW-401")
+        message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
+        return self._answer(call, 401, errors.token_invalid(refusal or "OAU-149", message))
+
+    async def _rate_limit(self, call: _Call) -> Response | None:
+        decision = self.state.throttle.admit(f"user:{EXTENSION_ID}", call.op.group)
+        call.headers = dict(decision.headers) if decision else {}
         if decision is not None and not decision.allowed:
-            return answer(429, errors.rate_exceeded(), headers)
+            return self._answer(call, 429, errors.rate_exceeded(), call.headers)
+        faults = self.state.faults
         if faults.force_429 > 0:
             faults.force_429 -= 1
-            retry = str(state.config.scaled(60.0))
-            return answer(
-                429, errors.rate_exceeded(), {**headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
-            )
+            retry = str(self.state.config.scaled(60.0))
+            headers = {**call.headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
+            return self._answer(call, 429, errors.rate_exceeded(), headers)
+        return None
+
+    async def _injected_failures(self, call: _Call) -> Response | None:
+        state, faults = self.state, self.state.faults
         if faults.stall_burst > 0:
             faults.stall_burst -= 1
             await anyio.sleep(faults.stall_seconds)
         if _burst(faults, "drop_burst") or (faults.drop_rate and state.random.random() < faults.drop_rate):
-            state.record(method, op.path, 0, op)
+            state.record(call.request.method, call.op.path, 0, call.op)
             return _Dropped()
         if _burst(faults, "error_burst") or (faults.error_rate and state.random.random() < faults.error_rate):
-            return answer(503, errors.service_unavailable(), {**headers, "Retry-After": "0"})
-        if op.permission and op.permission not in granted:
-            return answer(403, errors.insufficient_permissions(op.permission), headers)
-        for param in op.query_required:
-            if param.name not in request.query_params:
-                return answer(400, errors.missing_parameter(param.name), headers)
-        body: Any = None
-        if op.body is not None:
-            raw = await request.body()
-            if "json" in request.headers.get("content-type", "json") and raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return answer(400, errors.api_error("CMN-101", "Malformed JSON body"), headers)
-            if op.body.required and not raw:
-                return answer(400, errors.missing_parameter("body"), headers)
-            if isinstance(body, dict) and op.body.required:
-                for fld in op.body.fields:
-                    if fld.name not in body:
-                        return answer(400, errors.missing_parameter(fld.name), headers)
-        if op.response.is_binary and method == "GET":
-            if "attachmentId" in params and "messageId" in params:
-                content = state.store.attachment(params)
-                if content is None:
-                    return answer(404, errors.not_found("attachmentId", params["attachmentId"]), headers)
-                state.record(method, op.path, 200, op)
-                return Response(content, media_type="application/pdf", headers=headers)
-            state.record(method, op.path, 200, op)
-            media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
-            return Response(b"\x00" * 64, media_type=media, headers=headers)
-        status, payload = state.store.handle(op, params, body)
+            return self._answer(call, 503, errors.service_unavailable(), {**call.headers, "Retry-After": "0"})
+        return None
+
+    async def _permission(self, call: _Call) -> Response | None:
+        permission = call.op.permission
+        if permission and permission not in self.granted:
+            return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
+        return None
+
+    async def _required_query(self, call: _Call) -> Response | None:
+        for param in call.op.query_required:
+            if param.name not in call.request.query_params:
+                return self._answer(call, 400, errors.missing_parameter(param.name), call.headers)
+        return None
+
+    async def _request_body(self, call: _Call) -> Response | None:
+        spec = call.op.body
+        if spec is None:
+            return None
+        raw = await call.request.body()
+        if "json" in call.request.headers.get("content-type", "json") and raw:
+            try:
+                call.body = json.loads(raw)
+            except ValueError:
+                return self._answer(
+                    call, 400, errors.api_error("CMN-101", "Malformed JSON body"), call.headers
+                )
+        if spec.required and not raw:
+            return self._answer(call, 400, errors.missing_parameter("body"), call.headers)
+        if isinstance(call.body, dict) and spec.required:
+            for fld in spec.fields:
+                if fld.name not in call.body:
+                    return self._answer(call, 400, errors.missing_parameter(fld.name), call.headers)
+        return None
+
+    async def _binary(self, call: _Call) -> Response | None:
+        op, params, method = call.op, call.params, call.request.method
+        if not (op.response.is_binary and method == "GET"):
+            return None
+        if "attachmentId" in params and "messageId" in params:
+            content = self.state.store.attachment(params)
+            if content is None:
+                return self._answer(
+                    call, 404, errors.not_found("attachmentId", params["attachmentId"]), call.headers
+                )
+            self.state.record(method, op.path, 200, op)
+            return Response(content, media_type="application/pdf", headers=call.headers)
+        self.state.record(method, op.path, 200, op)
+        media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
+        return Response(b"\x00" * 64, media_type=media, headers=call.headers)
+
+    def _resource(self, call: _Call) -> Response:
+        """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
+        state, faults, op, headers = self.state, self.state.faults, call.op, call.headers
+        method = call.request.method
+        status, payload = state.store.handle(op, call.params, call.body)
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
-            return answer(404, errors.not_found(name, value), headers)
+            return self._answer(call, 404, errors.not_found(name, value), headers)
         if _burst(faults, "garbage_burst") or (
             faults.garbage_rate and state.random.random() < faults.garbage_rate
         ):
@@ -257,20 +347,10 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
         if status == 204 or payload is None:
-            return answer(204 if status in (200, 204) and payload is None else status, None, headers)
-        return answer(status, payload, headers)
-
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    app = Starlette(
-        routes=[
-            Route("/__sandbox/{name}", control, methods=["GET", "POST"]),
-            Route(TOKEN_PATH, token, methods=["POST"]),
-            Route(REVOKE_PATH, revoke, methods=["POST"]),
-            Route("/{path:path}", api, methods=methods),
-        ]
-    )
-    app.state.sandbox = state
-    return app
+            return self._answer(
+                call, 204 if status in (200, 204) and payload is None else status, None, headers
+            )
+        return self._answer(call, status, payload, headers)
 
 
 def _burst(faults: Any, name: str) -> bool:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from runner.rc import wire
 from runner.verdict.records import CallRecord, Kind
 
 DAY = 86_400.0
@@ -26,21 +27,21 @@ def review(
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     window_start = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
     error_start = min(window_start, now - 2 * DAY)
-    api = [r for r in log if r.kind is Kind.API and r.ts <= now]
+    api = [r for r in log if r.kind is Kind.API and not r.is_oauth and r.ts <= now]
     in_window = [r for r in api if r.ts >= window_start]
     in_error_window = [r for r in api if r.ts >= error_start and r.status]
 
-    successes = Counter(f"{r.method} {r.template}" for r in in_window if 200 <= r.status < 300)
+    successes = Counter(f"{r.method} {r.template}" for r in in_window if wire.is_success(r.status))
     seen = {f"{r.method} {r.template}" for r in in_window}
     per_endpoint = {key: successes.get(key, 0) for key in sorted(seen)}
     total = sum(successes.values())
-    used = {r.permission for r in in_window if 200 <= r.status < 300 and r.permission}
+    used = {r.permission for r in in_window if wire.is_success(r.status) and r.permission}
     declared = sorted(set(scopes))
     unused = [s for s in declared if s not in used]
-    errors = sum(1 for r in in_error_window if 400 <= r.status < 500)
+    errors = sum(1 for r in in_error_window if wire.is_4xx(r.status))
     ratio = errors / len(in_error_window) if in_error_window else 0.0
     throttled = sum(1 for r in in_error_window if r.status == 429)
-    expired = sum(1 for r in in_error_window if r.status == 401 and r.error_code in ("OAU-128", "OAU-149"))
+    expired = sum(1 for r in in_error_window if r.status == 401 and r.error_code in wire.EXPIRED_TOKEN_CODES)
     defects = expired + refresh_after_401
     weakest = min(per_endpoint.values(), default=0)
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from runner.rc import wire
+
 
 @dataclass(slots=True)
 class ErrorBudget:
@@ -73,7 +75,7 @@ class ErrorBudget:
         if status == 0:
             return
         self.responses += 1
-        if 400 <= status < 500:
+        if wire.is_4xx(status):
             self.errors_4xx += 1
             if not retryable:
                 self._streak[endpoint] = self._streak.get(endpoint, 0) + 1

@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,10 +25,10 @@ import anyio
 import httpx
 
 from runner.clock import Clock, SystemClock
-from runner.plan.loader import RenderedRequest
-from runner.rc.catalog import Operation
+from runner.rc import wire
+from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
 from runner.traffic.budget import ErrorBudget
-from runner.traffic.retry import RetryPolicy, Verdict, classify, retry_after, retrying
+from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
 from runner.verdict.records import CallRecord, Kind
 
 log = logging.getLogger("rcgrad.engine")
@@ -37,17 +37,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads a
 # Cleanup may have to wait for a rate-limit slot (a whole window, 60 s) before it can delete what a
 # repetition created; leaving live data behind is worse than the wait. A second Ctrl-C abandons it.
 TEARDOWN_SECONDS = 90.0
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
-
-
-class Limiter(Protocol):
-    async def acquire(self) -> Any: ...
-    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
-    def abandon(self) -> None: ...
-
-
-class Limits(Protocol):
-    def for_group(self, group: str) -> Limiter | None: ...
 
 
 class TokenSource(Protocol):
@@ -55,33 +44,9 @@ class TokenSource(Protocol):
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str: ...
 
 
-class Step(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def operation(self) -> Operation: ...
-    @property
-    def expect(self) -> int | None: ...
-    @property
-    def save(self) -> Mapping[str, str]: ...
-    def needs(self) -> frozenset[str]: ...
-    def render(self, values: Mapping[str, Any]) -> RenderedRequest: ...
-
-
-class Item(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def setup(self) -> Sequence[Step]: ...
-    @property
-    def main(self) -> Step: ...
-    @property
-    def teardown(self) -> Sequence[Step]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Job:
-    item: Item
+    item: ItemShape
     repeats: int
 
 
@@ -115,12 +80,12 @@ class _Outcome:
     error: BaseException | None = None
 
     @property
-    def verdict(self) -> Verdict:
+    def disposition(self) -> Disposition:
         return classify(self.status, self.error)
 
     @property
     def retry_after(self) -> float | None:
-        return retry_after(self.headers) if self.status >= 500 else None
+        return wire.retry_after(self.headers) if wire.is_5xx(self.status) else None
 
 
 class Engine:
@@ -190,7 +155,7 @@ class Engine:
         for _ in range(job.repeats):
             await self._run_item(client, job.item)
 
-    async def _run_item(self, client: httpx.AsyncClient, item: Item) -> None:
+    async def _run_item(self, client: httpx.AsyncClient, item: ItemShape) -> None:
         values: dict[str, Any] = dict(self._variables)
         try:
             for step in (*item.setup, item.main):
@@ -202,7 +167,7 @@ class Engine:
                     await self._run_step(client, step, values, cleanup=True)
 
     async def _run_step(
-        self, client: httpx.AsyncClient, step: Step, values: dict[str, Any], *, cleanup: bool = False
+        self, client: httpx.AsyncClient, step: StepShape, values: dict[str, Any], *, cleanup: bool = False
     ) -> None:
         missing = sorted(step.needs() - values.keys())
         if missing:
@@ -222,7 +187,7 @@ class Engine:
             raise
         self._capture(step, outcome, values)
 
-    def _capture(self, step: Step, outcome: _Outcome, values: dict[str, Any]) -> None:
+    def _capture(self, step: StepShape, outcome: _Outcome, values: dict[str, Any]) -> None:
         if not _expected(step, outcome.status):
             return
         for name, expression in step.save.items():
@@ -232,13 +197,13 @@ class Engine:
             else:
                 values[name] = value
 
-    def _skip(self, step: Step, why: str) -> None:
+    def _skip(self, step: StepShape, why: str) -> None:
         self.result.skipped[f"{step.name}: {why}"] += 1
 
     async def _send(
         self,
         client: httpx.AsyncClient,
-        step: Step,
+        step: StepShape,
         request: RenderedRequest,
         *,
         cleanup: bool,
@@ -270,15 +235,17 @@ class Engine:
                         limiter.abandon()
                     else:
                         limiter.observe(outcome.status, outcome.headers)
-                code = _error_code(outcome.body)
-                if outcome.status == 401 and code in EXPIRED_TOKEN_CODES and not refreshed_on_401:
+                code = wire.error_code(outcome.body)
+                if outcome.status == 401 and code in wire.EXPIRED_TOKEN_CODES and not refreshed_on_401:
                     # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
                     refreshed_on_401 = True
                     last_status = outcome.status
                     self._budget.settled(op.key, outcome.status, retryable=True)
                     await self._renew(code, token)
                     continue
-                self._budget.settled(op.key, outcome.status, retryable=outcome.verdict is not Verdict.GIVE_UP)
+                self._budget.settled(
+                    op.key, outcome.status, retryable=outcome.disposition is not Disposition.GIVE_UP
+                )
                 last_status = outcome.status
                 return outcome
 
@@ -293,7 +260,7 @@ class Engine:
         async with self._gates.setdefault(op.key, anyio.Lock()):
             if op.key not in self._proven:
                 outcome = await with_retries()
-                if 200 <= outcome.status < 300:
+                if wire.is_success(outcome.status):
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
@@ -310,7 +277,7 @@ class Engine:
             self._renewing = None
 
     async def _attempt(
-        self, client: httpx.AsyncClient, op: Operation, request: RenderedRequest, token: str
+        self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
         started = self._clock.monotonic()
@@ -344,11 +311,11 @@ class Engine:
             status=status,
             group=op.group,
             permission=op.permission,
-            kind=Kind.API,
+            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
             latency_ms=round(latency, 1),
             run_id=self.result.run_id,
             operation_id=op.id,
-            error_code=_error_code(body),
+            error_code=wire.error_code(body),
         )
         self.result.statuses[status] += 1
         self._on_record(record)
@@ -374,20 +341,10 @@ async def _read_bounded(response: httpx.Response) -> Any:
         return None  # a truncated or non-JSON body: the status still counts, captures will be missing
 
 
-def _expected(step: Step, status: int) -> bool:
+def _expected(step: StepShape, status: int) -> bool:
     if step.expect is not None:
         return status == step.expect
-    return 200 <= status < 300
-
-
-def _error_code(body: Any) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    nested = body.get("errors")
-    if isinstance(nested, list) and nested and isinstance(nested[0], dict) and nested[0].get("errorCode"):
-        return str(nested[0]["errorCode"])
-    code = body.get("errorCode") or body.get("error")
-    return str(code) if code else None
+    return wire.is_success(status)
 
 
 def _extract(expression: str, body: Any) -> Any:

@@ -17,15 +17,35 @@ waiters take the same slot.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 import anyio
 
 from runner.clock import Clock, SystemClock
+from runner.rc import wire
 from runner.rc.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One of our requests in the window. In flight, it counts from when it was sent; once answered,
+    from when the answer came, because the server may have counted it any time up to then (a busy
+    client can be many milliseconds late on the wire)."""
+
+    sent_at: float
+    counts_from: float
+    in_flight: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _OthersSeen:
+    """Requests of the window the server counted that were not ours (the app's own traffic
+    elsewhere), learned from X-Rate-Limit-Remaining at ``seen_at``."""
+
+    seen_at: float
+    requests: int
 
 
 class GroupLimiter:
@@ -46,16 +66,11 @@ class GroupLimiter:
         start = initial or default_limit(group) or GroupLimit(50)
         self.limit = start.limit
         self.window = start.window
-        # Requests inside the current window: [time, in flight]. A request in flight counts from
-        # when it was sent; once answered, from when the answer came, because the server may have
-        # counted it any time up to then (a busy client can be many milliseconds late on the wire).
-        self._sent: deque[list[Any]] = deque()
+        self._sent: deque[_Slot] = deque()  # ours inside the current window, oldest first
         self._lock = anyio.Lock()  # one waiter decides at a time: FIFO, no slot taken twice
         self._probe_pending = probe
         self._probe_done = anyio.Event() if probe else None
-        # (when, how many requests of the window the server counted that were not ours): the app's
-        # own traffic elsewhere, learned from X-Rate-Limit-Remaining.
-        self._others: deque[tuple[float, int]] = deque()
+        self._others: deque[_OthersSeen] = deque()
         self.penalty_until = 0.0
         self.rate_limited = 0  # 429s observed
 
@@ -65,8 +80,7 @@ class GroupLimiter:
 
     def remaining(self) -> int:
         self._expire(self._clock.monotonic())
-        others = max((n for _, n in self._others), default=0)
-        return max(0, self.usable - len(self._sent) - others)
+        return max(0, self.usable - len(self._sent) - self._others_now())
 
     async def acquire(self) -> None:
         """Wait until sending one request now keeps every window under the limit, then take the slot."""
@@ -83,15 +97,13 @@ class GroupLimiter:
                     break
                 await self._clock.sleep(self._next_free(now) - now)
             now = self._clock.monotonic()
-            self._sent.append([now, True, now])  # [counts until, in flight, sent at]
+            self._sent.append(_Slot(sent_at=now, counts_from=now))
             self._probe_pending = False
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response of this group (a 429 included)."""
-        lowered = {k.lower(): v for k, v in headers.items()}
-        limit = _number(lowered.get("x-rate-limit-limit"))
-        window = _number(lowered.get("x-rate-limit-window"))
-        remaining = _number(lowered.get("x-rate-limit-remaining"))
+        advertised = wire.rate_headers(headers)
+        limit, window, remaining = advertised.limit, advertised.window, advertised.remaining
         if limit is not None and limit >= 1:
             self.limit = int(limit)
         if window is not None and window > 0:
@@ -109,15 +121,16 @@ class GroupLimiter:
             edge = self._margin.edge(self.window)
             since = now - self.window
             answered = sum(
-                1 for entry in self._sent if not entry[1] and (entry[2] >= since or entry[0] - edge > since)
+                1
+                for slot in self._sent
+                if not slot.in_flight and (slot.sent_at >= since or slot.counts_from - edge > since)
             )
             others = self.limit - int(remaining) - answered
             if others > 0:
-                self._others.append((now, others))
+                self._others.append(_OthersSeen(now, others))
         if status == 429:
             self.rate_limited += 1
-            wait = _number(lowered.get("retry-after"))
-            wait = PENALTY_SECONDS if wait is None else wait
+            wait = PENALTY_SECONDS if advertised.retry_after is None else advertised.retry_after
             self.penalty_until = max(self.penalty_until, now + wait + self._margin.edge(wait))
         self._release_probe()
 
@@ -126,12 +139,15 @@ class GroupLimiter:
         self._settle(self._clock.monotonic())
         self._release_probe()
 
+    def _others_now(self) -> int:
+        return max((seen.requests for seen in self._others), default=0)
+
     def _settle(self, now: float) -> None:
         # Answers arrive in about the order requests left; stamping the oldest one in flight with
         # this answer's time only ever moves times later, which is the safe direction.
-        for entry in self._sent:
-            if entry[1]:
-                entry[0], entry[1] = now, False
+        for slot in self._sent:
+            if slot.in_flight:
+                slot.counts_from, slot.in_flight = now, False
                 return
 
     def _release_probe(self) -> None:
@@ -140,22 +156,23 @@ class GroupLimiter:
 
     def _expire(self, now: float) -> None:
         edge = self.window + self._margin.edge(self.window)
-        while self._sent and not self._sent[0][1] and self._sent[0][0] + edge <= now:
+        while self._sent and not self._sent[0].in_flight and self._sent[0].counts_from + edge <= now:
             self._sent.popleft()
         # The newest estimate of others' traffic stays until a newer answer replaces it: the app's
         # own traffic does not stop because we paused.
-        while len(self._others) > 1 and self._others[0][0] + edge <= now:
+        while len(self._others) > 1 and self._others[0].seen_at + edge <= now:
             self._others.popleft()
 
     def _next_free(self, now: float) -> float:
         edge = self.window + self._margin.edge(self.window)
-        candidates = [when + edge for when, _ in self._others]
+        candidates = [seen.seen_at + edge for seen in self._others]
         if self._sent:
-            others = max((n for _, n in self._others), default=0)
-            over = len(self._sent) - (self.usable - others)
-            entry = self._sent[max(0, min(len(self._sent) - 1, over))]
+            over = len(self._sent) - (self.usable - self._others_now())
+            slot = self._sent[max(0, min(len(self._sent) - 1, over))]
             # A slot held by a request still in flight frees up no sooner than its answer: look again soon.
-            candidates.append(now + max(self.window / 50, 1e-3) if entry[1] else entry[0] + edge)
+            candidates.append(
+                now + max(self.window / 50, 1e-3) if slot.in_flight else slot.counts_from + edge
+            )
         return max(now + 1e-3, min(candidates, default=now + edge))
 
 
@@ -192,13 +209,3 @@ class RateLimits:
     @property
     def groups(self) -> Mapping[str, GroupLimiter]:
         return self._limiters
-
-
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None

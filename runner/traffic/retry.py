@@ -11,7 +11,7 @@ Pure policy: this module must never send a request, and sleeps only through the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -27,7 +27,9 @@ from tenacity import (
 from runner.clock import Clock
 
 
-class Verdict(StrEnum):
+class Disposition(StrEnum):
+    """What one attempt's outcome calls for."""
+
     DONE = "done"  # a 2xx or 3xx: nothing to retry
     RETRY = "retry"  # transport error or 5xx: back off and try again
     RATE_LIMITED = "rate_limited"  # 429: try again once the limiter's gate opens
@@ -46,33 +48,21 @@ class Attempt(Protocol):
     """What one attempt reports back: enough to decide on the next."""
 
     @property
-    def verdict(self) -> Verdict: ...
+    def disposition(self) -> Disposition: ...
     @property
     def retry_after(self) -> float | None: ...
 
 
-def classify(status: int, error: BaseException | None = None) -> Verdict:
+def classify(status: int, error: BaseException | None = None) -> Disposition:
     if status == 0 or (error is not None and status < 400):
-        return Verdict.RETRY
+        return Disposition.RETRY
     if status == 429:
-        return Verdict.RATE_LIMITED
+        return Disposition.RATE_LIMITED
     if status >= 500:
-        return Verdict.RETRY
+        return Disposition.RETRY
     if status >= 400:
-        return Verdict.GIVE_UP
-    return Verdict.DONE
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds; HTTP dates are not used by RingCentral and are ignored."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                seconds = float(value)
-            except ValueError:
-                return None
-            return seconds if seconds >= 0 else None
-    return None
+        return Disposition.GIVE_UP
+    return Disposition.DONE
 
 
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
@@ -82,7 +72,7 @@ def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
         outcome = state.outcome
         attempt: Any = outcome.result() if outcome is not None and not outcome.failed else None
         if attempt is not None:
-            if attempt.verdict is Verdict.RATE_LIMITED:
+            if attempt.disposition is Disposition.RATE_LIMITED:
                 return 0.0
             if attempt.retry_after is not None:
                 return min(attempt.retry_after, policy.maximum)
@@ -96,7 +86,7 @@ def retrying(policy: RetryPolicy, clock: Clock) -> AsyncRetrying:
     return AsyncRetrying(
         stop=stop_after_attempt(max(1, policy.attempts)),
         wait=_wait(policy),
-        retry=retry_if_result(lambda a: a.verdict in (Verdict.RETRY, Verdict.RATE_LIMITED)),
+        retry=retry_if_result(lambda a: a.disposition in (Disposition.RETRY, Disposition.RATE_LIMITED)),
         sleep=clock.sleep,
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         reraise=True,

@@ -3,13 +3,13 @@
 A session loads and checks the plan (problems end it with exit 2 before anything else happens),
 asks for consent before production, resolves the target server, opens the ledger partition of this
 server, app and user, and hands out the token manager, the rate limiters and the engine's jobs. It
-is the I/O edge around the pure planner and criteria. It must never open a network connection while
-the plan has errors, and never write a secret to the ledger or the console.
+is the I/O edge around the pure planner and criteria. It takes a ``SessionOptions``, never flags,
+and knows nothing of consoles or report files. It must never open a network connection while the
+plan has errors, and never write a secret to the ledger.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -17,33 +17,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from runner.clock import Clock, SystemClock
 from runner.errors import InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
 from runner.rc.limits import minimum_plan_seconds
-from runner.report import console as console_report
-from runner.report import html as html_report
-from runner.report import json as json_report
-from runner.report import junit as junit_report
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
-from runner.traffic.target import LOCAL, Target, is_production, local_identity, open_target, real_credentials
+from runner.traffic.target import Target, identity_for, is_production, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.ledger import Ledger, PartitionKey
 from runner.verdict.records import CallRecord
 
 
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """What the command line decided: the plan, the server override and the user's consent."""
+
+    plan: Path
+    server: str | None = None  # overrides the plan's server:
+    allow_production: bool = False
+    allow_production_writes: bool = False
+    ledger: str | None = (
+        None  # a SQLite path or a postgresql:// URL; None: $RCGRAD_LEDGER, else the home's file
+    )
+
+
 @dataclass
-class Session:
+class LedgerView:
+    """A checked plan and its ledger partition: all the verdict needs, with no server and no login."""
+
     plan: Plan
-    target: Target
     ledger: Ledger
     key: PartitionKey
     clock: Clock
-    _limits: RateLimits | None = None
 
     @property
     def rules(self) -> Rules:
@@ -51,6 +58,26 @@ class Session:
 
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
+
+    def verdict(self) -> Verdict:
+        now = self.clock.time()
+        return evaluate(
+            self.summary(since=lookback(now), until=now),
+            now=now,
+            profile=self.plan.criteria.profile,
+            overrides=self.plan.criteria.overrides,
+            scopes=self.plan.app.scopes,
+            endpoints=plan_endpoint_keys(self.plan),
+            description=self.plan.app.description,
+        )
+
+
+@dataclass
+class Session(LedgerView):
+    """A ledger view with a running target: the limiters, the token manager and the engine's jobs."""
+
+    target: Target
+    _limits: RateLimits | None = None
 
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
@@ -107,18 +134,6 @@ class Session:
         finally:
             await manager.aclose()
 
-    def verdict(self) -> Verdict:
-        now = self.clock.time()
-        return evaluate(
-            self.summary(since=lookback(now), until=now),
-            now=now,
-            profile=self.plan.criteria.profile,
-            overrides=self.plan.criteria.overrides,
-            scopes=self.plan.app.scopes,
-            endpoints=plan_endpoint_keys(self.plan),
-            description=self.plan.app.description,
-        )
-
 
 def _steps(item: Any) -> tuple[Any, ...]:
     return (*item.setup, item.main, *item.teardown)
@@ -130,11 +145,8 @@ def plan_endpoint_keys(plan: Plan) -> list[str]:
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
     """The plan's ledger partition, found without starting a sandbox or logging in."""
-    if plan.server == LOCAL:
-        identity = local_identity()
-        return ledger.partition(LOCAL, identity.client_id, user_label(identity.jwt))
-    credentials = real_credentials(plan.server)
-    return ledger.partition(credentials.server, credentials.client_id, user_label(credentials.jwt))
+    identity = identity_for(plan.server)
+    return ledger.partition(identity.server, identity.client_id, user_label(identity.jwt))
 
 
 def user_label(jwt: str) -> str:
@@ -142,8 +154,8 @@ def user_label(jwt: str) -> str:
     return "jwt-" + hashlib.sha256(jwt.encode()).hexdigest()[:12]
 
 
-def load_checked(args: argparse.Namespace) -> Plan:
-    plan = load_plan(Path(args.plan), server_override=args.server)
+def load_checked(options: SessionOptions) -> Plan:
+    plan = load_plan(options.plan, server_override=options.server)
     report = check_plan(plan)
     errors = [f for f in report.findings if f.severity == "error"]
     if errors:
@@ -153,69 +165,46 @@ def load_checked(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def consent(args: argparse.Namespace, plan: Plan) -> None:
+def consent(options: SessionOptions, plan: Plan) -> None:
     if not is_production(plan.server):
         return
-    if not getattr(args, "allow_production", False):
+    if not options.allow_production:
         raise InputError(
             "this plan targets production; every 4xx there counts against the app. "
             "Rehearse with --server local, then add --allow-production",
-            file=str(args.plan),
+            file=str(options.plan),
             key="server",
         )
     writes = [step.name for item in plan.endpoints for step in _steps(item) if step.operation.is_write]
-    if writes and not getattr(args, "allow_production_writes", False):
+    if writes and not options.allow_production_writes:
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "
             "add --allow-production-writes to consent",
-            file=str(args.plan),
+            file=str(options.plan),
             key="endpoints",
         )
 
 
 @contextmanager
+def open_ledger_view(options: SessionOptions, *, clock: Clock | None = None) -> Iterator[LedgerView]:
+    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login."""
+    plan = load_checked(options)
+    with Ledger.open(options.ledger) as ledger:
+        yield LedgerView(plan, ledger, partition_for(ledger, plan), clock or SystemClock())
+
+
+@contextmanager
 def open_session(
-    args: argparse.Namespace, *, consent_needed: bool = True, clock: Clock | None = None
+    options: SessionOptions, *, consent_needed: bool = True, clock: Clock | None = None
 ) -> Iterator[Session]:
-    plan = load_checked(args)
+    plan = load_checked(options)
     if consent_needed:
-        consent(args, plan)
+        consent(options, plan)
     with (
         open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target,
-        Ledger.open(getattr(args, "ledger", None)) as ledger,
+        Ledger.open(options.ledger) as ledger,
     ):
         key = ledger.partition(
             target.ledger_server, target.credentials.client_id, user_label(target.credentials.jwt)
         )
-        yield Session(plan, target, ledger, key, clock or SystemClock())
-
-
-def add_ledger_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--ledger",
-        metavar="PATH|URL",
-        help="the ledger: a SQLite file or a postgresql:// URL (default: $RCGRAD_LEDGER, else"
-        " $RCGRAD_HOME/ledger.sqlite3)",
-    )
-
-
-def add_report_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="PATH", help="write the verdict as JSON")
-    parser.add_argument("--junit", metavar="PATH", help="write one JUnit testcase per criterion")
-    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
-
-
-def write_reports(args: argparse.Namespace, verdict: Verdict, console: Console) -> None:
-    if not args.quiet:
-        console_report.render(verdict, console)
-    else:
-        console.print("CRITERIA MET" if verdict.met else "CRITERIA NOT MET")
-    for flag, render in (
-        ("json", json_report.render),
-        ("junit", junit_report.render),
-        ("html", html_report.render),
-    ):
-        path = getattr(args, flag, None)
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(verdict), encoding="utf-8")
+        yield Session(plan, ledger, key, clock or SystemClock(), target)

@@ -34,10 +34,6 @@ class Target:
     sandbox: Any = None  # the running SandboxHandle, for server: local
 
     @property
-    def is_local(self) -> bool:
-        return self.sandbox is not None
-
-    @property
     def is_production(self) -> bool:
         return any(host in self.url for host in PRODUCTION_HOSTS)
 
@@ -54,10 +50,10 @@ def open_target(
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
+    identity = identity_for(server, env)
     if server == LOCAL:
         from runner.sandbox import SandboxConfig, running_sandbox
 
-        identity = local_identity()
         config = SandboxConfig(
             scopes=frozenset(scopes),
             limits=dict(limits or {}),
@@ -70,8 +66,13 @@ def open_target(
         with running_sandbox(config) as handle:
             yield Target(handle.url, handle.credentials(), LOCAL, handle)
         return
-    credentials = real_credentials(server, env)
-    yield Target(credentials.server, credentials, credentials.server)
+    yield Target(identity.server, identity, identity.server)
+
+
+def identity_for(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """The app and user a plan's server stands for: the kept local identity, or the ``RC_*`` credentials.
+    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL)."""
+    return local_identity() if server == LOCAL else real_credentials(server, env)
 
 
 def local_time_scale(env: Mapping[str, str] | None = None) -> float:

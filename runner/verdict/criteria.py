@@ -7,7 +7,7 @@ union (``strict``, the default).
 
 Counting rules, decided once here:
 
-- OAuth records (``Kind.OAUTH``, or a ``/restapi/oauth/`` template) never count.
+- OAuth records (``Kind.OAUTH``, or an OAuth or OpenID template: ``runner.rc.wire``) never count.
 - A success is a 2xx. Transport failures (status 0) never reached RingCentral, so they are in no
   count. 5xx are responses the console sees: they are in the error-ratio denominator but are
   neither successes nor 4xx.
@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from runner.rc import wire
 from runner.rc.scopes import exercised_by
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 DAY = 86_400.0
 HOUR = 3_600.0
 ROLLING_SECONDS = 2 * DAY
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149"})
-OAUTH_PREFIX = "/restapi/oauth/"
 DESCRIPTION_MIN_CHARS = 80
 DESCRIPTION_MIN_WORDS = 12
 
@@ -226,7 +225,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
     events = result.events
     hourly = result.hourly
     start, today, yesterday = win.rolling_start, win.today_start, win.yesterday_start
-    oauth, imported = Kind.OAUTH, Kind.IMPORTED
+    imported = Kind.IMPORTED
     for rec in records:
         ts = rec.ts
         if ts < start or ts > now:
@@ -235,7 +234,7 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         if rec.event is not None:
             events[rec.event] = events.get(rec.event, 0) + n
         status = rec.status
-        if rec.kind is oauth or status == 0 or rec.template.startswith(OAUTH_PREFIX):
+        if status == 0 or rec.is_oauth:
             continue
         key = f"{rec.method} {rec.template}"
         ep = eps.get(key)
@@ -253,14 +252,14 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         bucket = hourly.get(int(ts // HOUR))
         if bucket is None:
             bucket = hourly[int(ts // HOUR)] = [0, 0, 0, 0]
-        if 200 <= status < 300:
+        if wire.is_success(status):
             ep.last_48h += n
             if ts >= today:
                 ep.today += n
             elif ts >= yesterday:
                 ep.yesterday += n
             bucket[0] += n
-        elif 400 <= status < 500:
+        elif wire.is_4xx(status):
             ep.errors_4xx += n
             if status == 429:
                 ep.errors_429 += n
@@ -269,9 +268,9 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
                 bucket[1] += n
                 if status == 401:
                     ep.errors_401 += n
-                    if rec.error_code in EXPIRED_TOKEN_CODES:
+                    if rec.error_code in wire.EXPIRED_TOKEN_CODES:
                         ep.expired_401 += n
-        elif status >= 500:
+        elif wire.is_5xx(status):
             bucket[3] += n
     return result
 
@@ -392,52 +391,27 @@ def verdict_from(
     declared = sorted(set(scopes))
 
     per_ep = {k: ep.successes(readings) for k, ep in eps.items()}
-    total_ok = sum(per_ep.values())
-    responses = sum(ep.responses for ep in eps.values())
-    n4xx = sum(ep.errors_4xx for ep in eps.values())
-    n429 = sum(ep.errors_429 for ep in eps.values())
-    n401 = sum(ep.errors_401 for ep in eps.values())
     by_scope = counted.successes_by_permission(readings)
-    scope_stats = tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared)
-    tokens = TokenStats(
-        logins=counted.events.get(TokenEvent.LOGIN, 0),
-        relogins=counted.events.get(TokenEvent.RELOGIN, 0),
-        refreshes=counted.events.get(TokenEvent.REFRESH, 0),
-        refresh_on_401=counted.events.get(TokenEvent.REFRESH_ON_401, 0),
-        expired_401=sum(ep.expired_401 for ep in eps.values()),
+    facts = _Facts(
+        rules=rules,
+        per_endpoint=per_ep,
+        responses=sum(ep.responses for ep in eps.values()),
+        errors_4xx=sum(ep.errors_4xx for ep in eps.values()),
+        errors_429=sum(ep.errors_429 for ep in eps.values()),
+        errors_401=sum(ep.errors_401 for ep in eps.values()),
+        scopes=tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared),
+        tokens=TokenStats(
+            logins=counted.events.get(TokenEvent.LOGIN, 0),
+            relogins=counted.events.get(TokenEvent.RELOGIN, 0),
+            refreshes=counted.events.get(TokenEvent.REFRESH, 0),
+            refresh_on_401=counted.events.get(TokenEvent.REFRESH_ON_401, 0),
+            expired_401=sum(ep.expired_401 for ep in eps.values()),
+        ),
+        reading_text=" and ".join(_READING_TEXT[r] for r in readings),
+        description=description,
     )
-    reading_text = " and ".join(_READING_TEXT[r] for r in readings)
-
-    made: dict[str, Criterion] = {}
-    for name in rules.criteria:
-        if name == ENDPOINT_SUCCESSES:
-            made[name] = _endpoint_criterion(per_ep, rules.min_endpoint_successes, reading_text)
-        elif name == TOTAL_SUCCESSES:
-            made[name] = _minimum(
-                name, total_ok, rules.min_total_successes, f"2xx over all endpoints, {reading_text}"
-            )
-        elif name == SCOPES_EXERCISED:
-            unused = [s.scope for s in scope_stats if not s.exercised]
-            detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
-            made[name] = _minimum(name, len(declared) - len(unused), len(declared), detail)
-        elif name == ERROR_RATIO_4XX:
-            made[name] = _ratio(name, n4xx, responses, rules.max_4xx_ratio, "4xx (429 included)")
-        elif name == AUTH_ERROR_RATIO:
-            made[name] = _ratio(
-                name, n401, responses, rules.max_auth_error_ratio, "401 authentication errors"
-            )
-        elif name == RATE_LIMITED_429:
-            made[name] = _maximum(name, n429, rules.max_429, "429 responses in the last 48 h")
-        elif name == TOKEN_HYGIENE:
-            defects = tokens.expired_401 + tokens.refresh_on_401
-            detail = (
-                f"{tokens.expired_401} 401 from expired/invalid tokens, {tokens.refresh_on_401} refresh after a 401;"
-                f" {tokens.logins} login(s), {tokens.relogins} re-login(s), {tokens.refreshes} proactive refresh(es)"
-            )
-            made[name] = _maximum(name, defects, 0, detail)
-        elif name == APP_DESCRIPTION:
-            made[name] = description_criterion(description)
-    criteria = tuple(made[n] for n in rules.criteria)
+    criteria = tuple(CRITERIA[name](facts) for name in rules.criteria)
+    scope_stats, tokens = facts.scopes, facts.tokens
 
     stats = tuple(
         EndpointStats(
@@ -470,6 +444,80 @@ def verdict_from(
         window=win,
         hourly=hourly,
     )
+
+
+# ---------------------------------------------------------------- the criteria, one function each
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """The totals every criterion reads, counted once per verdict."""
+
+    rules: Rules
+    per_endpoint: Mapping[str, int]  # 2xx per endpoint, in the rules' readings
+    responses: int
+    errors_4xx: int
+    errors_429: int
+    errors_401: int
+    scopes: tuple[ScopeStats, ...]
+    tokens: TokenStats
+    reading_text: str
+    description: str | None
+
+
+def _endpoint_successes(f: _Facts) -> Criterion:
+    return _endpoint_criterion(f.per_endpoint, f.rules.min_endpoint_successes, f.reading_text)
+
+
+def _total_successes(f: _Facts) -> Criterion:
+    total = sum(f.per_endpoint.values())
+    detail = f"2xx over all endpoints, {f.reading_text}"
+    return _minimum(TOTAL_SUCCESSES, total, f.rules.min_total_successes, detail)
+
+
+def _scopes_exercised(f: _Facts) -> Criterion:
+    unused = [s.scope for s in f.scopes if not s.exercised]
+    detail = f"unused: {', '.join(unused)}" if unused else "every declared scope has a 2xx call"
+    return _minimum(SCOPES_EXERCISED, len(f.scopes) - len(unused), len(f.scopes), detail)
+
+
+def _error_ratio_4xx(f: _Facts) -> Criterion:
+    return _ratio(ERROR_RATIO_4XX, f.errors_4xx, f.responses, f.rules.max_4xx_ratio, "4xx (429 included)")
+
+
+def _auth_error_ratio(f: _Facts) -> Criterion:
+    what = "401 authentication errors"
+    return _ratio(AUTH_ERROR_RATIO, f.errors_401, f.responses, f.rules.max_auth_error_ratio, what)
+
+
+def _rate_limited_429(f: _Facts) -> Criterion:
+    return _maximum(RATE_LIMITED_429, f.errors_429, f.rules.max_429, "429 responses in the last 48 h")
+
+
+def _token_hygiene(f: _Facts) -> Criterion:
+    t = f.tokens
+    detail = (
+        f"{t.expired_401} 401 from expired/invalid tokens, {t.refresh_on_401} refresh after a 401;"
+        f" {t.logins} login(s), {t.relogins} re-login(s), {t.refreshes} proactive refresh(es)"
+    )
+    return _maximum(TOKEN_HYGIENE, t.expired_401 + t.refresh_on_401, 0, detail)
+
+
+def _app_description(f: _Facts) -> Criterion:
+    return description_criterion(f.description)
+
+
+# Every criterion by name; a profile lists the names it judges (EVERY_CRITERION and friends).
+CRITERIA: Mapping[str, Callable[[_Facts], Criterion]] = {
+    ENDPOINT_SUCCESSES: _endpoint_successes,
+    TOTAL_SUCCESSES: _total_successes,
+    SCOPES_EXERCISED: _scopes_exercised,
+    ERROR_RATIO_4XX: _error_ratio_4xx,
+    AUTH_ERROR_RATIO: _auth_error_ratio,
+    RATE_LIMITED_429: _rate_limited_429,
+    TOKEN_HYGIENE: _token_hygiene,
+    APP_DESCRIPTION: _app_description,
+}
 
 
 def with_plan_endpoints(

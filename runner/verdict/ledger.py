@@ -27,6 +27,7 @@ from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 from runner.errors import InputError
+from runner.rc import wire
 from runner.settings import ledger_target
 from runner.verdict import ledger_pg
 from runner.verdict.ledger_sqlite import SQLiteBackend
@@ -528,7 +529,7 @@ def parse_console_csv(
         if count == 0:
             continue
         template, permission, group, op_id = resolve(method, cell["endpoint"])
-        kind = Kind.OAUTH if template.startswith("/restapi/oauth/") else Kind.IMPORTED
+        kind = Kind.OAUTH if wire.is_oauth(template) else Kind.IMPORTED
         records.append(
             CallRecord(
                 ts=ts,

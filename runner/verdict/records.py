@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from runner.rc import wire
+
 
 class TokenEvent(StrEnum):
     """What an OAuth record (or a retried API call) meant for token hygiene."""
@@ -23,7 +25,7 @@ class TokenEvent(StrEnum):
 
 class Kind(StrEnum):
     API = "api"  # a REST call that counts toward the criteria
-    OAUTH = "oauth"  # /restapi/oauth/*: recorded, never counted
+    OAUTH = "oauth"  # /restapi/oauth/* and /.well-known/*: recorded, never counted
     IMPORTED = "imported"  # counts a user copied from the Developer Console analytics
 
 
@@ -51,8 +53,9 @@ class CallRecord:
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 300
+        return wire.is_success(self.status)
 
     @property
-    def is_4xx(self) -> bool:
-        return 400 <= self.status < 500
+    def is_oauth(self) -> bool:
+        """Recorded, never counted: marked OAuth, or on an OAuth or OpenID path whoever recorded it."""
+        return self.kind is Kind.OAUTH or wire.is_oauth(self.template)

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from runner.rc import wire
 from runner.rc.limits import WINDOW_SECONDS, default_limit
 from runner.rc.scopes import exercised_by
 from runner.verdict.criteria import DAY, Profile, Rules, Tally, endpoint_facts, rules_for, tally
 from runner.verdict.records import CallRecord
 
-Item = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
+ItemKeys = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
 Facts = Callable[[str], tuple[str | None, str]]  # endpoint key -> (permission, group)
 DILUTION_MARGIN = Fraction(1, 5)  # aim 20 % under the 4xx bar: the top-up's own calls may fail too
-OAUTH_PREFIX = "/restapi/oauth/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class TopUp:
         return not any(self.repeats.values())
 
 
-def expected_calls(repeats: Mapping[str, int], items: Sequence[Item]) -> dict[str, int]:
+def expected_calls(repeats: Mapping[str, int], items: Sequence[ItemKeys]) -> dict[str, int]:
     """Endpoint key -> calls that running ``repeats`` of ``items`` sends (every step, once per repetition)."""
     calls: dict[str, int] = {}
     for name, steps in items:
@@ -80,7 +80,7 @@ def plan_graduate(
     records: Iterable[CallRecord],
     *,
     now: float,
-    items: Sequence[Item],
+    items: Sequence[ItemKeys],
     scopes: Iterable[str] = (),
     profile: Profile | str = Profile.STRICT,
     overrides: Mapping[str, Any] | None = None,
@@ -109,7 +109,7 @@ def plan_warmup(
     records: Iterable[CallRecord],
     *,
     now: float,
-    items: Sequence[Item],
+    items: Sequence[ItemKeys],
     scopes: Iterable[str] = (),
     profile: Profile | str = Profile.STRICT,
     overrides: Mapping[str, Any] | None = None,
@@ -135,7 +135,7 @@ def _top_up(
     *,
     mode: str,
     apply_day: dt.date,
-    items: Sequence[Item],
+    items: Sequence[ItemKeys],
     scopes: Iterable[str],
     rules: Rules,
     per_endpoint_target: int,
@@ -153,10 +153,7 @@ def _top_up(
             f"send this on {traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
         )
 
-    counting = [
-        (name, tuple(k for k in steps if not k.split(" ", 1)[-1].startswith(OAUTH_PREFIX)))
-        for name, steps in items
-    ]
+    counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
     planned_keys = list(dict.fromkeys(k for _, steps in counting for k in steps))
     perm: dict[str, str | None] = {}
     group: dict[str, str] = {}

@@ -1,0 +1,173 @@
+"""RingCentral's wire facts, each written once: which calls are OAuth, where an error body keeps its
+code, which codes mean a refused token, how the rate-limit headers read, what a status class is;
+and the shapes of the requests, steps, items and limiters the engine works with.
+
+The catalog, the engine, the token manager, the retry policy, the limiter, the criteria, the top-up,
+the ledger and the sandbox all ask this module. It is the bottom layer: it must never import
+anything else from rcgrad, and never do I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# OAuth and OpenID endpoints: recorded, never counted toward the criteria.
+OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
+# A 401 whose code says the bearer token itself was refused: an expired token (OAU-128), an
+# unparsable one (OAU-149), or the top-level TokenInvalid when no nested code came with it.
+EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
+_MAX_CODE_LENGTH = 40
+
+
+def is_oauth(path: str) -> bool:
+    """True for ``/restapi/oauth/*`` and ``/.well-known/*``; takes a path or a ``METHOD /path`` key."""
+    return path.rsplit(" ", 1)[-1].startswith(OAUTH_PREFIXES)
+
+
+def is_success(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def is_4xx(status: int) -> bool:
+    return 400 <= status < 500
+
+
+def is_5xx(status: int) -> bool:
+    return status >= 500
+
+
+def api_code(body: Any) -> str | None:
+    """The API error code: the nested ``errors[0].errorCode`` (the specific one, OAU-128) when
+    present, else the top-level ``errorCode`` (TokenInvalid, AGW-401)."""
+    if not isinstance(body, dict):
+        return None
+    nested = body.get("errors")
+    if isinstance(nested, list) and nested and isinstance(nested[0], dict):
+        code = _code(nested[0].get("errorCode"))
+        if code:
+            return code
+    return _code(body.get("errorCode"))
+
+
+def oauth_error(body: Any) -> str | None:
+    """The OAuth ``error`` field of a token endpoint's refusal (``invalid_grant``)."""
+    return _code(body.get("error")) if isinstance(body, dict) else None
+
+
+def error_code(body: Any) -> str | None:
+    """The one code a record keeps: the API code, else the OAuth error."""
+    return api_code(body) or oauth_error(body)
+
+
+def _code(value: Any) -> str | None:
+    # Codes only: a free-text value could echo what was sent, and it goes to the ledger.
+    if not isinstance(value, str) or not value or len(value) > _MAX_CODE_LENGTH:
+        return None
+    return value if value.replace("-", "").replace("_", "").isalnum() else None
+
+
+def seconds(text: str | None) -> float | None:
+    """A header's number of seconds (or requests): finite and not negative, else None."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class RateHeaders:
+    """What a response says about its throttling group; every field None when absent or unreadable.
+    ``Retry-After`` is in seconds: RingCentral does not send HTTP dates."""
+
+    limit: float | None = None
+    window: float | None = None
+    remaining: float | None = None
+    retry_after: float | None = None
+
+
+def rate_headers(headers: Mapping[str, str]) -> RateHeaders:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return RateHeaders(
+        limit=seconds(lowered.get("x-rate-limit-limit")),
+        window=seconds(lowered.get("x-rate-limit-window")),
+        remaining=seconds(lowered.get("x-rate-limit-remaining")),
+        retry_after=seconds(lowered.get("retry-after")),
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    return rate_headers(headers).retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRequest:
+    """One concrete request, placeholders filled; paths are relative to the server URL."""
+
+    method: str
+    path: str
+    query: Mapping[str, Any] = field(default_factory=dict)
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Endpoint(Protocol):
+    """A catalog operation as the engine sees it (``runner.rc.catalog.Operation``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def permission(self) -> str | None: ...
+    @property
+    def key(self) -> str: ...
+
+
+class StepShape(Protocol):
+    """One request of an item (``runner.plan.loader.Step``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def operation(self) -> Endpoint: ...
+    @property
+    def expect(self) -> int | None: ...
+    @property
+    def save(self) -> Mapping[str, str]: ...
+    def needs(self) -> frozenset[str]: ...
+    def render(self, values: Mapping[str, Any]) -> RenderedRequest: ...
+
+
+class ItemShape(Protocol):
+    """Setup steps, the main step, teardown steps (``runner.plan.loader.Item``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def setup(self) -> Sequence[StepShape]: ...
+    @property
+    def main(self) -> StepShape: ...
+    @property
+    def teardown(self) -> Sequence[StepShape]: ...
+
+
+class Limiter(Protocol):
+    """One throttling group's pacing (``runner.traffic.limiter.GroupLimiter``)."""
+
+    async def acquire(self) -> Any: ...
+    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
+    def abandon(self) -> None: ...
+
+
+class Limits(Protocol):
+    def for_group(self, group: str) -> Limiter | None: ...
