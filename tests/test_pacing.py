@@ -211,3 +211,33 @@ def test_a_429_is_retried_with_no_wait_of_its_own():
 
     anyio.run(lambda: retrying(RetryPolicy(), clock)(attempt))
     assert calls[1] == calls[0]  # the limiter's gate is the wait
+
+
+def test_wait_retry_after_honours_the_server_then_falls_back():
+    from tenacity import AsyncRetrying, stop_after_attempt
+
+    from runner.traffic.retry import wait_retry_after
+
+    class Refused(Exception):
+        def __init__(self, retry_after: float | None) -> None:
+            self.retry_after = retry_after
+
+    clock = ManualClock()
+    asked = [Refused(7.0), Refused(None), Refused(500.0)]
+    calls: list[float] = []
+
+    async def attempt() -> str:
+        calls.append(clock.monotonic())
+        if len(calls) <= len(asked):
+            raise asked[len(calls) - 1]
+        return "ok"
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(5),
+        wait=wait_retry_after(lambda state: 2.5, maximum=60.0),
+        sleep=clock.sleep,
+        reraise=True,
+    )
+    assert anyio.run(lambda: retrying(attempt)) == "ok"
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert gaps == [pytest.approx(7.0), pytest.approx(2.5), pytest.approx(60.0)]

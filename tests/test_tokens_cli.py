@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import selectors
 import subprocess
 import sys
 import textwrap
@@ -133,11 +134,12 @@ def test_missing_credentials_name_the_variable(plan: str, capsys: pytest.Capture
 
 CHILD = textwrap.dedent(
     """
-    import hashlib, json
+    import hashlib, json, logging, sys
     import anyio
     from runner.settings import credentials_from, environment
     from runner.auth.tokens import TokenManager
 
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     manager = TokenManager(credentials_from(environment()))
     token = anyio.run(manager.access_token)
     print(json.dumps({"counters": manager.counters.as_dict(), "token": hashlib.sha256(token.encode()).hexdigest()}))
@@ -184,10 +186,19 @@ def test_a_second_process_reuses_the_stored_token(sb: Any) -> None:
     assert len(oauth_calls(sb)) == 1
 
 
-def lock_waiters(lock_file: Path) -> int:
-    """Processes blocked on this file's flock, from the kernel's own table."""
-    inode = f":{lock_file.stat().st_ino} "
-    return sum(1 for line in Path("/proc/locks").read_text().splitlines() if "->" in line and inode in line)
+def wait_until_queued(child: subprocess.Popen[str], deadline: float) -> None:
+    """Until the child says it found the token lock taken (it logs that once, then keeps trying)."""
+    assert child.stderr is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stderr, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, "the children never queued on the token lock"
+            if selector.select(timeout=left):
+                line = child.stderr.readline()
+                assert line, "a child finished without waiting for the lock"
+                if "waiting for the token lock" in line:
+                    return
 
 
 def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
@@ -201,12 +212,8 @@ def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
         children = [start_child(sb) for _ in range(3)]
         deadline = time.monotonic() + 30
         # Hold the lock until all three are queued on it, so they really do race for the refresh.
-        while lock_waiters(store.lock_path) < 3:
-            assert time.monotonic() < deadline, "the children never queued on the token lock"
-            assert all(child.poll() is None for child in children), (
-                "a child finished without waiting for the lock"
-            )
-            time.sleep(0.01)
+        for child in children:
+            wait_until_queued(child, deadline)
     results = [finish(child) for child in children]
     assert sum(r["counters"]["refreshes"] for r in results) == 1
     assert sum(r["counters"]["logins"] + r["counters"]["relogins"] for r in results) == 0

@@ -12,9 +12,12 @@ to open. This module must never print, log or ``repr`` a token or the key.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+import anyio
+import anyio.to_thread
 
 from runner import redact
 from runner.auth.store import FORMAT_VERSION, FileStamp, StoredTokens, TokenStore
@@ -25,6 +28,7 @@ from runner.verdict.ledger import LEDGER_FILE, Ledger
 
 TOKENS_VAR = "RCGRAD_TOKENS"
 KEY_VAR = "RCGRAD_TOKEN_KEY"
+LOCK_POLL_SECONDS = 0.1  # a try is one round trip on a kept connection
 KEY_HINT = (
     "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
     " and give every machine the same one"
@@ -132,53 +136,77 @@ class LedgerTokenStore:
 class RowLock:
     """``SELECT ... FOR UPDATE`` on the store's row, in a transaction on a connection of its own,
     held until ``release`` (commit). Meanwhile the store reads and writes through that transaction,
-    so what it saves becomes visible to the other machines at once, at ``release``. Blocking in
-    ``acquire`` (a worker thread) never holds up the store's own connection, and the server drops
-    the row lock with the connection, so a killed process never leaves it held."""
+    so what it saves becomes visible to the other machines at once, at ``release``. Waiting never
+    holds up the store's own connection, and the server drops the row lock with the connection, so
+    a killed process never leaves it held."""
 
     def __init__(self, store: LedgerTokenStore) -> None:
         self._store = store
-        self.conn: Any = None
+        self._conn: Any = None  # opened on the first try, kept across tries, closed at release
         self._tx: Any = None
+
+    @property
+    def conn(self) -> Any:
+        return self._conn if self._tx is not None else None
 
     def acquire(self, blocking: bool = True) -> bool:
         import psycopg
 
-        if self.conn is not None:
+        if self._tx is not None:
             raise RuntimeError("lock already held by this object")
         store = self._store
-        conn = ledger_pg.connect(store.url, application_name="rcgrad token lock")
-        tx = conn.transaction()
+        if self._conn is None:
+            self._conn = ledger_pg.connect(store.url, application_name="rcgrad token lock")
+        tx = self._conn.transaction()
         tx.__enter__()
         try:
-            conn.execute(
+            self._conn.execute(
                 "SELECT version FROM tokens WHERE server = %s AND client_id = %s FOR UPDATE"
                 + ("" if blocking else " NOWAIT"),
                 (store.server, store.client_id),
             )
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, psycopg.errors.LockNotAvailable):
-                return False
+        except psycopg.errors.LockNotAvailable as exc:
+            tx.__exit__(type(exc), exc, None)  # roll back; the connection stays for the next try
+            return False
+        except BaseException:
+            self._close()
             raise
-        self.conn, self._tx = conn, tx
+        self._tx = tx
         store._held = self
         return True
 
+    async def acquire_async(self, *, on_wait: Callable[[], None] | None = None) -> None:
+        """Take the lock without blocking the event loop (trying NOWAIT); a cancelled waiter stops."""
+        try:
+            if await anyio.to_thread.run_sync(self.acquire, False):
+                return
+            if on_wait is not None:
+                on_wait()
+            while not await anyio.to_thread.run_sync(self.acquire, False):
+                await anyio.sleep(LOCK_POLL_SECONDS)
+        except BaseException:
+            if self._tx is None:
+                self._close()
+            raise
+
     def release(self) -> None:
-        conn, tx, self.conn, self._tx = self.conn, self._tx, None, None
-        if conn is None:
-            return
+        tx, self._tx = self._tx, None
         if self._store._held is self:
             self._store._held = None
         try:
-            tx.__exit__(None, None, None)  # commit: the other machines see the new tokens now
+            if tx is not None:
+                tx.__exit__(None, None, None)  # commit: the other machines see the new tokens now
         finally:
+            self._close()
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
             conn.close()
 
     @property
     def held(self) -> bool:
-        return self.conn is not None
+        return self._tx is not None
 
     def __enter__(self) -> RowLock:
         self.acquire()

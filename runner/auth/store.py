@@ -9,17 +9,14 @@ token; it does no network I/O and makes no decision about when to refresh.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.fileio import ExclusiveLock, app_stem, atomic_write, fsync_directory
 from runner.settings import state_home
 
 TOKENS_DIR = "tokens"
@@ -77,11 +74,6 @@ class StoredTokens:
         )
 
 
-def store_name(server: str, client_id: str) -> str:
-    """File stem for one server and app: a hash, so the directory listing names neither."""
-    return hashlib.sha256(f"{server}\n{client_id}".encode()).hexdigest()[:24]
-
-
 class TokenStore:
     """The token file of one server and app, and the lock that serialises its refreshes."""
 
@@ -90,7 +82,7 @@ class TokenStore:
         self.client_id = client_id
         directory = (home or state_home()) / TOKENS_DIR
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stem = store_name(server, client_id)
+        stem = app_stem(server, client_id)
         self.path = directory / f"{stem}.json"
         self.lock_path = directory / f"{stem}.lock"
 
@@ -120,92 +112,23 @@ class TokenStore:
         return StoredTokens(auth)
 
     def save(self, tokens: StoredTokens) -> None:
-        """Write temp (0600) + fsync + rename: a reader sees the old file or the new one, never half."""
+        """Owner-only and atomic: a reader sees the old file or the new one, never half."""
         payload = {
             "version": FORMAT_VERSION,
             "server": self.server,
             "client_id": self.client_id,
             "auth": dict(tokens.data),
         }
-        fd, temp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(payload, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
-        _fsync_directory(self.path.parent)
+        atomic_write(self.path, json.dumps(payload))
 
     def delete(self) -> bool:
         try:
             self.path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_directory(self.path.parent)
+        fsync_directory(self.path.parent)
         return True
 
-    def lock(self) -> FileLock:
-        return FileLock(self.lock_path)
-
-
-class FileLock:
-    """An exclusive ``flock`` on a lock file. Blocking; call ``acquire`` from a worker thread in async code.
-
-    flock belongs to the open file description, so two ``FileLock``s exclude each other even inside one
-    process, and the kernel releases the lock if the holder dies.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self, blocking: bool = True) -> bool:
-        if self._fd is not None:
-            raise RuntimeError("lock already held by this object")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def __enter__(self) -> FileLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    def lock(self) -> ExclusiveLock:
+        """The lock that serialises refreshes across processes (flock: two objects exclude each other)."""
+        return ExclusiveLock(self.lock_path)

@@ -29,17 +29,20 @@ from ringcentral.http.api_exception import ApiException
 from ringcentral.http.api_response import ApiResponse
 from ringcentral.http.client import Client
 from ringcentral.platform.platform import Platform
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from runner import redact
-from runner.auth.store import FileLock, FileStamp, StoredTokens, TokenStore
+from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
 from runner.rc import wire
 from runner.settings import Credentials
+from runner.traffic.retry import wait_retry_after
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
     from runner.auth.shared_store import LedgerTokenStore, RowLock
+    from runner.fileio import ExclusiveLock
 
 log = logging.getLogger("rcgrad.tokens")
 
@@ -220,7 +223,8 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
         return _Reply(0, {}, latency_ms, error=TokenError(0, reason=reason))
     headers = dict(http.headers)
     error, code = _oauth_error(http)
-    retry_after = wire.retry_after(headers)
+    # Only a 429 or 503 is honoured for its Retry-After; other failures wait the fixed delay.
+    retry_after = wire.retry_after(headers) if http.status_code in RATE_LIMITED else None
     return _Reply(
         http.status_code,
         headers,
@@ -405,35 +409,41 @@ class TokenManager:
 
     async def _obtain(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
         """One token call with RingCentral's retry rules; stores the result before anyone can use it."""
-        attempts = 0
-        while True:
-            attempts += 1
-            started = self.clock.time()
-            reply = await self._send(TOKEN_TEMPLATE, event, call)
-            if reply.error is None and reply.data is not None:
-                fresh = _rebase(reply.data, started)
-                redact.register(*fresh.secrets())
-                self.store.save(fresh)
-                self._adopt(fresh)
-                self._obtained_at = self.clock.time()
-                log.info(
-                    "%s: access token valid for %.0f s, refresh token for %.0f s",
-                    event.value,
-                    fresh.expires_in,
-                    fresh.refresh_token_expires_in,
-                )
-                return fresh
-            error = reply.error or TokenError(reply.status, reason="unreadable token response")
-            if attempts > self.policy.retries:
-                raise error
-            if error.status in RATE_LIMITED:
-                wait = error.retry_after if error.retry_after is not None else self.policy.default_retry_after
-            elif error.status in TRANSIENT:
-                wait = self.policy.retry_delay
-            else:
-                raise error  # 400 and friends: repeating cannot help and counts against the app
-            log.warning("token endpoint failed (%s); retrying in %.0f s", error.describe(), wait)
-            await self.clock.sleep(wait)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.policy.retries + 1),
+            wait=wait_retry_after(self._wait_without_retry_after),
+            # 400 and friends are never repeated: repeating cannot help and counts against the app.
+            retry=retry_if_exception(lambda e: isinstance(e, TokenError) and _retryable(e.status)),
+            sleep=self.clock.sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        fresh: StoredTokens = await retrying(self._obtain_once, event, call)
+        return fresh
+
+    async def _obtain_once(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
+        started = self.clock.time()
+        reply = await self._send(TOKEN_TEMPLATE, event, call)
+        if reply.error is not None or reply.data is None:
+            raise reply.error or TokenError(reply.status, reason="unreadable token response")
+        fresh = _rebase(reply.data, started)
+        redact.register(*fresh.secrets())
+        self.store.save(fresh)
+        self._adopt(fresh)
+        self._obtained_at = self.clock.time()
+        log.info(
+            "%s: access token valid for %.0f s, refresh token for %.0f s",
+            event.value,
+            fresh.expires_in,
+            fresh.refresh_token_expires_in,
+        )
+        return fresh
+
+    def _wait_without_retry_after(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, TokenError) and error.status in RATE_LIMITED:
+            return self.policy.default_retry_after
+        return self.policy.retry_delay
 
     async def _send(self, template: str, event: TokenEvent, call: Callable[[float], _Reply]) -> _Reply:
         if self._limiter is not None:
@@ -498,16 +508,27 @@ class TokenManager:
 
 
 class _ProcessLock:
-    """The store's flock, acquired in a worker thread so the event loop keeps running while we wait."""
+    """The store's lock, polled so the event loop keeps running (and a cancelled waiter stops) while we wait."""
 
     def __init__(self, store: TokenStore | LedgerTokenStore) -> None:
-        self._lock: FileLock | RowLock = store.lock()
+        self._lock: ExclusiveLock | RowLock = store.lock()
 
     async def __aenter__(self) -> None:
-        await anyio.to_thread.run_sync(self._lock.acquire)
+        await self._lock.acquire_async(on_wait=lambda: log.info("waiting for the token lock"))
 
     async def __aexit__(self, *exc: object) -> None:
         self._lock.release()
+
+
+def _retryable(status: int) -> bool:
+    return status in RATE_LIMITED or status in TRANSIENT
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    what = error.describe() if isinstance(error, TokenError) else type(error).__name__
+    log.warning("token endpoint failed (%s); retrying in %.0f s", what, wait)
 
 
 def _rebase(data: Mapping[str, Any], issued_at: float) -> StoredTokens:

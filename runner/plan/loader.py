@@ -490,74 +490,83 @@ class _Loader:
             return self.resolved(key, node.line, method, path, variables, name=f"{method} {path}")
         if fields is None:
             fields = self.mapping(node, key, STEP_KEYS)
-        todo = self.scalar(fields["todo"], f"{key}.todo", str) if "todo" in fields else None
-        if "request" in fields:
-            if "method" in fields or "path" in fields:
-                raise self.fail(
-                    "write either request: or method: and path:", fields["request"].line, f"{key}.request"
-                )
-            method, path = self.request_line(
-                self.scalar(fields["request"], f"{key}.request", str),
-                fields["request"].line,
-                f"{key}.request",
-            )
-            where = fields["request"].line
-        elif "method" in fields and "path" in fields:
-            method = self.scalar(fields["method"], f"{key}.method", str).upper()
-            if method not in METHODS:
-                raise self.fail(
-                    f"method must be one of {', '.join(METHODS)}", fields["method"].line, f"{key}.method"
-                )
-            path = self.scalar(fields["path"], f"{key}.path", str)
-            where = fields["path"].line
-        else:
-            raise self.fail(
-                'missing request: (e.g. "GET /restapi/v1.0/account/~")', node.line, f"{key}.request"
-            )
-        name = self.scalar(fields["name"], f"{key}.name", str) if "name" in fields else f"{method} {path}"
-        query = self.data(fields["query"], f"{key}.query") if "query" in fields else {}
-        if not isinstance(query, dict):
-            raise self.fail("expected a mapping of query parameters", fields["query"].line, f"{key}.query")
-        headers = self.data(fields["headers"], f"{key}.headers") if "headers" in fields else {}
-        if not isinstance(headers, dict):
-            raise self.fail("expected a mapping of headers", fields["headers"].line, f"{key}.headers")
+        method, path, where = self.step_request(node, fields, key)
+        headers = self.step_mapping(fields, key, "headers")
         if any(h.lower() == "authorization" for h in headers):
             raise self.fail(
                 "rcgrad sends the Authorization header itself", fields["headers"].line, f"{key}.headers"
             )
-        body = self.data(fields["json"], f"{key}.json") if "json" in fields else None
-        expect = None
-        if "expect" in fields:
-            expect = self.scalar(fields["expect"], f"{key}.expect", int)
-            if not 100 <= expect <= 599:
-                raise self.fail("an HTTP status, e.g. 200 or 204", fields["expect"].line, f"{key}.expect")
-        save: dict[str, str] = {}
-        if "save" in fields:
-            for capture, expression in self.free_mapping(fields["save"], f"{key}.save").items():
-                text = self.scalar(expression, f"{key}.save.{capture}", str)
-                if not re.fullmatch(r"[A-Za-z_]\w*", capture):
-                    raise self.fail(
-                        "a capture name is letters, digits and _", expression.line, f"{key}.save.{capture}"
-                    )
-                try:
-                    jsonpath.parse(text)
-                except ValueError as exc:
-                    raise self.fail(str(exc), expression.line, f"{key}.save.{capture}") from None
-                save[capture] = text
         return self.resolved(
             key,
             where,
             method,
             path,
             variables,
-            name=name,
-            query=query,
-            json=body,
+            name=self.scalar(fields["name"], f"{key}.name", str) if "name" in fields else f"{method} {path}",
+            query=self.step_mapping(fields, key, "query"),
+            json=self.data(fields["json"], f"{key}.json") if "json" in fields else None,
             headers=headers,
-            expect=expect,
-            save=save,
-            todo=todo,
+            expect=self.step_expect(fields, key),
+            save=self.step_save(fields, key),
+            todo=self.scalar(fields["todo"], f"{key}.todo", str) if "todo" in fields else None,
         )
+
+    def step_request(self, node: _Node, fields: dict[str, _Node], key: str) -> tuple[str, str, int]:
+        """(method, path, line) from ``request: METHOD /path`` or from ``method:`` and ``path:``."""
+        if "request" in fields:
+            if "method" in fields or "path" in fields:
+                raise self.fail(
+                    "write either request: or method: and path:", fields["request"].line, f"{key}.request"
+                )
+            request = fields["request"]
+            method, path = self.request_line(
+                self.scalar(request, f"{key}.request", str), request.line, f"{key}.request"
+            )
+            return method, path, request.line
+        if "method" in fields and "path" in fields:
+            method = self.scalar(fields["method"], f"{key}.method", str).upper()
+            if method not in METHODS:
+                raise self.fail(
+                    f"method must be one of {', '.join(METHODS)}", fields["method"].line, f"{key}.method"
+                )
+            return method, self.scalar(fields["path"], f"{key}.path", str), fields["path"].line
+        raise self.fail('missing request: (e.g. "GET /restapi/v1.0/account/~")', node.line, f"{key}.request")
+
+    def step_mapping(self, fields: dict[str, _Node], key: str, name: str) -> dict[str, Any]:
+        """``query:`` or ``headers:``: a mapping, empty when absent."""
+        if name not in fields:
+            return {}
+        value = self.data(fields[name], f"{key}.{name}")
+        if not isinstance(value, dict):
+            what = "query parameters" if name == "query" else name
+            raise self.fail(f"expected a mapping of {what}", fields[name].line, f"{key}.{name}")
+        return value
+
+    def step_expect(self, fields: dict[str, _Node], key: str) -> int | None:
+        if "expect" not in fields:
+            return None
+        expect = self.scalar(fields["expect"], f"{key}.expect", int)
+        if not 100 <= expect <= 599:
+            raise self.fail("an HTTP status, e.g. 200 or 204", fields["expect"].line, f"{key}.expect")
+        return expect
+
+    def step_save(self, fields: dict[str, _Node], key: str) -> dict[str, str]:
+        """Captures: a name (letters, digits, _) to a JSONPath that parses."""
+        save: dict[str, str] = {}
+        if "save" not in fields:
+            return save
+        for capture, expression in self.free_mapping(fields["save"], f"{key}.save").items():
+            text = self.scalar(expression, f"{key}.save.{capture}", str)
+            if not re.fullmatch(r"[A-Za-z_]\w*", capture):
+                raise self.fail(
+                    "a capture name is letters, digits and _", expression.line, f"{key}.save.{capture}"
+                )
+            try:
+                jsonpath.parse(text)
+            except ValueError as exc:
+                raise self.fail(str(exc), expression.line, f"{key}.save.{capture}") from None
+            save[capture] = text
+        return save
 
     def request_line(self, text: str, line: int, key: str) -> tuple[str, str]:
         parts = text.split()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from runner.fileio import atomic_write
 from runner.sandbox.app import SandboxState, create_app
 from runner.sandbox.config import SandboxConfig
 from runner.settings import Credentials
@@ -77,12 +77,7 @@ def _load(config: SandboxConfig, state: SandboxState) -> None:
 def _save(config: SandboxConfig, state: SandboxState) -> None:
     if config.state_path is None:
         return
-    config.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = config.state_path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(state.dump(), out)
-    os.replace(temp, config.state_path)
+    atomic_write(config.state_path, json.dumps(state.dump()))
 
 
 @contextmanager

@@ -4,21 +4,20 @@ ledger is shared on PostgreSQL, an advisory lock there (so two machines take tur
 A ``graduate`` and a scheduled ``warmup`` for the same app share one rate budget and one token
 pair; running them together could exceed the budget or refresh twice. So the second one waits for
 the first and says so (``wait``), or stops with ``BusyError`` before sending anything. The file
-lock is an ``fcntl`` lock, released by the kernel if the holder dies; the advisory lock is released
-by the server when the holder's connection ends; so a crashed run never leaves the app locked.
-This module must never touch the network other than the ledger's own database.
+lock is ``runner.fileio.ExclusiveLock`` (an ``flock`` the kernel releases if the holder dies); the
+advisory lock is released by the server when the holder's connection ends; so a crashed run never
+leaves the app locked. This module must never touch the network other than the ledger's database.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from runner.errors import BusyError
+from runner.fileio import ExclusiveLock, app_stem
 from runner.settings import state_home
 from runner.verdict.ledger import Ledger
 
@@ -29,11 +28,15 @@ def busy(holder: str) -> BusyError:
     )
 
 
-def lock_path(server: str, client_id: str) -> str:
-    digest = hashlib.sha256(f"{server}\0{client_id}".encode()).hexdigest()[:16]
+def lock_path(server: str, client_id: str) -> Path:
     folder = state_home() / "locks"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return str(folder / f"run-{digest}.lock")
+    return folder / f"run-{app_stem(server, client_id)}.lock"
+
+
+def _write_holder(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"rcgrad pid {os.getpid()}".encode(), 0)
 
 
 @contextmanager
@@ -54,23 +57,20 @@ def run_lock(
         with shared:
             yield
         return
-    fd = os.open(lock_path(server, client_id), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    path = lock_path(server, client_id)
+    lock = ExclusiveLock(path, on_acquired=_write_holder)
+    if not lock.acquire(blocking=False):
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another rcgrad run"
-            if not wait:
-                raise busy(holder) from None
-            notify(f"waiting for {holder} on the same app to finish (they share one rate budget)")
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"rcgrad pid {os.getpid()}".encode(), 0)
+            holder = path.read_text(errors="replace")[:64].strip()
+        except OSError:
+            holder = ""
+        if not wait:
+            raise busy(holder or "another rcgrad run")
+        notify(
+            f"waiting for {holder or 'another rcgrad run'} on the same app to finish (they share one rate budget)"
+        )
+        lock.acquire()
+    try:
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()

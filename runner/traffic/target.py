@@ -19,6 +19,7 @@ from typing import Any
 
 from runner import redact
 from runner.errors import InputError
+from runner.fileio import atomic_write
 from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
 
 LOCAL = "local"
@@ -112,17 +113,7 @@ def local_identity() -> Credentials:
             secrets.token_urlsafe(24),
             ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
         )
-        temp = path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(
-                {
-                    "client_id": identity.client_id,
-                    "client_secret": identity.client_secret,
-                    "jwt": identity.jwt,
-                },
-                out,
-            )
-        os.replace(temp, path)
+        kept = {"client_id": identity.client_id, "client_secret": identity.client_secret, "jwt": identity.jwt}
+        atomic_write(path, json.dumps(kept))
     redact.register(*identity.secrets())
     return identity

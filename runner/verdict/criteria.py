@@ -197,13 +197,27 @@ class EndpointTally:
 
 
 @dataclass(slots=True)
+class HourCounts:
+    """Responses of one UTC hour by status class (transport failures and OAuth calls excluded)."""
+
+    ok: int = 0
+    errors_4xx: int = 0  # 429 not included
+    errors_429: int = 0
+    errors_5xx: int = 0
+
+    @property
+    def responses(self) -> int:
+        return self.ok + self.errors_4xx + self.errors_429 + self.errors_5xx
+
+
+@dataclass(slots=True)
 class Tally:
     """What the records add up to at one ``now``: the single place records are counted."""
 
     window: Window
     endpoints: dict[str, EndpointTally] = field(default_factory=dict)
     events: dict[TokenEvent, int] = field(default_factory=dict)
-    hourly: dict[int, list[int]] = field(default_factory=dict)  # hour start -> [2xx, 4xx, 429, 5xx]
+    hourly: dict[int, HourCounts] = field(default_factory=dict)  # hours since the epoch -> counts
     imported: int = 0
     api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
     imported_days: set[int] = field(default_factory=set)
@@ -251,27 +265,27 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
         ep.responses += n
         bucket = hourly.get(int(ts // HOUR))
         if bucket is None:
-            bucket = hourly[int(ts // HOUR)] = [0, 0, 0, 0]
+            bucket = hourly[int(ts // HOUR)] = HourCounts()
         if wire.is_success(status):
             ep.last_48h += n
             if ts >= today:
                 ep.today += n
             elif ts >= yesterday:
                 ep.yesterday += n
-            bucket[0] += n
+            bucket.ok += n
         elif wire.is_4xx(status):
             ep.errors_4xx += n
             if status == 429:
                 ep.errors_429 += n
-                bucket[2] += n
+                bucket.errors_429 += n
             else:
-                bucket[1] += n
+                bucket.errors_4xx += n
                 if status == 401:
                     ep.errors_401 += n
                     if rec.error_code in wire.EXPIRED_TOKEN_CODES:
                         ep.expired_401 += n
         elif wire.is_5xx(status):
-            bucket[3] += n
+            bucket.errors_5xx += n
     return result
 
 
@@ -428,9 +442,9 @@ def verdict_from(
         for ep in sorted(eps.values(), key=lambda e: (per_ep[e.key], e.key))
     )
     hourly = tuple(
-        HourBucket(hour * HOUR, *counted.hourly[hour])
+        HourBucket(hour * HOUR, h.ok, h.errors_4xx, h.errors_429, h.errors_5xx)
         for hour in range(int(win.rolling_start // HOUR), int(win.now // HOUR) + 1)
-        if hour in counted.hourly
+        if (h := counted.hourly.get(hour)) is not None
     )
     return Verdict(
         met=all(c.met for c in criteria),

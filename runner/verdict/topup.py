@@ -28,7 +28,17 @@ from typing import Any
 from runner.rc import wire
 from runner.rc.limits import WINDOW_SECONDS, default_limit
 from runner.rc.scopes import exercised_by
-from runner.verdict.criteria import DAY, Profile, Rules, Tally, endpoint_facts, rules_for, tally
+from runner.verdict.criteria import (
+    DAY,
+    HOUR,
+    RATE_LIMITED_429,
+    Profile,
+    Rules,
+    Tally,
+    endpoint_facts,
+    rules_for,
+    tally,
+)
 from runner.verdict.records import CallRecord
 
 ItemKeys = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
@@ -141,142 +151,161 @@ def _top_up(
     per_endpoint_target: int,
     facts: Facts,
 ) -> TopUp:
-    win = counted.window
-    today = _day(win.now)
-    traffic_day = apply_day - dt.timedelta(days=1)
-    sure_since = _midnight(traffic_day)  # successes from here on count under every reading on apply_day
-    risk_since = sure_since - DAY  # a 48 h reading on apply_day may reach back this far
-    reasons: list[str] = []
-    blockers: list[str] = []
-    if traffic_day > today:
-        reasons.append(
-            f"send this on {traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
-        )
-
-    counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
-    planned_keys = list(dict.fromkeys(k for _, steps in counting for k in steps))
-    perm: dict[str, str | None] = {}
-    group: dict[str, str] = {}
-    for key in planned_keys:
-        seen = counted.endpoints.get(key)
-        p, g = (seen.permission, seen.group) if seen and seen.permission else facts(key)
-        perm[key], group[key] = p, g or (seen.group if seen else "")
-
-    def sure(key: str) -> int:
-        ep = counted.endpoints.get(key)
-        if ep is None or traffic_day > today:
-            return 0
-        return ep.today + (ep.yesterday if traffic_day < today else 0)
-
-    have = {key: sure(key) for key in planned_keys}
-    planned: dict[str, int] = dict.fromkeys(planned_keys, 0)
-    repeats: dict[str, int] = {name: 0 for name, _ in items}
-
-    def add(name: str, steps: tuple[str, ...], times: int) -> None:
-        repeats[name] += times
-        for key in steps:
-            planned[key] += times
-
-    # 1. Per endpoint: biggest items first, they are the only way to reach their write steps and
-    #    their reads then need nothing more from smaller items.
-    for name, steps in sorted(counting, key=lambda it: -len(set(it[1]))):
-        need = 0
-        for key in set(steps):
-            gap = per_endpoint_target - have[key] - planned[key]
-            if gap > 0:
-                need = max(need, math.ceil(gap / steps.count(key)))
-        if need:
-            add(name, steps, need)
-    for key in planned_keys:
-        if planned[key]:
-            reasons.append(
-                f"{key}: {have[key]} 2xx counted, target {per_endpoint_target} → {planned[key]} call(s)"
-            )
-
-    # Endpoints in the window that the plan cannot call: traffic cannot fix them.
-    for key, ep in counted.endpoints.items():
-        if key not in planned and ep.responses and sure(key) < rules.min_endpoint_successes:
-            blockers.append(
-                f"{key}: called {ep.responses} time(s) in the last 48 h but no plan item calls it;"
-                f" it needs {rules.min_endpoint_successes} 2xx as well"
-            )
-
-    cheapest = sorted(
-        (it for it in counting if it[1]), key=lambda it: (_cost(it[1], group) / len(it[1]), len(it[1]))
+    draft = _Draft(counted, apply_day, items, facts)
+    draft.endpoints_to(per_endpoint_target)
+    draft.block_unplannable(rules.min_endpoint_successes)
+    draft.exercise(scopes)
+    draft.total_and_dilution(rules)
+    draft.block_recent_429(rules)
+    return TopUp(
+        mode=mode,
+        traffic_day=draft.traffic_day,
+        apply_day=apply_day if mode == "graduate" else None,
+        repeats=draft.repeats,
+        per_endpoint={k: v for k, v in expected_calls(draft.repeats, items).items() if v},
+        reasons=tuple(draft.reasons),
+        blockers=tuple(draft.blockers),
     )
 
-    # 2. Scopes: one 2xx under each declared permission, via the cheapest item that has one.
-    def scope_successes() -> dict[str, int]:
+
+class _Draft:
+    """A top-up being worked out, one criterion at a time; each step adds repetitions and says why."""
+
+    def __init__(self, counted: Tally, apply_day: dt.date, items: Sequence[ItemKeys], facts: Facts) -> None:
+        self.counted = counted
+        self.apply_day = apply_day
+        self.today = _day(counted.window.now)
+        self.traffic_day = apply_day - dt.timedelta(days=1)
+        self.sure_since = _midnight(self.traffic_day)  # counted under every reading on apply_day
+        self.risk_since = self.sure_since - DAY  # a 48 h reading on apply_day may reach back this far
+        self.reasons: list[str] = []
+        self.blockers: list[str] = []
+        if self.traffic_day > self.today:
+            self.reasons.append(
+                f"send this on {self.traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
+            )
+        # OAuth steps run but never count: they are no way to reach any target.
+        self.counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
+        self.keys = list(dict.fromkeys(k for _, steps in self.counting for k in steps))
+        self.perm: dict[str, str | None] = {}
+        self.group: dict[str, str] = {}
+        for key in self.keys:
+            seen = counted.endpoints.get(key)
+            p, g = (seen.permission, seen.group) if seen and seen.permission else facts(key)
+            self.perm[key], self.group[key] = p, g or (seen.group if seen else "")
+        self.have = {key: self.sure(key) for key in self.keys}
+        self.planned: dict[str, int] = dict.fromkeys(self.keys, 0)
+        self.repeats: dict[str, int] = {name: 0 for name, _ in items}
+        self.cheapest = sorted(
+            (it for it in self.counting if it[1]),
+            key=lambda it: (_cost(it[1], self.group) / len(it[1]), len(it[1])),
+        )
+
+    def sure(self, key: str) -> int:
+        """2xx of ``key`` already in the ledger that still count on the apply day, whatever the reading."""
+        ep = self.counted.endpoints.get(key)
+        if ep is None or self.traffic_day > self.today:
+            return 0
+        return ep.today + (ep.yesterday if self.traffic_day < self.today else 0)
+
+    def add(self, name: str, steps: tuple[str, ...], times: int) -> None:
+        self.repeats[name] += times
+        for key in steps:
+            self.planned[key] += times
+
+    def endpoints_to(self, target: int) -> None:
+        """Every endpoint to ``target``: biggest items first, they are the only way to reach their
+        write steps, and their reads then need nothing more from smaller items."""
+        for name, steps in sorted(self.counting, key=lambda it: -len(set(it[1]))):
+            need = 0
+            for key in set(steps):
+                gap = target - self.have[key] - self.planned[key]
+                if gap > 0:
+                    need = max(need, math.ceil(gap / steps.count(key)))
+            if need:
+                self.add(name, steps, need)
+        for key in self.keys:
+            if self.planned[key]:
+                self.reasons.append(
+                    f"{key}: {self.have[key]} 2xx counted, target {target} → {self.planned[key]} call(s)"
+                )
+
+    def block_unplannable(self, minimum: int) -> None:
+        """Endpoints in the window that the plan cannot call: traffic cannot fix them."""
+        for key, ep in self.counted.endpoints.items():
+            if key not in self.planned and ep.responses and self.sure(key) < minimum:
+                self.blockers.append(
+                    f"{key}: called {ep.responses} time(s) in the last 48 h but no plan item calls it;"
+                    f" it needs {minimum} 2xx as well"
+                )
+
+    def scope_successes(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for key in planned_keys:
-            for scope in exercised_by(perm[key]):
-                out[scope] = out.get(scope, 0) + have[key] + planned[key]
-        for key, ep in counted.endpoints.items():
-            if key not in perm:
+        for key in self.keys:
+            for scope in exercised_by(self.perm[key]):
+                out[scope] = out.get(scope, 0) + self.have[key] + self.planned[key]
+        for key, ep in self.counted.endpoints.items():
+            if key not in self.perm:
                 for scope in exercised_by(ep.permission):
-                    out[scope] = out.get(scope, 0) + sure(key)
+                    out[scope] = out.get(scope, 0) + self.sure(key)
         return out
 
-    for scope in sorted(set(scopes)):
-        if scope_successes().get(scope, 0) > 0:
-            continue
-        options = [it for it in cheapest if any(scope in exercised_by(perm[k]) for k in it[1])]
-        if not options:
-            blockers.append(f"scope {scope}: no plan item calls an endpoint under it")
-            continue
-        add(options[0][0], options[0][1], 1)
-        reasons.append(f"scope {scope}: no 2xx counted → 1 repetition of {options[0][0]}")
+    def exercise(self, scopes: Iterable[str]) -> None:
+        """One 2xx under each declared permission, via the cheapest item that has one."""
+        for scope in sorted(set(scopes)):
+            if self.scope_successes().get(scope, 0) > 0:
+                continue
+            options = [it for it in self.cheapest if any(scope in exercised_by(self.perm[k]) for k in it[1])]
+            if not options:
+                self.blockers.append(f"scope {scope}: no plan item calls an endpoint under it")
+                continue
+            self.add(options[0][0], options[0][1], 1)
+            self.reasons.append(f"scope {scope}: no 2xx counted → 1 repetition of {options[0][0]}")
 
-    # 3. Total and 4xx dilution: both want more successful calls; the larger need wins.
-    if cheapest:
-        total_target = rules.min_total_successes
-        hours = counted.hourly
-        errors = sum(b[1] + b[2] for h, b in hours.items() if h * 3600 >= risk_since)
-        sure_responses = sum(sum(b) for h, b in hours.items() if h * 3600 >= sure_since)
-        if traffic_day > today:
+    def total_and_dilution(self, rules: Rules) -> None:
+        """The total and the 4xx ratio both want more successful calls; the larger need wins."""
+        if not self.cheapest:
+            return
+        hours = self.counted.hourly
+        errors = sum(b.errors_4xx + b.errors_429 for h, b in hours.items() if h * HOUR >= self.risk_since)
+        sure_responses = sum(b.responses for h, b in hours.items() if h * HOUR >= self.sure_since)
+        if self.traffic_day > self.today:
             sure_responses = 0
         # Exact arithmetic: 4 / (0.05 * 0.8) is 99.999... in floats, one call short.
         target_ratio = Fraction(rules.max_4xx_ratio).limit_denominator(10**6) * (1 - DILUTION_MARGIN)
-        name, steps = cheapest[0]
+        unplanned = sum(self.sure(key) for key in self.counted.endpoints if key not in self.perm)
+        name, steps = self.cheapest[0]
         while True:
-            total_have = sum(have.values()) + sum(planned.values()) + _unplanned_sure(counted, perm, sure)
-            responses = sure_responses + sum(planned.values())
-            total_gap = total_target - total_have
+            total_have = sum(self.have.values()) + sum(self.planned.values()) + unplanned
+            responses = sure_responses + sum(self.planned.values())
+            total_gap = rules.min_total_successes - total_have
             dilution_gap = (math.floor(errors / target_ratio) + 1 - responses) if errors else 0
             gap = max(total_gap, dilution_gap)
             if gap <= 0:
-                break
+                return
             times = math.ceil(gap / len(steps))
-            add(name, steps, times)
+            self.add(name, steps, times)
             if total_gap >= dilution_gap:
-                reasons.append(f"total: {total_have} 2xx counted, target {total_target} → {times} × {name}")
+                self.reasons.append(
+                    f"total: {total_have} 2xx counted, target {rules.min_total_successes} → {times} × {name}"
+                )
             else:
-                reasons.append(
-                    f"4xx: {errors} may still be in the window on {apply_day.isoformat()}; keeping them under"
-                    f" {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
+                self.reasons.append(
+                    f"4xx: {errors} may still be in the window on {self.apply_day.isoformat()}; keeping them"
+                    f" under {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
                 )
 
-    # 429s cannot be diluted: they must age out of every reading.
-    last_429 = max((h for h, b in counted.hourly.items() if b[2] and h * 3600 >= risk_since), default=None)
-    if last_429 is not None and "rate_limited_429" in rules.criteria:
-        clear = _day((last_429 + 1) * 3600 + 2 * DAY)
-        blockers.append(
-            f"a 429 was received in the window; it stays in a 48 h reading until {clear.isoformat()}"
+    def block_recent_429(self, rules: Rules) -> None:
+        """429s cannot be diluted: they must age out of every reading."""
+        hours = self.counted.hourly
+        last = max(
+            (h for h, b in hours.items() if b.errors_429 and h * HOUR >= self.risk_since), default=None
         )
-
-    return TopUp(
-        mode=mode,
-        traffic_day=traffic_day,
-        apply_day=apply_day if mode == "graduate" else None,
-        repeats=repeats,
-        per_endpoint={k: v for k, v in expected_calls(repeats, items).items() if v},
-        reasons=tuple(reasons),
-        blockers=tuple(blockers),
-    )
-
-
-def _unplanned_sure(counted: Tally, perm: Mapping[str, str | None], sure: Callable[[str], int]) -> int:
-    return sum(sure(key) for key in counted.endpoints if key not in perm)
+        if last is not None and RATE_LIMITED_429 in rules.criteria:
+            clear = _day((last + 1) * HOUR + 2 * DAY)
+            self.blockers.append(
+                f"a 429 was received in the window; it stays in a 48 h reading until {clear.isoformat()}"
+            )
 
 
 def _cost(steps: Iterable[str], group: Mapping[str, str]) -> float:
