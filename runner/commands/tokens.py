@@ -35,11 +35,13 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
     command = getattr(args, "token_command", None) or args.command
     if command == "token":  # no network: not even the local sandbox is started
-        identity = identity_for(plan.server)
+        identity = identity_for(plan.server, own=plan.credentials)
         shown = "the local sandbox" if plan.server == LOCAL else identity.server
         lines = _show(choose_store(identity.server, identity.client_id), shown, identity.client_id)
     else:
-        with open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target:
+        with open_target(
+            plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits, own=plan.credentials
+        ) as target:
             store = choose_store(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
             lines = anyio.run(action, target.credentials, store)

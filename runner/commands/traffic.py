@@ -1,4 +1,4 @@
-"""``rcgrad graduate PLAN`` and ``rcgrad warmup PLAN``: send what the window still needs, then judge it.
+"""``rcgrad graduate PLAN...`` and ``rcgrad warmup PLAN...``: send what the window still needs, then judge it.
 
 The order matters and is the product's promise: the plan is loaded and checked (any problem: exit
 2, zero requests), production needs explicit consent, the per-app run lock is taken, the ledger says
@@ -14,21 +14,33 @@ import datetime as dt
 import logging
 import signal
 import threading
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import anyio
 from rich.console import Console
 
-from runner.commands.options import add_ledger_flag, add_report_flags, report_request, session_options
+from runner.commands.options import (
+    add_ledger_flag,
+    add_plans_argument,
+    add_report_flags,
+    plan_paths,
+    report_request,
+    session_options,
+)
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
 from runner.rc import wire
+from runner.report import fleet as fleet_report
+from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, open_session
+from runner.traffic.session import Session, consent, load_checked, open_session
 from runner.verdict.criteria import lookback
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
@@ -37,7 +49,7 @@ log = logging.getLogger("rcgrad.traffic")
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("plan", metavar="PLAN", help="the plan file, e.g. plans/myapp.yaml")
+    add_plans_argument(parser)
     if name == "graduate":
         parser.add_argument(
             "--apply-on",
@@ -78,6 +90,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
+    plans = plan_paths(args)
+    if len(plans) > 1:
+        return _run_fleet(args, plans, console)
     with open_session(session_options(args)) as session:
         if args.dry_run:
             _print_schedule(console, session, _plan_now(args, session))
@@ -180,11 +195,109 @@ def _print_schedule(console: Console, session: Session, topup: TopUp) -> None:
     )
 
 
+def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) -> int:
+    """Many apps in one process: every plan checked and every session open (sandbox, ledger,
+    identity) and every app's lock held before the first request; then each app runs with its own
+    limiters and tokens, all at once; then each app's report and one summary table."""
+    for plan in plans:  # every plan checked (and consented to) before any sandbox, ledger or login
+        options = session_options(args, plan)
+        consent(options, load_checked(options))
+    with ExitStack() as stack:
+        sessions = [stack.enter_context(open_session(session_options(args, plan))) for plan in plans]
+        names = _app_names(sessions)
+        if args.dry_run:
+            for session in sessions:
+                _print_schedule(console, session, _plan_now(args, session))
+            return EXIT_MET
+        for session in sessions:
+            stack.enter_context(
+                run_lock(
+                    session.target.ledger_server,
+                    session.target.credentials.client_id,
+                    ledger=session.ledger,
+                    wait=args.wait,
+                    notify=console.print,
+                )
+            )
+        topups = [_plan_now(args, session) for session in sessions]
+        results = anyio.run(_send_fleet, args, sessions, topups, names, console)
+        rows = []
+        for name, session, result in zip(names, sessions, results, strict=True):
+            verdict = session.verdict()
+            if not args.quiet:
+                console.rule(name)
+                if result is not None:
+                    _print_run(console, result)
+            # Each app's full report (files named after its plan); with -q, only the files and the table.
+            shown = Console(quiet=True) if args.quiet else console
+            write_reports(verdict, report_request(args, session.plan.path), shown)
+            rows.append(FleetRow(name, verdict, result.sent if result is not None else 0))
+        fleet_report.render(rows, console)
+        return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET
+
+
+def _app_names(sessions: list[Session]) -> list[str]:
+    """The app names, made unique with the plan's file name when two plans share one."""
+    names = [s.plan.app.name for s in sessions]
+    return [
+        n if names.count(n) == 1 else f"{n} ({s.plan.path.name})"
+        for n, s in zip(names, sessions, strict=True)
+    ]
+
+
+async def _send_fleet(
+    args: argparse.Namespace, sessions: list[Session], topups: list[TopUp], names: list[str], console: Console
+) -> list[RunResult | None]:
+    """Every app's traffic at once; Ctrl-C or SIGTERM stops them all (teardown steps still run)."""
+    results: list[RunResult | None] = [None] * len(sessions)
+    engines: list[Engine] = []
+
+    async def one(index: int) -> None:
+        async def run_engine(engine: Engine, jobs: list[Job]) -> RunResult:
+            engines.append(engine)
+            try:
+                return await engine.run(jobs)
+            finally:
+                results[index] = engine.result
+
+        await _send(args, sessions[index], topups[index], console, run_engine=run_engine, progress=False)
+
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    console.print(
+                        f"[yellow]{signal.Signals(signum).name}: stopping every app; teardowns still run.[/]"
+                    )
+                    for engine in engines:
+                        engine.result.interrupted = True
+                    tg.cancel_scope.cancel()  # the apps run inside this scope too
+                    return
+
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            tg.start_soon(watch)
+        async with anyio.create_task_group() as apps:
+            for index in range(len(sessions)):
+                apps.start_soon(one, index)
+        tg.cancel_scope.cancel()  # the apps are done: stop the watcher
+    for index, topup in enumerate(topups):
+        if topup.is_empty and not args.quiet:
+            console.print(f"{names[index]}: nothing to send, the ledger already covers the window.")
+    return results
+
+
 async def _send(
-    args: argparse.Namespace, session: Session, topup: TopUp, console: Console
+    args: argparse.Namespace,
+    session: Session,
+    topup: TopUp,
+    console: Console,
+    *,
+    run_engine: Callable[[Engine, list[Job]], Awaitable[RunResult]] | None = None,
+    progress: bool = True,
 ) -> RunResult | None:
     if topup.is_empty:
-        if not args.quiet:
+        if not args.quiet and progress:
             console.print("Nothing to send: the ledger already covers the window.")
         return None
     by_group = calls_by_group(topup.per_endpoint)
@@ -199,11 +312,11 @@ async def _send(
         prior_4xx=errors,
     )
     async with session.tokens() as tokens:
-        with GroupProgress(by_group, console=console, enabled=not args.quiet) as progress:
+        with GroupProgress(by_group, console=console, enabled=progress and not args.quiet) as bars:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
-                progress.advance(record)
+                bars.advance(record)
 
             engine = Engine(
                 base_url=session.target.url,
@@ -216,6 +329,8 @@ async def _send(
                 timeout=args.timeout,
             )
             jobs = session.jobs(topup.repeats)
+            if run_engine is not None:
+                return await run_engine(engine, jobs)
             return await _until_signalled(engine, jobs, console)
 
 

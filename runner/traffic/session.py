@@ -145,7 +145,7 @@ def plan_endpoint_keys(plan: Plan) -> list[str]:
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
     """The plan's ledger partition, found without starting a sandbox or logging in."""
-    identity = identity_for(plan.server)
+    identity = identity_for(plan.server, own=plan.credentials)
     return ledger.partition(identity.server, identity.client_id, user_label(identity.jwt))
 
 
@@ -201,7 +201,9 @@ def open_session(
     if consent_needed:
         consent(options, plan)
     with (
-        open_target(plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits) as target,
+        open_target(
+            plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits, own=plan.credentials
+        ) as target,
         Ledger.open(options.ledger) as ledger,
     ):
         key = ledger.partition(

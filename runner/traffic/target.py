@@ -20,7 +20,14 @@ from typing import Any
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
-from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
+from runner.settings import (
+    CREDENTIAL_VARS,
+    Credentials,
+    credentials_from,
+    environment,
+    resolve_server,
+    state_home,
+)
 
 LOCAL = "local"
 DEFAULT_LOCAL_TIME_SCALE = 0.05
@@ -50,8 +57,9 @@ def open_target(
     scopes: frozenset[str],
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
+    own: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
-    identity = identity_for(server, env)
+    identity = identity_for(server, env, own)
     if server == LOCAL:
         from runner.sandbox import SandboxConfig, running_sandbox
 
@@ -61,7 +69,10 @@ def open_target(
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            state_path=state_home() / "local-sandbox" / "state.json",
+            # A plan with its own credentials is its own app: its sandbox keeps its own log.
+            state_path=state_home()
+            / "local-sandbox"
+            / (f"state-{identity.client_id}.json" if own else "state.json"),
             time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle:
@@ -70,10 +81,24 @@ def open_target(
     yield Target(identity.server, identity, identity.server)
 
 
-def identity_for(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+def identity_for(
+    server: str, env: Mapping[str, str] | None = None, own: Mapping[str, str] | None = None
+) -> Credentials:
     """The app and user a plan's server stands for: the kept local identity, or the ``RC_*`` credentials.
-    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL)."""
-    return local_identity() if server == LOCAL else real_credentials(server, env)
+    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL).
+    ``own`` is the plan's ``credentials:`` (RC_* names), over the environment; on ``local`` it makes the
+    sandbox stand for that app, so a fleet of local plans is a fleet of apps."""
+    if server == LOCAL:
+        if own and all(own.get(name) for name in CREDENTIAL_VARS[1:]):
+            identity = Credentials(
+                LOCAL, own["RC_APP_CLIENT_ID"], own["RC_APP_CLIENT_SECRET"], own["RC_USER_JWT"]
+            )
+            redact.register(*identity.secrets())
+            return identity
+        return local_identity()
+    if own:
+        env = {**(environment() if env is None else env), **own}
+    return real_credentials(server, env)
 
 
 def local_time_scale(env: Mapping[str, str] | None = None) -> float:

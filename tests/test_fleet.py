@@ -1,0 +1,112 @@
+"""A fleet: many plans, each its own app (``credentials:``), run at once in one process over loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main as cli_main
+from runner.plan.loader import load_plan
+from runner.verdict.ledger import Ledger
+from runner.verdict.records import Kind
+
+PLAN = """
+app:
+  name: fleet app {n}
+  description: A test app that reads the user's extension, presence and call log for the fleet tests.
+  scopes: [ReadAccounts, ReadCallLog, ReadPresence]
+server: local
+credentials: {credentials}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+  - GET /restapi/v1.0/account/~/extension/~/presence
+  - GET /restapi/v1.0/account/~/extension/~/call-log
+"""
+
+
+def _fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int = 3) -> list[str]:
+    """Plans whose credentials come from an env_file (odd ones) or ${ENV} references (even ones)."""
+    monkeypatch.setenv("RCGRAD_LOCAL_TIME_SCALE", "0.02")
+    plans = []
+    for n in range(1, count + 1):
+        if n % 2:
+            (tmp_path / f"app{n}.env").write_text(
+                f"RC_APP_CLIENT_ID=fleet-{n}\nRC_APP_CLIENT_SECRET=secret-{n}-x7\nRC_USER_JWT=jwt.{n}.y8\n"
+            )
+            credentials = f"{{env_file: app{n}.env}}"
+        else:
+            for name, value in (("ID", f"fleet-{n}"), ("SECRET", f"secret-{n}-x7"), ("JWT", f"jwt.{n}.y8")):
+                monkeypatch.setenv(f"APP{n}_{name}", value)
+            credentials = f"{{client_id: '${{APP{n}_ID}}', client_secret: '${{APP{n}_SECRET}}', jwt: '${{APP{n}_JWT}}'}}"
+        path = tmp_path / f"app{n}.yaml"
+        path.write_text(PLAN.format(n=n, credentials=credentials))
+        plans.append(str(path))
+    return plans
+
+
+def _calls_by_app(rcgrad_home: Path) -> dict[str, list]:
+    with Ledger.open(rcgrad_home / "ledger.sqlite3") as ledger:
+        return {
+            key.client_id: [r for r in ledger.records(key, 0) if r.kind is Kind.API]
+            for key in ledger.partitions()
+        }
+
+
+def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
+):
+    plans = _fleet(tmp_path, monkeypatch)
+    out = tmp_path / "reports" / "verdict.json"
+    assert cli_main(["graduate", *plans, "-q", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "fleet: 3 of 3 apps met" in table and "FLEET MET" in table
+    assert all(f"fleet app {n}" in table for n in (1, 2, 3))
+    for n in (1, 2, 3):
+        report = json.loads((tmp_path / "reports" / f"verdict.app{n}.json").read_text())
+        assert report["met"]
+    calls = _calls_by_app(rcgrad_home)
+    assert sorted(calls) == ["fleet-1", "fleet-2", "fleet-3"]  # one partition per app, none shared
+    assert all(len([r for r in rows if r.ok]) == 21 for rows in calls.values())
+    # At once, not one after another: every app's traffic overlaps every other's in time.
+    spans = [(min(r.ts for r in rows), max(r.ts for r in rows)) for rows in calls.values()]
+    assert max(start for start, _ in spans) < min(end for _, end in spans)
+    # Nothing secret in what the user sees.
+    assert "secret-1-x7" not in table and "jwt.2.y8" not in table
+    # A second run: the ledger covers every app, nothing is sent.
+    assert cli_main(["graduate", *plans, "-q"]) == 0
+    assert sum(len(rows) for rows in _calls_by_app(rcgrad_home).values()) == 63
+
+
+def test_the_fleet_is_met_only_when_every_app_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    plans = _fleet(tmp_path, monkeypatch, count=2)
+    assert cli_main(["graduate", plans[0], "-q"]) == 0
+    capsys.readouterr()
+    assert cli_main(["status", *plans, "-q"]) == 1
+    table = capsys.readouterr().out
+    assert "fleet: 1 of 2 apps met" in table and "NOT MET" in table and "FLEET NOT MET" in table
+
+
+def test_one_bad_plan_stops_the_whole_fleet_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
+):
+    plans = _fleet(tmp_path, monkeypatch, count=2)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(plans[1]).read_text().replace("/presence", "/presense"))
+    assert cli_main(["graduate", plans[0], str(bad), "-q"]) == 2
+    assert f"{bad}:" in capsys.readouterr().err
+    assert not (rcgrad_home / "ledger.sqlite3").exists()  # not even a sandbox or a ledger was opened
+
+
+def test_a_literal_secret_in_a_plan_is_refused_with_its_line(tmp_path: Path):
+    path = tmp_path / "leaky.yaml"
+    path.write_text(PLAN.format(n=1, credentials="{client_id: abc, client_secret: '${S}', jwt: eyJhbGciOi}"))
+    with pytest.raises(Exception) as info:
+        load_plan(path, env={"S": "x"})
+    assert str(info.value).startswith(f"{path}:7: credentials.jwt: write a ${{VARIABLE}} reference")
+    path.write_text(PLAN.format(n=1, credentials="{env_file: missing.env}"))
+    with pytest.raises(Exception, match=r"credentials.env_file: no such file"):
+        load_plan(path)
