@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -220,6 +221,10 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
                 )
             )
         topups = [_plan_now(args, session) for session in sessions]
+        if sum(session.target.sandbox is not None for session in sessions) > 1:
+            # Each embedded sandbox serves from its own thread: at the default 5 ms GIL switch
+            # interval every request would queue behind the other threads' slices.
+            sys.setswitchinterval(0.0005)
         results = anyio.run(_send_fleet, args, sessions, topups, names, console)
         rows = []
         for name, session, result in zip(names, sessions, results, strict=True):
