@@ -391,7 +391,9 @@ class _Loader:
                     value_node.line,
                     key,
                 )
-            out[variable] = self.scalar(value_node, key, str)
+            value = self.scalar(value_node, key, str)
+            if value:  # ${X:-} left empty: fall back to the RC_* variable, as if not written
+                out[variable] = value
         return out
 
     def variables(self, node: _Node | None) -> dict[str, Any]:
