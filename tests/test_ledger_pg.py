@@ -256,3 +256,17 @@ def test_two_machines_on_one_ledger_take_turns_and_never_overshoot(pg_url: str, 
         (key,) = ledger.partitions()
         runs = {r.run_id for r in ledger.records(key, 0) if r.kind is Kind.API}
     assert len(runs) == 1
+
+
+def test_a_ledger_server_gone_mid_command_is_one_line_without_the_password(pg_url: str):
+    url = pg_url.replace("postgres@", "postgres:pa55word@", 1)
+    with Ledger.open(url) as ledger:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(InputError) as info:
+            ledger.count()
+    message = str(info.value)
+    assert "the ledger stopped answering" in message and "\n" not in message and "pa55word" not in message

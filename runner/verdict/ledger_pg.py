@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from runner import redact
 from runner.errors import InputError, one_line
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -119,6 +120,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 _MIGRATION_LOCK = 0x7263_6772_6164_0001
 
 
+class LedgerUnavailable(InputError):
+    """The shared ledger's server went away mid-command. Every row committed before it is kept."""
+
+
 def is_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(SCHEMES)
 
@@ -155,17 +160,32 @@ class PostgresBackend:
     migrations = MIGRATIONS
 
     def __init__(self, url: str) -> None:
+        password = urlsplit(url).password
+        if password:
+            redact.register(password)  # masked in any log line or message that might quote the URL
         self.url = url
         self.location = without_password(url)
         self.path: Path | None = None
         self.conn = connect(url)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(_placeholders(sql) if args else sql, args or None)
+        with self._lost():
+            return self.conn.execute(_placeholders(sql) if args else sql, args or None)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.conn.cursor() as cur:
+        with self._lost(), self.conn.cursor() as cur:
             cur.executemany(_placeholders(sql), list(rows))
+
+    @contextmanager
+    def _lost(self) -> Iterator[None]:
+        """A dropped connection or a server gone away: one line naming the ledger, not a traceback."""
+        import psycopg
+
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            reason = one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            raise LedgerUnavailable(f"the ledger stopped answering: {reason}", file=self.location) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
