@@ -270,3 +270,63 @@ def test_a_ledger_server_gone_mid_command_is_one_line_without_the_password(pg_ur
             ledger.count()
     message = str(info.value)
     assert "the ledger stopped answering" in message and "\n" not in message and "pa55word" not in message
+
+
+def test_a_version_1_postgresql_ledger_migrates_forward_and_keeps_its_verdict(pg_url: str, tmp_path: Path):
+    from runner.verdict import ledger_pg
+
+    records = _mixed_records(11, 200)
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # a ledger as version 1 left it
+        for statement in ledger_pg.MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        (pid,) = conn.execute(
+            "INSERT INTO partitions (server, client_id, user_id) VALUES ('local', 'cid', '1') RETURNING id"
+        ).fetchone()
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO calls (partition, ts, method, template, status, grp, permission, kind, latency_ms,"
+                " run_id, operation_id, count, error_code, event) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        pid,
+                        *[
+                            getattr(r, f)
+                            for f in ("ts", "method", "template", "status", "group", "permission")
+                        ],
+                        str(r.kind),
+                        r.latency_ms,
+                        r.run_id,
+                        r.operation_id,
+                        r.count,
+                        r.error_code,
+                        None if r.event is None else str(r.event),
+                    )
+                    for r in records
+                ],
+            )
+    with Ledger.open(pg_url) as ledger:
+        assert ledger.schema_version == 4
+        key = ledger.partition("local", "cid", "1")
+        summary = ledger.summary(key, lookback(NOW), until=NOW)
+    assert len(summary) < len(records)
+    args = {"profile": "strict", "scopes": ["ReadA", "EditB"], "catalog_lookup": False}
+    assert evaluate(summary, now=NOW, **args) == evaluate(records, now=NOW, **args)
+
+
+def test_a_round_trip_sqlite_to_postgresql_and_back_loses_nothing(pg_url: str, tmp_path: Path):
+    records = _mixed_records(5, 150)
+    exports = []
+    with Ledger.open(tmp_path / "a.sqlite3") as first, Ledger.open(pg_url) as shared:
+        first.append_many(first.partition("local", "cid", "1"), records)
+        first.copy_into(shared)
+        with Ledger.open(tmp_path / "b.sqlite3") as back:
+            shared.copy_into(back)
+            for ledger in (first, shared, back):
+                out = io.StringIO()
+                ledger.export_csv(None, out)
+                exports.append(out.getvalue())
+    assert exports[0] == exports[1] == exports[2]
+    assert exports[0].count("\n") == 151

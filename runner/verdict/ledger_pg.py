@@ -97,6 +97,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             FOR EACH STATEMENT EXECUTE FUNCTION rcgrad_hourly_insert()""",
         """CREATE TRIGGER calls_hourly_delete AFTER DELETE ON calls REFERENCING OLD TABLE AS old_rows
             FOR EACH STATEMENT EXECUTE FUNCTION rcgrad_hourly_delete()""",
+        """INSERT INTO hourly
+            SELECT partition, FLOOR(ts / 3600)::BIGINT, method, template, status, grp, kind,
+                COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
+            FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
     ),
     (
         "ALTER TABLE calls ADD COLUMN hour BIGINT NOT NULL DEFAULT 0",
