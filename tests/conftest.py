@@ -60,15 +60,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write = terminalreporter.write_line
     write("")
     write(
-        f"{'fault injected':34} {'runs':>4} {'verdict':>8} {'requests':>8} {'lost':>5} {'429s':>5} {'secrets leaked':>15}"
+        f"{'fault injected':34} {'runs':>4} {'verdict':>8} {'requests':>8} {'lost':>5} {'unreached':>9}"
+        f" {'429s':>5} {'secrets leaked':>15}"
     )
     for row in TABLE:
         write(
-            f"{row.fault:34} {row.runs:>4} {row.verdict:>8} {row.sent:>8} {row.lost:>5} {row.rate_limited:>5} "
-            f"{row.leaked:>15}"
+            f"{row.fault:34} {row.runs:>4} {row.verdict:>8} {row.sent:>8} {row.lost:>5} {row.unreached:>9}"
+            f" {row.rate_limited:>5} {row.leaked:>15}"
         )
     earned = sum(r.rate_limited for r in TABLE if r.fault != "forced 429")
     write(
         f"requests lost: {sum(r.lost for r in TABLE)}   429s earned: {earned} (forced: 1)   "
         f"secrets leaked: {sum(r.leaked for r in TABLE)}"
     )
+    write("lost: calls the server logged that the ledger lacks. unreached: attempts made while")
+    write("the server was down, in the ledger as no response and counted by no criterion.")

@@ -6,6 +6,7 @@ Also the reliability table that ``make reliability`` prints (see ``conftest.pyte
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class Row:
     verdict: str
     sent: int
     lost: int
+    unreached: int
     rate_limited: int
     leaked: int
 
@@ -83,9 +85,23 @@ def sandbox_api_records(sb: Any) -> list[CallRecord]:
     return [r for r in sb.state.log if r.kind is Kind.API]
 
 
+def _per_endpoint(records: list[CallRecord]) -> Counter[str]:
+    return Counter(r.endpoint for r in records)
+
+
 def lost(sb: Any) -> int:
-    """Calls the sandbox saw that the ledger does not hold (or the other way round)."""
-    return abs(len(sandbox_api_records(sb)) - len(ledger_api_records()))
+    """Calls the server saw that the ledger does not hold: per endpoint, the sandbox's log less the
+    ledger's rows. A call the server answered but whose answer never arrived (a timeout, a dropped
+    connection) is in the ledger as "no response", so it is not lost."""
+    seen, kept = _per_endpoint(sandbox_api_records(sb)), _per_endpoint(ledger_api_records())
+    return sum((seen - kept).values())
+
+
+def unreached(sb: Any) -> int:
+    """Attempts in the ledger that never reached the server (it was down): recorded as "no response",
+    counted by no criterion, and no record of the server's is missing for them."""
+    seen, kept = _per_endpoint(sandbox_api_records(sb)), _per_endpoint(ledger_api_records())
+    return sum((kept - seen).values())
 
 
 def leaked(sb: Any, *texts: str) -> int:
@@ -108,6 +124,7 @@ def record(fault: str, runs: int, verdict: dict[str, Any], sb: Any, *texts: str)
         verdict="met" if verdict.get("met") else "not met",
         sent=len(sandbox_api_records(sb)),
         lost=lost(sb),
+        unreached=unreached(sb),
         rate_limited=sum(1 for r in sandbox_api_records(sb) if r.status == 429),
         leaked=leaked(sb, json.dumps(verdict), *texts),
     )

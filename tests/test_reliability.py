@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 import tracemalloc
-from pathlib import Path
 
 import httpx
 import pytest
@@ -51,7 +50,7 @@ def test_5xx_bursts_and_latency_are_retried_and_never_count_as_4xx(tmp_path, mon
         assert code == 0 and statuses.count(503) == 4 and statuses.count(200) == 21
         assert next(c for c in verdict["criteria"] if c["name"] == "error_ratio_4xx")["value"] == 0
         row = record("5xx burst + latency", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_dropped_connections_are_retried_and_recorded_as_no_response(tmp_path, monkeypatch, capsys):
@@ -61,7 +60,7 @@ def test_dropped_connections_are_retried_and_recorded_as_no_response(tmp_path, m
         statuses = [r.status for r in ledger_api_records()]
         assert code == 0 and statuses.count(0) == 3 and statuses.count(200) == 21
         row = record("dropped connections", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_a_request_that_times_out_is_retried(tmp_path, monkeypatch, capsys):
@@ -74,7 +73,7 @@ def test_a_request_that_times_out_is_retried(tmp_path, monkeypatch, capsys):
         # client never saw, which the ledger holds as "no response".
         assert len(sandbox_api_records(sb)) == len(ledger_api_records())
         row = record("timeout mid-request", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_a_sandbox_restart_mid_run_loses_no_record_and_a_rerun_sends_only_the_deficit(tmp_path, monkeypatch):
@@ -99,7 +98,9 @@ def test_a_sandbox_restart_mid_run_loses_no_record_and_a_rerun_sends_only_the_de
         code, verdict = graduate(tmp_path, plan, sb)
         assert code == 0 and len(sb.state.log) == before  # nothing left to send
         row = record("sandbox restart mid-run", 2, verdict, sb)
-        assert (row.rate_limited, row.leaked) == (0, 0)
+        # Attempts made while it was down never reached it: in the ledger as no response (unreached).
+        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert row.unreached <= sum(1 for r in ledger_api_records() if r.status == 0)
 
 
 def test_tokens_revoked_mid_run_cost_one_login_and_no_401_storm(tmp_path, monkeypatch, capsys):
@@ -119,7 +120,7 @@ def test_tokens_revoked_mid_run_cost_one_login_and_no_401_storm(tmp_path, monkey
         hygiene = next(c for c in verdict["criteria"] if c["name"] == "token_hygiene")
         assert not hygiene["met"]  # a revoked session shows, honestly, as 401s
         row = record("all tokens revoked", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_an_expired_refresh_token_means_one_login_and_zero_401s(tmp_path, monkeypatch, capsys):
@@ -138,7 +139,7 @@ def test_an_expired_refresh_token_means_one_login_and_zero_401s(tmp_path, monkey
         logins = [r for r in sb.state.log if r.event is TokenEvent.LOGIN and r.status == 200]
         assert len(logins) == 2
         row = record("expired refresh token", 2, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_a_forced_429_holds_the_gate_for_the_whole_penalty(tmp_path, monkeypatch, capsys):
@@ -151,7 +152,7 @@ def test_a_forced_429_holds_the_gate_for_the_whole_penalty(tmp_path, monkeypatch
         assert min(after) >= 60 * SCALE  # nothing was sent to that group during the penalty
         assert code == 1 and verdict["met"] is False  # the 429 itself fails the zero-429 criterion
         row = record("forced 429", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 1, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 1, 0)
         TABLE_NOTE.append("forced 429: the one 429 is the injected fault; none was earned")
 
 
@@ -170,7 +171,7 @@ def test_a_lower_custom_limit_and_background_load_earn_no_429(tmp_path, monkeypa
         code, verdict = graduate(tmp_path, write_plan(tmp_path), sb)
         assert code == 0
         row = record("custom limit + background load", 1, verdict, sb, capsys.readouterr().out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_truncated_non_json_bodies_skip_dependent_steps_and_lose_nothing(tmp_path, monkeypatch, capsys):
@@ -192,7 +193,7 @@ def test_truncated_non_json_bodies_skip_dependent_steps_and_lose_nothing(tmp_pat
         out = capsys.readouterr().out
         assert not [r for r in ledger_api_records() if 400 <= r.status < 500]
         row = record("truncated bodies", 1, verdict, sb, out)
-        assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
         assert code in (0, 1)
 
 
@@ -262,7 +263,8 @@ def test_a_signal_mid_run_runs_teardown_keeps_the_ledger_and_the_tokens(
         assert len(log) == len(ledger_api_records())  # the ledger is consistent
         token_files = list((rcgrad_home / "tokens").glob("*.json"))
         assert token_files and all(f.stat().st_mode & 0o077 == 0 for f in token_files)  # rotated tokens saved
-        record(f"{signal.Signals(signum).name} mid-run", 1, {"met": False}, sb, out, err)
+        row = record(f"{signal.Signals(signum).name} mid-run", 1, {"met": proc.returncode == 0}, sb, out, err)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_two_processes_for_one_app_share_the_budget_and_one_login(tmp_path, monkeypatch):
@@ -291,7 +293,9 @@ def test_two_processes_for_one_app_share_the_budget_and_one_login(tmp_path, monk
         assert len(sandbox_api_records(sb)) == len(ledger_api_records())  # two writers, no lost rows
         # The second planned after the first had sent: together they sent what one run needs.
         assert len(sandbox_api_records(sb)) == 21
-        record("graduate + warmup at once", 2, {"met": True}, sb, *(o + e for o, e in outputs))
+        met = all(p.returncode == 0 for p in procs)
+        row = record("graduate + warmup at once", 2, {"met": met}, sb, *(o + e for o, e in outputs))
+        assert (row.sent, row.lost, row.unreached, row.rate_limited, row.leaked) == (21, 0, 0, 0, 0)
 
 
 def test_production_needs_consent_and_writes_need_a_second_one(tmp_path, monkeypatch, capsys):
@@ -329,4 +333,3 @@ def test_the_ledger_survives_two_writers(tmp_path):
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     with Ledger.open() as ledger:
         assert ledger.count() == 400
-    _ = Path

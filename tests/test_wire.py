@@ -66,7 +66,7 @@ def test_three_well_known_successes_count_zero_in_the_verdict():
     assert verdict.endpoints == ()
 
 
-def test_catalog_engine_topup_ledger_and_sandbox_agree_on_well_known():
+def test_catalog_engine_topup_and_ledger_agree_on_well_known():
     op = load_catalog().by_key("GET", WELL_KNOWN)
     assert op is not None and op.is_oauth
     # The top-up never sends it to reach a total it cannot count toward.
@@ -144,3 +144,42 @@ def _run_engine(op: Any, handler: Any) -> list[CallRecord]:
 
     anyio.run(go)
     return recorded
+
+
+def test_the_sandbox_logs_well_known_as_oauth_and_its_review_does_not_count_it():
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}))) as sb:
+        for _ in range(3):
+            assert httpx.get(sb.url + WELL_KNOWN).status_code == 200
+        logged = [r for r in sb.state.log if r.template == WELL_KNOWN]
+        review = httpx.get(sb.url + "/__sandbox/status").json()
+    assert [r.kind for r in logged] == [Kind.OAUTH] * 3
+    total = next(c for c in review["criteria"] if c["name"] == "total_successes")
+    assert total["value"] == 0
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def test_no_other_module_spells_out_what_wire_knows():
+    """The OAuth paths and the rate-limit headers are read in wire.py only (the sandbox writes them)."""
+    runner = Path(wire.__file__).parents[1]
+    readers: dict[str, list[str]] = {}
+    for path in runner.rglob("*.py"):
+        name = str(path.relative_to(runner))
+        if name == "rc/wire.py":
+            continue
+        for text in _string_constants(path):
+            lowered = text.lower()
+            if "/.well-known/" in lowered or (
+                lowered.startswith("/restapi/oauth/") and lowered.endswith("/")
+            ):
+                readers.setdefault("OAuth prefix", []).append(name)
+            if (lowered == "retry-after" or lowered.startswith("x-rate-limit-")) and not name.startswith(
+                "sandbox/"
+            ):
+                readers.setdefault("rate headers", []).append(name)
+    assert readers == {}

@@ -281,9 +281,6 @@ class TokenManager:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
         """Nothing to release: the tokens stay stored for the next run (``rcgrad logout`` revokes)."""
 
     @property

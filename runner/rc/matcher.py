@@ -29,12 +29,11 @@ class Match(Generic[T]):
 
 
 class _Node(Generic[T]):
-    __slots__ = ("leaf", "literal", "param", "param_name")
+    __slots__ = ("leaf", "literal", "param")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node[T]] = {}
         self.param: _Node[T] | None = None
-        self.param_name = ""
         self.leaf: tuple[T, str, tuple[str, ...]] | None = None
 
 

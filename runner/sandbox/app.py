@@ -186,7 +186,7 @@ class _Sandbox:
             body = errors.oauth_error("unsupported_grant_type", f"Unsupported grant type: {grant_type[:40]}")
             state.record("POST", TOKEN_PATH, 400, op, kind=Kind.OAUTH, error_code="unsupported_grant_type")
             return JSONResponse(body, status_code=400, headers=headers)
-        code = None if grant.status == 200 else grant.body.get("errors", [{}])[0].get("errorCode")
+        code = None if grant.status == 200 else wire.error_code(grant.body)
         state.record("POST", TOKEN_PATH, grant.status, op, kind=Kind.OAUTH, error_code=code, event=event)
         return JSONResponse(grant.body, status_code=grant.status, headers=headers)
 

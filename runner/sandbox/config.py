@@ -19,7 +19,8 @@ def _all_permissions() -> frozenset[str]:
     return load_catalog().permissions
 
 
-def _jwt_shaped() -> str:
+def jwt_shaped() -> str:
+    """A random secret shaped like a JWT (three base64url parts): the sandbox's and the local identity's."""
     return ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32))
 
 
@@ -51,7 +52,7 @@ class SandboxConfig:
     refresh_token_ttl: float = 604800.0
     client_id: str = field(default_factory=lambda: "sandbox-" + secrets.token_hex(6))
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    jwt: str = field(default_factory=_jwt_shaped)
+    jwt: str = field(default_factory=jwt_shaped)
     background_load: Mapping[str, float] = field(default_factory=dict)  # group -> share used by other traffic
     faults: Faults = field(default_factory=Faults)
     clock: Clock = field(default_factory=SystemClock)

@@ -26,6 +26,7 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from runner.clock import Clock
+from runner.rc import wire
 
 
 class Disposition(StrEnum):
@@ -59,9 +60,9 @@ def classify(status: int, error: BaseException | None = None) -> Disposition:
         return Disposition.RETRY
     if status == 429:
         return Disposition.RATE_LIMITED
-    if status >= 500:
+    if wire.is_5xx(status):
         return Disposition.RETRY
-    if status >= 400:
+    if wire.is_4xx(status):
         return Disposition.GIVE_UP
     return Disposition.DONE
 

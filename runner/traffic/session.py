@@ -92,16 +92,15 @@ class Session(LedgerView):
         """The plan's items with their repetitions, the bottleneck group's items first."""
         load: dict[str, float] = {}
         for item in self.plan.endpoints:
-            for step in (*item.setup, item.main, *item.teardown):
+            for step in item.steps:
                 limit = self.plan.paced_limit(step.operation.group)
                 if limit is not None:
                     load[step.operation.group] = (
                         load.get(step.operation.group, 0.0) + repeats.get(item.name, 0) / limit.limit
                     )
-        jobs = [
-            Job(item, repeats.get(item.name, 0)) for item in self.plan.endpoints if repeats.get(item.name)
-        ]
-        return sorted(jobs, key=lambda job: -max(load.get(s.operation.group, 0.0) for s in _steps(job.item)))
+        running = [item for item in self.plan.endpoints if repeats.get(item.name)]
+        running.sort(key=lambda item: -max(load.get(s.operation.group, 0.0) for s in item.steps))
+        return [Job(item, repeats[item.name]) for item in running]
 
     def limits(self) -> RateLimits:
         """The session's one set of limiters: the token manager and the engine share the Auth one."""
@@ -128,19 +127,12 @@ class Session(LedgerView):
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),
         )
-        try:
-            await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
-            yield manager
-        finally:
-            await manager.aclose()
-
-
-def _steps(item: Any) -> tuple[Any, ...]:
-    return (*item.setup, item.main, *item.teardown)
+        await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
+        yield manager
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
-    return sorted({step.operation.key for item in plan.endpoints for step in _steps(item)})
+    return sorted({step.operation.key for step in plan.steps})
 
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
@@ -175,7 +167,7 @@ def consent(options: SessionOptions, plan: Plan) -> None:
             file=str(options.plan),
             key="server",
         )
-    writes = [step.name for item in plan.endpoints for step in _steps(item) if step.operation.is_write]
+    writes = [step.name for step in plan.steps if step.operation.is_write]
     if writes and not options.allow_production_writes:
         raise InputError(
             f"{len(writes)} steps write live customer data on production (first: {writes[0]}); "

@@ -126,6 +126,8 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
+    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
+
     path = state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -136,7 +138,7 @@ def local_identity() -> Credentials:
             LOCAL,
             "local-" + secrets.token_hex(8),
             secrets.token_urlsafe(24),
-            ".".join(secrets.token_urlsafe(n) for n in (18, 48, 32)),
+            jwt_shaped(),
         )
         kept = {"client_id": identity.client_id, "client_secret": identity.client_secret, "jwt": identity.jwt}
         atomic_write(path, json.dumps(kept))

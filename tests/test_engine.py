@@ -1,0 +1,248 @@
+"""The engine on its own: httpx.MockTransport for the server and the manual clock for time.
+
+Pacing, the 429 gate, retries, token renewal, teardown on cancel and the error budget, each in
+milliseconds: no sandbox, no uvicorn, no wall-clock waits.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from runner.clock import ManualClock
+from runner.plan.loader import Item, Step
+from runner.rc.catalog import load_catalog
+from runner.traffic.budget import ErrorBudget
+from runner.traffic.engine import Engine, Job, RunResult
+from runner.traffic.limiter import RateLimits
+from runner.traffic.retry import RetryPolicy
+from runner.verdict.records import CallRecord
+
+ACCOUNT = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
+CALL_LOG = f"{ACCOUNT}/call-log"  # Heavy: 10 a minute
+CONTACTS = f"{ACCOUNT}/address-book/contact"
+CONTACT = f"{CONTACTS}/{{contactId}}"
+Handler = Callable[[httpx.Request], Any]
+
+
+def step(method: str, template: str, path: str, **extra: Any) -> Step:
+    op = load_catalog().by_key(method, template)
+    assert op is not None, template
+    return Step(name=f"{method} {path}", method=method, path=path, operation=op, line=1, **extra)
+
+
+def item(main: Step, *, setup: tuple[Step, ...] = (), teardown: tuple[Step, ...] = ()) -> Item:
+    return Item(main.name, main, 1, setup, teardown)
+
+
+CALL_LOG_STEP = step("GET", CALL_LOG, "/restapi/v1.0/account/~/extension/~/call-log")
+
+
+class Tokens:
+    def __init__(self) -> None:
+        self.renewed: list[str | None] = []
+        self.token = "t1"
+
+    async def access_token(self) -> str:
+        return self.token
+
+    async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
+        self.renewed.append(error_code)
+        self.token = "t2"
+        return self.token
+
+
+class Server:
+    """A scripted server: records (clock time, method, path, bearer) of every request it answers."""
+
+    def __init__(self, clock: ManualClock, answer: Handler) -> None:
+        self.clock, self.answer = clock, answer
+        self.seen: list[tuple[float, str, str, str]] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(
+            (self.clock.monotonic(), request.method, request.url.path, request.headers["authorization"])
+        )
+        response = self.answer(request)
+        if hasattr(response, "__await__"):
+            response = await response
+        assert isinstance(response, httpx.Response)
+        return response
+
+    def times(self) -> list[float]:
+        return [t for t, *_ in self.seen]
+
+
+def run(
+    jobs: list[Job],
+    answer: Handler,
+    *,
+    clock: ManualClock | None = None,
+    budget: ErrorBudget | None = None,
+    retry: RetryPolicy | None = None,
+    tokens: Tokens | None = None,
+) -> tuple[RunResult, Server, list[CallRecord]]:
+    clock = clock or ManualClock()
+    server = Server(clock, answer)
+    recorded: list[CallRecord] = []
+    planned = sum(j.repeats * (1 + len(j.item.setup) + len(j.item.teardown)) for j in jobs)
+
+    async def go() -> RunResult:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
+            engine = Engine(
+                base_url="http://rc.test",
+                tokens=tokens or Tokens(),
+                limits=RateLimits(clock=clock),
+                budget=budget or ErrorBudget(threshold=0.05, planned=planned),
+                on_record=recorded.append,
+                retry=retry or RetryPolicy(jitter=0.0),
+                clock=clock,
+                client=client,
+            )
+            return await engine.run(jobs)
+
+    return anyio.run(go), server, recorded
+
+
+def ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"records": []})
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    return max((sum(1 for t in times if start <= t < start + window) for start in times), default=0)
+
+
+def test_pacing_keeps_every_window_of_a_heavy_group_at_its_limit():
+    result, server, recorded = run([Job(item(CALL_LOG_STEP), 25)], ok)
+    assert result.statuses == {200: 25} and len(recorded) == 25
+    assert most_in_any_window(server.times(), 60.0) <= 10
+    assert server.times()[-1] - server.times()[0] >= 120  # 25 calls at 10 a minute: three windows
+
+
+def test_a_429_shuts_the_group_for_retry_after_then_the_call_is_retried():
+    answers = iter([httpx.Response(429, headers={"Retry-After": "30"}, json={"errorCode": "CMN-301"})])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return next(answers, None) or ok(request)
+
+    result, server, recorded = run([Job(item(CALL_LOG_STEP), 3)], answer)
+    assert result.statuses == {429: 1, 200: 3}
+    assert next(r.status for r in recorded) == 429
+    refused_at = server.times()[0]
+    assert min(t - refused_at for t in server.times()[1:]) >= 30  # nothing sent during the penalty
+
+
+def test_5xx_is_retried_with_backoff_and_a_4xx_is_never_retried():
+    answers = iter([httpx.Response(503, json={}), httpx.Response(503, json={})])
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        return next(answers, None) or ok(request)
+
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    _, server, recorded = run([Job(item(light), 1)], flaky)
+    assert [r.status for r in recorded] == [503, 503, 200]
+    gaps = [b - a for a, b in itertools.pairwise(server.times())]
+    assert gaps[0] == pytest.approx(2.0, abs=0.1) and gaps[1] == pytest.approx(4.0, abs=0.1)
+
+    _result, server, recorded = run([Job(item(light), 1)], lambda r: httpx.Response(404, json={}))
+    assert [r.status for r in recorded] == [404]
+
+
+def test_an_expired_token_is_renewed_once_and_the_call_retried_with_the_new_one():
+    expired = {"errorCode": "TokenInvalid", "errors": [{"errorCode": "OAU-128"}]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers["authorization"] == "Bearer t1":
+            return httpx.Response(401, json=expired)
+        return ok(request)
+
+    tokens = Tokens()
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    _result, server, recorded = run([Job(item(light), 1)], answer, tokens=tokens)
+    assert tokens.renewed == ["OAU-128"]
+    assert [(r.status, r.error_code) for r in recorded] == [(401, "OAU-128"), (200, None)]
+    assert [bearer for *_, bearer in server.seen] == ["Bearer t1", "Bearer t2"]
+
+
+def test_teardown_deletes_what_was_created_when_the_run_is_cancelled():
+    create = step(
+        "POST",
+        CONTACTS,
+        "/restapi/v1.0/account/~/extension/~/address-book/contact",
+        json={"firstName": "A"},
+        save={"contact_id": "$.id"},
+    )
+    read = step("GET", CONTACT, "/restapi/v1.0/account/~/extension/~/address-book/contact/{{contact_id}}")
+    delete = step(
+        "DELETE", CONTACT, "/restapi/v1.0/account/~/extension/~/address-book/contact/{{contact_id}}"
+    )
+    reading = anyio.Event()
+    clock = ManualClock()
+    server = Server(clock, ok)
+    recorded: list[CallRecord] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"id": 42})
+        if request.method == "GET":
+            reading.set()
+            await anyio.sleep(0.01)  # on the wire when the cancel arrives: it still completes
+            return ok(request)
+        return httpx.Response(204)
+
+    server.answer = answer
+
+    async def go() -> RunResult:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
+            engine = Engine(
+                base_url="http://rc.test",
+                tokens=Tokens(),
+                limits=RateLimits(clock=clock),
+                budget=ErrorBudget(threshold=0.05, planned=3),
+                on_record=recorded.append,
+                clock=clock,
+                client=client,
+            )
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(engine.run, [Job(item(read, setup=(create,), teardown=(delete,)), 1)])
+                await reading.wait()
+                tg.cancel_scope.cancel()
+            return engine.result
+
+    result = anyio.run(go)
+    assert result.interrupted
+    assert [(method, path.rsplit("/", 1)[-1]) for _, method, path, _ in server.seen] == [
+        ("POST", "contact"),
+        ("GET", "42"),
+        ("DELETE", "42"),
+    ]
+    assert [r.status for r in recorded] == [200, 200, 204]  # the GET on the wire was recorded too
+
+
+def test_an_endpoint_that_keeps_failing_is_quarantined_and_the_budget_stops_the_run():
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"errorCode": "CMN-401"})
+
+    # Plenty of good responses in the window: the budget is no limit, the quarantine is. Until an
+    # endpoint has answered 2xx, one request at a time: two 403s in a row, then nothing more.
+    roomy = ErrorBudget(threshold=0.05, planned=10, prior_responses=1000)
+    result, _, recorded = run([Job(item(light), 10)], answer, budget=roomy)
+    assert [r.status for r in recorded] == [403, 403]
+    assert light.operation.key in result.quarantined and not result.stopped
+    assert sum(result.skipped.values()) == 8
+
+    # A small run: one 4xx already puts the ratio over the bar, so the run stops after it.
+    result, _, recorded = run([Job(item(light), 10)], answer)
+    assert [r.status for r in recorded] == [403] and result.stopped
+
+    # A window already at the bar: not one request goes out.
+    near = ErrorBudget(threshold=0.05, planned=20, prior_responses=100, prior_4xx=5)
+    result, _server, recorded = run([Job(item(light), 20)], answer, budget=near)
+    assert recorded == [] and result.stopped
