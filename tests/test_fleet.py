@@ -110,3 +110,18 @@ def test_a_literal_secret_in_a_plan_is_refused_with_its_line(tmp_path: Path):
     path.write_text(PLAN.format(n=1, credentials="{env_file: missing.env}"))
     with pytest.raises(Exception, match=r"credentials.env_file: no such file"):
         load_plan(path)
+
+
+def test_a_fleet_on_the_shared_postgresql_ledger_keeps_each_app_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    plans = _fleet(tmp_path, monkeypatch, count=2)
+    assert cli_main(["graduate", *plans, "-q", "--ledger", pg_url]) == 0
+    assert cli_main(["status", *plans, "-q", "--ledger", pg_url]) == 0
+    assert capsys.readouterr().out.count("FLEET MET") == 2
+    with Ledger.open(pg_url) as ledger:
+        ok = {
+            k.client_id: sum(r.ok for r in ledger.records(k, 0) if r.kind is Kind.API)
+            for k in ledger.partitions()
+        }
+    assert ok == {"fleet-1": 21, "fleet-2": 21}

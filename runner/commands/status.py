@@ -25,6 +25,7 @@ from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
 from runner.traffic.session import open_ledger_view
+from runner.verdict.ledger import Ledger
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -47,7 +48,11 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
     """Every plan's verdict from the ledger, each app's report, then one summary table."""
     console = Console()
     with ExitStack() as stack:
-        views = [stack.enter_context(open_ledger_view(session_options(args, plan))) for plan in plans]
+        ledger = stack.enter_context(Ledger.open(session_options(args).ledger))  # one connection for all
+        views = [
+            stack.enter_context(open_ledger_view(session_options(args, plan), ledger=ledger))
+            for plan in plans
+        ]
         rows = []
         for view in views:
             verdict = view.verdict()

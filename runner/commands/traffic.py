@@ -43,6 +43,7 @@ from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
 from runner.traffic.session import Session, consent, load_checked, open_session
 from runner.verdict.criteria import lookback
+from runner.verdict.ledger import Ledger
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
@@ -204,7 +205,10 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
         options = session_options(args, plan)
         consent(options, load_checked(options))
     with ExitStack() as stack:
-        sessions = [stack.enter_context(open_session(session_options(args, plan))) for plan in plans]
+        ledger = stack.enter_context(Ledger.open(session_options(args).ledger))  # one connection for all
+        sessions = [
+            stack.enter_context(open_session(session_options(args, plan), ledger=ledger)) for plan in plans
+        ]
         names = _app_names(sessions)
         if args.dry_run:
             for session in sessions:

@@ -178,16 +178,32 @@ def consent(options: SessionOptions, plan: Plan) -> None:
 
 
 @contextmanager
-def open_ledger_view(options: SessionOptions, *, clock: Clock | None = None) -> Iterator[LedgerView]:
-    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login."""
+def open_ledger_view(
+    options: SessionOptions, *, clock: Clock | None = None, ledger: Ledger | None = None
+) -> Iterator[LedgerView]:
+    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login.
+    ``ledger``: one already open (a fleet shares one connection), left open."""
     plan = load_checked(options)
+    with _ledger(options, ledger) as opened:
+        yield LedgerView(plan, opened, partition_for(opened, plan), clock or SystemClock())
+
+
+@contextmanager
+def _ledger(options: SessionOptions, shared: Ledger | None) -> Iterator[Ledger]:
+    if shared is not None:
+        yield shared
+        return
     with Ledger.open(options.ledger) as ledger:
-        yield LedgerView(plan, ledger, partition_for(ledger, plan), clock or SystemClock())
+        yield ledger
 
 
 @contextmanager
 def open_session(
-    options: SessionOptions, *, consent_needed: bool = True, clock: Clock | None = None
+    options: SessionOptions,
+    *,
+    consent_needed: bool = True,
+    clock: Clock | None = None,
+    ledger: Ledger | None = None,
 ) -> Iterator[Session]:
     plan = load_checked(options)
     if consent_needed:
@@ -196,9 +212,9 @@ def open_session(
         open_target(
             plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits, own=plan.credentials
         ) as target,
-        Ledger.open(options.ledger) as ledger,
+        _ledger(options, ledger) as opened,
     ):
-        key = ledger.partition(
+        key = opened.partition(
             target.ledger_server, target.credentials.client_id, user_label(target.credentials.jwt)
         )
-        yield Session(plan, ledger, key, clock or SystemClock(), target)
+        yield Session(plan, opened, key, clock or SystemClock(), target)
