@@ -125,3 +125,14 @@ def test_a_fleet_on_the_shared_postgresql_ledger_keeps_each_app_apart(
             for k in ledger.partitions()
         }
     assert ok == {"fleet-1": 21, "fleet-2": 21}
+
+
+def test_two_plans_for_one_app_are_refused_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
+):
+    plans = _fleet(tmp_path, monkeypatch, count=1)
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(Path(plans[0]).read_text().replace("name: fleet app 1", "name: twin"))
+    assert cli_main(["graduate", plans[0], str(twin), "-q"]) == 2
+    assert f"{twin}: credentials: the same app as {plans[0]}" in capsys.readouterr().err
+    assert _calls_by_app(rcgrad_home) == {"fleet-1": []}  # no request was sent

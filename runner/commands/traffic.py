@@ -209,6 +209,7 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
         sessions = [
             stack.enter_context(open_session(session_options(args, plan), ledger=ledger)) for plan in plans
         ]
+        _one_plan_per_app(sessions)
         names = _app_names(sessions)
         if args.dry_run:
             for session in sessions:
@@ -243,6 +244,21 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
             rows.append(FleetRow(name, verdict, result.sent if result is not None else 0))
         fleet_report.render(rows, console)
         return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET
+
+
+def _one_plan_per_app(sessions: list[Session]) -> None:
+    """Two plans for one app would share its rate budget and tokens: the fleet runs an app once."""
+    seen: dict[tuple[str, str], Session] = {}
+    for session in sessions:
+        app = (session.target.ledger_server, session.target.credentials.client_id)
+        if app in seen:
+            raise InputError(
+                f"the same app as {seen[app].plan.path} (client id {app[1]}): a fleet runs each app once;"
+                " give each plan its own credentials:",
+                file=str(session.plan.path),
+                key="credentials",
+            )
+        seen[app] = session
 
 
 def _app_names(sessions: list[Session]) -> list[str]:
