@@ -139,7 +139,7 @@ def _date(text: str) -> dt.date:
 
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:
     plan = session.plan
-    items = session.planner_items()
+    items = session.item_keys()
     if args.calls is not None:
         if args.calls < 0:
             raise InputError("must be 0 or more", key="--calls")

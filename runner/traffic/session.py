@@ -28,6 +28,7 @@ from runner.traffic.target import Target, identity_for, is_production, open_targ
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.ledger import Ledger, PartitionKey
 from runner.verdict.records import CallRecord
+from runner.verdict.topup import ItemKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +83,9 @@ class Session(LedgerView):
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
 
-    def planner_items(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [
-            (item.name, tuple(step.operation.key for step in (*item.setup, item.main, *item.teardown)))
-            for item in self.plan.endpoints
-        ]
+    def item_keys(self) -> list[ItemKeys]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""
