@@ -19,7 +19,7 @@ import hashlib
 import io
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,16 +342,6 @@ class Ledger:
                 0
             ]
         )
-
-    def rows(self) -> Iterator[tuple[PartitionKey, CallRecord]]:
-        """Every call with its partition, oldest first (what ``ledger migrate`` copies)."""
-        cursor = self._db.execute(
-            "SELECT p.server, p.client_id, p.user_id, p.id, "
-            + ", ".join(f"c.{name}" for name in CALL_COLUMNS)
-            + " FROM calls c JOIN partitions p ON p.id = c.partition ORDER BY c.ts, c.id"
-        )
-        for server, client, user, pid, *rest in cursor:
-            yield PartitionKey(server, client, user, int(pid)), _record(rest)
 
     def copy_into(self, other: Ledger) -> tuple[int, int]:
         """Copy every row that ``other`` lacks into it, partition by partition; returns (copied, already there).

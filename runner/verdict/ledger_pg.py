@@ -200,7 +200,7 @@ class PostgresBackend:
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        """Bulk-load rows with COPY (a migration, a benchmark): one statement, one roll-up."""
+        """Bulk-load rows with COPY (the benchmark's million calls): one statement, one roll-up."""
         n = 0
         with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
