@@ -41,18 +41,17 @@ def throwaway_server() -> Iterator[str]:
         os.chown(base, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data = base / "data"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     try:
-        subprocess.run(
+        _run(
+            "initdb",
             [*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            **quiet,  # type: ignore[call-overload]
         )
         options = (
             f"-c listen_addresses='' -k {base} -c fsync=off -c full_page_writes=off -c max_connections=200"
         )
-        subprocess.run(
+        _run(
+            "pg_ctl start",
             [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "server.log"), "-w", "start"],
-            **quiet,  # type: ignore[call-overload]
         )
         try:
             yield f"postgresql://postgres@/postgres?host={base}"
@@ -64,6 +63,12 @@ def throwaway_server() -> Iterator[str]:
             )
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _run(what: str, command: list[str]) -> None:
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{what} failed: {done.stderr.strip()}")
 
 
 def fresh_database(server_url: str, name: str) -> str:
