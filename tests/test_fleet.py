@@ -136,3 +136,32 @@ def test_two_plans_for_one_app_are_refused_before_any_request(
     assert cli_main(["graduate", plans[0], str(twin), "-q"]) == 2
     assert f"{twin}: credentials: the same app as {plans[0]}" in capsys.readouterr().err
     assert _calls_by_app(rcgrad_home) == {"fleet-1": []}  # no request was sent
+
+
+def test_an_app_whose_login_fails_sends_nothing_the_others_go_on_and_the_exit_is_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    scopes = frozenset({"ReadAccounts", "ReadPresence", "ReadCallLog"})
+    with running_sandbox(SandboxConfig(scopes=scopes, time_scale=0.02)) as sb:
+        good, bad = tmp_path / "good.env", tmp_path / "bad.env"
+        good.write_text(
+            f"RC_APP_CLIENT_ID={sb.config.client_id}\nRC_APP_CLIENT_SECRET={sb.config.client_secret}\n"
+            f"RC_USER_JWT={sb.config.jwt}\n"
+        )
+        bad.write_text(
+            "RC_APP_CLIENT_ID=someone-else\nRC_APP_CLIENT_SECRET=wrong-secret-9\nRC_USER_JWT=a.b.c\n"
+        )
+        plans = []
+        for name, env_file in (("good", good), ("bad", bad)):
+            path = tmp_path / f"{name}.yaml"
+            path.write_text(PLAN.format(n=name, credentials=f"{{env_file: {env_file.name}}}"))
+            plans.append(str(path))
+        assert cli_main(["graduate", *plans, "--server", sb.url, "-q"]) == 3
+        api = [r for r in sb.state.log if r.kind == "api"]
+    captured = capsys.readouterr()
+    assert "fleet app bad: " in captured.err and "RC_APP_CLIENT_ID" in captured.err
+    assert "wrong-secret-9" not in captured.err + captured.out
+    assert "fleet: 1 of 2 apps met" in captured.out
+    assert len([r for r in api if r.status == 200]) == 21  # the good app's traffic, and only it

@@ -32,8 +32,9 @@ from runner.commands.options import (
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
+from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError, RcgradError
 from runner.rc import wire
+from runner.redact import redact
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
@@ -230,7 +231,7 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
             # Each embedded sandbox serves from its own thread: at the default 5 ms GIL switch
             # interval every request would queue behind the other threads' slices.
             sys.setswitchinterval(0.0005)
-        results = anyio.run(_send_fleet, args, sessions, topups, names, console)
+        results, failures = anyio.run(_send_fleet, args, sessions, topups, names, console)
         rows = []
         for name, session, result in zip(names, sessions, results, strict=True):
             verdict = session.verdict()
@@ -243,6 +244,10 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
             write_reports(verdict, report_request(args, session.plan.path), shown)
             rows.append(FleetRow(name, verdict, result.sent if result is not None else 0))
         fleet_report.render(rows, console)
+        for index, failure in failures.items():
+            print(f"rcgrad: {names[index]}: {redact(str(failure))}", file=sys.stderr)
+        if failures:  # a credentials failure (3) says more than "not met" (1)
+            return max(failure.exit_code for failure in failures.values())
         return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET
 
 
@@ -272,9 +277,11 @@ def _app_names(sessions: list[Session]) -> list[str]:
 
 async def _send_fleet(
     args: argparse.Namespace, sessions: list[Session], topups: list[TopUp], names: list[str], console: Console
-) -> list[RunResult | None]:
-    """Every app's traffic at once; Ctrl-C or SIGTERM stops them all (teardown steps still run)."""
+) -> tuple[list[RunResult | None], dict[int, RcgradError]]:
+    """Every app's traffic at once; Ctrl-C or SIGTERM stops them all (teardown steps still run).
+    An app whose login fails (exit 3) sends nothing and is reported; the other apps go on."""
     results: list[RunResult | None] = [None] * len(sessions)
+    failures: dict[int, RcgradError] = {}
     engines: list[Engine] = []
 
     async def one(index: int) -> None:
@@ -285,7 +292,10 @@ async def _send_fleet(
             finally:
                 results[index] = engine.result
 
-        await _send(args, sessions[index], topups[index], console, run_engine=run_engine, progress=False)
+        try:
+            await _send(args, sessions[index], topups[index], console, run_engine=run_engine, progress=False)
+        except RcgradError as exc:
+            failures[index] = exc
 
     async with anyio.create_task_group() as tg:
 
@@ -309,7 +319,7 @@ async def _send_fleet(
     for index, topup in enumerate(topups):
         if topup.is_empty and not args.quiet:
             console.print(f"{names[index]}: nothing to send, the ledger already covers the window.")
-    return results
+    return results, failures
 
 
 async def _send(
