@@ -262,3 +262,14 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     assert cli_main(["ledger", "export"]) == 0
     assert capsys.readouterr().out.startswith("server,client_id,user_id,time_utc")
+
+
+def test_migrate_says_where_to_and_what_is_missing_in_one_line(
+    rcgrad_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.delenv("RCGRAD_LEDGER", raising=False)
+    assert cli_main(["ledger", "migrate"]) == 2
+    assert "--to: where to? pass --to postgresql://" in capsys.readouterr().err
+    assert cli_main(["ledger", "migrate", "--to", "postgresql://u@/db?host=/nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert f"{rcgrad_home / LEDGER_FILE}: --ledger: no ledger file here to migrate" in err and err.count("\n") == 1
