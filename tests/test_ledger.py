@@ -272,4 +272,7 @@ def test_migrate_says_where_to_and_what_is_missing_in_one_line(
     assert "--to: where to? pass --to postgresql://" in capsys.readouterr().err
     assert cli_main(["ledger", "migrate", "--to", "postgresql://u@/db?host=/nowhere"]) == 2
     err = capsys.readouterr().err
-    assert f"{rcgrad_home / LEDGER_FILE}: --ledger: no ledger file here to migrate" in err and err.count("\n") == 1
+    assert (
+        f"{rcgrad_home / LEDGER_FILE}: --ledger: no ledger file here to migrate" in err
+        and err.count("\n") == 1
+    )
