@@ -153,7 +153,7 @@ def connect(url: str, application_name: str = "rcgrad") -> Any:
     try:
         return psycopg.connect(url, autocommit=True, application_name=application_name, connect_timeout=10)
     except psycopg.Error as exc:
-        reason = one_line(str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
+        reason = one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
         raise InputError(f"cannot open the ledger: {reason}", file=without_password(url)) from None
 
 
