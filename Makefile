@@ -47,8 +47,9 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/rcgrad sandbox $(ARGS)
 
-# Regenerate runner/rc/data/catalog.json from RingCentral's spec in ../shared.
+# Regenerate runner/rc/data/catalog.json from RingCentral's public OpenAPI spec (SPEC=path).
 catalog: $(STAMP)
+	@test -f "$(SPEC)" || { echo "make catalog: no spec at $(SPEC); get rc-public-openapi.yml (RingCentral's public OpenAPI spec, see docs/ringcentral.md) and run: make catalog SPEC=path/to/rc-public-openapi.yml" >&2; exit 2; }
 	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
 
 clean:

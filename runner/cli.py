@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 from typing import NoReturn
@@ -47,6 +48,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="rcgrad", description="Graduation-traffic QA runner for RingCentral apps.")
+    parser.add_argument("--version", action="version", version=f"rcgrad {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
@@ -56,6 +58,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             module.configure(cmd, name)
             cmd.set_defaults(_run=module.run)
     return parser
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("rcgrad")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
 
 
 def _setup_logging(verbose: bool) -> None:

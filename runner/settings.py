@@ -101,5 +101,25 @@ def credentials_from(values: Mapping[str, str], server: str | None = None) -> Cr
     )
 
 
+def app_identity(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """The app (client id) and, when set, the user's JWT, without demanding a secret: enough to find a
+    ledger partition. ``client_secret`` is always empty here; ``jwt`` may be."""
+    values = environment() if env is None else dict(env)
+    server_url = server if server not in ("", None) else values.get("RC_SERVER_URL", "")
+    if not values.get("RC_APP_CLIENT_ID") or not server_url:
+        missing = [
+            n
+            for n, v in (("RC_SERVER_URL", server_url), ("RC_APP_CLIENT_ID", values.get("RC_APP_CLIENT_ID")))
+            if not v
+        ]
+        raise CredentialsError(
+            f"missing {', '.join(missing)}: the app's client id names its ledger partition"
+            " (set it in the environment or in .env in this directory)"
+        )
+    return Credentials(
+        resolve_server(server_url), values["RC_APP_CLIENT_ID"], "", values.get("RC_USER_JWT", "")
+    )
+
+
 def resolve_server(server: str) -> str:
     return SERVER_ALIASES.get(server, server).rstrip("/")

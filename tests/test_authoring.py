@@ -31,10 +31,23 @@ LIVE_TELEPHONY_OR_RECIPIENTS = {
 }
 
 
+TODO_DESCRIPTION = "TODO: describe the app and its use cases (the community criteria ask for it)."
+DESCRIPTION = (
+    "Exercises one scope with the plan that rcgrad plan init wrote for it, to show that every"
+    " generated plan runs clean against the local sandbox with exactly the scopes it names."
+)
+
+
+def described(text: str) -> str:
+    """What a person does first with a written plan: replace the description's TODO (check refuses it)."""
+    assert TODO_DESCRIPTION in text
+    return text.replace(TODO_DESCRIPTION, DESCRIPTION)
+
+
 @pytest.mark.parametrize("scope", ALL)
 def test_every_scope_gets_a_plan_that_loads_and_checks_or_is_marked_todo(scope):
     draft = draft_plan([scope])
-    plan = parse_plan(render(draft, name=scope), Path(f"{scope}.yaml"), env={})
+    plan = parse_plan(described(render(draft, name=scope)), Path(f"{scope}.yaml"), env={})
     errors = check_plan(plan).errors
     if draft.items[0].complete:
         assert not errors, [str(e) for e in errors]
@@ -57,15 +70,7 @@ COMPLETE = draft_plan(ALL).complete_scopes
 def test_each_complete_plan_rehearses_clean_with_exactly_its_scope(scope, tmp_path, monkeypatch):
     draft = draft_plan([scope])
     path = tmp_path / f"{scope}.yaml"
-    description = (
-        "Exercises one scope with the plan that rcgrad plan init wrote for it, to show that every"
-        " generated plan runs clean against the local sandbox with exactly the scopes it names."
-    )
-    path.write_text(
-        render(draft, name=scope).replace(
-            "TODO: describe the app and its use cases (the community criteria ask for it).", description
-        )
-    )
+    path.write_text(described(render(draft, name=scope)))
     monkeypatch.setenv("RCGRAD_LOCAL_TIME_SCALE", "0.005")
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "verdict.json"
@@ -115,6 +120,9 @@ def test_scan_finds_calls_in_six_languages_with_their_place_and_method():
 def test_the_plan_command_writes_refuses_to_overwrite_and_names_bad_scopes(tmp_path, capsys):
     out = tmp_path / "p.yaml"
     assert main(["plan", "init", "--scopes", "ReadCallLog,ReadPresence", "--out", str(out)]) == 0
+    assert main(["check", "-q", str(out)]) == 2  # the description is a TODO for a person
+    assert "app.description" in capsys.readouterr().out
+    out.write_text(described(out.read_text()))
     assert main(["check", "-q", str(out)]) == 0
     assert main(["plan", "init", "--scopes", "ReadCallLog", "--out", str(out)]) == 2
     assert main(["plan", "init", "--scopes", "ReadCalLog"]) == 2

@@ -52,11 +52,17 @@ def test_console_text_is_plain_ascii_with_one_row_per_criterion(verdict: Verdict
     assert text.isascii()
     assert "CRITERIA NOT MET" in text
     for c in verdict.criteria:
-        (line,) = [ln for ln in text.splitlines() if f"| {c.name} " in ln]
+        (line,) = [ln for ln in text.splitlines() if f" {c.name} " in ln]
         expected = "FAIL" if not c.met else ("confirm" if c.needs_human else "ok")
-        assert f"| {expected} " in line
+        assert line.split()[0] == expected
     assert "GET /<script>" in text and "(not in plan)" in text
     assert "Caveats:" in text
+
+
+def test_console_at_80_columns_keeps_every_endpoint_whole_on_its_own_line(verdict: Verdict):
+    lines = console.render_text(verdict, width=80).splitlines()
+    for e in verdict.endpoints:
+        assert any(ln.strip().startswith(e.key) for ln in lines), e.key
 
 
 def test_console_on_a_utf8_terminal_uses_marks(verdict: Verdict):

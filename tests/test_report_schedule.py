@@ -17,7 +17,7 @@ S = Schedule(
     repo="/srv/my repo",
     hour=6,
     minute=5,
-    rcgrad=".venv/bin/rcgrad",
+    program=("/srv/my repo/.venv/bin/rcgrad",),
     log="/var/log/w.log",
 )
 
@@ -27,7 +27,9 @@ def test_cron_line_runs_warmup_from_the_repo_daily_in_utc():
     assert lines[0] == "CRON_TZ=UTC"
     fields = lines[1].split(" ", 5)
     assert fields[:5] == ["5", "6", "*", "*", "*"]
-    assert fields[5] == "cd '/srv/my repo' && .venv/bin/rcgrad warmup plans/app.yaml >> /var/log/w.log 2>&1"
+    assert fields[5] == (
+        "cd '/srv/my repo' && '/srv/my repo/.venv/bin/rcgrad' warmup plans/app.yaml >> /var/log/w.log 2>&1"
+    )
     assert "%" not in lines[1]  # cron would cut the command at a bare %
 
 
@@ -42,7 +44,8 @@ def test_github_workflow_parses_maps_secrets_and_caches_only_the_ledger():
     cache = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache"))
     assert cache["with"]["path"] == ".rcgrad/ledger.sqlite3"
     assert cache["with"]["restore-keys"] == "rcgrad-ledger-"
-    assert job["steps"][-1]["run"] == "rcgrad warmup plans/app.yaml"
+    assert job["steps"][-1]["run"].strip() == "rcgrad warmup plans/app.yaml"
+    assert job["steps"][2]["run"].strip() == "python -m pip install ."
 
 
 def test_systemd_units_parse_and_agree():
@@ -53,7 +56,7 @@ def test_systemd_units_parse_and_agree():
     tmr.read_string(timer)
     assert svc["Service"]["Type"] == "oneshot"
     assert svc["Service"]["WorkingDirectory"] == "/srv/my repo"
-    assert svc["Service"]["ExecStart"] == "/srv/my repo/.venv/bin/rcgrad warmup plans/app.yaml"
+    assert svc["Service"]["ExecStart"] == '"/srv/my repo/.venv/bin/rcgrad" "warmup" "plans/app.yaml"'
     assert tmr["Timer"]["OnCalendar"] == "*-*-* 06:05:00 UTC"
     assert tmr["Timer"]["Unit"] == "rcgrad-warmup.service"
     assert tmr["Install"]["WantedBy"] == "timers.target"
@@ -68,12 +71,146 @@ def test_bad_time_is_input_error(bad: str):
 def test_command_prints_a_definition_and_rejects_a_missing_plan(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plans").mkdir()
-    (tmp_path / "plans" / "app.yaml").write_text("name: x\n")
+    (tmp_path / "plans" / "app.yaml").write_text(
+        "app: {name: x, scopes: [ReadAccounts]}\nendpoints: [GET /restapi/v1.0/account/~]\n"
+    )
     assert cli_main(["schedule", "plans/app.yaml", "--systemd", "--at", "07:30"]) == 0
     out = capsys.readouterr().out
-    assert "OnCalendar=*-*-* 07:30:00 UTC" in out and "warmup plans/app.yaml" in out
+    assert "OnCalendar=*-*-* 07:30:00 UTC" in out and '"warmup" "plans/app.yaml"' in out
     assert cli_main(["schedule", "plans/none.yaml", "--cron"]) == 2
     assert capsys.readouterr().err.strip() == "rcgrad: plans/none.yaml: no such plan file"
     with pytest.raises(SystemExit) as info:
         cli_main(["schedule", "plans/app.yaml"])
     assert info.value.code == 2
+
+
+# ---------------------------------------------------------------- the printed definitions, run unattended
+
+HOSTILE_REPO = "my repo $(touch PWNED); x %d 'q'"
+LOCAL_PLAN = """\
+app:
+  name: scheduled
+  description: Reads the user's own extension once a day so the review window always holds traffic.
+  scopes: [ReadAccounts]
+server: {server}
+warmup: {{daily_calls: 5}}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+"""
+
+
+def _repo(tmp_path: Path, server: str = "local") -> Path:
+    repo = tmp_path / HOSTILE_REPO
+    (repo / "plans").mkdir(parents=True)
+    (repo / "plans" / "app.yaml").write_text(LOCAL_PLAN.format(server=server))
+    return repo
+
+
+def _printed(repo: Path, monkeypatch, capsys, *flags: str) -> str:
+    monkeypatch.chdir(repo)
+    assert cli_main(["schedule", "plans/app.yaml", *flags]) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def _env(home: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RC_")}
+    # cron and systemd start with a bare PATH: the definition must not need the venv on it.
+    env.update(PATH="/usr/bin:/bin", RCGRAD_HOME=str(home))
+    return env
+
+
+def test_the_printed_cron_line_runs_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
+    import subprocess
+
+    repo = _repo(tmp_path)
+    log = tmp_path / "logs %d" / "warm.log"
+    log.parent.mkdir()
+    out = _printed(repo, monkeypatch, capsys, "--cron", "--log", str(log))
+    line = next(ln for ln in out.splitlines() if ln[:1].isdigit())
+    command = line.split(" ", 5)[5].replace("\\%", "%")  # what cron hands to sh
+    done = subprocess.run(
+        ["sh", "-c", command], env=_env(tmp_path / "home"), cwd="/", timeout=120, check=False
+    )
+    assert done.returncode == 0, log.read_text()
+    assert "CRITERIA" in log.read_text()
+    assert not list(tmp_path.rglob("PWNED")), "a path was run as code"
+
+
+def test_the_printed_systemd_unit_runs_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
+    import shlex
+    import subprocess
+
+    repo = _repo(tmp_path)
+    out = _printed(repo, monkeypatch, capsys, "--systemd", "--log", str(tmp_path / "w.log"))
+    svc = configparser.ConfigParser(interpolation=None)
+    svc.optionxform = str  # type: ignore[assignment,method-assign]
+    svc.read_string(out.split("\n\n# ~/.config/systemd/user/rcgrad-warmup.timer")[0])
+
+    def unit(value: str) -> str:  # systemd's own unescaping of % and $
+        return value.replace("%%", "%").replace("$$", "$")
+
+    argv = [unit(arg) for arg in shlex.split(svc["Service"]["ExecStart"])]
+    workdir = unit(svc["Service"]["WorkingDirectory"])
+    assert Path(argv[0]).is_absolute() and Path(argv[0]).is_file()
+    assert workdir == str(repo)
+    done = subprocess.run(argv, env=_env(tmp_path / "home"), cwd=workdir, timeout=120, check=False)
+    assert done.returncode == 0
+    assert not list(tmp_path.rglob("PWNED"))
+
+
+def test_a_production_schedule_needs_consent_given_to_schedule(tmp_path: Path, monkeypatch, capsys):
+    repo = _repo(tmp_path, server="production")
+    monkeypatch.chdir(repo)
+    assert cli_main(["schedule", "plans/app.yaml", "--cron"]) == 2
+    assert "--allow-production" in capsys.readouterr().err
+    out = _printed(repo, monkeypatch, capsys, "--cron", "--allow-production")
+    assert "warmup plans/app.yaml --allow-production >>" in out
+    writes = (
+        LOCAL_PLAN.format(server="production")
+        + "  - POST /restapi/v1.0/account/~/extension/~/address-book/contact\n"
+    )
+    (repo / "plans" / "app.yaml").write_text(writes.replace("[ReadAccounts]", "[ReadAccounts, Contacts]"))
+    assert cli_main(["schedule", "plans/app.yaml", "--systemd", "--allow-production"]) == 2
+    assert "--allow-production-writes" in capsys.readouterr().err
+    out = _printed(
+        repo,
+        monkeypatch,
+        capsys,
+        "--github-actions",
+        "--allow-production",
+        "--allow-production-writes",
+        "--rcgrad-from",
+        "rcgrad @ git+https://example.invalid/rcgrad@abc",
+    )
+    job = yaml.safe_load(out)["jobs"]["warmup"]
+    assert (
+        job["steps"][-1]["run"].strip()
+        == "rcgrad warmup plans/app.yaml --allow-production --allow-production-writes"
+    )
+
+
+def test_the_workflow_installs_rcgrad_itself(tmp_path: Path, monkeypatch, capsys):
+    repo = _repo(tmp_path)
+    out = _printed(
+        repo,
+        monkeypatch,
+        capsys,
+        "--github-actions",
+        "--rcgrad-from",
+        "rcgrad @ git+https://example.invalid/r@1",
+    )
+    steps = yaml.safe_load(out)["jobs"]["warmup"]["steps"]
+    assert steps[2]["run"].strip() == "python -m pip install 'rcgrad @ git+https://example.invalid/r@1'"
+    assert steps[-1]["run"].strip() == "rcgrad warmup plans/app.yaml"
+    assert str(tmp_path) not in out  # nothing of this machine's paths
+
+
+def test_a_plan_outside_the_repository_is_refused(tmp_path: Path, monkeypatch, capsys):
+    repo = _repo(tmp_path)
+    other = tmp_path / "elsewhere.yaml"
+    other.write_text(LOCAL_PLAN.format(server="local"))
+    monkeypatch.chdir(repo)
+    assert cli_main(["schedule", str(other), "--cron"]) == 2
+    assert "outside the repository" in capsys.readouterr().err

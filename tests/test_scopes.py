@@ -1,4 +1,4 @@
-"""The scope-inclusion table (FACTS.md §4)."""
+"""The scope-inclusion table (docs/ringcentral.md, Permissions)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET
 from runner.plan.check import ERROR, check_plan, human_seconds
@@ -25,15 +24,17 @@ def run(args: argparse.Namespace) -> int:
     report = check_plan(plan)
     console = Console(highlight=False)
     if not args.quiet:
-        table = Table(title=f"{plan.app.name}: {len(report.endpoints)} steps, server {plan.server}")
-        for column in ("endpoint (under /restapi/v1.0)", "permission", "group", "writes"):
-            table.add_column(column)
+        console.print(f"[bold]{plan.app.name}[/]: {len(report.endpoints)} steps, server {plan.server}")
+        # One line per step, its path whole (CI logs are 80 columns wide), then what it costs.
         for row in report.endpoints:
-            label = row.key.replace("/restapi/v1.0", "", 1)
-            if row.name != row.key:
-                label += f"\n[dim]{row.name}[/]"
-            table.add_row(label, row.permission or "-", row.group, "yes" if row.write else "")
-        console.print(table)
+            console.print(f"  {row.key}", markup=False, soft_wrap=True)
+            named = f"{row.name}: " if row.name != row.key else ""
+            writes = ", writes" if row.write else ""
+            console.print(
+                f"      {named}{row.permission or 'no permission'}, {row.group}{writes}",
+                markup=False,
+                soft_wrap=True,
+            )
         groups = ", ".join(f"{g} {n}" for g, n in sorted(report.requests_by_group.items()))
         console.print(
             f"least wall time at the rate limits: {human_seconds(report.least_seconds)} "

@@ -7,6 +7,7 @@ the dataclasses built here. This module must never open a file, a ledger or a co
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from runner.report.write import ReportRequest
@@ -58,6 +59,10 @@ def report_request(args: argparse.Namespace, plan: Path | None = None) -> Report
         json=path("json"),
         junit=path("junit"),
         html=path("html"),
+        # GitHub Actions' job summary: set by the runner, appended to by every step that writes one.
+        step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"])
+        if os.environ.get("GITHUB_STEP_SUMMARY")
+        else None,
     )
 
 

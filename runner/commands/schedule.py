@@ -2,31 +2,47 @@
 
 Pure text builders (``cron_entry``, ``github_workflow``, ``systemd_units``) plus a thin command.
 A definition runs ``rcgrad warmup PLAN`` once a day at a fixed UTC time from the repository, so
-the ledger always holds yesterday's traffic. The definitions reference credentials by name only
-(``.env`` in the repository, or GitHub secrets); this module must never read or print a value.
+the ledger always holds yesterday's traffic. It must work unattended: it calls rcgrad by an
+absolute path that exists (cron and systemd have no virtualenv on their PATH), the workflow
+installs rcgrad itself, the plan path is relative to the repository, and the consent a production
+plan needs is given to ``schedule`` itself and carried into the definition (without it every daily
+run would exit 2, silently). Every value is quoted for its format: a path is data, never code.
+
+The definitions reference credentials by name only (``.env`` in the repository, or GitHub
+secrets); this module must never read or print a value.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import runner
 from runner.errors import EXIT_MET, InputError
 from runner.settings import CREDENTIAL_VARS
 
 DEFAULT_AT = "09:17"  # off the hour: scheduled jobs everywhere pile up on :00
+PLACEHOLDER_SOURCE = "rcgrad @ git+https://github.com/YOUR-ORG/rcgrad@YOUR-COMMIT"
 
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    plan: str  # plan path as the job will see it (relative to ``repo`` when inside it)
+    plan: str  # plan path relative to ``repo``
     repo: str  # absolute repository directory
     hour: int  # UTC
     minute: int
-    rcgrad: str  # the executable, relative to ``repo`` or absolute
+    program: tuple[str, ...]  # how to call rcgrad: an absolute path (or python -m runner)
     log: str  # where cron and systemd append the output
+    flags: tuple[str, ...] = ()  # the consent the plan needs, e.g. --allow-production
+    install: str = "."  # what the workflow pip-installs: "." (rcgrad's own repository) or a requirement
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (*self.program, "warmup", self.plan, *self.flags)
 
 
 def parse_at(text: str) -> tuple[int, int]:
@@ -41,10 +57,9 @@ def parse_at(text: str) -> tuple[int, int]:
 
 
 def cron_entry(s: Schedule) -> str:
-    command = (
-        f"cd {shlex.quote(s.repo)} && {shlex.quote(s.rcgrad)} warmup {shlex.quote(s.plan)}"
-        f" >> {shlex.quote(s.log)} 2>&1"
-    )
+    command = f"cd {shlex.quote(s.repo)} && {shlex.join(s.argv)} >> {shlex.quote(s.log)} 2>&1"
+    # cron turns a bare % into a newline (the rest becomes stdin); \% is a literal %.
+    command = command.replace("%", "\\%")
     return (
         "# rcgrad daily warm-up (install with `crontab -e`). Times are UTC: CRON_TZ works with cronie;\n"
         "# with another cron, convert the hour to the machine's time zone.\n"
@@ -55,7 +70,8 @@ def cron_entry(s: Schedule) -> str:
 
 def github_workflow(s: Schedule) -> str:
     env_lines = "\n".join(f"      {name}: ${{{{ secrets.{name} }}}}" for name in CREDENTIAL_VARS)
-    plan = s.plan
+    install = "." if s.install == "." else shlex.quote(s.install)
+    warmup = shlex.join(("rcgrad", "warmup", s.plan, *s.flags))
     return f"""# rcgrad daily warm-up. Save as .github/workflows/rcgrad-warmup.yml and add the repository
 # secrets {", ".join(CREDENTIAL_VARS)}.
 name: rcgrad warm-up
@@ -78,7 +94,8 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: python -m pip install .
+      - run: |
+          python -m pip install {install}
       # Only the ledger is cached: the token file stays out of the cache, which other workflows can read.
       # A cache entry is immutable, so each run saves a new one and restores the latest.
       - uses: actions/cache@v4
@@ -86,32 +103,38 @@ jobs:
           path: .rcgrad/ledger.sqlite3
           key: rcgrad-ledger-${{{{ github.run_id }}}}
           restore-keys: rcgrad-ledger-
-      - run: rcgrad warmup {shlex.quote(plan)}
+      - run: |
+          {warmup}
 """
+
+
+def systemd_quote(value: str) -> str:
+    """One ExecStart= argument: double-quoted with C escapes; % and $ doubled so systemd expands neither."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_path(value: str) -> str:
+    """A path setting (WorkingDirectory=, append:): taken literally but for % specifiers."""
+    return value.replace("%", "%%")
 
 
 def systemd_units(s: Schedule) -> tuple[str, str]:
     """(rcgrad-warmup.service, rcgrad-warmup.timer) for ``~/.config/systemd/user/``."""
-    if s.rcgrad.startswith("/"):
-        program = s.rcgrad
-    elif "/" in s.rcgrad:
-        program = f"{s.repo}/{s.rcgrad}"
-    else:
-        program = f"/usr/bin/env {s.rcgrad}"  # systemd wants an absolute path; PATH decides which rcgrad
-    exec_start = f"{program} warmup {s.plan}"
+    exec_start = " ".join(systemd_quote(arg) for arg in s.argv)
     service = f"""# ~/.config/systemd/user/rcgrad-warmup.service
 [Unit]
-Description=rcgrad daily warm-up for {s.plan}
+Description=rcgrad daily warm-up
 Wants=network-online.target
 After=network-online.target
 
 [Service]
 Type=oneshot
 # Credentials come from .env in this directory.
-WorkingDirectory={s.repo}
+WorkingDirectory={systemd_path(s.repo)}
 ExecStart={exec_start}
-StandardOutput=append:{s.log}
-StandardError=append:{s.log}
+StandardOutput=append:{systemd_path(s.log)}
+StandardError=append:{systemd_path(s.log)}
 """
     timer = f"""# ~/.config/systemd/user/rcgrad-warmup.timer
 # Enable with: systemctl --user daemon-reload && systemctl --user enable --now rcgrad-warmup.timer
@@ -150,6 +173,92 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--log", metavar="PATH", help="log file for cron/systemd (default: $RCGRAD_HOME/warmup.log)"
     )
+    parser.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="consent, once, for every scheduled run of a production plan",
+    )
+    parser.add_argument(
+        "--allow-production-writes",
+        action="store_true",
+        help="also consent to the plan's writes on production in every scheduled run",
+    )
+    parser.add_argument(
+        "--rcgrad-from",
+        metavar="REQUIREMENT",
+        help="what the workflow pip-installs, e.g. 'rcgrad @ git+https://github.com/you/rcgrad@v0.1.0'",
+    )
+
+
+def program() -> tuple[str, ...]:
+    """This rcgrad, by a path that exists: the script beside the interpreter (the venv's bin)."""
+    script = Path(sys.executable).parent / "rcgrad"
+    if script.is_file():
+        return (str(script.absolute()),)
+    return (str(Path(sys.executable).absolute()), "-m", "runner")
+
+
+def rcgrad_checkout() -> Path:
+    return Path(runner.__file__).resolve().parent.parent
+
+
+def is_rcgrad_checkout(repo: Path) -> bool:
+    return (repo / "runner" / "cli.py").is_file() and 'name = "rcgrad"' in _read(repo / "pyproject.toml")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def pinned_source() -> str | None:
+    """A pip requirement for exactly this rcgrad: its checkout's public git remote at its commit."""
+    checkout = rcgrad_checkout()
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(checkout), *args], capture_output=True, text=True, timeout=10, check=False
+            )
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    url, commit = git("remote", "get-url", "origin"), git("rev-parse", "HEAD")
+    if not commit or not url.startswith(("https://", "ssh://", "git@")):
+        return None  # a local path or no remote: nothing a GitHub runner could fetch
+    if url.startswith("git@"):
+        url = "ssh://" + url.replace(":", "/", 1)
+    return f"rcgrad @ git+{url}@{commit}"
+
+
+def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
+    """The consent flags the scheduled runs need, refused unless given to ``schedule`` itself."""
+    from runner.plan.loader import load_plan
+    from runner.traffic.target import is_production
+
+    plan = load_plan(plan_file, server_override=args.server)
+    if not is_production(plan.server):
+        return ()
+    if not args.allow_production:
+        raise InputError(
+            "this plan targets production: every scheduled run would send real traffic. Rehearse it,"
+            " then pass --allow-production to schedule to consent for every run",
+            file=args.plan,
+            key="server",
+        )
+    if any(step.operation.is_write for step in plan.steps):
+        if not args.allow_production_writes:
+            raise InputError(
+                "this plan writes live customer data on production every day; pass"
+                " --allow-production-writes to schedule to consent for every run",
+                file=args.plan,
+                key="endpoints",
+            )
+        return ("--allow-production", "--allow-production-writes")
+    return ("--allow-production",)
 
 
 def schedule_from(args: argparse.Namespace) -> Schedule:
@@ -157,22 +266,39 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
 
     repo = (args.repo or Path.cwd()).resolve()
     plan_path = Path(args.plan)
-    absolute = plan_path if plan_path.is_absolute() else (Path.cwd() / plan_path)
+    absolute = (plan_path if plan_path.is_absolute() else (Path.cwd() / plan_path)).resolve()
     if not absolute.is_file():
         raise InputError("no such plan file", file=args.plan)
     try:
-        plan = str(absolute.resolve().relative_to(repo))
+        plan = str(absolute.relative_to(repo))
     except ValueError:
-        plan = str(absolute.resolve())
-    venv_rcgrad = repo / ".venv" / "bin" / "rcgrad"
+        raise InputError(
+            f"the plan is outside the repository {repo}: a scheduled job runs from the repository"
+            " (move the plan into it, or pass --repo)",
+            file=args.plan,
+        ) from None
+    flags = consent_flags(args, absolute)
     hour, minute = parse_at(args.at)
+    log = args.log or str(state_home() / "warmup.log")
+    for name, value in (("--repo", str(repo)), ("--log", log), ("PLAN", plan)):
+        if any(ch in value for ch in "\n\r\0"):
+            raise InputError("a path with a line break cannot go into a schedule", key=name)
+    install = args.rcgrad_from or ("." if is_rcgrad_checkout(repo) else pinned_source())
+    if args.kind == "github" and install is None:
+        raise InputError(
+            "cannot tell where the workflow should install rcgrad from (this checkout has no public git"
+            f" remote); pass --rcgrad-from, e.g. --rcgrad-from '{PLACEHOLDER_SOURCE}'",
+            key="--rcgrad-from",
+        )
     return Schedule(
         plan=plan,
         repo=str(repo),
         hour=hour,
         minute=minute,
-        rcgrad=".venv/bin/rcgrad" if venv_rcgrad.exists() else "rcgrad",
-        log=args.log or str(state_home() / "warmup.log"),
+        program=program(),
+        log=log,
+        flags=flags,
+        install=install or ".",
     )
 
 

@@ -40,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
         lines = _show(choose_store(identity.server, identity.client_id), shown, identity.client_id)
     else:
         with open_target(
-            plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits, own=plan.credentials
+            plan.server,
+            app_name=plan.app.name,
+            scopes=frozenset(plan.app.scopes),
+            limits=plan.limits,
+            own=plan.credentials,
         ) as target:
             store = choose_store(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout

@@ -347,7 +347,9 @@ async def _send(
         prior_4xx=errors,
     )
     async with session.tokens() as tokens:
-        with GroupProgress(by_group, console=console, enabled=progress and not args.quiet) as bars:
+        with GroupProgress(
+            by_group, items=topup.repeats, console=console, enabled=progress and not args.quiet
+        ) as bars:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
@@ -359,6 +361,7 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
+                on_item=bars.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from runner.plan.loader import PLACEHOLDER, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.scopes import UNMAPPABLE, grants
+from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
 
 ERROR, WARNING = "error", "warning"
 ASSUMED_RUNS = 5  # each item runs at least the per-endpoint minimum
@@ -131,11 +132,45 @@ def check_plan(plan: Plan) -> CheckReport:
                     "app.scopes",
                 )
             )
+    findings.extend(_description_findings(plan, file))
     by_group = requests_by_group(plan)
     limits = {group: limit for group in by_group if (limit := plan.paced_limit(group)) is not None}
     seconds = minimum_plan_seconds(by_group, limits)
     assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
     return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)
+
+
+def _description_findings(plan: Plan, file: str) -> list[Finding]:
+    """The app description, judged now: the verdict would fail it only after the traffic was sent."""
+    text = (plan.app.description or "").strip()
+    line = plan.app.description_line or plan.app.line
+    placeholder = description_placeholder(text)
+    if placeholder:
+        return [
+            Finding(
+                ERROR,
+                f"the description still holds the placeholder {placeholder!r}: write what the app does"
+                " and for whom (the console shows it to the reviewer)",
+                file,
+                line,
+                "app.description",
+            )
+        ]
+    if APP_DESCRIPTION not in rules_for(plan.criteria.profile, plan.criteria.overrides).criteria:
+        return []
+    judged = description_criterion(text)
+    if judged.met:
+        return []
+    return [
+        Finding(
+            WARNING,
+            f"the {plan.criteria.profile} profile judges the app description and this one fails it"
+            f" ({judged.detail})",
+            file,
+            line,
+            "app.description",
+        )
+    ]
 
 
 def requests_by_group(plan: Plan) -> dict[str, int]:

@@ -116,6 +116,7 @@ class App:
     description: str | None = None
     line: int = 0
     scope_lines: Mapping[str, int] = field(default_factory=dict)
+    description_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +351,12 @@ class _Loader:
             scopes.append(scope)
             lines[scope] = item.line
         return App(
-            name=name, scopes=tuple(scopes), description=description, line=node.line, scope_lines=lines
+            name=name,
+            scopes=tuple(scopes),
+            description=description,
+            line=node.line,
+            scope_lines=lines,
+            description_line=fields_["description"].line if "description" in fields_ else None,
         )
 
     def server(self, value: str, line: int | None) -> str:
@@ -409,9 +415,9 @@ class _Loader:
     def criteria(self, node: _Node | None) -> Criteria:
         if node is None:
             return Criteria()
+        overrides: dict[str, Any] = {}
         if isinstance(node.node, yaml.ScalarNode):
             profile, line = self.scalar(node, "criteria", str), node.line
-            overrides: dict[str, Any] = {}
         else:
             fields_ = self.mapping(node, "criteria", ("profile", *OVERRIDABLE))
             profile = (

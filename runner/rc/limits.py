@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 WINDOW_SECONDS = 60.0
 PENALTY_SECONDS = 60.0
-# FACTS.md §2: requests per user per minute, the same in every version of the docs since 2022.
+# docs/ringcentral.md, Rate limits: requests per user per minute, the same in every version of the docs since 2022.
 DEFAULT_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
 UNTHROTTLED = "NoThrottling"
 

@@ -1,6 +1,6 @@
 """App permissions (scopes) and which ones include others: the single source of that table.
 
-RingCentral grants a broader scope the rights of narrower ones (FACTS.md §4): an app with SMS
+RingCentral grants a broader scope the rights of narrower ones (docs/ringcentral.md, Permissions): an app with SMS
 may call ReadMessages endpoints. The sandbox's 403s, ``rcgrad check`` and the criteria all ask
 this module. It must never hold endpoint knowledge; that lives in the catalog.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# scope -> scopes it includes (FACTS.md §4, "Some scopes include others").
+# scope -> scopes it includes (docs/ringcentral.md, Permissions).
 INCLUDES: dict[str, frozenset[str]] = {
     "EditMessages": frozenset({"ReadMessages"}),
     "SMS": frozenset({"ReadMessages"}),

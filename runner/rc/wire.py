@@ -62,6 +62,27 @@ def error_code(body: Any) -> str | None:
     return api_code(body) or oauth_error(body)
 
 
+def error_message(body: Any, limit: int = 200) -> str | None:
+    """The human message of an error body (nested first, like ``api_code``), one line, bounded.
+
+    For the console only, through the redactor: it can echo what was sent, so it never goes to the
+    ledger."""
+    if not isinstance(body, dict):
+        return None
+    nested = body.get("errors")
+    candidates = (
+        [nested[0].get("message")]
+        if isinstance(nested, list) and nested and isinstance(nested[0], dict)
+        else []
+    )
+    candidates += [body.get("message"), body.get("error_description")]
+    for value in candidates:
+        if isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+    return None
+
+
 def _code(value: Any) -> str | None:
     # Codes only: a free-text value could echo what was sent, and it goes to the ledger.
     if not isinstance(value, str) or not value or len(value) > _MAX_CODE_LENGTH:

@@ -10,18 +10,18 @@ import io
 
 from rich.box import ASCII, ROUNDED
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from runner.verdict.criteria import Criterion, Verdict, iso
 
 
 def _mark(c: Criterion, ascii_only: bool) -> str:
+    """A mark padded to one width, whatever its markup."""
     if not c.met:
-        return "FAIL" if ascii_only else "[red]✗[/red]"
+        return "FAIL   " if ascii_only else "[red]✗[/red]      "
     if c.needs_human:
         return "confirm" if ascii_only else "[yellow]confirm[/yellow]"
-    return "ok" if ascii_only else "[green]✓[/green]"
+    return "ok     " if ascii_only else "[green]✓[/green]      "
 
 
 def format_number(value: float) -> str:
@@ -38,44 +38,43 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
     win = verdict.window
     headline = "CRITERIA MET" if verdict.met else "CRITERIA NOT MET"
     console.print(
-        f"[bold]{headline}[/bold]  profile {verdict.profile}  at {iso(verdict.now)}"
-        f"  (UTC days from {iso(win.yesterday_start)}, 48 h from {iso(win.rolling_start)})",
-        highlight=False,
+        f"[bold]{headline}[/bold]  profile {verdict.profile}  at {iso(verdict.now)}", highlight=False
     )
+    console.print(
+        f"  window:  UTC days from {iso(win.yesterday_start)}, 48 h from {iso(win.rolling_start)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if verdict.subject is not None:
+        for label, value in verdict.subject.lines():
+            console.print(f"  {label + ':':9}{value}", highlight=False, markup=False, soft_wrap=True)
 
-    criteria = Table(title="Criteria", box=box, title_justify="left")
-    for col in ("criterion", "value", "threshold", "margin", "", "detail"):
-        criteria.add_column(col, justify="right" if col in ("value", "threshold", "margin") else "left")
+    # One line of figures per criterion and its detail on the next: readable at 80 columns.
+    console.print(
+        f"Criteria{'':23}{'value':>9} {'threshold':>9} {'margin':>9}", highlight=False, markup=False
+    )
     for c in verdict.criteria:
-        criteria.add_row(
-            c.name,
-            format_number(c.value),
-            format_number(c.threshold),
-            format_number(c.margin),
-            _mark(c, ascii_only),
-            escape(c.detail),
+        console.print(
+            f"  {_mark(c, ascii_only)} {c.name:<20} {format_number(c.value):>9}"
+            f" {format_number(c.threshold):>9} {format_number(c.margin):>9}",
+            highlight=False,
         )
-    console.print(criteria)
-
+        console.print(f"{'':10}{c.detail}", highlight=False, markup=False, soft_wrap=True)
     if verdict.endpoints:
-        endpoints = Table(title="Endpoints (2xx unless noted)", box=box, title_justify="left")
-        for col in ("endpoint", "permission", "group", "yesterday", "today", "48 h", "4xx", "responses"):
-            endpoints.add_column(
-                col, justify="left" if col in ("endpoint", "permission", "group") else "right"
-            )
+        # The path is the row's identity: on a line of its own and whole, whatever the width (CI logs
+        # and cron mail are 80 columns wide); its figures go on the line below it.
+        console.print(
+            "Endpoints: 2xx yesterday / today / last 48 h, then 4xx and all responses", highlight=False
+        )
         for e in verdict.endpoints:
             name = e.key if e.in_plan else f"{e.key} (not in plan)"
-            endpoints.add_row(
-                escape(name),
-                e.permission or "-",
-                e.group or "-",
-                str(e.yesterday),
-                str(e.today),
-                str(e.last_48h),
-                str(e.errors_4xx),
-                str(e.total),
+            console.print(f"  {name}", highlight=False, markup=False, soft_wrap=True)
+            console.print(
+                f"      {e.permission or '-'}, {e.group or '-'}:  2xx {e.yesterday} / {e.today} / {e.last_48h}"
+                f"   4xx {e.errors_4xx}   responses {e.total}",
+                highlight=False,
+                markup=False,
             )
-        console.print(endpoints)
 
     if verdict.scopes:
         scopes = Table(title="Scopes", box=box, title_justify="left")
@@ -98,7 +97,7 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
     )
     console.print("Caveats:", highlight=False)
     for note in verdict.caveats:
-        console.print(f"  - {note}", highlight=False, markup=False)
+        console.print(f"  - {note}", highlight=False, markup=False, soft_wrap=True)
 
 
 def render_text(verdict: Verdict, width: int = 120, ascii_only: bool = True) -> str:

@@ -87,10 +87,21 @@ def render(verdict: Verdict) -> str:
     )
     t = verdict.tokens
     caveats = "".join(f"<li>{_e(n)}</li>" for n in verdict.caveats)
+    subject = ""
+    if verdict.subject is not None:
+        subject = (
+            "<table>"
+            + "".join(
+                f'<tr><th class="l">{_e(label)}</th><td class="l">{_e(value)}</td></tr>'
+                for label, value in verdict.subject.lines()
+            )
+            + "</table>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rcgrad verdict {_e(iso(verdict.now))}</title>
 <style>{_CSS}</style></head><body>
 <h1 class="{status}">{"Criteria met" if verdict.met else "Criteria not met"}</h1>
+{subject}
 <p>Profile <b>{_e(verdict.profile)}</b> at {_e(iso(verdict.now))}. UTC days from {_e(iso(win.yesterday_start))};
 48 h from {_e(iso(win.rolling_start))}.</p>
 <h2>Criteria</h2>

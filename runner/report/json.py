@@ -15,6 +15,7 @@ def to_dict(verdict: Verdict) -> dict[str, Any]:
     win = verdict.window
     return {
         "met": verdict.met,
+        "subject": verdict.subject.as_dict() if verdict.subject else None,
         "profile": str(verdict.profile),
         "now": iso(verdict.now),
         "window": {

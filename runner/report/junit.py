@@ -16,7 +16,7 @@ def render(verdict: Verdict, suite: str = "rcgrad") -> str:
     case_suite = ET.SubElement(
         root,
         "testsuite",
-        name=f"{suite}.{verdict.profile}",
+        name=f"{suite}.{verdict.subject.app if verdict.subject else 'app'}.{verdict.profile}",
         tests=str(len(verdict.criteria)),
         failures=str(failures),
         errors="0",
@@ -25,6 +25,11 @@ def render(verdict: Verdict, suite: str = "rcgrad") -> str:
     )
     # The schema wants <properties> before the testcases.
     props = ET.SubElement(case_suite, "properties")
+    if verdict.subject is not None:
+        for key, value in verdict.subject.as_dict().items():
+            ET.SubElement(props, "property", name=key, value=str(value))
+        if verdict.subject.rehearsal:
+            ET.SubElement(props, "property", name="note", value=verdict.subject.server_line)
     for i, note in enumerate(verdict.caveats):
         ET.SubElement(props, "property", name=f"caveat.{i + 1}", value=note)
     for c in verdict.criteria:

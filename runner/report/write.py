@@ -15,6 +15,7 @@ from runner.report import console as console_report
 from runner.report import html as html_report
 from runner.report import json as json_report
 from runner.report import junit as junit_report
+from runner.report import markdown as markdown_report
 from runner.verdict.criteria import Verdict
 
 
@@ -24,6 +25,7 @@ class ReportRequest:
     json: Path | None = None
     junit: Path | None = None
     html: Path | None = None
+    step_summary: Path | None = None  # appended to, as CI job summaries are ($GITHUB_STEP_SUMMARY)
 
 
 def write_reports(verdict: Verdict, request: ReportRequest, console: Console) -> None:
@@ -39,3 +41,6 @@ def write_reports(verdict: Verdict, request: ReportRequest, console: Console) ->
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render(verdict), encoding="utf-8")
+    if request.step_summary:
+        with request.step_summary.open("a", encoding="utf-8") as summary:
+            summary.write(markdown_report.render(verdict))

@@ -1,7 +1,7 @@
 """The local sandbox: an emulator of RingCentral's REST API, generated from the endpoint catalog.
 
 It answers all 520 operations and enforces OAuth, rate limits and app permissions the way the real
-platform does (FACTS.md is the reference), so users can rehearse a plan without spending real
+platform does (docs/ringcentral.md is the reference), so users can rehearse a plan without spending real
 traffic and our tests run over real loopback HTTP. Public API: ``SandboxConfig``, ``Faults``,
 ``running_sandbox``, ``create_app``. It must never be reachable from anywhere but loopback.
 """

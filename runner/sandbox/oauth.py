@@ -1,6 +1,6 @@
 """OAuth sessions: JWT login, refresh-token rotation, revocation, and bearer-token checks.
 
-Refresh tokens are single-use and rotate; the old access token dies on refresh (FACTS.md §3).
+Refresh tokens are single-use and rotate; the old access token dies on refresh (docs/ringcentral.md, Tokens).
 Lifetimes are scaled by the time scale. This module must never log or return a token except in
 the body of the token response itself.
 """
@@ -134,7 +134,7 @@ class OAuthState:
 
 
 def _clamp(text: str | None, low: float, high: float) -> float:
-    """A requested lifetime above the app's default is clamped to the default (FACTS.md §3)."""
+    """A requested lifetime above the app's default is clamped to the default (docs/ringcentral.md, Tokens)."""
     try:
         wanted = float(text) if text else high
     except ValueError:

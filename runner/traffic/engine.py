@@ -97,6 +97,7 @@ class Engine:
         limits: Limits,
         budget: ErrorBudget,
         on_record: Callable[[CallRecord], None],
+        on_item: Callable[[str, bool], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -109,6 +110,7 @@ class Engine:
         self._limits = limits
         self._budget = budget
         self._on_record = on_record
+        self._on_item = on_item or (lambda name, completed: None)
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
         self._clock = clock or SystemClock()
@@ -157,28 +159,67 @@ class Engine:
 
     async def _run_item(self, client: httpx.AsyncClient, item: ItemShape) -> None:
         values: dict[str, Any] = dict(self._variables)
+        # Asked before anything goes out: a step the budget would refuse later must not leave a
+        # create behind it that the item was only sending for.
+        closed = next(
+            (
+                s
+                for s in (*item.setup, item.main)
+                if not self._budget.may_send(s.operation.key, proven=s.operation.key in self._proven)
+            ),
+            None,
+        )
+        if closed is not None:
+            # A skipped item sends nothing: not even the create its main step would have needed.
+            for step in (*item.setup, item.main, *item.teardown):
+                self._skip(
+                    step, f"item skipped: {self._budget.reason(closed.operation.key) or 'error budget spent'}"
+                )
+            self._on_item(item.name, False)
+            return
+        interrupted = False
+        completed = False
         try:
             for step in (*item.setup, item.main):
-                await self._run_step(client, step, values)
+                if not await self._run_step(client, step, values):
+                    break
+            else:
+                completed = True
+        except BaseException as exc:
+            interrupted = isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class()))
+            raise
         finally:
             # Shielded so a Ctrl-C or a timeout still deletes what this repetition created.
             with anyio.CancelScope(shield=True), anyio.move_on_after(TEARDOWN_SECONDS):
                 for step in item.teardown:
-                    await self._run_step(client, step, values, cleanup=True)
+                    await self._run_step(client, step, values, cleanup=True, interrupted=interrupted)
+            self._on_item(item.name, completed)
 
     async def _run_step(
-        self, client: httpx.AsyncClient, step: StepShape, values: dict[str, Any], *, cleanup: bool = False
-    ) -> None:
+        self,
+        client: httpx.AsyncClient,
+        step: StepShape,
+        values: dict[str, Any],
+        *,
+        cleanup: bool = False,
+        interrupted: bool = False,
+    ) -> bool:
+        """Send one step; False when it was skipped (and the item's later steps must not run)."""
         missing = sorted(step.needs() - values.keys())
         if missing:
-            self._skip(step, f"capture {', '.join(missing)} is missing (an earlier step failed)")
-            return
+            cause = (
+                "the run was interrupted before the step that saves it"
+                if interrupted
+                else "an earlier step failed"
+            )
+            self._skip(step, f"capture {', '.join(missing)} is missing ({cause})")
+            return False
         answers: list[_Outcome] = []
         try:
             outcome = await self._send(client, step, step.render(values), cleanup=cleanup, answers=answers)
         except _Skip as why:
             self._skip(step, str(why))
-            return
+            return False
         except anyio.get_cancelled_exc_class():
             # Interrupted after an answer came back (a create, say): keep its captures, so the
             # teardown can still delete what it made.
@@ -186,6 +227,7 @@ class Engine:
                 self._capture(step, answers[-1], values)
             raise
         self._capture(step, outcome, values)
+        return True
 
     def _capture(self, step: StepShape, outcome: _Outcome, values: dict[str, Any]) -> None:
         if not _expected(step, outcome.status):
@@ -319,6 +361,16 @@ class Engine:
         )
         self.result.statuses[status] += 1
         self._on_record(record)
+        if wire.is_4xx(status):
+            # Explained where it happens: what was refused and RingCentral's own words for why.
+            log.warning(
+                "%s %s -> %s %s: %s",
+                request.method,
+                request.path,
+                status,
+                record.error_code or "(no error code)",
+                wire.error_message(body) or "(no message)",
+            )
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
 

@@ -1,7 +1,7 @@
 """The rate limiter: one sliding window per throttling group, so a run never earns a 429.
 
 RingCentral counts requests per user and group in a sliding window and answers 429 once a window
-holds more than the limit; every request sent during the penalty restarts it (FACTS.md §2). So a
+holds more than the limit; every request sent during the penalty restarts it (docs/ringcentral.md, Rate limits). So a
 group's limiter:
 
 - starts from the documented defaults (or the plan's custom limit) and lets one probe go alone,

@@ -1,6 +1,7 @@
-"""Live progress of a run: one bar per throttling group with its rate and ETA.
+"""Live progress of a run: one bar per throttling group with its rate and ETA on a terminal; one
+plain line per finished item elsewhere (CI logs, ``| tee``, cron mail), as the run goes.
 
-Fed by the engine's record callback. It must never print a request line of its own (verbose request
+Fed by the engine's record and item callbacks. It must never print a request line of its own (verbose request
 logging goes through the redacting logger) and must stay silent when ``--quiet`` is given.
 """
 
@@ -25,9 +26,22 @@ from runner.verdict.records import CallRecord, Kind
 class GroupProgress:
     """A context manager; ``advance(record)`` is the engine's per-call hook."""
 
-    def __init__(self, planned: Mapping[str, int], *, console: Console | None = None, enabled: bool = True):
+    def __init__(
+        self,
+        planned: Mapping[str, int],
+        *,
+        items: Mapping[str, int] | None = None,
+        console: Console | None = None,
+        enabled: bool = True,
+    ):
         self._planned = {g: n for g, n in planned.items() if n > 0}
-        self._enabled = enabled and bool(self._planned)
+        self._console = console or Console()
+        # Bars redraw in place, which a pipe cannot show: there, each finished item is a line.
+        self._lines = enabled and not self._console.is_terminal
+        self._items = {name: n for name, n in (items or {}).items() if n > 0}
+        self._finished: dict[str, int] = {}
+        self._not_ok = 0
+        self._enabled = enabled and bool(self._planned) and not self._lines
         self._progress = Progress(
             TextColumn("[bold]{task.description:<12}"),
             BarColumn(),
@@ -35,7 +49,7 @@ class GroupProgress:
             TextColumn("{task.fields[rate]:>6} req/min"),
             TextColumn("{task.fields[issues]}"),
             TimeRemainingColumn(),
-            console=console,
+            console=self._console,
             transient=False,
             disable=not self._enabled,
         )
@@ -56,8 +70,24 @@ class GroupProgress:
         if self._enabled:
             self._progress.stop()
 
+    def item_done(self, name: str, completed: bool) -> None:
+        """One repetition of a plan item finished (``completed``) or was skipped."""
+        if not self._lines:
+            return
+        done = self._finished[name] = self._finished.get(name, 0) + 1
+        total = self._items.get(name, done)
+        state = "done" if completed else "skipped"
+        issues = f", {self._not_ok} not 2xx so far" if self._not_ok else ""
+        self._console.print(
+            f"  {name}: {done}/{total} {state}{issues}", highlight=False, markup=False, soft_wrap=True
+        )
+
     def advance(self, record: CallRecord) -> None:
         if record.kind is not Kind.API:
+            return
+        if not record.ok:
+            self._not_ok += 1
+        if self._lines:
             return
         task = self._tasks.get(record.group)
         if task is None:

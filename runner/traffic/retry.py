@@ -4,7 +4,7 @@ Retried: transport errors (timeouts, dropped connections), 5xx, and 503 with ``R
 header is honoured). A 429 is retried too, with no wait of its own: the group's limiter holds its
 gate shut until the penalty is over, so the next ``acquire()`` is the wait. No other 4xx is ever
 retried: it would fail again and count twice. Built on tenacity's ``AsyncRetrying`` with
-exponential jitter, a cap and a maximum number of attempts (FACTS.md §2, "Exponential backoff").
+exponential jitter, a cap and a maximum number of attempts (docs/ringcentral.md, Rate limits).
 
 Pure policy: this module must never send a request, and sleeps only through the injected clock.
 """

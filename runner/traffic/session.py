@@ -13,21 +13,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from runner.clock import Clock, SystemClock
-from runner.errors import InputError
+from runner.errors import CredentialsError, InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
 from runner.rc.limits import minimum_plan_seconds
+from runner.settings import app_identity, environment
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
-from runner.traffic.target import Target, identity_for, is_production, open_target
+from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.verdict.ledger import Ledger, PartitionKey
+from runner.verdict.ledger import Ledger, PartitionKey, server_label
 from runner.verdict.records import CallRecord
+from runner.verdict.subject import Subject, short_id
 from runner.verdict.topup import ItemKeys
 
 
@@ -60,9 +62,19 @@ class LedgerView:
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
 
+    def subject(self) -> Subject:
+        return Subject(
+            server=self.key.server,
+            app=self.plan.app.name,
+            client_id=short_id(self.key.client_id),
+            user=self.key.user_id,
+            plan_file=str(self.plan.path),
+            profile=str(self.plan.criteria.profile),
+        )
+
     def verdict(self) -> Verdict:
         now = self.clock.time()
-        return evaluate(
+        verdict = evaluate(
             self.summary(since=lookback(now), until=now),
             now=now,
             profile=self.plan.criteria.profile,
@@ -71,6 +83,7 @@ class LedgerView:
             endpoints=plan_endpoint_keys(self.plan),
             description=self.plan.app.description,
         )
+        return replace(verdict, subject=self.subject())
 
 
 @dataclass
@@ -135,9 +148,29 @@ def plan_endpoint_keys(plan: Plan) -> list[str]:
 
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
-    """The plan's ledger partition, found without starting a sandbox or logging in."""
-    identity = identity_for(plan.server, own=plan.credentials)
-    return ledger.partition(identity.server, identity.client_id, user_label(identity.jwt))
+    """The plan's ledger partition, found without starting a sandbox, logging in or reading a secret.
+
+    A real server's partition is its URL, the client id and the user; the user is known from the JWT
+    when it is set, else from the ledger when only one user of this app has traffic there. A plan's
+    own ``credentials:`` stand in for the RC_* variables.
+    """
+    if plan.server == LOCAL:
+        identity = identity_for(LOCAL, own=plan.credentials)
+        return ledger.partition(local_partition(plan.app.name), identity.client_id, user_label(identity.jwt))
+    app = app_identity(plan.server, {**environment(), **plan.credentials} if plan.credentials else None)
+    if app.jwt:
+        return ledger.partition(app.server, app.client_id, user_label(app.jwt))
+    known = [
+        key
+        for key in ledger.partitions()
+        if key.server == server_label(app.server) and key.client_id == app.client_id
+    ]
+    if len(known) > 1:
+        raise CredentialsError(
+            f"{len(known)} users have traffic for this app on {app.server}: set RC_USER_JWT to choose one"
+        )
+    # No traffic yet: an empty view, without creating a partition for a user nobody named.
+    return known[0] if known else PartitionKey(server_label(app.server), app.client_id, "", id=-1)
 
 
 def user_label(jwt: str) -> str:
@@ -209,7 +242,11 @@ def open_session(
         consent(options, plan)
     with (
         open_target(
-            plan.server, scopes=frozenset(plan.app.scopes), limits=plan.limits, own=plan.credentials
+            plan.server,
+            app_name=plan.app.name,
+            scopes=frozenset(plan.app.scopes),
+            limits=plan.limits,
+            own=plan.credentials,
         ) as target,
         _ledger(options, ledger) as opened,
     ):

@@ -1,8 +1,9 @@
 """Where traffic goes: the embedded local sandbox, or a real server with the user's credentials.
 
 ``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
-scopes and state kept under ``$RCGRAD_HOME/local-sandbox`` so tokens and the sandbox's own request
-log survive between runs, like a real account's would. Anything else is a URL (or an alias) reached
+scopes and state kept under ``$RCGRAD_HOME/local-sandbox/<app>`` so tokens and the sandbox's own
+request log survive between runs, like a real account's would. Each plan (app name) rehearses in a
+partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a URL (or an alias) reached
 with the ``RC_*`` credentials. This module must never print a credential, and never start a real
 run against production unless the caller has the user's explicit consent.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +40,7 @@ PRODUCTION_HOSTS = ("platform.ringcentral.com",)
 class Target:
     url: str
     credentials: Credentials
-    ledger_server: str  # "local" for the embedded sandbox, so rehearsal never mixes with real records
+    ledger_server: str  # "local/<app>" for the embedded sandbox, so rehearsal never mixes with real records
     sandbox: Any = None  # the running SandboxHandle, for server: local
 
     @property
@@ -54,6 +56,7 @@ def is_production(server: str) -> bool:
 def open_target(
     server: str,
     *,
+    app_name: str,
     scopes: frozenset[str],
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
@@ -69,16 +72,24 @@ def open_target(
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            # A plan with its own credentials is its own app: its sandbox keeps its own log.
-            state_path=state_home()
-            / "local-sandbox"
-            / (f"state-{identity.client_id}.json" if own else "state.json"),
+            state_path=state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle:
-            yield Target(handle.url, handle.credentials(), LOCAL, handle)
+            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle)
         return
     yield Target(identity.server, identity, identity.server)
+
+
+def app_slug(app_name: str) -> str:
+    """A file- and partition-safe name for a plan's app: ``CRM sync`` -> ``crm-sync``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", app_name.lower()).strip("-")[:48]
+    return slug or "app"
+
+
+def local_partition(app_name: str) -> str:
+    """The ledger's and token store's name for a plan's rehearsals on the embedded sandbox."""
+    return f"{LOCAL}/{app_slug(app_name)}"
 
 
 def identity_for(

@@ -2,7 +2,7 @@
 
 A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
 pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
-same code. Profiles follow the three published versions of the criteria (FACTS.md §1) and their
+same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review criteria) and their
 union (``strict``, the default).
 
 Counting rules, decided once here:
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -33,6 +34,7 @@ from typing import Any
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
 from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.subject import Subject
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -353,6 +355,7 @@ class Verdict:
     caveats: tuple[str, ...]
     window: Window
     hourly: tuple[HourBucket, ...] = ()
+    subject: Subject | None = None  # what was judged; set by the caller that knows the plan and partition
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -556,13 +559,25 @@ def endpoint_facts(key: str) -> tuple[str | None, str]:
     return (op.permission, op.group) if op else (None, "")
 
 
+PLACEHOLDER_WORDS = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|lorem ipsum", re.IGNORECASE)
+
+
+def description_placeholder(description: str | None) -> str | None:
+    """The placeholder word in a description still waiting for a person (TODO, TBD, ...), if any."""
+    found = PLACEHOLDER_WORDS.search(description or "")
+    return found.group(0) if found else None
+
+
 def description_criterion(description: str | None) -> Criterion:
     """Presence and substance only: whether it describes the use case is a person's call."""
     text = (description or "").strip()
     words = len(text.split())
-    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS
+    placeholder = description_placeholder(text)
+    met = len(text) >= DESCRIPTION_MIN_CHARS and words >= DESCRIPTION_MIN_WORDS and placeholder is None
     if not text:
         detail = "no description in the plan; the console needs an app description and use-case summary"
+    elif placeholder:
+        detail = f"the description still holds the placeholder {placeholder!r}; write the app's real use case"
     elif met:
         detail = f"{len(text)} chars, {words} words: confirm it describes the app and its use case"
     else:
@@ -606,7 +621,7 @@ def caveats(counted: Tally) -> tuple[str, ...]:
         "The console's analytics are not real time (the docs say plan 2-3 days): its figures may lag this verdict."
     )
     notes.append(
-        "RingCentral removed the graduation gate in 2024 (FACTS.md section 0); these criteria are the published ones."
+        "RingCentral removed the graduation gate in March 2024 (docs/ringcentral.md, Graduation in 2024); these criteria are the published ones."
     )
     return tuple(notes)
 

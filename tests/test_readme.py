@@ -1,0 +1,143 @@
+"""The README is executable: every plan block passes ``rcgrad check`` and every command it shows runs.
+
+Fenced ``yaml`` blocks that hold a plan (an ``app:`` key) are checked; a block meant to fail says so
+on its first line (``# fails check: ...``). Fenced ``sh`` blocks are command lines, run one by one
+as written, from a working directory that holds the shipped plans and, as ``plans/myapp.yaml``, the
+README's own plan. Inline ``rcgrad ...`` spans that are whole commands (a plan file or a flag, no
+placeholder) run too. The few commands a test cannot run (the test suite itself, the benchmarks) are
+listed below with the reason. ``dotenv`` and ``text`` blocks are data, not commands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from tests.conftest import REPO
+
+README = REPO / "README.md"
+PLACEHOLDER = re.compile(r"\b(PLAN|PATH|FILE|URL|DATE|N|A,B|SPEC)\b|\[|\]|\.\.\.|\\\||\|")
+# Commands the README shows that this suite does not run, and why. Keep it short.
+NOT_RUN = {
+    "make test": "this suite is make test; CI runs it (.ci/run)",
+    "make reliability": "a subset of make test (its fault matrix)",
+    "make bench": "figures, not pass/fail; run by hand",
+    "make catalog": "test_catalog regenerates the catalog and compares it",
+    "make lint": "CI runs it (.ci/run)",
+    "make conformance": "Schemathesis over every operation: minutes, run by hand",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    line: int
+    text: str
+
+
+def blocks() -> list[Block]:
+    found, lang, start, body = [], None, 0, []
+    for number, raw in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
+        if raw.startswith("```"):
+            if lang is None:
+                lang, start, body = raw[3:].strip(), number + 1, []
+            else:
+                found.append(Block(lang, start, "\n".join(body) + "\n"))
+                lang = None
+        elif lang is not None:
+            body.append(raw)
+    return found
+
+
+def plan_blocks() -> list[Block]:
+    return [b for b in blocks() if b.lang == "yaml" and re.search(r"^app:", b.text, re.M)]
+
+
+def commands() -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for block in blocks():
+        if block.lang != "sh":
+            continue
+        for offset, raw in enumerate(block.text.splitlines()):
+            line = raw.split(" #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                out.append((block.line + offset, line))
+    inline = re.compile(r"`(rcgrad [^`]+)`")
+    for number, raw in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
+        for span in inline.findall(raw):
+            whole = ("plans/" in span or " --" in span) and not PLACEHOLDER.search(span.split(" ", 1)[1])
+            if whole:
+                out.append((number, span))
+    return out
+
+
+def test_the_readme_has_plans_and_commands_to_run():
+    assert plan_blocks() and len(commands()) >= 8
+    for _, command in commands():
+        assert command.split()[0] in ("rcgrad", "make"), (
+            f"README shows a command this test cannot run: {command}"
+        )
+
+
+@pytest.mark.parametrize("block", plan_blocks(), ids=lambda b: f"README.md:{b.line}")
+def test_every_plan_block_passes_check(block: Block, tmp_path: Path, capsys):
+    path = tmp_path / "readme.yaml"
+    path.write_text(block.text)
+    failing = block.text.startswith("# fails check")
+    code = main(["check", str(path)])
+    out = capsys.readouterr()
+    assert code == (2 if failing else 0), f"README.md:{block.line}: {out.out}{out.err}"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a user has after following the README: the shipped plans, their own plan, a source tree."""
+    root = tmp_path_factory.mktemp("readme")
+    shutil.copytree(REPO / "plans", root / "plans")
+    (root / "plans" / "myapp.yaml").write_text(plan_blocks()[0].text)
+    shutil.copytree(REPO / "tests" / "fixtures" / "scan" / "py", root / "src")
+    return root
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_"))}
+    env.update(
+        RCGRAD_HOME=str(home), COLUMNS="80", PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    )
+    return env
+
+
+@pytest.mark.parametrize(("line", "command"), commands(), ids=lambda v: str(v))
+def test_every_command_runs_as_written(line: int, command: str, workspace: Path, tmp_path: Path):
+    argv = shlex.split(command)
+    if command in NOT_RUN:
+        pytest.skip(f"README.md:{line}: {NOT_RUN[command]}")
+    cwd = workspace
+    if argv[0] == "make":
+        cwd = REPO
+        argv = ["make", "-s", *argv[1:]]
+    elif "--out" in argv:
+        # plan init / plan scan refuse to overwrite: each writes into a fresh copy of the workspace.
+        cwd = tmp_path / "ws"
+        shutil.copytree(workspace, cwd)
+        (cwd / argv[argv.index("--out") + 1]).unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "runner", *argv[1:]]
+    else:
+        argv = [sys.executable, "-m", "runner", *argv[1:]]
+    # One home for the whole README, in its order: status after graduate, as a user would see it.
+    done = subprocess.run(
+        argv, cwd=cwd, env=_env(workspace / ".home"), capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, (
+        f"README.md:{line}: `{command}` exited {done.returncode}\n{done.stdout}{done.stderr}"
+    )
+    assert "Traceback" not in done.stderr
