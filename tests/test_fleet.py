@@ -128,14 +128,17 @@ def test_a_fleet_on_the_shared_postgresql_ledger_keeps_each_app_apart(
 
 
 def test_two_plans_for_one_app_are_refused_before_any_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
+    from runner.sandbox import SandboxConfig, running_sandbox
+
     plans = _fleet(tmp_path, monkeypatch, count=1)
     twin = tmp_path / "twin.yaml"
     twin.write_text(Path(plans[0]).read_text().replace("name: fleet app 1", "name: twin"))
-    assert cli_main(["graduate", plans[0], str(twin), "-q"]) == 2
+    with running_sandbox(SandboxConfig(time_scale=0.02)) as sb:  # one real server: one budget per app
+        assert cli_main(["graduate", plans[0], str(twin), "--server", sb.url, "-q"]) == 2
+        assert not sb.state.log  # not even a login
     assert f"{twin}: credentials: the same app as {plans[0]}" in capsys.readouterr().err
-    assert _calls_by_app(rcgrad_home) == {"fleet-1": []}  # no request was sent
 
 
 def test_an_app_whose_login_fails_sends_nothing_the_others_go_on_and_the_exit_is_3(
