@@ -222,3 +222,14 @@ def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
     renewed = store.load()
     assert renewed is not None and renewed.refresh_token != tokens.refresh_token  # the rotated one was kept
     assert hashlib.sha256(renewed.access_token.encode()).hexdigest() == results[0]["token"]
+
+
+def test_token_finds_what_login_stored_for_a_local_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app: {name: Token finder, description: a test app that reads the extension, scopes: [ReadAccounts]}\n"
+        "server: local\nendpoints:\n  - GET /restapi/v1.0/account/~/extension/~\n"
+    )
+    assert main(["login", str(plan)]) == 0
+    assert main(["token", str(plan)]) == 0
+    assert "access token: ***" in capsys.readouterr().out

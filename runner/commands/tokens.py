@@ -21,7 +21,7 @@ from runner.clock import SystemClock
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
 from runner.settings import Credentials
-from runner.traffic.target import LOCAL, identity_for, open_target
+from runner.traffic.target import LOCAL, identity_for, local_partition, open_target
 
 MASK = redact.MASK
 
@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if command == "token":  # no network: not even the local sandbox is started
         identity = identity_for(plan.server, own=plan.credentials)
         shown = "the local sandbox" if plan.server == LOCAL else identity.server
-        lines = _show(choose_store(identity.server, identity.client_id), shown, identity.client_id)
+        # The store's name is the one login used: a rehearsal's is per plan (local/<app>).
+        where = local_partition(plan.app.name) if plan.server == LOCAL else identity.server
+        lines = _show(choose_store(where, identity.client_id), shown, identity.client_id)
     else:
         with open_target(
             plan.server,
