@@ -57,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger.open(Path(tmp) / "bench.sqlite3")
         key = ledger.partition("local", "bench", "1")
-        ledger._conn.execute("PRAGMA cache_size = -400000")  # 400 MB: the build is not what is timed
+        ledger._db.execute("PRAGMA cache_size = -400000")  # 400 MB: the build is not what is timed
         ledger.append_many(key, records)
         t_sql, summary = _timed(lambda: ledger.summary(key, lookback(NOW), until=NOW))
         t_eval, verdict = _timed(lambda: evaluate(summary, now=NOW, scopes=scopes))

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("runner.commands.tokens", "log in once with the JWT and store the tokens"),
     "logout": ("runner.commands.tokens", "revoke and delete the stored tokens"),
     "token": ("runner.commands.tokens", "show the stored tokens' expiry times, redacted"),
-    "ledger": ("runner.commands.ledger", "export the ledger or import console counts"),
+    "ledger": ("runner.commands.ledger", "export, import console counts, migrate to PostgreSQL"),
     "schedule": ("runner.commands.schedule", "print a daily warm-up definition (cron, systemd, GitHub)"),
     "plan": ("runner.commands.plan", "write a plan from scopes or from an app's source tree"),
 }

@@ -42,3 +42,9 @@ class CredentialsError(RcgradError):
     """Missing or rejected credentials, or a token that cannot be obtained."""
 
     exit_code = EXIT_CREDENTIALS
+
+
+class BusyError(RcgradError):
+    """Another run holds this app's run lock and ``--wait`` was not given: nothing was sent."""
+
+    exit_code = EXIT_NOT_MET

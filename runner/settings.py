@@ -37,6 +37,22 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
     return home
 
 
+LEDGER_VAR = "RCGRAD_LEDGER"
+
+
+def ledger_target(
+    target: Path | str | None, *, default_file: str, env: Mapping[str, str] | None = None
+) -> Path | str:
+    """Where the ledger is: ``target`` (``--ledger``), else ``$RCGRAD_LEDGER`` (a file path or a
+    ``postgresql://`` URL), else ``default_file`` under ``state_home()``."""
+    if target is not None and str(target):
+        return target
+    chosen = (os.environ if env is None else env).get(LEDGER_VAR, "").strip()
+    if chosen:
+        return chosen
+    return state_home(env) / default_file
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """``KEY=value`` lines; ``#`` comments, ``export`` prefixes and matching quotes are handled."""
     values: dict[str, str] = {}

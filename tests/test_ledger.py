@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from runner.cli import main as cli_main
 from runner.errors import InputError
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import LEDGER_FILE, MIGRATIONS, Ledger, server_label
+from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
+from runner.verdict.ledger_sqlite import MIGRATIONS
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
@@ -49,7 +50,7 @@ def test_records_round_trip_and_survive_reopening(tmp_path: Path):
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         assert ledger.records(key, since=0) == [full, rec(NOW - 1)]
         assert ledger.records(key, since=NOW - 2) == [rec(NOW - 1)]
-        assert ledger.schema_version == len(MIGRATIONS)
+        assert ledger.schema_version == len(MIGRATIONS) == 5
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {row[1] for row in conn.execute("PRAGMA index_list(calls)")}
@@ -220,11 +221,12 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TABLE hourly;"
-        " DROP TABLE rate_gates; UPDATE schema_version SET version = 1;"
+        " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens;"
+        " UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == len(MIGRATIONS)
+        assert ledger.schema_version == len(MIGRATIONS) == 5
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)
     assert evaluate(summary, now=NOW, catalog_lookup=False) == evaluate(
@@ -262,3 +264,17 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     assert cli_main(["ledger", "export"]) == 0
     assert capsys.readouterr().out.startswith("server,client_id,user_id,time_utc")
+
+
+def test_migrate_says_where_to_and_what_is_missing_in_one_line(
+    rcgrad_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.delenv("RCGRAD_LEDGER", raising=False)
+    assert cli_main(["ledger", "migrate"]) == 2
+    assert "--to: where to? pass --to postgresql://" in capsys.readouterr().err
+    assert cli_main(["ledger", "migrate", "--to", "postgresql://u@/db?host=/nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{rcgrad_home / LEDGER_FILE}: --ledger: no ledger file here to migrate" in err
+        and err.count("\n") == 1
+    )

@@ -247,12 +247,20 @@ def test_wait_retry_after_honours_the_server_then_falls_back():
 # --- Shared pacing: the ledger seeds the window and carries a 429's gate between processes -------
 
 
-def _ledger_pacing(tmp_path, clock, sends: int, group: str = "Heavy", ago: float = 1.0):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_at(request, tmp_path):
+    """The pacing state on both back ends: a SQLite file, and a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "ledger.sqlite"
+    return request.getfixturevalue("pg_url")
+
+
+def _ledger_pacing(ledger_at, clock, sends: int, group: str = "Heavy", ago: float = 1.0):
     from runner.traffic.session import LedgerPacing
     from runner.verdict.ledger import Ledger
     from runner.verdict.records import CallRecord, Kind
 
-    ledger = Ledger.open(tmp_path / "ledger.sqlite")
+    ledger = Ledger.open(ledger_at)
     key = ledger.partition("https://example.test", "app", "jwt-1")
     record = CallRecord(
         ts=clock.time() - ago,
@@ -267,9 +275,9 @@ def _ledger_pacing(tmp_path, clock, sends: int, group: str = "Heavy", ago: float
     return ledger, LedgerPacing(ledger, key)
 
 
-def test_a_new_limiter_starts_with_the_window_the_ledger_already_spent(tmp_path):
+def test_a_new_limiter_starts_with_the_window_the_ledger_already_spent(ledger_at):
     clock = ManualClock()
-    ledger, shared = _ledger_pacing(tmp_path, clock, sends=10)  # Heavy: 10 a minute, all spent 1 s ago
+    ledger, shared = _ledger_pacing(ledger_at, clock, sends=10)  # Heavy: 10 a minute, all spent 1 s ago
     limiter = GroupLimiter("Heavy", clock=clock, shared=shared)
     assert limiter.remaining() == 0
 
@@ -282,18 +290,18 @@ def test_a_new_limiter_starts_with_the_window_the_ledger_already_spent(tmp_path)
     ledger.close()
 
 
-def test_calls_older_than_the_window_do_not_hold_slots(tmp_path):
+def test_calls_older_than_the_window_do_not_hold_slots(ledger_at):
     clock = ManualClock()
-    ledger, shared = _ledger_pacing(tmp_path, clock, sends=10, ago=120.0)
+    ledger, shared = _ledger_pacing(ledger_at, clock, sends=10, ago=120.0)
     assert GroupLimiter("Heavy", clock=clock, shared=shared).remaining() == 10
     ledger.close()
 
 
-def test_a_429_gate_is_shared_through_the_ledger_and_every_wait_after_it_is_jittered(tmp_path):
+def test_a_429_gate_is_shared_through_the_ledger_and_every_wait_after_it_is_jittered(ledger_at):
     import random
 
     clock = ManualClock()
-    ledger, shared = _ledger_pacing(tmp_path, clock, sends=0)
+    ledger, shared = _ledger_pacing(ledger_at, clock, sends=0)
     first = GroupLimiter("Light", clock=clock, shared=shared, rng=random.Random(1))
     second = GroupLimiter("Light", clock=clock, shared=shared, rng=random.Random(2))
 
@@ -312,9 +320,9 @@ def test_a_429_gate_is_shared_through_the_ledger_and_every_wait_after_it_is_jitt
     ledger.close()
 
 
-def test_the_learned_limit_and_window_are_kept_for_the_next_process(tmp_path):
+def test_the_learned_limit_and_window_are_kept_for_the_next_process(ledger_at):
     clock = ManualClock()
-    ledger, shared = _ledger_pacing(tmp_path, clock, sends=4, group="Light")
+    ledger, shared = _ledger_pacing(ledger_at, clock, sends=4, group="Light")
     limiter = GroupLimiter("Light", clock=clock, shared=shared)
     limiter.observe(200, {"X-Rate-Limit-Limit": "5", "X-Rate-Limit-Window": "3"})
     later = GroupLimiter("Light", clock=clock, shared=shared)

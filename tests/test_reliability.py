@@ -274,7 +274,7 @@ def test_two_processes_for_one_app_share_the_budget_and_one_login(tmp_path, monk
     plan = write_plan(tmp_path)
     with running_sandbox(config) as sb:
         use(monkeypatch, sb)
-        command = [sys.executable, "-m", "runner", "{}", plan, "--server", sb.url, "-q"]
+        command = [sys.executable, "-m", "runner", "{}", plan, "--server", sb.url, "-q", "--wait"]
         procs = [
             subprocess.Popen(
                 [c.format(name) for c in command],

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -41,6 +41,10 @@ from runner.rc import wire
 from runner.settings import Credentials
 from runner.traffic.retry import wait_retry_after
 from runner.verdict.records import CallRecord, Kind, TokenEvent
+
+if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
+    from runner.auth.shared_store import LedgerTokenStore, RowLock
+    from runner.fileio import ExclusiveLock
 
 log = logging.getLogger("rcgrad.tokens")
 
@@ -253,7 +257,7 @@ class TokenManager:
         clock: Clock | None = None,
         limiter: AuthLimiter | None = None,
         on_record: Callable[[CallRecord], None] | None = None,
-        store: TokenStore | None = None,
+        store: TokenStore | LedgerTokenStore | None = None,
         policy: TokenPolicy | None = None,
         run_id: str = "",
     ) -> None:
@@ -261,7 +265,9 @@ class TokenManager:
         self.credentials = credentials
         self.clock: Clock = clock or SystemClock()
         self.policy = policy or TokenPolicy()
-        self.store = store or TokenStore(credentials.server, credentials.client_id)
+        self.store: TokenStore | LedgerTokenStore = store or TokenStore(
+            credentials.server, credentials.client_id
+        )
         self.counters = TokenCounters()
         self._limiter = limiter
         self._on_record = on_record
@@ -531,8 +537,8 @@ class TokenManager:
 class _ProcessLock:
     """The store's lock, polled so the event loop keeps running (and a cancelled waiter stops) while we wait."""
 
-    def __init__(self, store: TokenStore) -> None:
-        self._lock = store.lock()
+    def __init__(self, store: TokenStore | LedgerTokenStore) -> None:
+        self._lock: ExclusiveLock | RowLock = store.lock()
 
     async def __aenter__(self) -> None:
         await self._lock.acquire_async(on_wait=lambda: log.info("waiting for the token lock"))

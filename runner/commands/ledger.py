@@ -1,9 +1,11 @@
-"""``rcgrad ledger export --csv [PATH]`` and ``rcgrad ledger import FILE``.
+"""``rcgrad ledger export --csv [PATH]``, ``rcgrad ledger import FILE`` and ``rcgrad ledger migrate --to URL``.
 
 Export writes every ledger row as CSV (stdout by default). Import loads counts copied from the
 Developer Console analytics into the partition of this app (server, client id, user), so the
-verdict can see traffic rcgrad did not send. This module must never print a credential: it
-reads the client id (an app identifier, not a secret) and nothing else from the environment.
+verdict can see traffic rcgrad did not send. Migrate copies this machine's SQLite ledger into a
+shared PostgreSQL one, idempotently. This module must never print a credential: it reads the
+client id (an app identifier, not a secret) and nothing else from the environment, and names a
+database by its URL without the password.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from pathlib import Path
 
 from runner.commands.options import check_output_path
 from runner.errors import EXIT_MET, InputError
-from runner.settings import environment, resolve_server
-from runner.verdict.ledger import Ledger, PartitionKey, server_label
+from runner.settings import LEDGER_VAR, environment, resolve_server, state_home
+from runner.verdict.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
+from runner.verdict.ledger_pg import is_url, without_password
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     # One flat parser (not sub-commands) so --server and friends work anywhere on the line.
     parser.add_argument(
-        "action", choices=("export", "import"), help="export the ledger or import console counts"
+        "action",
+        choices=("export", "import", "migrate"),
+        help="export the ledger, import console counts, or migrate it to PostgreSQL",
     )
     parser.add_argument(
         "file",
@@ -40,7 +45,15 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="export: output file (default: stdout)",
     )
     parser.add_argument(
-        "--ledger", metavar="PATH", type=Path, help="ledger file (default: $RCGRAD_HOME/ledger.sqlite3)"
+        "--ledger",
+        metavar="PATH|URL",
+        help="the ledger: a SQLite file or a postgresql:// URL (default: $RCGRAD_LEDGER, else"
+        " $RCGRAD_HOME/ledger.sqlite3); for migrate, the file to copy from",
+    )
+    parser.add_argument(
+        "--to",
+        metavar="URL",
+        help="migrate: the postgresql:// ledger to copy into (default: $RCGRAD_LEDGER when it is a URL)",
     )
     parser.add_argument("--client-id", help="import: the app's client id (default: RC_APP_CLIENT_ID)")
     parser.add_argument(
@@ -49,6 +62,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "migrate":
+        return _migrate(args)
     if args.action == "export" and args.csv != "-":
         check_output_path(Path(args.csv), "--csv")  # before the ledger is even opened
     with Ledger.open(args.ledger) as ledger:
@@ -74,6 +89,30 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_MET
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    env = environment()
+    shared = env.get(LEDGER_VAR, "").strip()
+    destination = args.to or (shared if is_url(shared) else None)
+    if not destination:
+        raise InputError("where to? pass --to postgresql://user@host/db or set RCGRAD_LEDGER", key="--to")
+    if not is_url(destination):
+        raise InputError(f"expected a postgresql:// URL, got {without_password(destination)!r}", key="--to")
+    # The source is this machine's file: --ledger, else $RCGRAD_LEDGER when it names a file.
+    source = args.ledger or (shared if shared and not is_url(shared) else None)
+    if source is None:
+        source = state_home() / LEDGER_FILE
+    if not is_url(str(source)) and not Path(source).is_file():
+        raise InputError("no ledger file here to migrate", file=str(source), key="--ledger")
+    with Ledger.open(source) as origin, Ledger.open(destination) as target:
+        copied, present = origin.copy_into(target)
+        print(
+            f"rcgrad: copied {copied} row(s) from {origin.location} to {target.location};"
+            f" {present} were already there",
+            file=sys.stderr,
+        )
+    return EXIT_MET
 
 
 def _import_partition(ledger: Ledger, args: argparse.Namespace) -> PartitionKey:

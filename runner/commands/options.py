@@ -29,10 +29,39 @@ def add_transport_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def report_request(args: argparse.Namespace) -> ReportRequest:
+def add_ledger_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger",
+        metavar="PATH|URL",
+        help="the ledger: a SQLite file or a postgresql:// URL (default: $RCGRAD_LEDGER, else"
+        " $RCGRAD_HOME/ledger.sqlite3)",
+    )
+
+
+def add_plans_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "plan",
+        metavar="PLAN",
+        nargs="+",
+        help="the plan file, e.g. plans/myapp.yaml; several (plans/*.yaml) run as a fleet in one process",
+    )
+
+
+def plan_paths(args: argparse.Namespace) -> list[Path]:
+    value = args.plan
+    return [Path(p) for p in (value if isinstance(value, list) else [value])]
+
+
+def report_request(args: argparse.Namespace, plan: Path | None = None) -> ReportRequest:
+    """The reports the user asked for; for one app of a fleet (``plan``), each file path gets the
+    plan's name before its suffix (``verdict.json`` -> ``verdict.crm.json``)."""
+
     def path(flag: str) -> Path | None:
         value = getattr(args, flag, None)
-        return Path(value) if value else None
+        if not value:
+            return None
+        chosen = Path(value)
+        return chosen if plan is None else chosen.with_name(f"{chosen.stem}.{plan.stem}{chosen.suffix}")
 
     return ReportRequest(
         quiet=bool(getattr(args, "quiet", False)),
@@ -67,11 +96,12 @@ def check_output_path(path: Path, flag: str) -> None:
         raise InputError(f"{path} cannot be written", key=flag)
 
 
-def session_options(args: argparse.Namespace) -> SessionOptions:
+def session_options(args: argparse.Namespace, plan: Path | None = None) -> SessionOptions:
     return SessionOptions(
-        plan=Path(args.plan),
+        plan=plan or plan_paths(args)[0],
         server=getattr(args, "server", None),
         allow_production=bool(getattr(args, "allow_production", False)),
         allow_production_writes=bool(getattr(args, "allow_production_writes", False)),
         allow_insecure_http=bool(getattr(args, "allow_insecure_http", False)),
+        ledger=getattr(args, "ledger", None) or None,
     )

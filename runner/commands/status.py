@@ -1,4 +1,4 @@
-"""``rcgrad status PLAN``: the verdict from the ledger alone.
+"""``rcgrad status PLAN...``: the verdict from the ledger alone (several plans: one table for the fleet).
 
 It must never send a request: no login, no API call. For ``server: local`` it reads the rehearsal
 partition of the ledger; the sandbox is not started.
@@ -7,22 +7,60 @@ partition of the ledger; the sandbox is not started.
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
+from pathlib import Path
 
 from rich.console import Console
 
-from runner.commands.options import add_report_flags, report_request, session_options
+from runner.commands.options import (
+    add_ledger_flag,
+    add_plans_argument,
+    add_report_flags,
+    plan_paths,
+    report_request,
+    session_options,
+)
 from runner.errors import EXIT_MET, EXIT_NOT_MET
+from runner.report import fleet as fleet_report
+from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
 from runner.traffic.session import open_ledger_view
+from runner.verdict.ledger import Ledger
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("plan", metavar="PLAN", help="the plan file, e.g. plans/myapp.yaml")
+    add_plans_argument(parser)
+    add_ledger_flag(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    plans = plan_paths(args)
+    if len(plans) > 1:
+        return _fleet(args, plans)
     with open_ledger_view(session_options(args)) as view:
         verdict = view.verdict()
     write_reports(verdict, report_request(args), Console())
     return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
+    """Every plan's verdict from the ledger, each app's report, then one summary table."""
+    console = Console()
+    with ExitStack() as stack:
+        ledger = stack.enter_context(Ledger.open(session_options(args).ledger))  # one connection for all
+        views = [
+            stack.enter_context(open_ledger_view(session_options(args, plan), ledger=ledger))
+            for plan in plans
+        ]
+        rows = []
+        for view in views:
+            verdict = view.verdict()
+            if not args.quiet:
+                console.rule(view.plan.app.name)
+            write_reports(
+                verdict, report_request(args, view.plan.path), Console(quiet=True) if args.quiet else console
+            )
+            rows.append(FleetRow(view.plan.app.name, verdict))
+    fleet_report.render(rows, console)
+    return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET

@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 
 from runner import redact
+from runner.auth.shared_store import LedgerTokenStore, choose_store
 from runner.auth.store import StoredTokens, TokenStore
 from runner.auth.tokens import TokenManager
 from runner.clock import SystemClock
@@ -41,16 +42,20 @@ def run(args: argparse.Namespace) -> int:
     consent(session_options(args), plan, writes_too=False)
     command = getattr(args, "token_command", None) or args.command
     if command == "token":  # no network: not even the local sandbox is started
-        identity = identity_for(plan.server)
+        identity = identity_for(plan.server, own=plan.credentials)
         shown = "the local sandbox" if plan.server == LOCAL else identity.server
         # The store's name is the one login used: a rehearsal's is per plan (local/<app>).
         where = local_partition(plan.app.name) if plan.server == LOCAL else identity.server
-        lines = _show(TokenStore(where, identity.client_id), shown, identity.client_id)
+        lines = _show(choose_store(where, identity.client_id), shown, identity.client_id)
     else:
         with open_target(
-            plan.server, app_name=plan.app.name, scopes=frozenset(plan.app.scopes), limits=plan.limits
+            plan.server,
+            app_name=plan.app.name,
+            scopes=frozenset(plan.app.scopes),
+            limits=plan.limits,
+            own=plan.credentials,
         ) as target:
-            store = TokenStore(target.ledger_server, target.credentials.client_id)
+            store = choose_store(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
             lines = anyio.run(action, target.credentials, store)
     for line in lines:
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _login(credentials: Credentials, store: TokenStore) -> list[str]:
+async def _login(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         await manager.access_token()
         counters = manager.counters
@@ -73,7 +78,7 @@ async def _login(credentials: Credentials, store: TokenStore) -> list[str]:
     return [headline, *_expiry_lines(tokens, SystemClock().time())]
 
 
-async def _logout(credentials: Credentials, store: TokenStore) -> list[str]:
+async def _logout(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         revoked = await manager.revoke()
     if not revoked:
@@ -81,7 +86,7 @@ async def _logout(credentials: Credentials, store: TokenStore) -> list[str]:
     return [f"revoked and deleted the stored tokens for {credentials.server}"]
 
 
-def _show(store: TokenStore, server: str, client_id: str) -> list[str]:
+def _show(store: TokenStore | LedgerTokenStore, server: str, client_id: str) -> list[str]:
     tokens = store.load()
     if tokens is None:
         raise CredentialsError(f"no stored tokens for {server}: run `rcgrad login PLAN` first")

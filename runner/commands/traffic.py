@@ -1,4 +1,4 @@
-"""``rcgrad graduate PLAN`` and ``rcgrad warmup PLAN``: send what the window still needs, then judge it.
+"""``rcgrad graduate PLAN...`` and ``rcgrad warmup PLAN...``: send what the window still needs, then judge it.
 
 The order matters and is the product's promise: the plan is loaded and checked (any problem: exit
 2, zero requests), production needs explicit consent, the per-app run lock is taken, the ledger says
@@ -14,42 +14,55 @@ import datetime as dt
 import logging
 import math
 import signal
+import sys
 import threading
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
 from rich.console import Console
 
 from runner.commands.options import (
+    add_ledger_flag,
+    add_plans_argument,
     add_report_flags,
     add_transport_flags,
     check_report_paths,
+    plan_paths,
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError
+from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError, RcgradError
 from runner.rc import wire
 from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE
+from runner.redact import redact
+from runner.report import fleet as fleet_report
+from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
 from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.progress import GroupProgress
 from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, open_session
+from runner.traffic.session import Session, consent, load_checked, open_session
 from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
 from runner.verdict.grants import parse_scope
+from runner.verdict.ledger import Ledger
 from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
 EXTRA_PASSES = 3  # passes after one that got new 4xx or held first tries back
+RunEngine = Callable[[Engine, list[Job]], Awaitable[RunResult]]  # how a fleet runs each app's engine
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("plan", metavar="PLAN", help="the plan file, e.g. plans/myapp.yaml")
+    add_plans_argument(parser)
     if name == "graduate":
         parser.add_argument(
             "--apply-on",
@@ -89,13 +102,24 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="SECONDS",
         help="stop sending after this long (default: twice the schedule's least time plus 10 minutes)",
     )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run (here or, with a shared ledger, on another machine) holds this app, wait for it"
+        " instead of exiting",
+    )
+    add_ledger_flag(parser)
     add_transport_flags(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
-    check_report_paths(report_request(args))
+    plans = plan_paths(args)
+    for plan in plans:  # every report path, before any plan is opened or anything sent
+        check_report_paths(report_request(args, plan if len(plans) > 1 else None))
+    if len(plans) > 1:
+        return _run_fleet(args, plans, console)
     with open_session(session_options(args)) as session:
         early = _too_early(args, session)
         if early:
@@ -106,38 +130,13 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_MET
         # The plan is made under the lock: a run that waited must see what the other one sent.
         with run_lock(
-            session.target.ledger_server, session.target.credentials.client_id, notify=console.print
+            session.target.ledger_server,
+            session.target.credentials.client_id,
+            ledger=session.ledger,
+            wait=args.wait,
+            notify=console.print,
         ):
-            first = _plan_now(args, session)
-            # One deadline for the whole command, passes included, from the first schedule.
-            seconds = args.deadline or default_deadline(
-                session.predicted_seconds(calls_by_group(first.per_endpoint))
-            )
-            args.give_up = GiveUp(deadline=seconds)
-            started = session.clock.monotonic()
-            for blocker in () if args.quiet else first.blockers:
-                console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
-            result = anyio.run(_send, args, session, first, console)
-            for _ in range(EXTRA_PASSES):
-                # A new 4xx changes what the window needs: plan again (broken endpoints left out,
-                # the working ones diluting it) rather than end the run over the bar. Endpoints held
-                # back for a cushion get their try once the safe calls have built it.
-                failed, held = _new_failures(result), _held_back(result)
-                topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
-                if result is None or result.gave_up or topup is None or topup.is_empty:
-                    break
-                if not args.quiet:
-                    _print_run(console, result)
-                    why = (
-                        f"{failed} 4xx in this run"
-                        if failed
-                        else f"{held} first tries held back for a cushion"
-                    )
-                    console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
-                args.give_up = replace(args.give_up, elapsed=session.clock.monotonic() - started)
-                result = anyio.run(_send, args, session, topup, console)
-                if result is None or result.sent == 0:
-                    break  # no progress: the skipped lines say why
+            result = anyio.run(_passes, args, session, console)
         if result is not None and not args.quiet:
             _print_run(console, result)
         elif result is not None and result.gave_up:
@@ -145,6 +144,44 @@ def run(args: argparse.Namespace) -> int:
         verdict = session.verdict()
         write_reports(verdict, report_request(args), console)
         return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+async def _passes(
+    args: argparse.Namespace,
+    session: Session,
+    console: Console,
+    *,
+    run_engine: RunEngine | None = None,
+    progress: bool = True,
+) -> RunResult | None:
+    """One app's traffic: the top-up, then up to EXTRA_PASSES more when new 4xx or held-back first
+    tries change what the window needs, all under one deadline."""
+    talk = progress and not args.quiet
+    first = _plan_now(args, session)
+    # One deadline for the whole command, passes included, from the first schedule.
+    seconds = args.deadline or default_deadline(session.predicted_seconds(calls_by_group(first.per_endpoint)))
+    give_up = GiveUp(deadline=seconds)
+    started = session.clock.monotonic()
+    for blocker in first.blockers if talk else ():
+        console.print(f"[yellow]! {blocker}[/]", soft_wrap=True)
+    send = partial(_send, args, session, console=console, run_engine=run_engine, progress=progress)
+    result = await send(first, give_up)
+    for _ in range(EXTRA_PASSES):
+        # A new 4xx changes what the window needs: plan again (broken endpoints left out, the
+        # working ones diluting it) rather than end the run over the bar. Endpoints held back for a
+        # cushion get their try once the safe calls have built it.
+        failed, held = _new_failures(result), _held_back(result)
+        topup = _plan_now(args, session) if (failed or held) and args.calls is None else None
+        if result is None or result.gave_up or topup is None or topup.is_empty:
+            break
+        if talk:
+            _print_run(console, result)
+            why = f"{failed} 4xx in this run" if failed else f"{held} first tries held back for a cushion"
+            console.print(f"{why}: planning again, {topup.total_calls} more calls", soft_wrap=True)
+        result = await send(topup, replace(give_up, elapsed=session.clock.monotonic() - started))
+        if result is None or result.sent == 0:
+            break  # no progress: the skipped lines say why
+    return result
 
 
 def _held_back(result: RunResult | None) -> int:
@@ -287,11 +324,146 @@ def _print_schedule(console: Console, session: Session, topup: TopUp) -> None:
     )
 
 
+def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) -> int:
+    """Many apps in one process: every plan checked and every session open (sandbox, ledger,
+    identity) and every app's lock held before the first request; then each app runs with its own
+    limiters and tokens, all at once; then each app's report and one summary table."""
+    for plan in plans:  # every plan checked (and consented to) before any sandbox, ledger or login
+        options = session_options(args, plan)
+        consent(options, load_checked(options))
+    with ExitStack() as stack:
+        ledger = stack.enter_context(Ledger.open(session_options(args).ledger))  # one connection for all
+        sessions = [
+            stack.enter_context(open_session(session_options(args, plan), ledger=ledger)) for plan in plans
+        ]
+        _one_plan_per_app(sessions)
+        names = _app_names(sessions)
+        if args.dry_run:
+            for session in sessions:
+                _print_schedule(console, session, _plan_now(args, session))
+            return EXIT_MET
+        for session in sessions:
+            stack.enter_context(
+                run_lock(
+                    session.target.ledger_server,
+                    session.target.credentials.client_id,
+                    ledger=session.ledger,
+                    wait=args.wait,
+                    notify=console.print,
+                )
+            )
+        early = {i: why for i, s in enumerate(sessions) if (why := _too_early(args, s))}
+        for index, why in early.items():
+            console.print(f"{names[index]}: {why}", soft_wrap=True)
+        if sum(session.target.sandbox is not None for session in sessions) > 1:
+            # Each embedded sandbox serves from its own thread: at the default 5 ms GIL switch
+            # interval every request would queue behind the other threads' slices.
+            sys.setswitchinterval(0.0005)
+        running = [i for i in range(len(sessions)) if i not in early]
+        results, failures = anyio.run(_send_fleet, args, sessions, running, console)
+        rows = []
+        for name, session, result in zip(names, sessions, results, strict=True):
+            verdict = session.verdict()
+            if not args.quiet:
+                console.rule(name)
+                if result is not None:
+                    _print_run(console, result)
+            # Each app's full report (files named after its plan); with -q, only the files and the table.
+            shown = Console(quiet=True) if args.quiet else console
+            write_reports(verdict, report_request(args, session.plan.path), shown)
+            if result is not None and result.gave_up and args.quiet:
+                console.print(f"{name}: {result.gave_up}", soft_wrap=True)
+            rows.append(FleetRow(name, verdict, result.sent if result is not None else 0))
+        fleet_report.render(rows, console)
+        for index, failure in failures.items():
+            print(f"rcgrad: {names[index]}: {redact(str(failure))}", file=sys.stderr)
+        if failures:  # a credentials failure (3) says more than "not met" (1)
+            return max(failure.exit_code for failure in failures.values())
+        return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET
+
+
+def _one_plan_per_app(sessions: list[Session]) -> None:
+    """Two plans for one app would share its rate budget and tokens: the fleet runs an app once."""
+    seen: dict[tuple[str, str], Session] = {}
+    for session in sessions:
+        app = (session.target.ledger_server, session.target.credentials.client_id)
+        if app in seen:
+            raise InputError(
+                f"the same app as {seen[app].plan.path} (client id {app[1]}): a fleet runs each app once;"
+                " give each plan its own credentials:",
+                file=str(session.plan.path),
+                key="credentials",
+            )
+        seen[app] = session
+
+
+def _app_names(sessions: list[Session]) -> list[str]:
+    """The app names, made unique with the plan's file name when two plans share one."""
+    names = [s.plan.app.name for s in sessions]
+    return [
+        n if names.count(n) == 1 else f"{n} ({s.plan.path.name})"
+        for n, s in zip(names, sessions, strict=True)
+    ]
+
+
+async def _send_fleet(
+    args: argparse.Namespace, sessions: list[Session], running: list[int], console: Console
+) -> tuple[list[RunResult | None], dict[int, RcgradError]]:
+    """Every app's traffic at once; Ctrl-C or SIGTERM stops them all (teardown steps still run).
+    An app whose login fails (exit 3) sends nothing and is reported; the other apps go on."""
+    results: list[RunResult | None] = [None] * len(sessions)
+    failures: dict[int, RcgradError] = {}
+    engines: list[Engine] = []
+
+    async def one(index: int) -> None:
+        async def run_engine(engine: Engine, jobs: list[Job]) -> RunResult:
+            engines.append(engine)
+            try:
+                return await engine.run(jobs)
+            finally:
+                results[index] = engine.result
+
+        try:
+            results[index] = await _passes(
+                args, sessions[index], console, run_engine=run_engine, progress=False
+            )
+        except RcgradError as exc:
+            failures[index] = exc
+
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    console.print(
+                        f"[yellow]{signal.Signals(signum).name}: stopping every app; teardowns still run.[/]"
+                    )
+                    for engine in engines:
+                        engine.result.interrupted = True
+                    tg.cancel_scope.cancel()  # the apps run inside this scope too
+                    return
+
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            tg.start_soon(watch)
+        async with anyio.create_task_group() as apps:
+            for index in running:
+                apps.start_soon(one, index)
+        tg.cancel_scope.cancel()  # the apps are done: stop the watcher
+    return results, failures
+
+
 async def _send(
-    args: argparse.Namespace, session: Session, topup: TopUp, console: Console
+    args: argparse.Namespace,
+    session: Session,
+    topup: TopUp,
+    give_up: GiveUp,
+    *,
+    console: Console,
+    run_engine: RunEngine | None = None,
+    progress: bool = True,
 ) -> RunResult | None:
     if topup.is_empty:
-        if not args.quiet:
+        if not args.quiet and progress:
             console.print("Nothing to send: the ledger already covers the window.")
         return None
     by_group = calls_by_group(topup.per_endpoint)
@@ -312,12 +484,12 @@ async def _send(
     async with session.tokens() as tokens:
         _heed_grants(console, session, tokens.current)
         with GroupProgress(
-            by_group, items=topup.repeats, console=console, enabled=not args.quiet
-        ) as progress:
+            by_group, items=topup.repeats, console=console, enabled=progress and not args.quiet
+        ) as bars:
 
             def on_record(record: CallRecord) -> None:
                 session.append(record)
-                progress.advance(record)
+                bars.advance(record)
 
             engine = Engine(
                 base_url=session.target.url,
@@ -325,13 +497,15 @@ async def _send(
                 limits=session.limits(),
                 budget=budget,
                 on_record=on_record,
-                on_item=progress.item_done,
+                on_item=bars.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,
                 timeout=args.timeout,
-                give_up=getattr(args, "give_up", None),
+                give_up=give_up,
             )
             jobs = session.jobs(topup.repeats)
+            if run_engine is not None:
+                return await run_engine(engine, jobs)
             return await _until_signalled(engine, jobs, console)
 
 

@@ -42,13 +42,22 @@ from runner.rc.catalog import Operation, load_catalog
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.rc.wire import RenderedRequest
+from runner.settings import read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup")
+TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials")
+# credentials: field -> the RC_* variable it stands for; each value must come from ${ENV} or env_file.
+CREDENTIAL_FIELDS = {
+    "server_url": "RC_SERVER_URL",
+    "client_id": "RC_APP_CLIENT_ID",
+    "client_secret": "RC_APP_CLIENT_SECRET",
+    "jwt": "RC_USER_JWT",
+}
+SECRET_FIELDS = ("client_secret", "jwt")
 APP_KEYS = ("name", "description", "scopes")
 STEP_KEYS = ("name", "request", "method", "path", "query", "json", "headers", "expect", "save", "todo")
 ITEM_KEYS = (*STEP_KEYS, "setup", "teardown", "calls")
@@ -145,6 +154,8 @@ class Plan:
     server_line: int = 0
     # The line of every value under query:, json: and headers:, by key (``endpoints[3].json.to``).
     lines: Mapping[str, int] = field(default_factory=dict)
+    # The app's own RC_* values (from ``credentials:``), over the environment's; empty: the RC_* variables.
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def paced_limit(self, group: str) -> GroupLimit | None:
         """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the
@@ -248,6 +259,7 @@ class _Loader:
                 raise self.fail(
                     f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
                 )
+        credentials = self.credentials(top.get("credentials"))
         return Plan(
             path=self.path,
             app=app,
@@ -260,6 +272,7 @@ class _Loader:
             warmup_daily=warmup,
             server_line=server_node.line if server_node else 0,
             lines=self.lines,
+            credentials=credentials,
         )
 
     def wrap(self, node: yaml.Node) -> _Node:
@@ -390,6 +403,39 @@ class _Loader:
             line,
             "server" if line else "--server",
         )
+
+    def credentials(self, node: _Node | None) -> dict[str, str]:
+        """``env_file:`` (RC_* lines, relative to the plan) and/or ``${ENV}`` references per field; a
+        literal secret in the plan is refused, since plans are committed and shared."""
+        if node is None:
+            return {}
+        fields_ = self.mapping(node, "credentials", ("env_file", *CREDENTIAL_FIELDS))
+        out: dict[str, str] = {}
+        if "env_file" in fields_:
+            file_node = fields_["env_file"]
+            env_file = self.path.parent / self.scalar(file_node, "credentials.env_file", str)
+            if not env_file.is_file():
+                raise self.fail(f"no such file: {env_file}", file_node.line, "credentials.env_file")
+            values = read_dotenv(env_file)
+            out.update({name: values[name] for name in CREDENTIAL_FIELDS.values() if values.get(name)})
+        for name, variable in CREDENTIAL_FIELDS.items():
+            value_node = fields_.get(name)
+            if value_node is None:
+                continue
+            key = f"credentials.{name}"
+            raw = value_node.node.value if isinstance(value_node.node, yaml.ScalarNode) else ""
+            if name in SECRET_FIELDS and not ENV_REFERENCE.search(str(raw)):
+                raise self.fail(
+                    "write a ${VARIABLE} reference (or use env_file:): a plan must not hold a secret",
+                    value_node.line,
+                    key,
+                )
+            value = self.scalar(value_node, key, str)
+            if value:  # ${X:-} left empty: fall back to the RC_* variable, as if not written
+                out[variable] = value
+        # Masked from the moment they are read, whatever the variable or file was called.
+        redact.register(*(out[v] for n, v in CREDENTIAL_FIELDS.items() if n in SECRET_FIELDS and v in out))
+        return out
 
     def variables(self, node: _Node | None) -> dict[str, Any]:
         if node is None:

@@ -23,7 +23,7 @@ from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
 from runner.rc.hosts import is_cleartext
 from runner.rc.limits import minimum_plan_seconds
-from runner.settings import app_identity, resolve_server
+from runner.settings import app_identity, environment, resolve_server
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
 from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
@@ -44,6 +44,9 @@ class SessionOptions:
     allow_production: bool = False
     allow_production_writes: bool = False
     allow_insecure_http: bool = False
+    ledger: str | None = (
+        None  # a SQLite path or a postgresql:// URL; None: $RCGRAD_LEDGER, else the home's file
+    )
 
 
 @dataclass
@@ -132,7 +135,7 @@ class Session(LedgerView):
 
     @asynccontextmanager
     async def tokens(self) -> AsyncIterator[Any]:
-        from runner.auth.store import TokenStore
+        from runner.auth.shared_store import choose_store
         from runner.auth.tokens import TokenManager
 
         manager = TokenManager(
@@ -141,7 +144,7 @@ class Session(LedgerView):
             limiter=self.limits().for_group("Auth"),
             on_record=self.append,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
-            store=TokenStore(self.target.ledger_server, self.target.credentials.client_id),
+            store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),
         )
         await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
         yield manager
@@ -182,12 +185,13 @@ def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:
     """The plan's ledger partition, found without starting a sandbox, logging in or reading a secret.
 
     A real server's partition is its URL, the client id and the user; the user is known from the JWT
-    when it is set, else from the ledger when only one user of this app has traffic there.
+    when it is set, else from the ledger when only one user of this app has traffic there. A plan's
+    own ``credentials:`` stand in for the RC_* variables.
     """
     if plan.server == LOCAL:
-        identity = identity_for(LOCAL)
+        identity = identity_for(LOCAL, own=plan.credentials)
         return ledger.partition(local_partition(plan.app.name), identity.client_id, user_label(identity.jwt))
-    app = app_identity(plan.server)
+    app = app_identity(plan.server, {**environment(), **plan.credentials} if plan.credentials else None)
     if app.jwt:
         return ledger.partition(app.server, app.client_id, user_label(app.jwt))
     known = [
@@ -249,27 +253,47 @@ def consent(options: SessionOptions, plan: Plan, *, writes_too: bool = True) -> 
 
 
 @contextmanager
-def open_ledger_view(options: SessionOptions, *, clock: Clock | None = None) -> Iterator[LedgerView]:
-    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login."""
+def open_ledger_view(
+    options: SessionOptions, *, clock: Clock | None = None, ledger: Ledger | None = None
+) -> Iterator[LedgerView]:
+    """The checked plan and its partition, for a verdict from the ledger alone: no sandbox, no login.
+    ``ledger``: one already open (a fleet shares one connection), left open."""
     plan = load_checked(options)
-    with Ledger.open() as ledger:
-        yield LedgerView(plan, ledger, partition_for(ledger, plan), clock or SystemClock())
+    with _ledger(options, ledger) as opened:
+        yield LedgerView(plan, opened, partition_for(opened, plan), clock or SystemClock())
+
+
+@contextmanager
+def _ledger(options: SessionOptions, shared: Ledger | None) -> Iterator[Ledger]:
+    if shared is not None:
+        yield shared
+        return
+    with Ledger.open(options.ledger) as ledger:
+        yield ledger
 
 
 @contextmanager
 def open_session(
-    options: SessionOptions, *, consent_needed: bool = True, clock: Clock | None = None
+    options: SessionOptions,
+    *,
+    consent_needed: bool = True,
+    clock: Clock | None = None,
+    ledger: Ledger | None = None,
 ) -> Iterator[Session]:
     plan = load_checked(options)
     if consent_needed:
         consent(options, plan)
     with (
         open_target(
-            plan.server, app_name=plan.app.name, scopes=frozenset(plan.app.scopes), limits=plan.limits
+            plan.server,
+            app_name=plan.app.name,
+            scopes=frozenset(plan.app.scopes),
+            limits=plan.limits,
+            own=plan.credentials,
         ) as target,
-        Ledger.open() as ledger,
+        _ledger(options, ledger) as opened,
     ):
-        key = ledger.partition(
+        key = opened.partition(
             target.ledger_server, target.credentials.client_id, user_label(target.credentials.jwt)
         )
-        yield Session(plan, ledger, key, clock or SystemClock(), target)
+        yield Session(plan, opened, key, clock or SystemClock(), target)

@@ -23,7 +23,14 @@ from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
 from runner.rc.hosts import is_production_host
-from runner.settings import Credentials, credentials_from, environment, resolve_server, state_home
+from runner.settings import (
+    CREDENTIAL_VARS,
+    Credentials,
+    credentials_from,
+    environment,
+    resolve_server,
+    state_home,
+)
 
 LOCAL = "local"
 DEFAULT_LOCAL_TIME_SCALE = 0.05
@@ -54,8 +61,9 @@ def open_target(
     scopes: frozenset[str],
     limits: Mapping[str, int] | None = None,
     env: Mapping[str, str] | None = None,
+    own: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
-    identity = identity_for(server, env)
+    identity = identity_for(server, env, own)
     if server == LOCAL:
         from runner.sandbox import SandboxConfig, running_sandbox
 
@@ -85,10 +93,24 @@ def local_partition(app_name: str) -> str:
     return f"{LOCAL}/{app_slug(app_name)}"
 
 
-def identity_for(server: str, env: Mapping[str, str] | None = None) -> Credentials:
+def identity_for(
+    server: str, env: Mapping[str, str] | None = None, own: Mapping[str, str] | None = None
+) -> Credentials:
     """The app and user a plan's server stands for: the kept local identity, or the ``RC_*`` credentials.
-    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL)."""
-    return local_identity() if server == LOCAL else real_credentials(server, env)
+    Its ``server`` is the ledger's and the token store's name for the target ("local" or the URL).
+    ``own`` is the plan's ``credentials:`` (RC_* names), over the environment; on ``local`` it makes the
+    sandbox stand for that app, so a fleet of local plans is a fleet of apps."""
+    if server == LOCAL:
+        if own and all(own.get(name) for name in CREDENTIAL_VARS[1:]):
+            identity = Credentials(
+                LOCAL, own["RC_APP_CLIENT_ID"], own["RC_APP_CLIENT_SECRET"], own["RC_USER_JWT"]
+            )
+            redact.register(*identity.secrets())
+            return identity
+        return local_identity()
+    if own:
+        env = {**(environment() if env is None else env), **own}
+    return real_credentials(server, env)
 
 
 def local_time_scale(env: Mapping[str, str] | None = None) -> float:

@@ -1,9 +1,12 @@
-"""The ledger: every call rcgrad made (and every count imported from the console), in SQLite.
+"""The ledger: every call rcgrad made (and every count imported from the console).
 
-One file, ``state_home()/ledger.sqlite3``, in WAL mode so a reader never blocks the writer and two
-writer processes wait for each other (busy timeout) instead of failing. Every ``append`` commits:
-a crash loses at most the call in flight. Rows are partitioned by (server, client id, user id) so
-a rehearsal against the local sandbox (server ``local``) never mixes with a real server's records.
+This module is the ledger's API and holds every query it runs, written once in portable SQL with
+``?`` placeholders; the back ends (``ledger_sqlite``: one file per machine, the default;
+``ledger_pg``: one PostgreSQL database a team shares, chosen by a ``postgresql://`` URL in
+``--ledger`` or ``$RCGRAD_LEDGER``) own the connection, transactions and their spelling of the
+schema's migrations. Every ``append`` commits: a crash loses at most the call in flight. Rows are
+partitioned by (server, client id, user id) so a rehearsal against the local sandbox (server
+``local``) never mixes with a real server's records.
 
 This module must never store a request body, a header or a token: only ``CallRecord`` fields.
 """
@@ -15,110 +18,45 @@ import datetime as dt
 import hashlib
 import io
 import math
-import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 from runner.errors import InputError
 from runner.rc import wire
-from runner.settings import state_home
+from runner.settings import ledger_target
+from runner.verdict import ledger_pg
+from runner.verdict.ledger_sqlite import SQLiteBackend
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 LEDGER_FILE = "ledger.sqlite3"
-BUSY_TIMEOUT_MS = 30_000
 HOUR = 3600
 LOCAL_SERVER = "local"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-# Each entry moves the schema one version up (a tuple of statements, run in one transaction);
-# never edit a released entry, append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE partitions (
-            id INTEGER PRIMARY KEY,
-            server TEXT NOT NULL,
-            client_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            UNIQUE (server, client_id, user_id)
-        )""",
-        """CREATE TABLE calls (
-            id INTEGER PRIMARY KEY,
-            partition INTEGER NOT NULL REFERENCES partitions(id),
-            ts REAL NOT NULL,
-            method TEXT NOT NULL,
-            template TEXT NOT NULL,
-            status INTEGER NOT NULL,
-            grp TEXT NOT NULL,
-            permission TEXT,
-            kind TEXT NOT NULL,
-            latency_ms REAL NOT NULL DEFAULT 0,
-            run_id TEXT NOT NULL DEFAULT '',
-            operation_id TEXT,
-            count INTEGER NOT NULL DEFAULT 1,
-            error_code TEXT,
-            event TEXT
-        )""",
-        "CREATE INDEX calls_partition_ts ON calls (partition, ts)",
-        "CREATE INDEX calls_partition_endpoint ON calls (partition, method, template)",
-    ),
-    # Hourly roll-up kept by triggers, so a verdict over a million calls reads thousands of rows.
-    # NULLs are stored as '' because a NULL never conflicts in a UNIQUE key.
-    (
-        """CREATE TABLE hourly (
-            partition INTEGER NOT NULL,
-            hour INTEGER NOT NULL,
-            method TEXT NOT NULL,
-            template TEXT NOT NULL,
-            status INTEGER NOT NULL,
-            grp TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            error_code TEXT NOT NULL,
-            event TEXT NOT NULL,
-            permission TEXT,
-            count INTEGER NOT NULL,
-            PRIMARY KEY (partition, hour, method, template, status, grp, kind, error_code, event)
-        ) WITHOUT ROWID""",
-        """CREATE TRIGGER calls_hourly_insert AFTER INSERT ON calls BEGIN
-            INSERT INTO hourly VALUES (NEW.partition, CAST(NEW.ts / 3600 AS INTEGER), NEW.method, NEW.template,
-                NEW.status, NEW.grp, NEW.kind, COALESCE(NEW.error_code, ''), COALESCE(NEW.event, ''),
-                NEW.permission, NEW.count)
-            ON CONFLICT DO UPDATE SET count = count + excluded.count,
-                permission = COALESCE(permission, excluded.permission);
-        END""",
-        """CREATE TRIGGER calls_hourly_delete AFTER DELETE ON calls BEGIN
-            UPDATE hourly SET count = count - OLD.count
-            WHERE partition = OLD.partition AND hour = CAST(OLD.ts / 3600 AS INTEGER)
-                AND method = OLD.method AND template = OLD.template AND status = OLD.status AND grp = OLD.grp
-                AND kind = OLD.kind AND error_code = COALESCE(OLD.error_code, '')
-                AND event = COALESCE(OLD.event, '');
-        END""",
-        """INSERT INTO hourly
-            SELECT partition, CAST(ts / 3600 AS INTEGER), method, template, status, grp, kind,
-                COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
-            FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
-    ),
-    # Rate-limit state every process of a partition shares: a 429's closed gate and the limit and
-    # window the server last advertised for the group.
-    (
-        """CREATE TABLE rate_gates (
-            partition INTEGER NOT NULL REFERENCES partitions(id),
-            grp TEXT NOT NULL,
-            until_ts REAL NOT NULL DEFAULT 0,
-            lim INTEGER,
-            window_seconds REAL,
-            PRIMARY KEY (partition, grp)
-        )""",
-    ),
+CALL_COLUMNS = (
+    "ts",
+    "method",
+    "template",
+    "status",
+    "grp",
+    "permission",
+    "kind",
+    "latency_ms",
+    "run_id",
+    "operation_id",
+    "count",
+    "error_code",
+    "event",
 )
-
-_COLUMNS = "ts, method, template, status, grp, permission, kind, latency_ms, run_id, operation_id, count, error_code, event"
-_INSERT = f"INSERT INTO calls (partition, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = ", ".join(CALL_COLUMNS)
+ROW_COLUMNS = ("partition", *CALL_COLUMNS, "hour")  # the order of ``record_row``
+_INSERT = f"INSERT INTO calls ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
 CSV_HEADER = (
     "server",
     "client_id",
@@ -138,6 +76,21 @@ CSV_HEADER = (
     "error_code",
     "event",
 )
+
+
+class Backend(Protocol):
+    """What the ledger needs from a database: ``ledger_sqlite.SQLiteBackend``, ``ledger_pg.PostgresBackend``."""
+
+    name: str
+    location: str
+    path: Path | None
+    migrations: tuple[tuple[str, ...], ...]
+
+    def execute(self, sql: str, args: Any = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Any]) -> None: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def lock_for_migration(self) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,82 +138,80 @@ def record_row(partition_id: int, rec: CallRecord) -> tuple[Any, ...]:
         rec.count,
         rec.error_code,
         None if rec.event is None else str(rec.event),
+        math.floor(rec.ts / HOUR),
     )
 
 
-def _record(row: sqlite3.Row | tuple[Any, ...]) -> CallRecord:
+def _record(row: Iterable[Any]) -> CallRecord:
     ts, method, template, status, grp, permission, kind, latency, run_id, op_id, count, code, event = row
     return CallRecord(
-        ts=ts,
+        ts=float(ts),
         method=method,
         template=template,
         status=status,
         group=grp,
         permission=permission,
         kind=Kind(kind),
-        latency_ms=latency or 0.0,
+        latency_ms=float(latency or 0.0),
         run_id=run_id or "",
         operation_id=op_id,
-        count=count,
+        count=int(count),
         error_code=code,
         event=None if event is None else TokenEvent(event),
     )
 
 
-def _wal(conn: sqlite3.Connection) -> None:
-    # Switching a new file to WAL needs a moment alone with it, and SQLite does not wait on its busy
-    # timeout for that: two processes opening a fresh ledger at once would see "database is locked".
-    for _ in range(200):
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.05)
-    conn.execute("PRAGMA journal_mode = WAL")
+def open_backend(target: Path | str | None = None) -> Backend:
+    """``target`` (a path or a ``postgresql://`` URL), else ``$RCGRAD_LEDGER``, else the home's file."""
+    chosen = ledger_target(target, default_file=LEDGER_FILE)
+    if ledger_pg.is_url(chosen):
+        return ledger_pg.PostgresBackend(str(chosen))
+    return SQLiteBackend(Path(chosen))
 
 
 class Ledger:
-    """A handle on the ledger file. Use ``Ledger.open()``; close it (or use ``with``)."""
+    """A handle on the ledger. Use ``Ledger.open()``; close it (or use ``with``)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
+    def __init__(self, backend: Backend) -> None:
+        self._db = backend
+        self.path = backend.path  # the SQLite file; None on PostgreSQL
+        self.location = backend.location  # for messages: a path, or a URL without its password
+
+    @property
+    def backend(self) -> str:
+        return self._db.name
+
+    @property
+    def url(self) -> str | None:
+        """The shared database's URL (with its password: pass it on, never print it); None for a file."""
+        return self._db.url if isinstance(self._db, ledger_pg.PostgresBackend) else None
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> Ledger:
-        target = Path(path) if path is not None else state_home() / LEDGER_FILE
+    def open(cls, target: Path | str | None = None) -> Ledger:
         try:
             return cls._open(target)
         except sqlite3.OperationalError:
             raise  # locked or busy: not the user's input
-        except (OSError, sqlite3.DatabaseError) as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:  # a folder, a corrupt file, no permission
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputError(f"the ledger cannot be opened: {why}", file=str(target)) from None
+            where = str(ledger_target(target, default_file=LEDGER_FILE))
+            raise InputError(f"the ledger cannot be opened: {why}", file=where) from None
 
     @classmethod
-    def _open(cls, target: Path) -> Ledger:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
-        os.close(os.open(target, os.O_RDWR | os.O_CREAT, 0o600))
-        # Autocommit mode: transactions are explicit (``_transaction``), so nothing is left pending.
-        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across a process crash
-        ledger = cls(conn, target)
+    def _open(cls, target: Path | str | None) -> Ledger:
+        backend = open_backend(target)
+        ledger = cls(backend)
         try:
             ledger._migrate()
         except BaseException:
-            conn.close()
+            backend.close()
             raise
         return ledger
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -268,57 +219,65 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead
-        # of one failing on a lock upgrade.
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
     def _migrate(self) -> None:
-        with self._transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
+        migrations = self._db.migrations
+        with self._db.transaction():
+            self._db.lock_for_migration()
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
             version = row[0] if row else 0
-            if version > len(MIGRATIONS):
+            if version > len(migrations):
                 raise InputError(
-                    f"ledger schema version {version} is newer than this rcgrad knows ({len(MIGRATIONS)})",
-                    file=str(self.path),
+                    f"ledger schema version {version} is newer than this rcgrad knows ({len(migrations)})",
+                    file=self.location,
                 )
-            for statements in MIGRATIONS[version:]:
+            for statements in migrations[version:]:
                 for statement in statements:
-                    conn.execute(statement)
+                    self._db.execute(statement)
             if row is None:
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
-            else:
-                conn.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+                self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (len(migrations),))
+            elif version < len(migrations):
+                self._db.execute("UPDATE schema_version SET version = ?", (len(migrations),))
 
     @property
     def schema_version(self) -> int:
-        return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def advisory_lock(
+        self,
+        server: str,
+        client_id: str,
+        *,
+        wait: bool,
+        notify: Callable[[str], None],
+        on_busy: Callable[[str], BaseException],
+        poll: float = 0.2,
+    ) -> AbstractContextManager[None] | None:
+        """The app's run lock held on the shared database, or None when the ledger is a local file
+        (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``."""
+        if not isinstance(self._db, ledger_pg.PostgresBackend):
+            return None
+        return ledger_pg.advisory_run_lock(
+            self._db.url, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
+        )
 
     # ------------------------------------------------------------ partitions
 
     def partition(self, server: str, client_id: str, user_id: str) -> PartitionKey:
         label = server_label(server)
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO partitions (server, client_id, user_id) VALUES (?, ?, ?)",
+        with self._db.transaction():
+            self._db.execute(
+                "INSERT INTO partitions (server, client_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (label, client_id, user_id),
             )
-            (pid,) = conn.execute(
+            (pid,) = self._db.execute(
                 "SELECT id FROM partitions WHERE server = ? AND client_id = ? AND user_id = ?",
                 (label, client_id, user_id),
             ).fetchone()
-        return PartitionKey(label, client_id, user_id, pid)
+        return PartitionKey(label, client_id, user_id, int(pid))
 
     def partitions(self) -> list[PartitionKey]:
-        rows = self._conn.execute("SELECT server, client_id, user_id, id FROM partitions ORDER BY id")
+        rows = self._db.execute("SELECT server, client_id, user_id, id FROM partitions ORDER BY id")
         return [PartitionKey(*row) for row in rows]
 
     def _pid(self, key: PartitionKey) -> int:
@@ -329,15 +288,15 @@ class Ledger:
     def append(self, key: PartitionKey, record: CallRecord) -> None:
         """Store one record and commit before returning: a crash afterwards cannot lose it."""
         row = record_row(self._pid(key), record)
-        with self._transaction() as conn:
-            conn.execute(_INSERT, row)
+        with self._db.transaction():
+            self._db.execute(_INSERT, row)
 
     def append_many(self, key: PartitionKey, records: Iterable[CallRecord]) -> int:
         """Store records in one transaction (imports, tests, benchmarks)."""
         pid = self._pid(key)
         rows = [record_row(pid, rec) for rec in records]
-        with self._transaction() as conn:
-            conn.executemany(_INSERT, rows)
+        with self._db.transaction():
+            self._db.executemany(_INSERT, rows)
         return len(rows)
 
     # ------------------------------------------------------------ reading
@@ -348,7 +307,7 @@ class Ledger:
         if until is not None:
             sql += " AND ts <= ?"
             args.append(until)
-        return [_record(row) for row in self._conn.execute(sql + " ORDER BY ts, id", args)]
+        return [_record(row) for row in self._db.execute(sql + " ORDER BY ts, id", args)]
 
     def summary(self, key: PartitionKey, since: float, until: float | None = None) -> list[CallRecord]:
         """The records in [since, until], aggregated per UTC hour and per distinct outcome.
@@ -357,7 +316,8 @@ class Ledger:
         ``hourly`` roll-up, stamped at the hour's start; the partial hours at both ends are read
         from ``calls`` and stamped with their earliest call, so no group straddles ``since``,
         ``until`` or a UTC midnight. For ``since = criteria.lookback(now)`` and ``until = now``,
-        ``evaluate`` therefore gives exactly the verdict it gives on the raw rows.
+        ``evaluate`` therefore gives exactly the verdict it gives on the raw rows. The same SQL
+        runs on both back ends (numbers are cast to DOUBLE PRECISION so PostgreSQL returns floats).
         """
         pid = self._pid(key)
         first_whole = math.ceil(since / HOUR)  # first hour starting at or after `since`
@@ -365,14 +325,15 @@ class Ledger:
         end_whole = None if until is None else math.floor(until / HOUR)  # exclusive
         rows: list[CallRecord] = []
         whole_sql = (
-            f"SELECT hour * {HOUR}.0, method, template, status, grp, permission, kind, 0.0, '', NULL, count,"
-            " NULLIF(error_code, ''), NULLIF(event, '') FROM hourly WHERE partition = ? AND hour >= ? AND count > 0"
+            f"SELECT CAST(hour * {HOUR} AS DOUBLE PRECISION), method, template, status, grp, permission, kind,"
+            " 0, '', NULL, count, NULLIF(error_code, ''), NULLIF(event, '')"
+            " FROM hourly WHERE partition = ? AND hour >= ? AND count > 0"
         )
         whole_args: list[Any] = [pid, first_whole]
         if end_whole is not None:
             whole_sql += " AND hour < ?"
             whole_args.append(end_whole)
-        rows.extend(_record(row) for row in self._conn.execute(whole_sql, whole_args))
+        rows.extend(_record(row) for row in self._db.execute(whole_sql, whole_args))
 
         # Partial ends: [since, first whole hour) and [end of whole hours, until], or all of
         # [since, until] when both fall inside one hour.
@@ -386,10 +347,10 @@ class Ledger:
         for low, high, op in ranges:
             rows.extend(
                 _record(row)
-                for row in self._conn.execute(
-                    "SELECT MIN(ts), method, template, status, grp, MAX(permission), kind, 0.0, '', NULL,"
+                for row in self._db.execute(
+                    "SELECT MIN(ts), method, template, status, grp, MAX(permission), kind, 0, '', NULL,"
                     f" SUM(count), error_code, event FROM calls WHERE partition = ? AND ts >= ? AND ts {op} ?"
-                    f" GROUP BY CAST(ts / {HOUR} AS INTEGER), method, template, status, grp, kind, error_code, event",
+                    " GROUP BY hour, method, template, status, grp, kind, error_code, event",
                     (pid, low, high),
                 )
             )
@@ -397,11 +358,11 @@ class Ledger:
 
     def count(self, key: PartitionKey | None = None) -> int:
         if key is None:
-            return int(self._conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+            return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
         return int(
-            self._conn.execute(
-                "SELECT COUNT(*) FROM calls WHERE partition = ?", (self._pid(key),)
-            ).fetchone()[0]
+            self._db.execute("SELECT COUNT(*) FROM calls WHERE partition = ?", (self._pid(key),)).fetchone()[
+                0
+            ]
         )
 
     # ------------------------------------------------------------ rate-limit state (shared pacing)
@@ -410,38 +371,68 @@ class Ledger:
     def recent_sends(self, key: PartitionKey, group: str, since: float) -> list[float]:
         """When the partition's calls of ``group`` since ``since`` were recorded, oldest first; a
         limiter seeds its window from them so a new process does not spend what the last one used."""
-        rows = self._conn.execute(
-            "SELECT ts, count FROM calls WHERE partition = ? AND grp = ? AND ts >= ? AND kind != ?"
+        rows = self._db.execute(
+            "SELECT ts, count FROM calls WHERE partition = ? AND grp = ? AND ts >= ? AND kind <> ?"
             " ORDER BY ts",
             (self._pid(key), group, since, Kind.IMPORTED.value),
         )
-        return [ts for ts, count in rows for _ in range(max(1, min(int(count), 1000)))]
+        return [float(ts) for ts, count in rows for _ in range(max(1, min(int(count), 1000)))]
 
     def rate_state(self, key: PartitionKey, group: str) -> RateState:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT until_ts, lim, window_seconds FROM rate_gates WHERE partition = ? AND grp = ?",
             (self._pid(key), group),
         ).fetchone()
-        return RateState(*row) if row else RateState()
+        if not row:
+            return RateState()
+        until, limit, window = row
+        return RateState(
+            float(until), None if limit is None else int(limit), None if window is None else float(window)
+        )
 
     def close_gate(self, key: PartitionKey, group: str, until: float) -> None:
         """A 429's penalty: every process of this partition sends nothing in ``group`` before ``until``."""
-        with self._transaction() as conn:
-            conn.execute(
+        pid = self._pid(key)
+        with self._db.transaction():
+            self._db.execute(
                 "INSERT INTO rate_gates (partition, grp, until_ts) VALUES (?, ?, ?)"
                 " ON CONFLICT (partition, grp) DO UPDATE SET until_ts = CASE"
                 " WHEN excluded.until_ts > rate_gates.until_ts THEN excluded.until_ts ELSE rate_gates.until_ts END",
-                (self._pid(key), group, until),
+                (pid, group, until),
             )
 
     def learn_limit(self, key: PartitionKey, group: str, limit: int, window: float) -> None:
-        with self._transaction() as conn:
-            conn.execute(
+        pid = self._pid(key)
+        with self._db.transaction():
+            self._db.execute(
                 "INSERT INTO rate_gates (partition, grp, lim, window_seconds) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (partition, grp) DO UPDATE SET lim = excluded.lim,"
                 " window_seconds = excluded.window_seconds",
-                (self._pid(key), group, limit, window),
+                (pid, group, limit, window),
             )
+
+    # ------------------------------------------------------------ copying (ledger migrate)
+
+    def copy_into(self, other: Ledger) -> tuple[int, int]:
+        """Copy every row that ``other`` lacks into it, partition by partition; returns (copied, already there).
+
+        A row counts as already there when ``other`` holds an identical one (every column; the
+        same number of times), so copying twice, or after an interrupted copy, adds nothing twice.
+        Each partition is copied in one transaction.
+        """
+        copied = present = 0
+        for source_key in self.partitions():
+            key = other.partition(source_key.server, source_key.client_id, source_key.user_id)
+            there = Counter(other.records(key, since=-math.inf))
+            missing = []
+            for record in self.records(source_key, since=-math.inf):
+                if there[record] > 0:
+                    there[record] -= 1
+                    present += 1
+                else:
+                    missing.append(record)
+            copied += other.append_many(key, missing)
+        return copied, present
 
     # ------------------------------------------------------------ export / import
 
@@ -467,7 +458,7 @@ class Ledger:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_HEADER)
         n = 0
-        for server, client, user, ts, *rest in self._conn.execute(sql + " ORDER BY c.ts, c.id", args):
+        for server, client, user, ts, *rest in self._db.execute(sql + " ORDER BY c.ts, c.id", args):
             stamp = dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="milliseconds")
             writer.writerow([server, client, user, stamp.replace("+00:00", "Z"), f"{ts:.3f}", *rest])
             n += 1
@@ -493,9 +484,9 @@ class Ledger:
         run_id = "import:" + hashlib.sha256(text.encode()).hexdigest()[:16]
         records = parse_console_csv(text, str(path), run_id, resolve or catalog_resolver())
         pid = self._pid(key)
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM calls WHERE partition = ? AND run_id = ?", (pid, run_id))
-            conn.executemany(_INSERT, [record_row(pid, rec) for rec in records])
+        with self._db.transaction():
+            self._db.execute("DELETE FROM calls WHERE partition = ? AND run_id = ?", (pid, run_id))
+            self._db.executemany(_INSERT, [record_row(pid, rec) for rec in records])
         return len(records)
 
 

@@ -1,0 +1,74 @@
+"""The fleet's summary: one row per app (verdict, calls sent, 4xx, 429, tightest margin), and the exit rule.
+
+It renders what the commands hand it and never reads the ledger or the network. A fleet is met only
+when every app is met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.box import ASCII, ROUNDED
+from rich.console import Console
+from rich.table import Table
+
+from runner.verdict.criteria import ERROR_RATIO_4XX, RATE_LIMITED_429, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    app: str
+    verdict: Verdict
+    sent: int | None = None  # requests this run sent; None for status (no traffic)
+
+
+def all_met(rows: Sequence[FleetRow]) -> bool:
+    return bool(rows) and all(row.verdict.met for row in rows)
+
+
+def _value(verdict: Verdict, name: str) -> str:
+    criterion = verdict.criterion(name)
+    if criterion is None:
+        return "-"
+    value = criterion.value
+    return f"{value:.1%}" if name == ERROR_RATIO_4XX else f"{value:g}"
+
+
+def tightest(verdict: Verdict) -> str:
+    """The criterion closest to failing (or furthest past it), with its margin."""
+    judged = [c for c in verdict.criteria if not c.needs_human]
+    if not judged:
+        return "-"
+    worst = min(judged, key=lambda c: (c.met, c.margin))
+    return f"{worst.name} {worst.margin:+g}"
+
+
+def render(rows: Sequence[FleetRow], console: Console) -> None:
+    # Plain ASCII in a pipe or a log, as the per-app report does.
+    plain = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
+    table = Table(
+        title=f"fleet: {sum(r.verdict.met for r in rows)} of {len(rows)} apps met",
+        title_justify="left",
+        box=ASCII if plain else ROUNDED,
+    )
+    for column, justify in (
+        ("app", "left"),
+        ("verdict", "left"),
+        ("sent", "right"),
+        ("4xx", "right"),
+        ("429", "right"),
+        ("tightest margin", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            row.app,
+            "met" if row.verdict.met else "NOT MET",
+            "-" if row.sent is None else str(row.sent),
+            _value(row.verdict, ERROR_RATIO_4XX),
+            _value(row.verdict, RATE_LIMITED_429),
+            tightest(row.verdict),
+        )
+    console.print(table)
+    console.print("FLEET MET" if all_met(rows) else "FLEET NOT MET")
