@@ -179,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
     parser.add_argument("--include-name-regex", default=None, help='over "METHOD /path", e.g. "^GET "')
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--list", action="append", default=[], metavar="CHECK", help="also list the operations failing CHECK"
+    )
     args = parser.parse_args(argv)
     if not args.spec.is_file():
         print(f"{args.spec}: no such file (set SPEC=path/to/rc-public-openapi.yml)", file=sys.stderr)
@@ -194,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet=True,
     )
     print("\n".join(outcome.table()))
+    for check in args.list:
+        print(f"\n{check}:")
+        print("\n".join(f"  {label}" for label in sorted(outcome.failing.get(check, ()))) or "  (none)")
     return 0
 
 

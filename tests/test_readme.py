@@ -5,7 +5,8 @@ on its first line (``# fails check: ...``). Fenced ``sh`` blocks are command lin
 as written, from a working directory that holds the shipped plans and, as ``plans/myapp.yaml``, the
 README's own plan. Inline ``rcgrad ...`` spans that are whole commands (a plan file or a flag, no
 placeholder) run too. The few commands a test cannot run (the test suite itself, the benchmarks) are
-listed below with the reason. ``dotenv`` and ``text`` blocks are data, not commands.
+listed below with the reason. ``dotenv`` and ``text`` blocks are data, not commands, except the
+team section's shared-ledger lines and Actions matrix, which ``test_readme_team`` runs on PostgreSQL.
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""The README's team section is executable too: its shared-ledger lines run against a throwaway
+PostgreSQL (standing in for the ``docker run`` line), and its GitHub Actions matrix parses and
+names only flags rcgrad accepts. Kept apart from ``test_readme`` because it needs PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from runner.cli import build_parser
+from tests.conftest import REPO
+from tests.test_readme import blocks, plan_blocks
+
+DOCKER = "docker run -d --name rcgrad-pg"
+
+
+def _block(marker: str) -> str:
+    [text] = [b.text for b in blocks() if marker in b.text]
+    return text
+
+
+def test_the_shared_ledger_lines_run_on_postgresql(pg_url: str, tmp_path: Path):
+    root = tmp_path / "ws"
+    shutil.copytree(REPO / "plans", root / "plans")
+    (root / "plans" / "myapp.yaml").write_text(plan_blocks()[0].text)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_", "RCGRAD_LEDGER"))}
+    env.update(RCGRAD_HOME=str(root / ".home"), COLUMNS="80")
+
+    def rcgrad(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "runner", *argv],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    # This machine's history before the team moves to PostgreSQL: a rehearsal on the SQLite file.
+    assert rcgrad(["graduate", "plans/myapp.yaml", "-q"]).returncode == 0
+    ran = 0
+    for raw in _block(DOCKER).splitlines():
+        line = raw.split("  #", 1)[0].strip()
+        if not line or line.startswith(("#", DOCKER)):
+            continue  # the throwaway server of tests/postgres.py stands in for the container
+        if line.startswith("export RCGRAD_LEDGER="):
+            env["RCGRAD_LEDGER"] = pg_url  # the README's URL, pointing at the test's server
+            continue
+        argv = [os.path.expandvars(a) if "$" in a else a for a in shlex.split(line, posix=True)]
+        assert argv[0] == "rcgrad", line
+        argv = [a.replace("$RCGRAD_LEDGER", env["RCGRAD_LEDGER"]) for a in argv[1:]]
+        if argv[:2] == ["ledger", "migrate"]:
+            argv = ["ledger", "migrate", "--to", env["RCGRAD_LEDGER"]]
+        done = rcgrad(argv)
+        assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+        ran += 1
+        if argv[:2] == ["ledger", "migrate"]:
+            again = rcgrad(argv)  # "again: copies nothing"
+            assert again.returncode == 0 and "copied 0" in again.stdout + again.stderr, again
+    assert ran == 2
+
+
+def test_the_github_actions_matrix_parses_and_its_command_is_valid():
+    workflow = yaml.safe_load(_block("matrix:"))
+    job = workflow["jobs"]["warmup"]
+    plans = job["strategy"]["matrix"]["plan"]
+    assert job["env"]["RCGRAD_TOKENS"] == "ledger" and "RCGRAD_TOKEN_KEY" in job["env"]
+    [command] = [s["run"] for s in job["steps"] if "run" in s]
+    rcgrad = command.split("&&", 1)[1].split()
+    assert rcgrad[:2] == ["rcgrad", "warmup"]
+    for plan in plans:
+        argv = [plan if a == "${{" else a for a in rcgrad[1:]]
+        argv = [a for a in argv if a not in ("matrix.plan", "}}")]
+        args = build_parser(only="warmup").parse_args(argv)
+        assert args.wait and args.allow_production and args.plan == [plan]
