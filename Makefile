@@ -54,6 +54,7 @@ catalog: $(STAMP)
 	$(BIN)/python -m runner.rc.catalog_build $(SPEC) runner/rc/data/catalog.json
 	$(BIN)/python -m runner.rc.requests_build $(SPEC) runner/rc/data/requests.json
 	$(BIN)/python -m runner.sandbox.responses_build $(SPEC) runner/sandbox/data/responses.json
+	$(BIN)/python -m runner.sandbox.status_gaps $(SPEC) docs/sandbox-status-codes.md
 
 # Schemathesis against the local sandbox with RingCentral's spec: operations failing each check.
 CONFORMANCE_TIME ?= 900

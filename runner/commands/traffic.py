@@ -360,9 +360,9 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
             # interval every request would queue behind the other threads' slices.
             sys.setswitchinterval(0.0005)
         running = [i for i in range(len(sessions)) if i not in early]
-        results, failures = anyio.run(_send_fleet, args, sessions, running, console)
+        results, sent, failures = anyio.run(_send_fleet, args, sessions, running, console)
         rows = []
-        for name, session, result in zip(names, sessions, results, strict=True):
+        for name, session, result, calls in zip(names, sessions, results, sent, strict=True):
             verdict = session.verdict()
             if not args.quiet:
                 console.rule(name)
@@ -373,7 +373,7 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
             write_reports(verdict, report_request(args, session.plan.path), shown)
             if result is not None and result.gave_up and args.quiet:
                 console.print(f"{name}: {result.gave_up}", soft_wrap=True)
-            rows.append(FleetRow(name, verdict, result.sent if result is not None else 0))
+            rows.append(FleetRow(name, verdict, calls))
         fleet_report.render(rows, console)
         for index, failure in failures.items():
             print(f"rcgrad: {names[index]}: {redact(str(failure))}", file=sys.stderr)
@@ -408,10 +408,12 @@ def _app_names(sessions: list[Session]) -> list[str]:
 
 async def _send_fleet(
     args: argparse.Namespace, sessions: list[Session], running: list[int], console: Console
-) -> tuple[list[RunResult | None], dict[int, RcgradError]]:
+) -> tuple[list[RunResult | None], list[int], dict[int, RcgradError]]:
     """Every app's traffic at once; Ctrl-C or SIGTERM stops them all (teardown steps still run).
-    An app whose login fails (exit 3) sends nothing and is reported; the other apps go on."""
+    An app whose login fails (exit 3) sends nothing and is reported; the other apps go on. Returns
+    each app's last pass, the requests it sent over all its passes, and the failures."""
     results: list[RunResult | None] = [None] * len(sessions)
+    sent = [0] * len(sessions)
     failures: dict[int, RcgradError] = {}
     engines: list[Engine] = []
 
@@ -422,6 +424,7 @@ async def _send_fleet(
                 return await engine.run(jobs)
             finally:
                 results[index] = engine.result
+                sent[index] += engine.result.sent
 
         try:
             results[index] = await _passes(
@@ -449,7 +452,7 @@ async def _send_fleet(
             for index in running:
                 apps.start_soon(one, index)
         tg.cancel_scope.cancel()  # the apps are done: stop the watcher
-    return results, failures
+    return results, sent, failures
 
 
 async def _send(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 import random
@@ -40,13 +41,14 @@ from runner.sandbox.journal import Journal, record_from
 from runner.sandbox.listing import BadPageToken
 from runner.sandbox.oauth import EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
-from runner.sandbox.samples import body_of
+from runner.sandbox.samples import body_of, headers_of
 from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
 from runner.verdict.records import CallRecord, Kind, TokenEvent
 
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
+AUTHORIZE_PATH = "/restapi/oauth/authorize"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 OPERATION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # the methods the catalog declares
 
@@ -172,6 +174,11 @@ class _Sandbox:
         state, name = self.state, request.path_params["name"]
         if name == "status" and request.method == "GET":
             return JSONResponse(state.status())
+        if name == "login" and request.method == "GET":  # where /restapi/oauth/authorize sends a browser
+            return Response(
+                "The local sandbox signs users in with the JWT grant only (RC_USER_JWT).\n",
+                media_type="text/plain",
+            )
         if name == "log" and request.method == "GET":
             try:
                 since = float(request.query_params.get("since", "0") or 0)
@@ -241,6 +248,9 @@ class _Sandbox:
         # HEAD is GET without a body (the server drops it); OPTIONS names what the path allows.
         match = self.catalog.match("GET" if method == "HEAD" else method, path)
         template, declared = self._route(path)
+        if path.endswith("/") and path != "/":
+            # `/ResourceTypes/` is neither the list nor a record whose id is empty: no such URI.
+            match, declared = None, []
         if match is None or match.template != template:
             # `/message-threads/sync` is its own resource, not `/message-threads/{threadId}`.
             allowed = ", ".join([*declared, *(["HEAD"] if "GET" in declared else []), "OPTIONS"])
@@ -302,9 +312,25 @@ class _Sandbox:
         return None
 
     async def _oauth_sample(self, call: _Call) -> Response | None:
+        if call.op.path == AUTHORIZE_PATH:
+            return self._authorize(call)
         if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
             return self._answer(call, call.op.response.status, body_of(call.op))
         return None
+
+    def _authorize(self, call: _Call) -> Response:
+        """The authorization-code flow's first step: 400 for a bad request, else the redirect to a
+        login form. The sandbox signs users in with the JWT grant only, so its form says just that."""
+        query = {
+            name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
+        }
+        problems = validate(call.op, Validated(call.params, query, dict(call.request.headers), None, None))
+        if problems:
+            first = problems[0]
+            why = f"{'missing' if first.missing else 'invalid'} parameter: {first.parameter}"
+            return self._answer(call, 400, errors.oauth_error("invalid_request", why))
+        login = f"{_base(call.request)}/__sandbox/login"
+        return self._answer(call, 302, None, {"Location": login})
 
     async def _bearer(self, call: _Call) -> Response | None:
         session, refusal = self.state.oauth.check(call.request.headers.get("authorization"))
@@ -415,6 +441,12 @@ class _Sandbox:
             payload = {**payload, "padding": "x" * faults.huge_body}
         if isinstance(payload, Encoded) and faults.huge_body:
             payload = json.loads(payload.body)
+        if wire.is_success(status) and payload is not None and "ETag" in headers_of(op):
+            # The version of what is returned: it changes exactly when the body does.
+            raw = (
+                payload.body if isinstance(payload, Encoded) else json.dumps(payload, sort_keys=True).encode()
+            )
+            headers = {**headers, "ETag": f'"{hashlib.sha256(raw).hexdigest()[:32]}"'}
         if isinstance(payload, Encoded):
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)

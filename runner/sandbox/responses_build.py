@@ -143,7 +143,17 @@ def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             if not Draft4Validator(schema, format_checker=formats).is_valid(body):
                 refused.append(op_id)
             bodies[op_id] = {"status": status, "body": body}
+            headers = required_headers(op, status, doc)
+            if headers:
+                bodies[op_id]["headers"] = headers
     return bodies, refused
+
+
+def required_headers(op: dict[str, Any], status: int, doc: dict[str, Any]) -> list[str]:
+    """The response headers the spec marks required on the operation's success answer (``ETag``)."""
+    answer = deref(op["responses"].get(str(status), op["responses"].get(status)), doc) or {}
+    declared = answer.get("headers") or {}
+    return sorted(name for name, header in declared.items() if (deref(header, doc) or {}).get("required"))
 
 
 def render(bodies: dict[str, Any]) -> str:

@@ -22,6 +22,12 @@ def _bodies() -> dict[str, Any]:
     return dict(json.loads(RESPONSES_PATH.read_text(encoding="utf-8"))["operations"])
 
 
+def headers_of(op: Operation) -> tuple[str, ...]:
+    """The response headers the spec requires on the operation's success answer."""
+    entry = _bodies().get(op.id)
+    return tuple(entry.get("headers", ())) if entry is not None else ()
+
+
 def body_of(op: Operation) -> Any:
     """The operation's success body (shared: copy it before changing it); the catalog's sample
     for the few operations whose answer is not JSON."""
