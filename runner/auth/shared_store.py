@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 
 from runner import redact
-from runner.auth.store import FORMAT_VERSION, FileStamp, StoredTokens, TokenStore
+from runner.auth.store import FileStamp, StoredTokens, TokenStore, envelope, unwrap
 from runner.errors import CredentialsError, InputError
 from runner.settings import environment, ledger_target
 from runner.verdict import ledger_pg
@@ -102,23 +102,10 @@ class LedgerTokenStore:
             raw = json.loads(self._fernet.decrypt(bytes(row[1])))
         except (InvalidToken, ValueError):
             return None
-        if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
-            return None
-        if raw.get("server") != self.server or raw.get("client_id") != self.client_id:
-            return None
-        auth = raw.get("auth")
-        if not isinstance(auth, dict) or not auth.get("access_token"):
-            return None
-        return StoredTokens(auth)
+        return unwrap(raw, self.server, self.client_id)
 
     def save(self, tokens: StoredTokens) -> None:
-        payload = {
-            "version": FORMAT_VERSION,
-            "server": self.server,
-            "client_id": self.client_id,
-            "auth": dict(tokens.data),
-        }
-        sealed = self._fernet.encrypt(json.dumps(payload).encode())
+        sealed = self._fernet.encrypt(json.dumps(envelope(tokens, self.server, self.client_id)).encode())
         self._execute("UPDATE tokens SET sealed = %s, version = version + 1", (sealed,))
 
     def delete(self) -> bool:

@@ -102,24 +102,11 @@ class TokenStore:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
-            return None
-        if raw.get("server") != self.server or raw.get("client_id") != self.client_id:
-            return None
-        auth = raw.get("auth")
-        if not isinstance(auth, dict) or not auth.get("access_token"):
-            return None
-        return StoredTokens(auth)
+        return unwrap(raw, self.server, self.client_id)
 
     def save(self, tokens: StoredTokens) -> None:
         """Owner-only and atomic: a reader sees the old file or the new one, never half."""
-        payload = {
-            "version": FORMAT_VERSION,
-            "server": self.server,
-            "client_id": self.client_id,
-            "auth": dict(tokens.data),
-        }
-        atomic_write(self.path, json.dumps(payload))
+        atomic_write(self.path, json.dumps(envelope(tokens, self.server, self.client_id)))
 
     def delete(self) -> bool:
         try:
@@ -132,3 +119,20 @@ class TokenStore:
     def lock(self) -> ExclusiveLock:
         """The lock that serialises refreshes across processes (flock: two objects exclude each other)."""
         return ExclusiveLock(self.lock_path)
+
+
+def envelope(tokens: StoredTokens, server: str, client_id: str) -> dict[str, Any]:
+    """What a store keeps: the SDK's token data, with the format and whose tokens they are."""
+    return {"version": FORMAT_VERSION, "server": server, "client_id": client_id, "auth": dict(tokens.data)}
+
+
+def unwrap(raw: Any, server: str, client_id: str) -> StoredTokens | None:
+    """The tokens in a kept envelope, or None when it is of another format, server or app."""
+    if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
+        return None
+    if raw.get("server") != server or raw.get("client_id") != client_id:
+        return None
+    auth = raw.get("auth")
+    if not isinstance(auth, dict) or not auth.get("access_token"):
+        return None
+    return StoredTokens(auth)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 from rich.console import Console
 
 from runner.commands.options import (
@@ -433,21 +434,13 @@ async def _send_fleet(
         except RcgradError as exc:
             failures[index] = exc
 
+    def interrupted() -> None:
+        for engine in engines:
+            engine.result.interrupted = True
+
     async with anyio.create_task_group() as tg:
-
-        async def watch() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    console.print(
-                        f"[yellow]{signal.Signals(signum).name}: stopping every app; teardowns still run.[/]"
-                    )
-                    for engine in engines:
-                        engine.result.interrupted = True
-                    tg.cancel_scope.cancel()  # the apps run inside this scope too
-                    return
-
-        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            tg.start_soon(watch)
+        # The apps run inside this scope too: a signal stops them all.
+        _watch_signals(tg, console, "stopping every app; teardowns still run.", interrupted)
         async with anyio.create_task_group() as apps:
             for index in running:
                 apps.start_soon(one, index)
@@ -552,26 +545,42 @@ async def _until_signalled(engine: Engine, jobs: list[Job], console: Console) ->
     result: RunResult | None = None
     async with anyio.create_task_group() as tg:
 
-        async def watch() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    console.print(
-                        f"[yellow]{signal.Signals(signum).name}: stopping. Teardown steps still run, and may wait "
-                        "for a rate-limit slot to delete what was created; press Ctrl-C again to abandon them.[/]"
-                    )
-                    engine.result.interrupted = True
-                    tg.cancel_scope.cancel()
-                    return
+        def interrupted() -> None:
+            engine.result.interrupted = True
+
+        _watch_signals(
+            tg,
+            console,
+            "stopping. Teardown steps still run, and may wait for a rate-limit slot to delete what was"
+            " created; press Ctrl-C again to abandon them.",
+            interrupted,
+        )
 
         async def work() -> None:
             nonlocal result
             result = await engine.run(jobs)
             tg.cancel_scope.cancel()
 
-        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            tg.start_soon(watch)
         tg.start_soon(work)
     return result if result is not None else engine.result
+
+
+def _watch_signals(
+    tg: anyio.abc.TaskGroup, console: Console, message: str, interrupted: Callable[[], None]
+) -> None:
+    """On Ctrl-C or SIGTERM: say ``message``, mark the run interrupted and cancel ``tg``'s scope,
+    which still lets every teardown step run (they are shielded)."""
+
+    async def watch() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                console.print(f"[yellow]{signal.Signals(signum).name}: {message}[/]")
+                interrupted()
+                tg.cancel_scope.cancel()
+                return
+
+    if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+        tg.start_soon(watch)
 
 
 def _print_run(console: Console, result: RunResult) -> None:
