@@ -318,3 +318,34 @@ def test_the_list_of_statuses_the_spec_leaves_out_is_current(doc: dict[str, Any]
     # The own account's 404 and a listed body-taking write, as examples of each reason.
     assert found["GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/webapp-devices"] == ["404"]
     assert all(set(statuses) <= {"400", "404"} for statuses in found.values())
+
+
+def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> None:
+    """Schemathesis stored `""` into links and enums, and `12:99` into a timestamp, then read them
+    back as answers their schema refuses: such values keep the answer's own."""
+    from runner.sandbox.store import _merge
+
+    record = {
+        "uri": "https://sandbox/restapi/v1.0/account/1/ivr-menus/7",
+        "type": "Custom",
+        "creationTime": "2026-01-01T00:00:00.000Z",
+        "site": {"id": "1", "uri": "https://sandbox/restapi/v1.0/account/1/sites/1"},
+        "name": "before",
+    }
+    _merge(
+        record,
+        {
+            "uri": "https://elsewhere/",
+            "type": "",
+            "creationTime": "2024-01-01T12:99:00Z",
+            "site": {"uri": ""},
+            "name": "after",
+        },
+    )
+    assert record == {
+        "uri": "https://sandbox/restapi/v1.0/account/1/ivr-menus/7",
+        "type": "Custom",
+        "creationTime": "2026-01-01T00:00:00.000Z",
+        "site": {"id": "1", "uri": "https://sandbox/restapi/v1.0/account/1/sites/1"},
+        "name": "after",
+    }

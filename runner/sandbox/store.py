@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import json
 import random
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -324,10 +325,12 @@ def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
 
     Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
     string; a password sent as text is answered as an object): a field that does not fit keeps the
-    answer's value, so what the sandbox serves back still meets its response schema.
+    answer's value, so what the sandbox serves back still meets its response schema. So does a
+    string in another form than the answer's (an empty one for a filled field, text for a link or a
+    timestamp), and every ``uri``, which the server owns.
     """
     for key, value in update.items():
-        if key not in target:
+        if key not in target or key == "uri":
             continue
         current = target[key]
         if isinstance(value, dict) and isinstance(current, dict):
@@ -339,7 +342,7 @@ def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
                     if not current or not isinstance(current[0], dict)
                     else [_fitted(current[0], item) for item in value]
                 )
-        elif _same_type(value, current):
+        elif _same_type(value, current) and (not isinstance(value, str) or _same_form(value, current)):
             target[key] = value
 
 
@@ -347,6 +350,25 @@ def _fitted(like: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     fitted = copy.deepcopy(like)
     _merge(fitted, item)
     return fitted
+
+
+_LINK = re.compile(r"^https?://")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _same_form(value: str, like: str) -> bool:
+    """A string fits where the answer has one of its form: a link, a timestamp, or any filled text."""
+    if like and not value:
+        return False
+    for form in (_LINK, _TIMESTAMP):
+        if form.match(like) and not form.match(value):
+            return False
+    if _TIMESTAMP.match(value):  # a well-formed timestamp must also be a real moment (no 12:99)
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    return True
 
 
 def _same_type(value: Any, like: Any) -> bool:
