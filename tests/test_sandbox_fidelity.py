@@ -89,6 +89,78 @@ def test_actions_on_ids_that_never_existed_answer_404(api: httpx.Client) -> None
 # -- methods ---------------------------------------------------------------------------------------
 
 
+def test_a_character_urls_treat_specially_in_an_id_is_that_id(api: httpx.Client) -> None:
+    # Re-parsing the URL drops CR, LF and tab: `/tasks/%0D/complete` became `/tasks/complete`,
+    # another resource, and a 405 where the server answers 404 for a task that does not exist.
+    for path, parameter in (
+        ("/team-messaging/v1/tasks/%0D/complete", "taskId"),
+        ("/webinar/notifications/v1/subscriptions/%0A/renew", "subscriptionId"),
+    ):
+        reply = api.post(path, json={})
+        assert reply.status_code == 404, reply.text
+        assert reply.json()["errors"][0]["parameterName"] == parameter
+    # `?` and `#` sent encoded are part of the id, not a query: not the list of subscriptions.
+    for path in ("/restapi/v1.0/subscription/%3F", "/restapi/v1.0/subscription/%23"):
+        reply = api.get(path)
+        assert reply.status_code == 404, reply.text
+        assert reply.json()["errors"][0]["parameterName"] == "subscriptionId"
+        assert reply.status_code == 404, reply.text
+        assert reply.json()["errors"][0]["parameterName"] == parameter
+
+
+def test_an_empty_success_keeps_the_status_the_spec_documents(api: httpx.Client) -> None:
+    # The spec says 200 with no body for these, 204 for others: the sandbox answered 204 for both.
+    reply = api.post("/restapi/v2/accounts/~/send-activation-email")
+    assert (reply.status_code, reply.content) == (200, b"")
+    created = api.post(
+        "/team-messaging/v1/events",
+        json={"title": "x", "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T01:00:00Z"},
+    )
+    assert created.status_code in (200, 201), created.text
+    deleted = api.delete(f"/team-messaging/v1/events/{created.json()['id']}")
+    assert (deleted.status_code, deleted.content) == (200, b"")
+
+
+def test_the_thirty_first_subscription_is_refused_as_the_server_refuses_it(api: httpx.Client) -> None:
+    # The spec bounds a user's subscriptions per app at 30; past that, 403 SUB-505, not a list the
+    # spec's maxItems refuses. Deleting one makes room again.
+    body = {
+        "eventFilters": ["/restapi/v1.0/account/~/extension/~/message-store"],
+        "deliveryMode": {"transportType": "WebHook", "address": "https://example.com/hook"},
+    }
+    held = api.get("/restapi/v1.0/subscription").json()["records"]
+    made = [api.post("/restapi/v1.0/subscription", json=body) for _ in range(30 - len(held))]
+    assert all(reply.status_code == 200 for reply in made)
+    refused = api.post("/restapi/v1.0/subscription", json=body)
+    assert refused.status_code == 403 and refused.json()["errorCode"] == "SUB-505"
+    assert len(api.get("/restapi/v1.0/subscription").json()["records"]) == 30
+    assert api.delete(f"/restapi/v1.0/subscription/{made[0].json()['id']}").status_code == 204
+    assert api.post("/restapi/v1.0/subscription", json=body).status_code == 200
+
+
+def test_a_scim_patch_or_search_never_writes_its_own_message_schema_into_the_user(api: httpx.Client) -> None:
+    user = "urn:ietf:params:scim:schemas:core:2.0:User"
+    created = api.post(
+        "/scim/v2/Users",
+        json={
+            "schemas": [user],
+            "userName": "a@example.com",
+            "name": {"givenName": "A", "familyName": "B"},
+            "emails": [{"type": "work", "value": "a@example.com"}],
+        },
+        headers={"Content-Type": "application/scim+json"},
+    )
+    assert created.status_code == 201, created.text
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}
+    uri = f"/scim/v2/Users/{created.json()['id']}"
+    patched = api.patch(uri, json=patch, headers={"Content-Type": "application/scim+json"})
+    assert patched.status_code == 200 and patched.json()["schemas"] == [user]
+    assert api.get(uri).json()["schemas"] == [user]
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "startIndex": 1, "count": 1}
+    found = api.post("/scim/v2/Users/.search", json=search, headers={"Content-Type": "application/scim+json"})
+    assert found.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+
+
 def test_head_is_get_without_a_body(api: httpx.Client) -> None:
     reply = api.head(EXT)
     assert reply.status_code == 200 and reply.content == b""
@@ -291,6 +363,8 @@ def test_a_success_carries_the_headers_the_spec_requires(api: httpx.Client) -> N
     etag = reply.headers.get("etag")
     assert etag and etag.startswith('"') and etag.endswith('"')
     assert api.get("/restapi/v2/accounts/~/sms/consents").headers["etag"] == etag  # same body, same tag
+    export = api.get("/restapi/v2/accounts/~/sms/consents/export")  # a CSV: no body built, a tag all the same
+    assert export.status_code == 200 and export.headers.get("etag", "").startswith('"')
 
 
 def test_a_trailing_slash_is_no_uri_not_the_list(api: httpx.Client) -> None:
@@ -317,7 +391,8 @@ def test_the_list_of_statuses_the_spec_leaves_out_is_current(doc: dict[str, Any]
     assert STATUS_GAPS.read_text(encoding="utf-8") == render(found), "run `make catalog`"
     # The own account's 404 and a listed body-taking write, as examples of each reason.
     assert found["GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/webapp-devices"] == ["404"]
-    assert all(set(statuses) <= {"400", "404"} for statuses in found.values())
+    assert found["POST /restapi/oauth/token"] == ["401"]
+    assert all(set(statuses) <= {"400", "404"} for label, statuses in found.items() if "/oauth/" not in label)
 
 
 def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> None:

@@ -125,6 +125,10 @@ class Catalog:
         """The operation a concrete request (``GET /restapi/v1.0/account/~/...?x=1``) lands on."""
         return self.matcher.match(method, url)
 
+    def match_path(self, method: str, path: str) -> Match[Operation] | None:
+        """The operation a server's decoded request path lands on (``%3F`` in it is an id's ``?``)."""
+        return self.matcher.match_segments(method, [s for s in path.split("/") if s])
+
     def for_permission(self, permission: str) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.permission == permission)
 

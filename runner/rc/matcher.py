@@ -69,10 +69,14 @@ class RouteMatcher(Generic[T]):
         node.leaf = (value, template, tuple(names))
 
     def match(self, method: str, url: str) -> Match[T] | None:
+        return self.match_segments(method, split_path(url))
+
+    def match_segments(self, method: str, segments: list[str]) -> Match[T] | None:
+        """Like ``match``, for a path already split: a server's decoded path, where ``?`` and
+        ``#`` are characters of an id, not the start of a query or fragment."""
         root = self._roots.get(method.upper())
         if root is None:
             return None
-        segments = split_path(url)
         found = self._walk(root, segments, 0, [])
         if found is None and segments and segments[0] not in KNOWN_PREFIXES:
             found = self._walk(root, [*_DEFAULT_PREFIX, *segments], 0, [])

@@ -244,25 +244,29 @@ class _Sandbox:
         return Response(status_code=200)
 
     async def api(self, request: Request) -> Response:
-        method, path = request.method, request.url.path
+        # The decoded path as sent: ``request.url`` re-parses it, and urlsplit drops tab, CR and LF
+        # (``/tasks/%0D/complete`` would become ``/tasks/complete``, another resource).
+        method, path = request.method, request.scope["path"]
         # HEAD is GET without a body (the server drops it); OPTIONS names what the path allows.
-        match = self.catalog.match("GET" if method == "HEAD" else method, path)
+        match = self.catalog.match_path("GET" if method == "HEAD" else method, path)
         template, declared = self._route(path)
         if path.endswith("/") and path != "/":
             # `/ResourceTypes/` is neither the list nor a record whose id is empty: no such URI.
             match, declared = None, []
         if match is None or match.template != template:
             # `/message-threads/sync` is its own resource, not `/message-threads/{threadId}`.
+            # The log keeps the path as it came (`%3F` stays `%3F`): decoded, it reads as a query.
+            sent = request.scope.get("raw_path", b"").decode("latin-1") or path
             allowed = ", ".join([*declared, *(["HEAD"] if "GET" in declared else []), "OPTIONS"])
             allowed = allowed if declared else ""
             if allowed and method == "OPTIONS":
                 return Response(status_code=200, headers={"Allow": allowed})
             if allowed:
-                self.state.record(method, path, 405, None, error_code=errors.METHOD_NOT_ALLOWED)
+                self.state.record(method, sent, 405, None, error_code=errors.METHOD_NOT_ALLOWED)
                 return JSONResponse(
                     errors.method_not_allowed(method), status_code=405, headers={"Allow": allowed}
                 )
-            self.state.record(method, path, 404, None, error_code="CMN-120")
+            self.state.record(method, sent, 404, None, error_code="CMN-120")
             return JSONResponse(errors.invalid_uri(), status_code=404)
         call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
         for check in self.checks:
@@ -276,7 +280,9 @@ class _Sandbox:
         tries literals first) and the methods declared on it."""
         cached = self._routes.get(path)
         if cached is None:
-            found = {m: hit for m in OPERATION_METHODS if (hit := self.catalog.match(m, path)) is not None}
+            found = {
+                m: hit for m in OPERATION_METHODS if (hit := self.catalog.match_path(m, path)) is not None
+            }
             best = max((hit.template for hit in found.values()), key=_literal_first, default=None)
             cached = best, [m for m, hit in found.items() if hit.template == best]
             if len(self._routes) < 4096:
@@ -411,10 +417,13 @@ class _Sandbox:
                     call, 404, errors.not_found("attachmentId", params["attachmentId"]), call.headers
                 )
             self.state.record(method, op.path, 200, op)
-            return Response(content, media_type="application/pdf", headers=call.headers)
+            return Response(
+                content, media_type="application/pdf", headers=_versioned(op, call.headers, content)
+            )
         self.state.record(method, op.path, 200, op)
         media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
-        return Response(b"\x00" * 64, media_type=media, headers=call.headers)
+        content = b"\x00" * 64
+        return Response(content, media_type=media, headers=_versioned(op, call.headers, content))
 
     def _resource(self, call: _Call) -> Response:
         """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
@@ -441,20 +450,26 @@ class _Sandbox:
             payload = {**payload, "padding": "x" * faults.huge_body}
         if isinstance(payload, Encoded) and faults.huge_body:
             payload = json.loads(payload.body)
-        if wire.is_success(status) and payload is not None and "ETag" in headers_of(op):
-            # The version of what is returned: it changes exactly when the body does.
+        if wire.is_success(status) and payload is not None:
             raw = (
                 payload.body if isinstance(payload, Encoded) else json.dumps(payload, sort_keys=True).encode()
             )
-            headers = {**headers, "ETag": f'"{hashlib.sha256(raw).hexdigest()[:32]}"'}
+            headers = _versioned(op, headers, raw)
         if isinstance(payload, Encoded):
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
         if status == 204 or payload is None:
-            return self._answer(
-                call, 204 if status in (200, 204) and payload is None else status, None, headers
-            )
+            # An empty answer keeps the status the spec documents: some operations say 200, not 204.
+            return self._answer(call, status, None, headers)
         return self._answer(call, status, payload, headers)
+
+
+def _versioned(op: Operation, headers: dict[str, str], raw: bytes) -> dict[str, str]:
+    """``headers`` with the ETag the spec requires on ``op``'s success, if it requires one: the
+    version of what is returned, which changes exactly when the body does."""
+    if "ETag" not in headers_of(op):
+        return headers
+    return {**headers, "ETag": f'"{hashlib.sha256(raw).hexdigest()[:32]}"'}
 
 
 def _one_or_all(values: list[str]) -> str | list[str]:

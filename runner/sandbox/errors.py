@@ -66,6 +66,11 @@ def not_found(parameter: str, value: str) -> dict[str, Any]:
     return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
 
 
+def subscriptions_limit_exceeded() -> dict[str, Any]:
+    # RingCentral's reference lists 403 SUB-505 for a user's subscription past the app's limit.
+    return api_error("SUB-505", "Subscriptions limit exceeded")
+
+
 # The code is ours: RingCentral's docs list none for 405, and a look-alike CMN code would mislead.
 METHOD_NOT_ALLOWED = "MethodNotAllowed"
 

@@ -125,7 +125,9 @@ def _without_extras(body: Any, validator: Draft4Validator) -> Any:
 
 
 def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """{operationId: {"status", "body"}} and the ids whose built body the schema still refuses."""
+    """{operationId: {"status", "body", "headers", "enums", "max_records"}} and the ids whose built
+    body the schema still refuses. An answer that is not JSON has no "body"; the others only when
+    the schema has some: required headers, string enums by field path, a list's ``maxItems``."""
     bodies: dict[str, Any] = {}
     refused: list[str] = []
     formats = FormatChecker()
@@ -134,11 +136,16 @@ def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             op = item.get(method)
             if op is None:
                 continue
+            op_id = op.get("operationId", f"{method}{path}")
             found = response_schema(op, doc)
             if found is None:
+                # Not JSON (a CSV export, a recording): no body to build, but maybe a required ETag.
+                codes = sorted(str(c) for c in op.get("responses", {}) if str(c).startswith("2"))
+                headers = required_headers(op, int(codes[0]), doc) if codes else []
+                if headers:
+                    bodies[op_id] = {"status": int(codes[0]), "headers": headers}
                 continue
             status, schema = found
-            op_id = op.get("operationId", f"{method}{path}")
             body = _without_extras(full_value(schema), Draft4Validator(schema))
             if not Draft4Validator(schema, format_checker=formats).is_valid(body):
                 refused.append(op_id)
@@ -146,7 +153,40 @@ def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             headers = required_headers(op, status, doc)
             if headers:
                 bodies[op_id]["headers"] = headers
+            enums = enum_fields(schema)
+            if enums:
+                bodies[op_id]["enums"] = enums
+            most = ((schema.get("properties") or {}).get("records") or {}).get("maxItems")
+            if isinstance(most, int):
+                bodies[op_id]["max_records"] = most
     return bodies, refused
+
+
+def enum_fields(schema: Any, at: str = "", depth: int = DEPTH + 1) -> dict[str, list[str]]:
+    """{"field.path": allowed strings} for every string enum in ``schema``: ``records[].status``
+    names a field of each list item. A request may write only these values into a stored answer."""
+    out: dict[str, list[str]] = {}
+    if not isinstance(schema, dict) or depth <= 0:
+        return out
+
+    def add(found: dict[str, list[str]]) -> None:
+        for path, values in found.items():
+            # Two parts of an ``allOf`` constrain the same field: a value must meet both.
+            out[path] = [v for v in out[path] if v in values] if path in out else values
+
+    enum = schema.get("enum")
+    if enum and all(isinstance(value, str) for value in enum):
+        add({at: list(enum)})
+    for key in ("allOf", "anyOf", "oneOf"):
+        parts = schema.get(key) or []
+        # Every part of an allOf holds; of anyOf/oneOf, the first branch is the one the body follows.
+        for part in parts if key == "allOf" else parts[:1]:
+            add(enum_fields(part, at, depth))
+    for name, sub in (schema.get("properties") or {}).items():
+        add(enum_fields(sub, f"{at}.{name}" if at else name, depth - 1))
+    if isinstance(schema.get("items"), dict):
+        add(enum_fields(schema["items"], f"{at}[]", depth - 1))
+    return out
 
 
 def required_headers(op: dict[str, Any], status: int, doc: dict[str, Any]) -> list[str]:

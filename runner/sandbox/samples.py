@@ -28,8 +28,20 @@ def headers_of(op: Operation) -> tuple[str, ...]:
     return tuple(entry.get("headers", ())) if entry is not None else ()
 
 
+def enums_of(op: Operation) -> dict[str, list[str]]:
+    """The strings each enum field of the operation's answer may hold, by field path."""
+    entry = _bodies().get(op.id)
+    return dict(entry.get("enums", {})) if entry is not None else {}
+
+
+def max_records_of(op: Operation) -> int | None:
+    """The most records the spec lets the operation's list answer hold, if it sets a bound."""
+    entry = _bodies().get(op.id)
+    return entry.get("max_records") if entry is not None else None
+
+
 def body_of(op: Operation) -> Any:
     """The operation's success body (shared: copy it before changing it); the catalog's sample
     for the few operations whose answer is not JSON."""
     entry = _bodies().get(op.id)
-    return entry["body"] if entry is not None else op.response.sample
+    return entry["body"] if entry is not None and "body" in entry else op.response.sample

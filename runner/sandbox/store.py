@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.rc.catalog import Operation, load_catalog
-from runner.sandbox import listing
+from runner.sandbox import errors, listing
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
-from runner.sandbox.samples import body_of
+from runner.sandbox.samples import body_of, enums_of, max_records_of
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
 MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
@@ -40,6 +40,7 @@ SEED_RECORDS = 3
 TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
 SEED_SPACING = dt.timedelta(minutes=20)  # seeded records are this far apart, all within the last day
 NO_QUERY: Mapping[str, list[str]] = {}
+NO_ENUMS: Mapping[str, list[str]] = {}
 
 # A tiny, valid one-page PDF: what a fax attachment download returns.
 PDF_BYTES = (
@@ -91,6 +92,13 @@ class Store:
             parent = item_parent(op.path)
             if op.method == "GET" and parent:
                 self._item_sample[parent[0]] = body_of(op)
+        # The spec bounds a few lists (subscriptions: 30 per user and app); creating past the
+        # bound is refused, as the server refuses it, rather than served as a list too long.
+        self._caps = {
+            op.path: most
+            for op in catalog.operations
+            if op.method == "GET" and op.path in self.collections and (most := max_records_of(op))
+        }
 
     # -- addressing -------------------------------------------------------------------------------
 
@@ -155,12 +163,15 @@ class Store:
             if parent and parent[0] in self.collections and not _own(parent[1], params):
                 return self._item(op, parent[0], parent[1], params, body, base)
             if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
-                record = self._create(MESSAGE_STORE, params, body, body_of(op), base)
+                record = self._create(MESSAGE_STORE, params, body, body_of(op), base, enums_of(op))
                 record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
                 return op.response.status, record
             if op.method == "POST" and op.path in self.collections:
+                cap = self._caps.get(op.path)
+                if cap is not None and len(self._records(op.path, params, base)) >= cap:
+                    return 403, errors.subscriptions_limit_exceeded()
                 sample = self._item_sample.get(op.path, body_of(op))
-                return op.response.status, self._create(op.path, params, body, sample, base)
+                return op.response.status, self._create(op.path, params, body, sample, base, enums_of(op))
             if op.method == "GET" and op.path in self.collections and isinstance(body_of(op), dict):
                 return op.response.status, self._listing(op, params, base, query)
             return op.response.status, self._sample(op, params, body, base)
@@ -177,20 +188,28 @@ class Store:
         if op.method == "DELETE":
             for i in ids:
                 records.pop(i, None)
-            return op.response.status if op.response.status != 200 else 204, None
+            # The status the spec documents: 204, or 200 with or without a body.
+            answer = None if op.response.content_type is None else self._fresh_sample(op, params, None, base)
+            return op.response.status, answer
         record = records[ids[0]]
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
-            _merge(record, body)
+            _merge(record, body, enums_of(op))
         if op.method == "GET" and not isinstance(body_of(op), dict):
             return op.response.status, self._fresh_sample(op, params, body, base)
         return op.response.status, record
 
     def _create(
-        self, collection: str, params: Mapping[str, str], body: Any, sample: Any, base: str
+        self,
+        collection: str,
+        params: Mapping[str, str],
+        body: Any,
+        sample: Any,
+        base: str,
+        enums: Mapping[str, list[str]] = NO_ENUMS,
     ) -> dict[str, Any]:
         record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
         if isinstance(body, dict):
-            _merge(record, body)
+            _merge(record, body, enums)
         record_id = self.new_id()
         self._identify(record, collection, params, record_id, base)
         for name in ("creationTime", "lastModifiedTime"):
@@ -235,8 +254,9 @@ class Store:
     def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
         sample = copy.deepcopy(body_of(op))
         if isinstance(sample, dict):
-            if op.method in ("PUT", "PATCH", "POST") and isinstance(body, dict):
-                _merge(sample, body)
+            # A search's body is a question, not a record: only a write shows up in its answer.
+            if op.is_write and isinstance(body, dict):
+                _merge(sample, body, enums_of(op))
             parent = item_parent(op.path)
             if parent and _own(parent[1], params):
                 # The caller's own account or extension: its real ids, in the schema's type.
@@ -320,36 +340,47 @@ def _own(id_name: str, params: Mapping[str, str]) -> bool:
     return id_name in OWN_IDS and params.get(id_name) in ("~", OWN_IDS[id_name])
 
 
-def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+def _merge(
+    target: dict[str, Any], update: Mapping[str, Any], enums: Mapping[str, list[str]] = NO_ENUMS, at: str = ""
+) -> None:
     """Fold a request body into a record: only the fields the answer has, each in the answer's type.
 
     Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
-    string; a password sent as text is answered as an object): a field that does not fit keeps the
-    answer's value, so what the sandbox serves back still meets its response schema. So does a
-    string in another form than the answer's (an empty one for a filled field, text for a link or a
-    timestamp), and every ``uri``, which the server owns.
+    string; a password sent as text is answered as an object; a SCIM PATCH names its own
+    ``schemas``): a field that does not fit keeps the answer's value, so what the sandbox serves
+    back still meets its response schema. So does a string in another form than the answer's (an
+    empty one for a filled field, text for a link or a timestamp, a value outside the answer's
+    enum, by field path in ``enums``), and every ``uri``, which the server owns.
     """
     for key, value in update.items():
         if key not in target or key == "uri":
             continue
+        path = f"{at}.{key}" if at else key
         current = target[key]
         if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value)
+            _merge(current, value, enums, path)
         elif isinstance(value, list) and isinstance(current, list):
-            if not current or all(_same_type(item, current[0]) for item in value):
-                target[key] = (
-                    copy.deepcopy(value)
-                    if not current or not isinstance(current[0], dict)
-                    else [_fitted(current[0], item) for item in value]
-                )
-        elif _same_type(value, current) and (not isinstance(value, str) or _same_form(value, current)):
+            items = f"{path}[]"
+            if current and not all(_same_type(item, current[0]) for item in value):
+                continue
+            if current and isinstance(current[0], dict):
+                target[key] = [_fitted(current[0], item, enums, items) for item in value]
+            elif items not in enums or all(item in enums[items] for item in value):
+                target[key] = copy.deepcopy(value)
+        elif _fits(value, current) and (path not in enums or value in enums[path]):
             target[key] = value
 
 
-def _fitted(like: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+def _fitted(
+    like: dict[str, Any], item: dict[str, Any], enums: Mapping[str, list[str]], at: str
+) -> dict[str, Any]:
     fitted = copy.deepcopy(like)
-    _merge(fitted, item)
+    _merge(fitted, item, enums, at)
     return fitted
+
+
+def _fits(value: Any, like: Any) -> bool:
+    return _same_type(value, like) and (not isinstance(value, str) or _same_form(value, like))
 
 
 _LINK = re.compile(r"^https?://")
