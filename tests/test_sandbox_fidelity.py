@@ -377,6 +377,8 @@ def test_a_trailing_slash_is_no_uri_not_the_list(api: httpx.Client) -> None:
 def test_authorize_redirects_to_a_login_form_or_refuses_a_bad_request(api: httpx.Client) -> None:
     bad = api.get("/restapi/oauth/authorize")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+    # OAuth's fields, and the `errors` list the spec's 400 for this endpoint requires.
+    assert bad.json()["errors"][0]["parameterName"] in ("client_id", "response_type")
     good = api.get("/restapi/oauth/authorize", params={"client_id": "app", "response_type": "code"})
     assert good.status_code == 302
     login = httpx.get(good.headers["location"])
@@ -424,3 +426,68 @@ def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> Non
         "site": {"id": "1", "uri": "https://sandbox/restapi/v1.0/account/1/sites/1"},
         "name": "after",
     }
+
+
+def test_a_write_keeps_within_the_bounds_of_the_answers_schema() -> None:
+    """Schemathesis stored a 12-character `isoCode` where the answer's schema allows 2, and SCIM's
+    `PatchOp` into `schemas`: the rules responses.json keeps per field path refuse them."""
+    from runner.sandbox.store import _merge
+
+    rules = {
+        "homeCountry.isoCode": {"minLength": 2, "maxLength": 2},
+        "schemas[]": {"enum": ["urn:ietf:params:scim:schemas:core:2.0:User"]},
+        "records[].status": {"enum": ["Active", "Suspended"]},
+        "limit": {"minimum": 1, "maximum": 10},
+    }
+    record = {
+        "homeCountry": {"isoCode": "US"},
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "records": [{"status": "Active", "name": "a"}],
+        "limit": 5,
+    }
+    _merge(
+        record,
+        {
+            "homeCountry": {"isoCode": "Q]sQ+x"},
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "records": [{"status": "Gone", "name": "b"}],
+            "limit": 11,
+        },
+        rules,
+    )
+    assert record == {
+        "homeCountry": {"isoCode": "US"},
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "records": [{"status": "Active", "name": "b"}],
+        "limit": 5,
+    }
+    _merge(record, {"homeCountry": {"isoCode": "GB"}, "limit": 10}, rules)
+    assert record["homeCountry"] == {"isoCode": "GB"} and record["limit"] == 10
+
+
+def test_responses_keep_the_rules_of_bounded_fields() -> None:
+    from runner.sandbox.samples import field_rules_of
+
+    op = load_catalog().by_key("GET", "/restapi/v2/accounts/{accountId}/regional-settings")
+    assert op is not None
+    assert field_rules_of(op)["homeCountry.isoCode"] == {"minLength": 2, "maxLength": 2}
+
+
+def test_a_request_the_spec_accepts_is_not_refused(api: httpx.Client) -> None:
+    """Schemathesis' positive_data_acceptance: `hostUserId=` is the empty list when the spec writes
+    the list joined (`explode: false`), though `sortBy=` (exploded) is one empty, invalid value;
+    and message-store's batch update is a list under its own content type."""
+    query = {"hostUserId": "", "endTimeFrom": "2026-01-01T00:00:00.000Z"}
+    sessions = api.get("/webinar/configuration/v1/company/sessions", params=query)
+    assert sessions.status_code == 200, sessions.text
+    contacts = api.get(EXT + "/address-book/contact", params={"sortBy": ""})
+    assert contacts.status_code == 400 and contacts.json()["parameterName"] == "sortBy"
+    message = api.get(EXT + "/message-store").json()["records"][0]["id"]
+    batch = json.dumps([{"resourceId": str(message), "body": {"readStatus": "Read"}}])
+    for kind, body, status in (
+        ("application/vnd.ringcentral.multipart+json", batch, 200),
+        ("application/vnd.ringcentral.multipart+json", '{"readStatus": "Read"}', 400),
+        ("application/json", '{"readStatus": "Read"}', 200),
+    ):
+        reply = api.put(f"{EXT}/message-store/{message}", content=body, headers={"Content-Type": kind})
+        assert reply.status_code == status, (kind, body, reply.text)

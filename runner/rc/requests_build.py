@@ -103,14 +103,15 @@ def _parameters(doc: dict[str, Any], path_item: dict[str, Any], op: dict[str, An
     for (where, name), prm in merged.items():
         if where not in ("path", "query", "header"):
             continue
-        out.append(
-            {
-                "name": name,
-                "in": where,
-                "required": bool(prm.get("required")) or where == "path",
-                "schema": draft4(resolve(prm.get("schema") or {}, doc)),
-            }
-        )
+        entry = {
+            "name": name,
+            "in": where,
+            "required": bool(prm.get("required")) or where == "path",
+            "schema": draft4(resolve(prm.get("schema") or {}, doc)),
+        }
+        if where == "query" and prm.get("explode") is False:
+            entry["joined"] = True  # a list is one value, `a,b`; so `x=` is the empty list
+        out.append(entry)
     return out
 
 
@@ -120,11 +121,19 @@ def _body(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
         return None
     body = deref(raw, doc)
     content = body.get("content") or {}
-    json_type = next((ct for ct in content if ct.endswith("json")), None)
-    schema = None
-    if json_type is not None:
-        schema = draft4(resolve(content[json_type].get("schema") or {}, doc))
-    return {"required": bool(body.get("required")), "content_types": list(content), "schema": schema}
+    schemas = {
+        ct: draft4(resolve(entry.get("schema") or {}, doc))
+        for ct, entry in content.items()
+        if ct.endswith("json")
+    }
+    json_type = next(iter(schemas), None)
+    schema = schemas[json_type] if json_type is not None else None
+    out = {"required": bool(body.get("required")), "content_types": list(content), "schema": schema}
+    # Another JSON type may carry another shape (message-store's batch update is a list).
+    others = {ct: other for ct, other in schemas.items() if ct != json_type and other != schema}
+    if others:
+        out["schema_by_type"] = others
+    return out
 
 
 def build(doc: dict[str, Any]) -> dict[str, Any]:

@@ -173,6 +173,8 @@ def validate(op: Operation, request: Request) -> list[Problem]:
             if param["required"] and where != "path":
                 problems.append(Problem(f"{where}.{name}", REQUIRED))
             continue
+        if value == "" and param.get("joined") and "array" in _kinds(schema):
+            value = []  # `status=` for a list written joined (`explode: false`) is the empty list
         problems += _check(_typed(value, schema), schema, f"{where}.{name}")
     problems += _check_body(spec["body"], request)
     return problems
@@ -189,14 +191,16 @@ def _check_body(body: dict[str, Any] | None, request: Request) -> list[Problem]:
             kinds = " or ".join(body["content_types"])
             return [Problem("json", f"the spec requires a {kinds} body, which rcgrad cannot send")]
         return [Problem("json", f"a JSON body is {REQUIRED}")]
-    if not JSON_TYPES.match(request.body_type.split(";")[0].strip()):
+    sent = request.body_type.split(";")[0].strip().lower()
+    if not JSON_TYPES.match(sent):
         return []  # not ours to judge: rcgrad only sends JSON
     if not json_types:
         kinds = " or ".join(body["content_types"])
         return [Problem("json", f"the spec takes a {kinds} body here, not JSON")]
-    if body["schema"] is None:
+    schema = (body.get("schema_by_type") or {}).get(sent, body["schema"])
+    if schema is None:
         return []
-    return _check(request.body, body["schema"], "json")
+    return _check(request.body, schema, "json")
 
 
 def _check(instance: Any, schema: dict[str, Any], where: str) -> list[Problem]:

@@ -333,8 +333,7 @@ class _Sandbox:
         problems = validate(call.op, Validated(call.params, query, dict(call.request.headers), None, None))
         if problems:
             first = problems[0]
-            why = f"{'missing' if first.missing else 'invalid'} parameter: {first.parameter}"
-            return self._answer(call, 400, errors.oauth_error("invalid_request", why))
+            return self._answer(call, 400, errors.authorize_refused(first.parameter, first.missing))
         login = f"{_base(call.request)}/__sandbox/login"
         return self._answer(call, 302, None, {"Location": login})
 

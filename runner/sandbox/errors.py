@@ -66,6 +66,13 @@ def not_found(parameter: str, value: str) -> dict[str, Any]:
     return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
 
 
+def authorize_refused(name: str, missing: bool) -> dict[str, Any]:
+    """A bad authorization request: OAuth's ``invalid_request``, with the ``errors`` list naming the
+    parameter that the spec documents for this endpoint's 400."""
+    detail = invalid_parameter(name, missing)
+    return {**oauth_error("invalid_request", detail["message"]), "errors": detail["errors"]}
+
+
 def subscriptions_limit_exceeded() -> dict[str, Any]:
     # RingCentral's reference lists 403 SUB-505 for a user's subscription past the app's limit.
     return api_error("SUB-505", "Subscriptions limit exceeded")

@@ -125,9 +125,9 @@ def _without_extras(body: Any, validator: Draft4Validator) -> Any:
 
 
 def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """{operationId: {"status", "body", "headers", "enums", "max_records"}} and the ids whose built
+    """{operationId: {"status", "body", "headers", "fields", "max_records"}} and the ids whose built
     body the schema still refuses. An answer that is not JSON has no "body"; the others only when
-    the schema has some: required headers, string enums by field path, a list's ``maxItems``."""
+    the schema has some: required headers, each bounded field's rules, a list's ``maxItems``."""
     bodies: dict[str, Any] = {}
     refused: list[str] = []
     formats = FormatChecker()
@@ -153,39 +153,44 @@ def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             headers = required_headers(op, status, doc)
             if headers:
                 bodies[op_id]["headers"] = headers
-            enums = enum_fields(schema)
-            if enums:
-                bodies[op_id]["enums"] = enums
+            rules = field_rules(schema)
+            if rules:
+                bodies[op_id]["fields"] = rules
             most = ((schema.get("properties") or {}).get("records") or {}).get("maxItems")
             if isinstance(most, int):
                 bodies[op_id]["max_records"] = most
     return bodies, refused
 
 
-def enum_fields(schema: Any, at: str = "", depth: int = DEPTH + 1) -> dict[str, list[str]]:
-    """{"field.path": allowed strings} for every string enum in ``schema``: ``records[].status``
-    names a field of each list item. A request may write only these values into a stored answer."""
-    out: dict[str, list[str]] = {}
+# What a scalar field's schema says of its value: checked when a request writes into a stored answer.
+RULES = ("enum", "minLength", "maxLength", "pattern", "format", "minimum", "maximum")
+
+
+def field_rules(schema: Any, at: str = "", depth: int = DEPTH + 1) -> dict[str, dict[str, Any]]:
+    """{"field.path": {rule: value}} for every scalar field whose schema bounds its value (an enum,
+    a length, a pattern, a format, a range): ``records[].status`` names a field of each list item.
+    A request may write into a stored answer only values these rules accept."""
+    out: dict[str, dict[str, Any]] = {}
     if not isinstance(schema, dict) or depth <= 0:
         return out
 
-    def add(found: dict[str, list[str]]) -> None:
-        for path, values in found.items():
-            # Two parts of an ``allOf`` constrain the same field: a value must meet both.
-            out[path] = [v for v in out[path] if v in values] if path in out else values
+    def add(found: dict[str, dict[str, Any]]) -> None:
+        for path, rules in found.items():
+            # Two parts of an ``allOf`` may bound one field: a value must meet both.
+            out[path] = {**out.get(path, {}), **rules}
 
-    enum = schema.get("enum")
-    if enum and all(isinstance(value, str) for value in enum):
-        add({at: list(enum)})
+    rules = {key: schema[key] for key in RULES if key in schema}
+    if rules and schema.get("type") not in ("object", "array"):
+        add({at: rules})
     for key in ("allOf", "anyOf", "oneOf"):
         parts = schema.get(key) or []
         # Every part of an allOf holds; of anyOf/oneOf, the first branch is the one the body follows.
         for part in parts if key == "allOf" else parts[:1]:
-            add(enum_fields(part, at, depth))
+            add(field_rules(part, at, depth))
     for name, sub in (schema.get("properties") or {}).items():
-        add(enum_fields(sub, f"{at}.{name}" if at else name, depth - 1))
+        add(field_rules(sub, f"{at}.{name}" if at else name, depth - 1))
     if isinstance(schema.get("items"), dict):
-        add(enum_fields(schema["items"], f"{at}[]", depth - 1))
+        add(field_rules(schema["items"], f"{at}[]", depth - 1))
     return out
 
 

@@ -28,10 +28,11 @@ def headers_of(op: Operation) -> tuple[str, ...]:
     return tuple(entry.get("headers", ())) if entry is not None else ()
 
 
-def enums_of(op: Operation) -> dict[str, list[str]]:
-    """The strings each enum field of the operation's answer may hold, by field path."""
+def field_rules_of(op: Operation) -> dict[str, dict[str, Any]]:
+    """What each bounded field of the operation's answer may hold (enum, length, pattern, format,
+    range), by field path."""
     entry = _bodies().get(op.id)
-    return dict(entry.get("enums", {})) if entry is not None else {}
+    return dict(entry.get("fields", {})) if entry is not None else {}
 
 
 def max_records_of(op: Operation) -> int | None:

@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft4Validator, FormatChecker
+
 from runner.rc.catalog import Operation, load_catalog
 from runner.sandbox import errors, listing
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
-from runner.sandbox.samples import body_of, enums_of, max_records_of
+from runner.sandbox.samples import body_of, field_rules_of, max_records_of
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
 MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
@@ -40,7 +42,7 @@ SEED_RECORDS = 3
 TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
 SEED_SPACING = dt.timedelta(minutes=20)  # seeded records are this far apart, all within the last day
 NO_QUERY: Mapping[str, list[str]] = {}
-NO_ENUMS: Mapping[str, list[str]] = {}
+NO_RULES: Mapping[str, dict[str, Any]] = {}
 
 # A tiny, valid one-page PDF: what a fax attachment download returns.
 PDF_BYTES = (
@@ -163,7 +165,7 @@ class Store:
             if parent and parent[0] in self.collections and not _own(parent[1], params):
                 return self._item(op, parent[0], parent[1], params, body, base)
             if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
-                record = self._create(MESSAGE_STORE, params, body, body_of(op), base, enums_of(op))
+                record = self._create(MESSAGE_STORE, params, body, body_of(op), base, field_rules_of(op))
                 record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
                 return op.response.status, record
             if op.method == "POST" and op.path in self.collections:
@@ -171,7 +173,9 @@ class Store:
                 if cap is not None and len(self._records(op.path, params, base)) >= cap:
                     return 403, errors.subscriptions_limit_exceeded()
                 sample = self._item_sample.get(op.path, body_of(op))
-                return op.response.status, self._create(op.path, params, body, sample, base, enums_of(op))
+                return op.response.status, self._create(
+                    op.path, params, body, sample, base, field_rules_of(op)
+                )
             if op.method == "GET" and op.path in self.collections and isinstance(body_of(op), dict):
                 return op.response.status, self._listing(op, params, base, query)
             return op.response.status, self._sample(op, params, body, base)
@@ -193,7 +197,7 @@ class Store:
             return op.response.status, answer
         record = records[ids[0]]
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
-            _merge(record, body, enums_of(op))
+            _merge(record, body, field_rules_of(op))
         if op.method == "GET" and not isinstance(body_of(op), dict):
             return op.response.status, self._fresh_sample(op, params, body, base)
         return op.response.status, record
@@ -205,11 +209,11 @@ class Store:
         body: Any,
         sample: Any,
         base: str,
-        enums: Mapping[str, list[str]] = NO_ENUMS,
+        rules: Mapping[str, dict[str, Any]] = NO_RULES,
     ) -> dict[str, Any]:
         record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
         if isinstance(body, dict):
-            _merge(record, body, enums)
+            _merge(record, body, rules)
         record_id = self.new_id()
         self._identify(record, collection, params, record_id, base)
         for name in ("creationTime", "lastModifiedTime"):
@@ -256,7 +260,7 @@ class Store:
         if isinstance(sample, dict):
             # A search's body is a question, not a record: only a write shows up in its answer.
             if op.is_write and isinstance(body, dict):
-                _merge(sample, body, enums_of(op))
+                _merge(sample, body, field_rules_of(op))
             parent = item_parent(op.path)
             if parent and _own(parent[1], params):
                 # The caller's own account or extension: its real ids, in the schema's type.
@@ -341,7 +345,10 @@ def _own(id_name: str, params: Mapping[str, str]) -> bool:
 
 
 def _merge(
-    target: dict[str, Any], update: Mapping[str, Any], enums: Mapping[str, list[str]] = NO_ENUMS, at: str = ""
+    target: dict[str, Any],
+    update: Mapping[str, Any],
+    rules: Mapping[str, dict[str, Any]] = NO_RULES,
+    at: str = "",
 ) -> None:
     """Fold a request body into a record: only the fields the answer has, each in the answer's type.
 
@@ -349,8 +356,9 @@ def _merge(
     string; a password sent as text is answered as an object; a SCIM PATCH names its own
     ``schemas``): a field that does not fit keeps the answer's value, so what the sandbox serves
     back still meets its response schema. So does a string in another form than the answer's (an
-    empty one for a filled field, text for a link or a timestamp, a value outside the answer's
-    enum, by field path in ``enums``), and every ``uri``, which the server owns.
+    empty one for a filled field, text for a link or a timestamp), a value the answer's schema
+    bounds otherwise (``rules`` by field path: an enum, a length, a pattern, a range), and every
+    ``uri``, which the server owns.
     """
     for key, value in update.items():
         if key not in target or key == "uri":
@@ -358,25 +366,39 @@ def _merge(
         path = f"{at}.{key}" if at else key
         current = target[key]
         if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value, enums, path)
+            _merge(current, value, rules, path)
         elif isinstance(value, list) and isinstance(current, list):
             items = f"{path}[]"
             if current and not all(_same_type(item, current[0]) for item in value):
                 continue
             if current and isinstance(current[0], dict):
-                target[key] = [_fitted(current[0], item, enums, items) for item in value]
-            elif items not in enums or all(item in enums[items] for item in value):
+                target[key] = [_fitted(current[0], item, rules, items) for item in value]
+            elif all(_within(item, rules.get(items)) for item in value):
                 target[key] = copy.deepcopy(value)
-        elif _fits(value, current) and (path not in enums or value in enums[path]):
+        elif _fits(value, current) and _within(value, rules.get(path)):
             target[key] = value
 
 
 def _fitted(
-    like: dict[str, Any], item: dict[str, Any], enums: Mapping[str, list[str]], at: str
+    like: dict[str, Any], item: dict[str, Any], rules: Mapping[str, dict[str, Any]], at: str
 ) -> dict[str, Any]:
     fitted = copy.deepcopy(like)
-    _merge(fitted, item, enums, at)
+    _merge(fitted, item, rules, at)
     return fitted
+
+
+_RULE_CHECKS: dict[str, Draft4Validator] = {}
+
+
+def _within(value: Any, rules: dict[str, Any] | None) -> bool:
+    """True when ``value`` meets the answer's rules for its field (none: anything of its type)."""
+    if not rules:
+        return True
+    key = json.dumps(rules, sort_keys=True)
+    check = _RULE_CHECKS.get(key)
+    if check is None:
+        check = _RULE_CHECKS[key] = Draft4Validator(rules, format_checker=FormatChecker())
+    return bool(check.is_valid(value))
 
 
 def _fits(value: Any, like: Any) -> bool:
