@@ -121,6 +121,24 @@ def test_query_parameters_are_typed_named_and_bounded() -> None:
     assert too_many.message == "above the greatest value, 1000 (the spec's maximum)"
 
 
+def test_a_date_time_is_a_real_moment_and_a_joined_empty_list_is_empty() -> None:
+    log = _op("readUserCallLog")
+    for moment in ("2026-01-01T12:30:00Z", "2026-01-01T23:59:60.5+01:00", "2026-01-01T10:00"):
+        assert validate(log, Request(path=ME, query={"dateFrom": moment})) == [], moment
+    for moment in ("2026-01-01T12:99:00Z", "2026-01-01T24:00:00Z", "2026-02-30T10:00:00Z"):
+        (problem,) = validate(log, Request(path=ME, query={"dateFrom": moment}))
+        assert problem.where == "query.dateFrom", moment
+    # `hostUserId` is written joined (`explode: false`): `hostUserId=` is the empty list, which
+    # its minItems 0 allows; an exploded list's `sortBy=` is one empty value, which it refuses.
+    sessions = _op("rcwConfigListAllCompanySessions")
+    query = {"hostUserId": "", "endTimeFrom": "2026-01-01T00:00:00Z"}
+    assert validate(sessions, Request(path={}, query=query)) == []
+    contacts = _op("listContacts")
+    assert [p.where for p in validate(contacts, Request(path=ME, query={"sortBy": ""}))] == [
+        "query.sortBy[0]"
+    ]
+
+
 def test_unknown_values_are_checked_for_shape_only() -> None:
     sms = _op("createSMSMessage")
     body = {"from": {"phoneNumber": UNKNOWN}, "to": UNKNOWN, "text": UnknownText("hi {{name}}")}

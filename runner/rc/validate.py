@@ -112,7 +112,7 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
-_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def _is_date_time(value: Any) -> bool:
@@ -121,7 +121,10 @@ def _is_date_time(value: Any) -> bool:
     if not isinstance(value, str):
         return True
     match = _DATE_TIME.match(value)
-    return match is not None and _is_date(match.group(1))
+    if match is None or not _is_date(match.group(1)):
+        return False
+    hour, minute, second = (int(match.group(i) or 0) for i in (3, 4, 6))
+    return hour < 24 and minute < 60 and second < 61  # 60: a leap second, which RFC 3339 allows
 
 
 def _is_date(value: Any) -> bool:
