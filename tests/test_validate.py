@@ -139,6 +139,15 @@ def test_a_date_time_is_a_real_moment_and_a_joined_empty_list_is_empty() -> None
     ]
 
 
+def test_a_uri_has_a_scheme_and_no_space() -> None:
+    blocking = _op("updateCallerBlockingSettings")
+    for uri, problems in (("https://platform.ringcentral.com/restapi/v1.0", 0), ("", 1), ("not a uri", 1)):
+        body = {"mode": "Specific", "greetings": [{"type": "Voicemail", "preset": {"uri": uri, "id": "1"}}]}
+        found = validate(blocking, Request(path=ME, body=body, body_type="application/json"))
+        assert len(found) == problems, (uri, found)
+        assert all(p.where == "json.greetings[0].preset.uri" for p in found)
+
+
 def test_unknown_values_are_checked_for_shape_only() -> None:
     sms = _op("createSMSMessage")
     body = {"from": {"phoneNumber": UNKNOWN}, "to": UNKNOWN, "text": UnknownText("hi {{name}}")}

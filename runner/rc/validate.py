@@ -107,11 +107,14 @@ def _format_checker() -> FormatChecker:
     checker.checks("ipv4", raises=ValueError)(
         lambda value: not isinstance(value, str) or bool(ipaddress.IPv4Address(value))
     )
+    checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
     checker.checks("int32")(lambda value: _in_range(value, 31))
     checker.checks("int64")(lambda value: _in_range(value, 63))
     return checker
 
 
+# An absolute URI (RFC 3986): a scheme, then no space or control character. "" is no URI.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]*$")
 _DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
