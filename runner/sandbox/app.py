@@ -334,9 +334,11 @@ class _Sandbox:
         if call.request.method == "POST":
             # The same request as a form: its fields are the GET's query parameters, so they are
             # judged by the GET's rules (rcgrad's validator reads only JSON bodies).
-            form = parse_qsl((await call.request.body()).decode(errors="replace"), keep_blank_values=True)
-            query = {name: value for name, value in form}
+            # The form's schema takes other fields too: those the GET does not name are ignored.
             op = self.catalog.by_key("GET", AUTHORIZE_PATH) or op
+            known = {p.name for p in (*op.path_params, *op.query_required)} | set(op.query_optional)
+            form = parse_qsl((await call.request.body()).decode(errors="replace"), keep_blank_values=True)
+            query = {name: value for name, value in form if name in known}
         problems = validate(op, Validated(call.params, query, dict(call.request.headers), None, None))
         if problems:
             first = problems[0]
