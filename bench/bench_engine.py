@@ -14,8 +14,9 @@ Target: every case at or under 1.10x the bound, with zero 429s.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import anyio
@@ -73,6 +74,10 @@ class _StaticToken:
 
     async def access_token(self) -> str:
         return self._token
+
+    @contextlib.asynccontextmanager
+    async def lease(self) -> AsyncIterator[str]:
+        yield self._token
 
     async def on_unauthorized(self, error_code: str | None = None, used_token: str | None = None) -> str:
         return self._token
