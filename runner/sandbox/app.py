@@ -327,18 +327,20 @@ class _Sandbox:
     async def _authorize(self, call: _Call) -> Response:
         """The authorization-code flow's first step: 400 for a bad request, else the redirect to a
         login form. The sandbox signs users in with the JWT grant only, so its form says just that."""
-        query = {
-            name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
-        }
         op = call.op
         if call.request.method == "POST":
             # The same request as a form: its fields are the GET's query parameters, so they are
             # judged by the GET's rules (rcgrad's validator reads only JSON bodies).
             # The form's schema takes other fields too: those the GET does not name are ignored.
             op = self.catalog.by_key("GET", AUTHORIZE_PATH) or op
-            known = {p.name for p in (*op.path_params, *op.query_required)} | set(op.query_optional)
+            known = {p.name for p in op.query_required} | set(op.query_optional)
             form = parse_qsl((await call.request.body()).decode(errors="replace"), keep_blank_values=True)
-            query = {name: value for name, value in form if name in known}
+            query: dict[str, Any] = {name: value for name, value in form if name in known}
+        else:
+            query = {
+                name: _one_or_all(call.request.query_params.getlist(name))
+                for name in call.request.query_params
+            }
         problems = validate(op, Validated(call.params, query, dict(call.request.headers), None, None))
         if problems:
             first = problems[0]
@@ -425,13 +427,14 @@ class _Sandbox:
                     call, 404, errors.not_found("attachmentId", params["attachmentId"]), call.headers
                 )
             self.state.record(method, op.path, 200, op)
+            pdf = content
             return Response(
-                content, media_type="application/pdf", headers=_versioned(op, call.headers, content)
+                pdf, media_type="application/pdf", headers=_versioned(op, call.headers, lambda: pdf)
             )
         self.state.record(method, op.path, 200, op)
         media = (op.response.content_type or "application/octet-stream").replace("*", "mpeg")
-        content = b"\x00" * 64
-        return Response(content, media_type=media, headers=_versioned(op, call.headers, content))
+        blob = b"\x00" * 64
+        return Response(blob, media_type=media, headers=_versioned(op, call.headers, lambda: blob))
 
     def _resource(self, call: _Call) -> Response:
         """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
@@ -459,10 +462,12 @@ class _Sandbox:
         if isinstance(payload, Encoded) and faults.huge_body:
             payload = json.loads(payload.body)
         if wire.is_success(status) and payload is not None:
-            raw = (
-                payload.body if isinstance(payload, Encoded) else json.dumps(payload, sort_keys=True).encode()
+            body = payload  # bound for the lambda: encoded only when the spec asks for an ETag
+            headers = _versioned(
+                op,
+                headers,
+                lambda: body.body if isinstance(body, Encoded) else json.dumps(body, sort_keys=True).encode(),
             )
-            headers = _versioned(op, headers, raw)
         if isinstance(payload, Encoded):
             state.record(method, op.path, status, op)
             return Response(payload.body, status_code=status, media_type="application/json", headers=headers)
@@ -472,12 +477,13 @@ class _Sandbox:
         return self._answer(call, status, payload, headers)
 
 
-def _versioned(op: Operation, headers: dict[str, str], raw: bytes) -> dict[str, str]:
+def _versioned(op: Operation, headers: dict[str, str], content: Callable[[], bytes]) -> dict[str, str]:
     """``headers`` with the ETag the spec requires on ``op``'s success, if it requires one: the
-    version of what is returned, which changes exactly when the body does."""
+    version of what is returned, which changes exactly when the body does. ``content`` is called
+    only then, so an answer without an ETag is never encoded twice."""
     if "ETag" not in headers_of(op):
         return headers
-    return {**headers, "ETag": f'"{hashlib.sha256(raw).hexdigest()[:32]}"'}
+    return {**headers, "ETag": f'"{hashlib.sha256(content()).hexdigest()[:32]}"'}
 
 
 def _one_or_all(values: list[str]) -> str | list[str]:

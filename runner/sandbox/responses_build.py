@@ -44,10 +44,10 @@ UNSATISFIABLE = frozenset({"getSessionInsights"})
 
 def response_schema(op: dict[str, Any], doc: dict[str, Any]) -> tuple[int, Any] | None:
     """(status, Draft 4 schema) of the operation's first 2xx JSON answer, or None."""
-    codes = sorted(str(c) for c in op.get("responses", {}) if str(c).startswith("2"))
-    if not codes:
+    status = success_status(op)
+    if status is None:
         return None
-    answer = deref(op["responses"].get(codes[0], op["responses"].get(int(codes[0]))), doc) or {}
+    answer = deref(op["responses"].get(str(status), op["responses"].get(status)), doc) or {}
     content = answer.get("content") or {}
     json_type = next((ct for ct in content if "json" in ct), None)
     if json_type is None or not content[json_type].get("schema"):
@@ -55,7 +55,13 @@ def response_schema(op: dict[str, Any], doc: dict[str, Any]) -> tuple[int, Any] 
     schema = draft4(resolve(content[json_type]["schema"], doc))
     if schema.get("type") == "string" and schema.get("format") == "binary":
         return None
-    return int(codes[0]), schema
+    return status, schema
+
+
+def success_status(op: dict[str, Any]) -> int | None:
+    """The operation's first documented 2xx status, if it documents one."""
+    codes = sorted(str(c) for c in op.get("responses", {}) if str(c).startswith("2"))
+    return int(codes[0]) if codes else None
 
 
 def full_value(schema: Any, depth: int = DEPTH, name: str = "") -> Any:
@@ -140,10 +146,10 @@ def build(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             found = response_schema(op, doc)
             if found is None:
                 # Not JSON (a CSV export, a recording): no body to build, but maybe a required ETag.
-                codes = sorted(str(c) for c in op.get("responses", {}) if str(c).startswith("2"))
-                headers = required_headers(op, int(codes[0]), doc) if codes else []
+                ok = success_status(op)
+                headers = required_headers(op, ok, doc) if ok is not None else []
                 if headers:
-                    bodies[op_id] = {"status": int(codes[0]), "headers": headers}
+                    bodies[op_id] = {"status": ok, "headers": headers}
                 continue
             status, schema = found
             body = _without_extras(full_value(schema), Draft4Validator(schema))

@@ -3,9 +3,10 @@
 Run as ``python -m runner.sandbox.status_gaps SPEC OUT`` (``make catalog``). RingCentral's server
 refuses an invalid parameter or body with 400 CMN-101 and an id that names nothing with 404
 CMN-102 on every operation, and its token endpoint refuses a bad client with 401; so does the
-sandbox, but many operations' ``responses`` in the spec leave these out. Schemathesis' status_code_conformance counts each such answer as a failure. This
-module lists them, operation by operation, so that count is explained by the spec and nothing
-else: ``make conformance`` reports any failing operation missing from the list.
+sandbox, but many operations' ``responses`` in the spec leave these out. Schemathesis'
+status_code_conformance counts each such answer as a failure. This module lists them, operation
+by operation, so that count is explained by the spec and nothing else: ``make conformance``
+reports any failing operation missing from the list.
 
 Like the other ``*_build`` modules, it must never be imported at run time.
 """
