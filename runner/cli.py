@@ -14,8 +14,9 @@ import logging
 import sys
 from typing import NoReturn
 
+from runner import redact
 from runner.errors import EXIT_BAD_INPUT, RcgradError
-from runner.redact import RedactingFilter, redact
+from runner.settings import environment
 
 # name -> (module, one-line help). Each module defines configure(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,7 +70,7 @@ def version() -> str:
 
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(redact.RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
     root = logging.getLogger("rcgrad")
     root.handlers[:] = [handler]
@@ -88,14 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     _setup_logging(getattr(args, "verbose", False))
+    # Every line rcgrad prints passes the redactor, whoever prints it; restored for the next caller.
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = redact.RedactingStream(stdout), redact.RedactingStream(stderr)
     try:
+        redact.register_environment(environment())
         return int(args._run(args))
     except RcgradError as exc:
-        print(f"rcgrad: {redact(str(exc))}", file=sys.stderr)
+        print(f"rcgrad: {redact.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("rcgrad: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 if __name__ == "__main__":

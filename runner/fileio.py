@@ -20,6 +20,8 @@ from pathlib import Path
 import anyio
 import filelock
 
+from runner.errors import InputError
+
 log = logging.getLogger("rcgrad.files")
 
 POLL_SECONDS = 0.05  # how often a waiter tries again: filelock polls, it does not block in the kernel
@@ -41,6 +43,37 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
             os.unlink(temp)
         raise
     fsync_directory(path.parent)
+
+
+def append_durably(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` (a file other steps append to too) and flush it to disk."""
+    with path.open("a", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def check_writable(path: Path, what: str) -> None:
+    """``path`` names a regular file (or a new one) that can be written, or ``InputError`` naming
+    ``what`` (a flag or a variable). Checked for real, with a probe file beside it: ``os.access``
+    says yes to root for a file in ``/proc`` or on a read-only mount."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; name a file in it", key=what)
+    if not parent.is_dir():
+        raise InputError(f"folder {parent} does not exist", key=what)
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file", key=what)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".rcgrad-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+    except OSError as exc:
+        raise InputError(
+            f"{path} cannot be written ({exc.strerror or type(exc).__name__})", key=what
+        ) from None
 
 
 def app_stem(server: str, client_id: str) -> str:

@@ -1,36 +1,82 @@
-"""Masks secrets in anything rcgrad writes: console, logs, reports, exception text.
+"""Masks secrets in anything rcgrad writes: console, logs, reports, CSV, exception text.
 
-Secrets are registered once (credentials at load, tokens as they arrive) and every output path
-runs its text through ``redact``. This module must never store a secret anywhere but the
-in-memory registry, and never return one.
+Secrets are registered once (credentials at load, tokens as they arrive, a database password when
+its connection string is read) and every output path runs its text through ``redact``: the
+process's stdout and stderr (``RedactingStream``), log records (``RedactingFilter``), report
+files and the CSV export. A secret is masked in every form an output can give it: as is, escaped
+for JSON, HTML or XML, and percent-encoded for a URL. This module must never store a secret
+anywhere but the in-memory registry, and never return one.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import threading
+from collections.abc import Mapping
+from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
+MIN_LENGTH = 8  # shorter values would mask ordinary words
+# A variable whose name says it holds a secret: its value is masked wherever it shows up.
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 # Bearer/Basic headers and token-shaped form fields are masked even when never registered.
 _SHAPES = re.compile(
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"
-    r"|((?:access_token|refresh_token|assertion|client_secret|token|jwt)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]{8,}"
+    r"|((?:access_token|refresh_token|assertion|client_secret|token|jwt|password)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]{8,}"
 )
+
+
+def encodings(value: str) -> set[str]:
+    """The forms a value takes in rcgrad's outputs: raw, a JSON string's inside (ASCII and not),
+    HTML and XML text and attributes, and a URL's percent-encoding (path segment, query, form)."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(value, quote=True),
+        html.escape(value, quote=False),
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"),
+        quote(value, safe=""),
+        quote(value, safe="~"),
+        quote(value),
+        quote_plus(value),
+    }
+    return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
 def register(*values: str | None) -> None:
     """Remember values that must never be shown. Short values are ignored (too many false hits)."""
     global _pattern
     with _lock:
-        added = {v for v in values if v and len(v) >= 8}
-        if added - _secrets:
+        added = {v for v in values if v and len(v) >= MIN_LENGTH} - _secrets
+        if added:
             _secrets.update(added)
-            ordered = sorted(_secrets, key=len, reverse=True)
-            _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+            forms = sorted({form for v in _secrets for form in encodings(v)}, key=len, reverse=True)
+            # Percent-escapes may come back in either case: match every form without regard to case.
+            _pattern = re.compile("|".join(re.escape(form) for form in forms), re.IGNORECASE)
+
+
+def looks_secret(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+def register_environment(env: Mapping[str, str]) -> None:
+    """Register every value whose variable's name says it is a secret (RC_USER_JWT, ...), before
+    anything is read that could echo one: a plan path, a plan's text."""
+    register(*(value for name, value in env.items() if looks_secret(name)))
+
+
+def contains_secret(text: str) -> bool:
+    """True when ``text`` holds a registered secret in any of its forms."""
+    pattern = _pattern
+    return pattern is not None and pattern.search(text) is not None
 
 
 def redact(text: str) -> str:
@@ -47,3 +93,24 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         return True
+
+
+class RedactingStream:
+    """A text stream that masks what is written to it: the last net under every console line.
+
+    Everything else (``isatty``, ``fileno``, ``encoding``) is the wrapped stream's, so a console
+    library still sees a terminal or a pipe as it is."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.errors import CredentialsError, InputError
-from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL
+from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL, ServerUrlError, parse_server
 
 SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
 CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
@@ -107,7 +107,7 @@ def credentials_from(values: Mapping[str, str], server: str | None = None) -> Cr
         )
     assert server_url is not None
     return Credentials(
-        server=resolve_server(server_url),
+        server=resolve_server(server_url, key="server" if server else "RC_SERVER_URL"),
         client_id=values["RC_APP_CLIENT_ID"],
         client_secret=values["RC_APP_CLIENT_SECRET"],
         jwt=values["RC_USER_JWT"],
@@ -130,9 +130,18 @@ def app_identity(server: str, env: Mapping[str, str] | None = None) -> Credentia
             " (set it in the environment or in .env in this directory)"
         )
     return Credentials(
-        resolve_server(server_url), values["RC_APP_CLIENT_ID"], "", values.get("RC_USER_JWT", "")
+        resolve_server(server_url, key="server" if server else "RC_SERVER_URL"),
+        values["RC_APP_CLIENT_ID"],
+        "",
+        values.get("RC_USER_JWT", ""),
     )
 
 
-def resolve_server(server: str) -> str:
-    return SERVER_ALIASES.get(server, server).rstrip("/")
+def resolve_server(server: str, *, key: str = "server") -> str:
+    """The one normalised URL of a server alias or URL, the string every client is handed; a URL
+    that clients could read differently is bad input naming ``key`` (its text is not echoed: it
+    may hold a password before an @)."""
+    try:
+        return parse_server(SERVER_ALIASES.get(server, server)).url
+    except ServerUrlError as exc:
+        raise InputError(f"the server URL {exc}", key=key) from None

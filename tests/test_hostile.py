@@ -24,7 +24,8 @@ PRODUCTION_SPELLINGS = [
     "https://Platform.RingCentral.com",
     "https://platform.ringcentral.com.",
     "https://platform.ringcentral.com:443/",
-    "https://user:pw@platform.ringcentral.com",
+    "https://platform%2eringcentral%2ecom",  # percent-encoded dots: the SDK decodes them
+    "https://PLATFORM.RingCentral.COM\u3002",  # an ideographic full stop as the root's dot
     "https://platform.ringcentral.biz",
     "https://media.ringcentral.com",
     "https://ｐｌａｔｆｏｒｍ.ｒｉｎｇｃｅｎｔｒａｌ.ｃｏｍ",  # fullwidth: IDNA maps it to the ASCII host
@@ -329,6 +330,69 @@ def test_report_paths_are_checked_before_the_first_request(target, tmp_path, mon
     assert len(err.splitlines()) == 1 and "--json:" in err, err
 
 
+@pytest.mark.parametrize(
+    ("flag", "target"),
+    [
+        ("--junit", "/proc/version"),
+        ("GITHUB_STEP_SUMMARY", "{dir}"),
+        ("GITHUB_STEP_SUMMARY", "{dir}/missing/summary.md"),
+        ("GITHUB_STEP_SUMMARY", "/dev/full"),
+    ],
+)
+def test_every_output_is_opened_before_the_first_request(flag, target, tmp_path, monkeypatch, capsys):
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    extra = [flag, target.format(dir=tmp_path)] if flag.startswith("--") else []
+    if not extra:
+        monkeypatch.setenv(flag, target.format(dir=tmp_path))
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        assert main(["graduate", plan, "--server", sb.url, *extra]) == 2 and not sb.state.log
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{flag}:" in err, err
+
+
+def test_a_write_that_fails_after_the_run_is_one_line_and_keeps_the_earlier_file(
+    tmp_path, monkeypatch, capsys
+):
+    import errno
+    import os
+
+    import runner.fileio
+    from runner.sandbox import SandboxConfig, running_sandbox
+    from tests.rehearsal import SCOPES, use
+
+    plan = write_plan(tmp_path)
+    earlier = tmp_path / "verdict.json"
+    earlier.write_text('{"met": "from yesterday"}')
+    summary = tmp_path / "summary.md"
+    summary.write_text("# an earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+
+    real_fsync = os.fsync
+
+    def disk_full(fd: int) -> None:  # the reports' disk is full; the home's is not
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(tmp_path / ".verdict.json-")) or (
+            os.readlink(f"/proc/self/fd/{fd}") == str(summary)
+        ):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.02)) as sb:
+        use(monkeypatch, sb)
+        monkeypatch.setattr(runner.fileio.os, "fsync", disk_full)
+        code = main(["graduate", plan, "--server", sb.url, "--json", str(earlier), "-q"])
+        assert sb.state.log  # the traffic went out: the verdict, not the disk, decides the code
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "Traceback" not in err
+    lines = [line for line in err.splitlines() if "could not write" in line]
+    assert len(lines) == 2 and "--json" in lines[0] and "GITHUB_STEP_SUMMARY" in lines[1], err
+    assert earlier.read_text() == '{"met": "from yesterday"}'
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
@@ -452,3 +516,64 @@ def test_a_csv_export_into_a_closed_pipe_ends_quietly():
         check=False,
     )
     assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr
+
+
+# Strings two readers read differently (issue: the SDK reached production while the consent check
+# saw another host, or credentials crossed the network in clear text to a "loopback" host).
+AMBIGUOUS_SERVERS = [
+    "https://platform%2eringcentral%2ecom",
+    "https://platform.ringcentral.com\\@x.devtest.ringcentral.com",
+    "https://x.devtest.ringcentral.com\\@platform.ringcentral.com\u3002",
+    "http://rc.localhost",
+    "http://10.9.9.9\\@127.0.0.1:18999",
+]
+
+
+@pytest.mark.parametrize("server", AMBIGUOUS_SERVERS)
+@pytest.mark.parametrize("command", ["graduate", "login", "logout", "token"])
+def test_a_server_read_two_ways_sends_nothing_without_consent(command, server, tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    _no_network(monkeypatch)
+    import runner.auth.tokens
+
+    def no_sdk(*args, **kwargs):
+        raise AssertionError("the SDK was built")
+
+    monkeypatch.setattr(runner.auth.tokens, "Platform", no_sdk)
+    plan = write_plan(tmp_path)
+    code = main([command, plan, "--server", server])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert any(word in err for word in ("--allow-production", "--allow-insecure-http", "server URL")), err
+
+
+def test_the_sdk_and_httpx_are_handed_the_one_normalised_url(tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    _no_network(monkeypatch)
+    import runner.auth.tokens
+
+    seen: list[str] = []
+
+    class Refused(Exception):
+        pass
+
+    def platform(client, client_id, secret, server, **kwargs):
+        seen.append(server)
+        raise Refused
+
+    monkeypatch.setattr(runner.auth.tokens, "Platform", platform)
+    plan = write_plan(tmp_path)
+    with pytest.raises(Refused):
+        main(["login", plan, "--server", "https://platform%2eringcentral%2ecom", "--allow-production"])
+    assert seen == ["https://platform.ringcentral.com"]
+
+
+def test_schedule_judges_and_carries_the_same_server(tmp_path, monkeypatch, capsys):
+    _credentials(monkeypatch, tmp_path)
+    plan = write_plan(tmp_path)
+    args = ["schedule", plan, "--cron", "--repo", str(tmp_path), "--server"]
+    assert main([*args, "https://platform%2eringcentral%2ecom"]) == 2
+    assert "--allow-production" in capsys.readouterr().err
+    assert main([*args, "https://platform%2eringcentral%2ecom", "--allow-production"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "'--server' 'https://platform.ringcentral.com' '--allow-production'" in line

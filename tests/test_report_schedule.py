@@ -28,9 +28,40 @@ def test_cron_line_runs_warmup_from_the_repo_daily_in_utc():
     fields = lines[1].split(" ", 5)
     assert fields[:5] == ["5", "6", "*", "*", "*"]
     assert fields[5] == (
-        "cd '/srv/my repo' && '/srv/my repo/.venv/bin/rcgrad' warmup plans/app.yaml >> /var/log/w.log 2>&1"
+        "cd '/srv/my repo' && '/srv/my repo/.venv/bin/rcgrad' 'warmup' 'plans/app.yaml' >> '/var/log/w.log' 2>&1"
     )
-    assert "%" not in lines[1]  # cron would cut the command at a bare %
+
+
+def cron_command(field: str) -> str:
+    """What cron hands to sh (cronie's and Vixie cron's do_command): \\% becomes %, every other
+    backslash stays, and a bare % ends the command (the rest would be its stdin)."""
+    out, escaped = [], False
+    for ch in field:
+        if escaped:
+            if ch == "%":
+                out[-1] = "%"
+            else:
+                out.append(ch)
+            escaped = False
+            continue
+        if ch == "%":
+            break
+        out.append(ch)
+        escaped = ch == "\\"
+    return "".join(out)
+
+
+@pytest.mark.parametrize(
+    "plan", ["plans/a\\%b.yaml", "plans/%d\\\\%.yaml", "plans/it's 100%.yaml", "plans/x\\"]
+)
+def test_every_cron_word_reaches_sh_whole(plan):
+    import subprocess
+
+    line = cron_entry(Schedule(plan, "/srv/r%", 6, 5, ("/bin/echo",), "/tmp/%s.log"))
+    field = next(ln for ln in line.splitlines() if ln[:1].isdigit()).split(" ", 5)[5]
+    command = cron_command(field).replace(" >> ", " #").replace("cd ", "printf '%s\\n' ", 1)
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["/srv/r%", f"warmup {plan}"]
 
 
 def test_github_workflow_parses_maps_secrets_and_caches_only_the_ledger():
@@ -166,7 +197,7 @@ def test_a_production_schedule_needs_consent_given_to_schedule(tmp_path: Path, m
     assert cli_main(["schedule", "plans/app.yaml", "--cron"]) == 2
     assert "--allow-production" in capsys.readouterr().err
     out = _printed(repo, monkeypatch, capsys, "--cron", "--allow-production")
-    assert "warmup plans/app.yaml --allow-production >>" in out
+    assert "'warmup' 'plans/app.yaml' '--allow-production' >>" in out
     writes = (
         LOCAL_PLAN.format(server="production")
         + "  - POST /restapi/v1.0/account/~/extension/~/address-book/contact\n"

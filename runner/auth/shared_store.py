@@ -64,7 +64,7 @@ class LedgerTokenStore:
         self.server = server
         self.client_id = client_id
         self.url = url
-        self.location = ledger_pg.without_password(url)
+        self.location = ledger_pg.describe(url)
         self._fernet = fernet
         self._conn = ledger_pg.connect(url, application_name="rcgrad tokens")
         self._held: RowLock | None = None  # while held, reads and writes go through its transaction
@@ -213,7 +213,7 @@ def choose_store(
         return TokenStore(server, client_id)
     fernet = fernet_from(values)
     target = ledger_target(ledger, default_file=LEDGER_FILE, env=values)
-    if not ledger_pg.is_url(target):
+    if not ledger_pg.is_postgres(target):
         raise InputError(
             "tokens can be shared only through a PostgreSQL ledger: set RCGRAD_LEDGER=postgresql://... or --ledger",
             key=TOKENS_VAR,

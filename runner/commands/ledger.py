@@ -15,11 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from runner.commands.options import check_output_path
 from runner.errors import EXIT_MET, InputError
+from runner.fileio import check_writable
 from runner.settings import LEDGER_VAR, environment, resolve_server, state_home
 from runner.verdict.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
-from runner.verdict.ledger_pg import is_url, without_password
+from runner.verdict.ledger_pg import is_postgres
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "migrate":
         return _migrate(args)
     if args.action == "export" and args.csv != "-":
-        check_output_path(Path(args.csv), "--csv")  # before the ledger is even opened
+        check_writable(Path(args.csv), "--csv")  # before the ledger is even opened
     with Ledger.open(args.ledger) as ledger:
         if args.action == "export":
             try:
@@ -94,16 +94,19 @@ def run(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     env = environment()
     shared = env.get(LEDGER_VAR, "").strip()
-    destination = args.to or (shared if is_url(shared) else None)
+    destination = args.to or (shared if is_postgres(shared) else None)
     if not destination:
         raise InputError("where to? pass --to postgresql://user@host/db or set RCGRAD_LEDGER", key="--to")
-    if not is_url(destination):
-        raise InputError(f"expected a postgresql:// URL, got {without_password(destination)!r}", key="--to")
+    if not is_postgres(destination):
+        raise InputError(
+            "expected a PostgreSQL connection string (postgresql://user@host/db or host=... dbname=...)",
+            key="--to",
+        )
     # The source is this machine's file: --ledger, else $RCGRAD_LEDGER when it names a file.
-    source = args.ledger or (shared if shared and not is_url(shared) else None)
+    source = args.ledger or (shared if shared and not is_postgres(shared) else None)
     if source is None:
         source = state_home() / LEDGER_FILE
-    if not is_url(str(source)) and not Path(source).is_file():
+    if not is_postgres(str(source)) and not Path(source).is_file():
         raise InputError("no ledger file here to migrate", file=str(source), key="--ledger")
     with Ledger.open(source) as origin, Ledger.open(destination) as target:
         copied, present = origin.copy_into(target)

@@ -10,8 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
-from runner.errors import InputError
-from runner.report.write import ReportRequest
+from runner.report.write import STEP_SUMMARY_VAR, ReportRequest
 from runner.traffic.session import SessionOptions
 
 
@@ -69,31 +68,8 @@ def report_request(args: argparse.Namespace, plan: Path | None = None) -> Report
         junit=path("junit"),
         html=path("html"),
         # GitHub Actions' job summary: set by the runner, appended to by every step that writes one.
-        step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"])
-        if os.environ.get("GITHUB_STEP_SUMMARY")
-        else None,
+        step_summary=Path(os.environ[STEP_SUMMARY_VAR]) if os.environ.get(STEP_SUMMARY_VAR) else None,
     )
-
-
-def check_report_paths(request: ReportRequest) -> None:
-    """Every report file can be written, checked before the first request: a run must not send its
-    traffic and then fail on ``--json`` pointing at a folder, a missing folder or a device."""
-    for flag, path in (("--json", request.json), ("--junit", request.junit), ("--html", request.html)):
-        if path is not None:
-            check_output_path(path, flag)
-
-
-def check_output_path(path: Path, flag: str) -> None:
-    """``path`` names a regular file (or a new one) in a folder we may write to; else bad input."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; name a file in it", key=flag)
-    if not parent.is_dir():
-        raise InputError(f"folder {parent} does not exist", key=flag)
-    if path.exists() and not path.is_file():
-        raise InputError(f"{path} is not a regular file", key=flag)
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"{path} cannot be written", key=flag)
 
 
 def session_options(args: argparse.Namespace, plan: Path | None = None) -> SessionOptions:

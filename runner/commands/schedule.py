@@ -56,10 +56,16 @@ def parse_at(text: str) -> tuple[int, int]:
     return hour, minute
 
 
+def cron_word(value: str) -> str:
+    """One sh word in a crontab command. cron cuts the command at a bare % (the rest becomes stdin)
+    and turns \\% into %, keeping every other backslash; so each % stands outside the quotes as \\%,
+    never right after a backslash of the value's own, which cron would pair with it instead."""
+    return "'" + value.replace("'", "'\\''").replace("%", "'\\%'") + "'"
+
+
 def cron_entry(s: Schedule) -> str:
-    command = f"cd {shlex.quote(s.repo)} && {shlex.join(s.argv)} >> {shlex.quote(s.log)} 2>&1"
-    # cron turns a bare % into a newline (the rest becomes stdin); \% is a literal %.
-    command = command.replace("%", "\\%")
+    argv = " ".join(cron_word(arg) for arg in s.argv)
+    command = f"cd {cron_word(s.repo)} && {argv} >> {cron_word(s.log)} 2>&1"
     return (
         "# rcgrad daily warm-up (install with `crontab -e`). Times are UTC: CRON_TZ works with cronie;\n"
         "# with another cron, convert the hour to the machine's time zone.\n"
@@ -235,13 +241,16 @@ def pinned_source() -> str | None:
 
 
 def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
-    """The consent flags the scheduled runs need, refused unless given to ``schedule`` itself."""
+    """The flags the scheduled runs need: ``--server`` when one was given, and the consent a
+    production plan needs, refused unless given to ``schedule`` itself."""
     from runner.plan.loader import load_plan
     from runner.traffic.target import is_production
 
     plan = load_plan(plan_file, server_override=args.server)
+    # The scheduled runs reach the server judged here: an override is carried, normalised.
+    server = ("--server", plan.server) if args.server else ()
     if not is_production(plan.server):
-        return ()
+        return server
     if not args.allow_production:
         raise InputError(
             "this plan targets production: every scheduled run would send real traffic. Rehearse it,"
@@ -257,8 +266,8 @@ def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
                 file=args.plan,
                 key="endpoints",
             )
-        return ("--allow-production", "--allow-production-writes")
-    return ("--allow-production",)
+        return (*server, "--allow-production", "--allow-production-writes")
+    return (*server, "--allow-production")
 
 
 def schedule_from(args: argparse.Namespace) -> Schedule:
@@ -280,10 +289,14 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
     flags = consent_flags(args, absolute)
     hour, minute = parse_at(args.at)
     log = args.log or str(state_home() / "warmup.log")
-    for name, value in (("--repo", str(repo)), ("--log", log), ("PLAN", plan)):
-        if any(ch in value for ch in "\n\r\0"):
-            raise InputError("a path with a line break cannot go into a schedule", key=name)
     install = args.rcgrad_from or ("." if is_rcgrad_checkout(repo) else pinned_source())
+    for name, value in (
+        ("--repo", str(repo)),
+        ("--log", log),
+        ("PLAN", plan),
+        ("--rcgrad-from", install or ""),
+    ):
+        _refuse_unschedulable(name, value, args.kind)
     if args.kind == "github" and install is None:
         raise InputError(
             "cannot tell where the workflow should install rcgrad from (this checkout has no public git"
@@ -300,6 +313,23 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
         flags=flags,
         install=install or ".",
     )
+
+
+def _refuse_unschedulable(name: str, value: str, kind: str) -> None:
+    """A value the definition's own parser would read as something else is refused, not quoted:
+    a line break ends any line; GitHub Actions evaluates ``${{ ... }}`` anywhere in a workflow (a
+    plan named ``${{ secrets.RC_USER_JWT }}.yaml`` would print the JWT); systemd joins a line
+    ending in a backslash to the next one and strips a value's outer spaces."""
+    if any(ch in value for ch in "\n\r\0"):
+        raise InputError("a path with a line break cannot go into a schedule", key=name)
+    if "${{" in value:
+        raise InputError(
+            "holds ${{, which GitHub Actions would evaluate as an expression; rename it", key=name
+        )
+    if kind == "systemd" and (value.endswith("\\") or value != value.strip()):
+        raise InputError(
+            "ends in a backslash or a space, which a systemd unit cannot hold; rename it", key=name
+        )
 
 
 def run(args: argparse.Namespace) -> int:

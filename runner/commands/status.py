@@ -7,6 +7,7 @@ partition of the ledger; the sandbox is not started.
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -40,8 +41,13 @@ def run(args: argparse.Namespace) -> int:
         return _fleet(args, plans)
     with open_ledger_view(session_options(args)) as view:
         verdict = view.verdict()
-    write_reports(verdict, report_request(args), Console())
+    _say(write_reports(verdict, report_request(args), Console()))
     return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _say(problems: list[str]) -> None:
+    for problem in problems:
+        print(f"rcgrad: {problem}", file=sys.stderr)
 
 
 def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
@@ -58,8 +64,12 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
             verdict = view.verdict()
             if not args.quiet:
                 console.rule(view.plan.app.name)
-            write_reports(
-                verdict, report_request(args, view.plan.path), Console(quiet=True) if args.quiet else console
+            _say(
+                write_reports(
+                    verdict,
+                    report_request(args, view.plan.path),
+                    Console(quiet=True) if args.quiet else console,
+                )
             )
             rows.append(FleetRow(view.plan.app.name, verdict))
     fleet_report.render(rows, console)

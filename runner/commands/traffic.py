@@ -32,7 +32,6 @@ from runner.commands.options import (
     add_plans_argument,
     add_report_flags,
     add_transport_flags,
-    check_report_paths,
     plan_paths,
     report_request,
     session_options,
@@ -44,7 +43,7 @@ from runner.rc.scopes import UNMAPPABLE
 from runner.redact import redact
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
-from runner.report.write import write_reports
+from runner.report.write import check_outputs, write_reports
 from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
@@ -118,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
     plans = plan_paths(args)
     for plan in plans:  # every report path, before any plan is opened or anything sent
-        check_report_paths(report_request(args, plan if len(plans) > 1 else None))
+        check_outputs(report_request(args, plan if len(plans) > 1 else None))
     if len(plans) > 1:
         return _run_fleet(args, plans, console)
     with open_session(session_options(args)) as session:
@@ -143,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         elif result is not None and result.gave_up:
             console.print(result.gave_up, soft_wrap=True)  # the one line even -q must not hide
         verdict = session.verdict()
-        write_reports(verdict, report_request(args), console)
+        _say(write_reports(verdict, report_request(args), console))
         return EXIT_MET if verdict.met else EXIT_NOT_MET
 
 
@@ -371,7 +370,7 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
                     _print_run(console, result)
             # Each app's full report (files named after its plan); with -q, only the files and the table.
             shown = Console(quiet=True) if args.quiet else console
-            write_reports(verdict, report_request(args, session.plan.path), shown)
+            _say(write_reports(verdict, report_request(args, session.plan.path), shown))
             if result is not None and result.gave_up and args.quiet:
                 console.print(f"{name}: {result.gave_up}", soft_wrap=True)
             rows.append(FleetRow(name, verdict, calls))
@@ -581,6 +580,11 @@ def _watch_signals(
 
     if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
         tg.start_soon(watch)
+
+
+def _say(problems: list[str]) -> None:
+    for problem in problems:
+        print(f"rcgrad: {problem}", file=sys.stderr)
 
 
 def _print_run(console: Console, result: RunResult) -> None:

@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import yaml
 
@@ -39,6 +38,7 @@ from runner.errors import InputError
 from runner.plan import jsonpath, safeyaml
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
+from runner.rc.hosts import ServerUrlError, parse_server
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.rc.wire import RenderedRequest
@@ -260,6 +260,7 @@ class _Loader:
                     f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
                 )
         credentials = self.credentials(top.get("credentials"))
+        self.refuse_secret_names(app, endpoints)  # after credentials: every secret is registered now
         return Plan(
             path=self.path,
             app=app,
@@ -274,6 +275,17 @@ class _Loader:
             lines=self.lines,
             credentials=credentials,
         )
+
+    def refuse_secret_names(self, app: App, endpoints: tuple[Item, ...]) -> None:
+        """A name is shown on every channel and names files and ledger partitions: one that holds a
+        secret (through ${ENV}, or pasted) is refused, never derived from."""
+        why = "holds a secret (from the environment or credentials:); names are shown and stored everywhere"
+        if redact.contains_secret(app.name) or redact.contains_secret(self.path.name):
+            raise self.fail(why, app.line, "app.name")
+        for index, item in enumerate(endpoints):
+            for step in item.steps:
+                if redact.contains_secret(step.name):
+                    raise self.fail(why, step.line, f"endpoints[{index}].name")
 
     def wrap(self, node: yaml.Node) -> _Node:
         if isinstance(node, yaml.MappingNode):
@@ -393,16 +405,17 @@ class _Loader:
         )
 
     def server(self, value: str, line: int | None) -> str:
+        """An alias, or the one normalised reading of a URL (``hosts.parse_server``), which is what
+        the consent check judges and every client is handed."""
         if value in SERVERS:
             return value
-        parsed = urlparse(value)
-        if parsed.scheme in ("http", "https") and parsed.netloc:
-            return value.rstrip("/")
-        raise self.fail(
-            f"server must be local, sandbox, production or an http(s) URL, not {value[:60]!r}",
-            line,
-            "server" if line else "--server",
-        )
+        key = "server" if line else "--server"
+        if not re.match(r"(?i)https?://", value):
+            raise self.fail("server must be local, sandbox, production or an http(s) URL", line, key)
+        try:
+            return parse_server(value).url
+        except ServerUrlError as exc:
+            raise self.fail(f"the server URL {exc}", line, key) from None
 
     def credentials(self, node: _Node | None) -> dict[str, str]:
         """``env_file:`` (RC_* lines, relative to the plan) and/or ``${ENV}`` references per field; a
@@ -728,12 +741,11 @@ class _Loader:
 
 # A criterion's count beyond this is a typo: no review asks for a million calls.
 MAX_CRITERION = 1_000_000
-SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 
 
 def _looks_secret(name: str) -> bool:
     """Every ``RC_*`` credential, and any variable whose name says it holds a secret."""
-    return name.startswith("RC_") or bool(SECRET_NAME.search(name))
+    return name.startswith("RC_") or redact.looks_secret(name)
 
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:

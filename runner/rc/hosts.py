@@ -1,16 +1,25 @@
-"""RingCentral's servers: which hosts are production, which are not, and which are loopback.
+"""RingCentral's servers, and the one reading of a server URL that every part of rcgrad shares.
 
-A host is compared only after normalising it the way a resolver would (case, a trailing dot,
-userinfo and port, IDN/punycode), because a consent check that a capital letter defeats is no
-check. Every ``*.ringcentral.com`` or ``*.ringcentral.biz`` host that is not a known non-production
-host counts as production. This module must never do I/O.
+A consent check is only as good as its agreement with the client that connects: the official SDK
+(requests and urllib3), httpx and ``urlsplit`` read odd strings differently (a backslash ends the
+host for one and not another, percent-encoded dots, a Unicode full stop after a trailing dot,
+userinfo). So ``parse_server`` turns the text into one normalised URL (scheme, ASCII host, port,
+nothing else), refuses what two readers could read differently, and the caller decides
+production and loopback on that and hands exactly ``ServerUrl.url`` to the SDK and httpx.
+
+Every ``*.ringcentral.com`` or ``*.ringcentral.biz`` host that is not a known non-production host
+counts as production. Loopback is a loopback IP literal or ``localhost`` itself (``x.localhost``
+goes through a resolver). This module must never do I/O, and never accept a string it cannot
+read in exactly one way.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-from urllib.parse import urlsplit
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 PRODUCTION_URL = "https://platform.ringcentral.com"
 SANDBOX_URL = "https://platform.devtest.ringcentral.com"
@@ -18,34 +27,142 @@ SANDBOX_URL = "https://platform.devtest.ringcentral.com"
 PRODUCTION_DOMAINS = ("ringcentral.com", "ringcentral.biz")
 # The developer sandbox: unmetered, its JWTs fail in production.
 NON_PRODUCTION_DOMAINS = ("devtest.ringcentral.com",)
+# IDNA (RFC 3490 section 3.1) separates labels with any of these, as well as the ASCII full stop.
+UNICODE_DOTS = "\u3002\uff0e\uff61"
+# The characters IDNA 2003 (Python's codec) and IDNA 2008 (the SDK's requests) map differently (UTS 46).
+IDNA_DEVIATIONS = "\u00df\u03c2\u200c\u200d"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEME = re.compile(r"(?i)(https?)://")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# A host whose last label is a number is an IPv4 address to WHATWG URL readers (``127.1``, ``0x7f.1``).
+_NUMERIC = re.compile(r"(?i)(?:0x[0-9a-f]*|[0-9]+)")
 
 
-def host_of(url: str) -> str:
-    """The URL's host as a resolver sees it: lower case, no userinfo, port or trailing dot, IDN labels
-    in their ASCII (punycode) form. A bare host (no scheme) is accepted."""
-    text = url.strip()
-    if "//" not in text:
-        text = "//" + text
-    try:
-        host = urlsplit(text).hostname or ""
-    except ValueError:
-        host = ""
-    host = host.rstrip(".").lower()
-    return _ascii(host)
+class ServerUrlError(ValueError):
+    """The text is not one server URL every reader agrees on; the message says why."""
 
 
-def _ascii(host: str) -> str:
-    labels = []
-    for label in host.split("."):
-        if label.startswith("xn--"):
-            # Decode then re-encode, so a punycode spelling of a mapped name compares equal.
-            with contextlib.suppress(UnicodeError):
-                label = label.encode("ascii").decode("idna")
+@dataclass(frozen=True, slots=True)
+class ServerUrl:
+    scheme: str  # "http" or "https"
+    host: str  # lower-case ASCII (punycode), no trailing dot; an IPv6 literal without brackets
+    port: int | None  # None for the scheme's default
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + (f":{self.port}" if self.port is not None else "")
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
         try:
-            labels.append(label.encode("idna").decode("ascii").lower() if label else label)
-        except UnicodeError:
-            labels.append(label.lower())
-    return ".".join(labels)
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def is_production(self) -> bool:
+        return not _within(self.host, NON_PRODUCTION_DOMAINS) and _within(self.host, PRODUCTION_DOMAINS)
+
+    @property
+    def is_cleartext(self) -> bool:
+        """Plain http to a host other than loopback: credentials would cross the network unencrypted."""
+        return self.scheme == "http" and not self.is_loopback
+
+
+def parse_server(text: str) -> ServerUrl:
+    """The one reading of a server URL, or ``ServerUrlError`` naming what makes it ambiguous."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ServerUrlError("holds a space or a control character")
+    scheme_match = _SCHEME.match(text)
+    if not scheme_match:
+        raise ServerUrlError("must start with https:// (or http:// on loopback)")
+    rest = text[scheme_match.end() :]
+    if "\\" in rest:
+        raise ServerUrlError("holds a backslash, which HTTP clients read as the end of the host or not")
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if tail not in ("", "/"):
+        raise ServerUrlError("is a server only: scheme, host and port, with no path, query or fragment")
+    if "@" in authority:
+        raise ServerUrlError(
+            "holds user@ before the host, which clients read differently; credentials come from RC_* only"
+        )
+    scheme = scheme_match.group(1).lower()
+    host_text, port = _split_port(authority)
+    host = _ip6(host_text[1:-1]) if host_text.startswith("[") else _hostname(host_text)
+    if port == _DEFAULT_PORTS[scheme]:
+        port = None
+    return ServerUrl(scheme, host, port)
+
+
+def _split_port(authority: str) -> tuple[str, int | None]:
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            raise ServerUrlError("opens an IPv6 address with [ and never closes it")
+        host, after = authority[: end + 1], authority[end + 1 :]
+        if after and not after.startswith(":"):
+            raise ServerUrlError("has text after the IPv6 address")
+        port_text = after[1:] if after else None
+    else:
+        host, colon, port_text_or_empty = authority.partition(":")
+        port_text = port_text_or_empty if colon else None
+    if port_text is None:
+        return host, None
+    if not (port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536):
+        raise ServerUrlError(f"has a port that is not a number from 1 to 65535: {port_text[:12]!r}")
+    return host, int(port_text)
+
+
+def _ip6(text: str) -> str:
+    if "%" in text:
+        raise ServerUrlError("names an IPv6 zone or percent-escape, which clients read differently")
+    try:
+        return ipaddress.IPv6Address(text).compressed
+    except ValueError:
+        raise ServerUrlError("holds an IPv6 address that does not parse") from None
+
+
+def _hostname(text: str) -> str:
+    try:
+        decoded = unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ServerUrlError("has percent-escapes in its host that are not UTF-8 text") from None
+    if ("%" in text and any(ch in decoded for ch in "%/\\@:?#[] ")) or not decoded.isprintable():
+        raise ServerUrlError("has percent-escapes in its host that decode to a delimiter")
+    if any(ch in decoded for ch in IDNA_DEVIATIONS):
+        raise ServerUrlError("has a letter (such as ß) that IDNA 2003 and 2008 map to different hosts")
+    for dot in UNICODE_DOTS:
+        decoded = decoded.replace(dot, ".")
+    decoded = decoded.removesuffix(".")  # the root's dot, after every spelling of it became one
+    if not decoded:
+        raise ServerUrlError("has no host")
+    labels = [_ascii_label(label) for label in decoded.split(".")]
+    host = ".".join(labels)
+    if _NUMERIC.fullmatch(labels[-1]):
+        try:
+            address = ipaddress.IPv4Address(host)
+        except ValueError:
+            address = None
+        if address is None or str(address) != host:
+            raise ServerUrlError("spells an IP address in a form that clients read differently")
+    return host
+
+
+def _ascii_label(label: str) -> str:
+    try:
+        ascii_label = label.encode("idna").decode("ascii").lower()  # IDNA 2003: nameprep, then punycode
+        if ascii_label.startswith("xn--"):
+            # Decode and re-encode: a punycode spelling of a mapped name compares equal to the name.
+            ascii_label = ascii_label.encode("ascii").decode("idna").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ServerUrlError("has a host name that is not a valid international domain name") from None
+    if not _LABEL.fullmatch(ascii_label):
+        raise ServerUrlError("has a host name with an empty label or a character a host cannot hold")
+    return ascii_label
 
 
 def _within(host: str, domains: tuple[str, ...]) -> bool:
@@ -53,26 +170,24 @@ def _within(host: str, domains: tuple[str, ...]) -> bool:
 
 
 def is_production_host(url: str) -> bool:
-    """True for any RingCentral host that is not a known non-production one (consent is needed)."""
-    host = host_of(url)
-    if _within(host, NON_PRODUCTION_DOMAINS):
-        return False
-    if _within(host, PRODUCTION_DOMAINS):
-        return True
-    # A host we cannot parse but that still names RingCentral: err on the side of asking.
-    return not host and "ringcentral" in url.lower()
+    """True for any RingCentral host that is not a known non-production one (consent is needed).
+    A string that does not parse but names RingCentral errs on the side of asking."""
+    try:
+        return parse_server(url).is_production
+    except ServerUrlError:
+        return "ringcentral" in url.lower()
 
 
 def is_loopback_host(url: str) -> bool:
-    host = host_of(url)
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
+        return parse_server(url).is_loopback
+    except ServerUrlError:
         return False
 
 
 def is_cleartext(url: str) -> bool:
-    """A plain-http URL to a host other than loopback: credentials would cross the network unencrypted."""
-    return url.strip().lower().startswith("http://") and not is_loopback_host(url)
+    """A plain-http URL to a host other than loopback (an unparsable http URL counts)."""
+    try:
+        return parse_server(url).is_cleartext
+    except ServerUrlError:
+        return url.strip().lower().startswith("http://")

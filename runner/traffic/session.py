@@ -21,12 +21,19 @@ from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError, InputError
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
-from runner.rc.hosts import is_cleartext
 from runner.rc.limits import minimum_plan_seconds
-from runner.settings import app_identity, environment, resolve_server
+from runner.settings import app_identity, environment
 from runner.traffic.engine import Job
 from runner.traffic.limiter import RateLimits
-from runner.traffic.target import LOCAL, Target, identity_for, is_production, local_partition, open_target
+from runner.traffic.target import (
+    LOCAL,
+    Target,
+    identity_for,
+    is_cleartext,
+    is_production,
+    local_partition,
+    open_target,
+)
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
 from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
@@ -226,7 +233,7 @@ def load_checked(options: SessionOptions) -> Plan:
 def consent(options: SessionOptions, plan: Plan, *, writes_too: bool = True) -> None:
     """Production needs ``--allow-production`` (and ``--allow-production-writes`` for a plan that
     writes); ``writes_too=False`` for the token commands, which send no API call."""
-    if is_cleartext(resolve_server(plan.server)) and not options.allow_insecure_http:
+    if is_cleartext(plan.server) and not options.allow_insecure_http:
         raise InputError(
             "plain http to a host that is not loopback would send the client secret and the JWT in "
             "clear text; use https, or add --allow-insecure-http",

@@ -22,7 +22,7 @@ from typing import Any
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
-from runner.rc.hosts import is_production_host
+from runner.rc.hosts import ServerUrl, is_production_host, parse_server
 from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
@@ -48,9 +48,21 @@ class Target:
         return is_production_host(self.url)
 
 
+def server_url(server: str) -> ServerUrl | None:
+    """The one reading of the plan's server (an alias or a URL); None for the embedded sandbox."""
+    return None if server == LOCAL else parse_server(resolve_server(server))
+
+
 def is_production(server: str) -> bool:
-    """The plan's server (an alias or a URL) reaches production: consent is needed first."""
-    return is_production_host(resolve_server(server))
+    """The plan's server reaches production: consent is needed first."""
+    url = server_url(server)
+    return url is not None and url.is_production
+
+
+def is_cleartext(server: str) -> bool:
+    """The plan's server is plain http to a host that is not loopback."""
+    url = server_url(server)
+    return url is not None and url.is_cleartext
 
 
 @contextmanager

@@ -25,10 +25,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
-from urllib.parse import urlsplit
 
 from runner.errors import InputError
 from runner.rc import wire
+from runner.rc.hosts import ServerUrlError, parse_server
 from runner.settings import ledger_target
 from runner.verdict import ledger_pg
 from runner.verdict.ledger_sqlite import SQLiteBackend
@@ -37,7 +37,6 @@ from runner.verdict.records import CallRecord, Kind, TokenEvent
 LEDGER_FILE = "ledger.sqlite3"
 HOUR = 3600
 LOCAL_SERVER = "local"
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 CALL_COLUMNS = (
     "ts",
@@ -118,8 +117,11 @@ def server_label(server: str) -> str:
     text = server.strip().rstrip("/")
     if text == LOCAL_SERVER:
         return text
-    host = urlsplit(text).hostname or ""
-    return LOCAL_SERVER if host in _LOOPBACK_HOSTS else text.lower()
+    try:
+        url = parse_server(text)
+    except ServerUrlError:
+        return text.lower()
+    return LOCAL_SERVER if url.is_loopback else url.url
 
 
 def record_row(partition_id: int, rec: CallRecord) -> tuple[Any, ...]:
@@ -164,7 +166,7 @@ def _record(row: Iterable[Any]) -> CallRecord:
 def open_backend(target: Path | str | None = None) -> Backend:
     """``target`` (a path or a ``postgresql://`` URL), else ``$RCGRAD_LEDGER``, else the home's file."""
     chosen = ledger_target(target, default_file=LEDGER_FILE)
-    if ledger_pg.is_url(chosen):
+    if ledger_pg.is_postgres(chosen):
         return ledger_pg.PostgresBackend(str(chosen))
     return SQLiteBackend(Path(chosen))
 

@@ -5,25 +5,26 @@ of the schema's migrations (same tables, columns and versions as ``ledger_sqlite
 cross-machine run lock (a session advisory lock, which the server drops with the connection, so a
 killed process never leaves an app locked). Every query the ledger runs is written once in
 ``runner.verdict.ledger``, with ``?`` placeholders this module turns into psycopg's. It must never
-put a database password in a message: ``location`` is the URL without it.
+put a database password in a message: ``location`` names the database without it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from runner import redact
 from runner.errors import InputError, one_line
 
 SCHEMES = ("postgresql://", "postgres://")
+_KEYWORD_FORM = re.compile(r"\s*[A-Za-z_]+\s*=")
 
 # The roll-up triggers are per statement over the transition table, so a bulk insert (an import,
 # COPY, a migration) updates ``hourly`` once, not once per row.
@@ -140,17 +141,35 @@ class LedgerUnavailable(InputError):
     """The shared ledger's server went away mid-command. Every row committed before it is kept."""
 
 
-def is_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(SCHEMES)
+def is_postgres(target: object) -> bool:
+    """A PostgreSQL connection string in either of libpq's forms: a ``postgresql://`` URL or
+    ``key=value`` keywords (``host=db dbname=rcgrad``). Anything else is a SQLite file name."""
+    return isinstance(target, str) and (target.startswith(SCHEMES) or bool(_KEYWORD_FORM.match(target)))
 
 
-def without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc}" if user else netloc))
+def conninfo(target: str) -> dict[str, str]:
+    """The connection string's settings as libpq reads them (both forms); its password is registered
+    with the redactor at once. ``InputError`` when libpq cannot read it (its text is not echoed)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        settings = {k: str(v) for k, v in conninfo_to_dict(target).items() if v is not None}
+    except Exception:  # psycopg's ProgrammingError; its message quotes the string
+        raise InputError("not a PostgreSQL connection string libpq can read", key="ledger") from None
+    redact.register(settings.get("password"))
+    return settings
+
+
+def describe(target: str) -> str:
+    """The database a connection string names, for messages: never its password."""
+    try:
+        settings = conninfo(target)
+    except InputError:
+        return "a PostgreSQL database"
+    user = f"{settings['user']}@" if settings.get("user") else ""
+    port = f":{settings['port']}" if settings.get("port") else ""
+    shown = f"postgresql://{user}{settings.get('host', '')}{port}/{settings.get('dbname', '')}"
+    return redact.redact(shown)
 
 
 def _placeholders(sql: str) -> str:
@@ -166,7 +185,7 @@ def connect(url: str, application_name: str = "rcgrad") -> Any:
         return psycopg.connect(url, autocommit=True, application_name=application_name, connect_timeout=10)
     except psycopg.Error as exc:
         reason = one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        raise InputError(f"cannot open the ledger: {reason}", file=without_password(url)) from None
+        raise InputError(f"cannot open the ledger: {redact.redact(reason)}", file=describe(url)) from None
 
 
 class PostgresBackend:
@@ -176,11 +195,9 @@ class PostgresBackend:
     migrations = MIGRATIONS
 
     def __init__(self, url: str) -> None:
-        password = urlsplit(url).password
-        if password:
-            redact.register(password)  # masked in any log line or message that might quote the URL
+        conninfo(url)  # read as libpq reads it; its password is masked from here on
         self.url = url
-        self.location = without_password(url)
+        self.location = describe(url)
         self.path: Path | None = None
         self.conn = connect(url)
 
