@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,20 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
             os.unlink(temp)
         raise
     fsync_directory(path.parent)
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, or ``ValueError`` saying why not: larger than ``limit`` (read in one
+    bounded gulp, so /dev/zero stops), or not a regular file (a FIFO would block the open, and
+    Ctrl-C with it, until a writer came; O_NONBLOCK opens it at once so it can be refused)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file (a pipe or a device?)")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // 2**20} MB")
+    return data
 
 
 def append_durably(path: Path, text: str) -> None:

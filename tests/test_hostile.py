@@ -269,11 +269,19 @@ def test_hostile_yaml_is_one_line_and_exit_2_at_once(text, message, tmp_path, ca
     assert len(err.splitlines()) == 1 and message in err, err
 
 
-def test_reading_an_endless_file_stops_at_the_cap(capsys):
+def test_reading_an_endless_file_stops_at_the_cap(tmp_path, capsys):
     assert main(["check", "/dev/zero"]) == 2
     assert (
         capsys.readouterr().err.strip()
-        == "rcgrad: /dev/zero: yaml: larger than 1 MB; a plan is a few KB of YAML"
+        == "rcgrad: /dev/zero: yaml: not a regular file (a pipe or a device?); a plan is a few KB of YAML"
+    )
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (2**20 + 1))
+    assert main(["check", str(big)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("big.yaml: yaml: larger than 1 MB; a plan is a few KB of YAML")
     )
 
 
@@ -577,3 +585,83 @@ def test_schedule_judges_and_carries_the_same_server(tmp_path, monkeypatch, caps
     assert main([*args, "https://platform%2eringcentral%2ecom", "--allow-production"]) == 0
     line = capsys.readouterr().out.splitlines()[-1]
     assert "'--server' 'https://platform.ringcentral.com' '--allow-production'" in line
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("yaml_part", "key"),
+    [
+        (f"    query: {{perPage: {HUGE}}}\n", "yaml"),
+        (f"    calls: {HUGE}\n", "yaml"),
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_one_line(yaml_part, key, tmp_path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app: {name: a, scopes: [ReadAccounts]}\nendpoints:\n"
+        "  - request: GET /restapi/v1.0/account/~/extension\n" + yaml_part
+    )
+    for command in ("check", "graduate"):
+        assert main([command, str(plan)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"plan.yaml:4: {key}: a number of 5000 digits" in err, err
+
+
+def test_an_apply_day_no_calendar_can_hold_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["graduate", "plans/example.yaml", "--apply-on", "0001-01-01"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--apply-on" in err, err
+
+
+def test_a_plan_that_is_a_fifo_is_refused_at_once(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+    assert main(["check", str(fifo)]) == 2  # blocked forever before (no writer ever comes)
+    err = capsys.readouterr().err.strip()
+    assert "not a regular file" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("count", ["3000000000", "100000000000000000000", HUGE])
+def test_imported_counts_beyond_any_window_are_one_line(count, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    csv = tmp_path / "console.csv"
+    csv.write_text(f"2026-12-06,GET,/restapi/v1.0/account/~/extension/~,200,{count}\n")
+    argv = ["ledger", "import", str(csv), "--server", "production", "--client-id", "x", "--user-id", "u"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "console.csv:1: count: not a count from 0 to 1,000,000" in err and len(err.splitlines()) == 1
+
+
+def test_migrate_refuses_rows_no_window_holds_in_one_line(tmp_path, capsys):
+    import sqlite3
+
+    from runner.verdict.ledger import Ledger
+    from runner.verdict.records import CallRecord
+
+    path = tmp_path / "old.sqlite3"
+    with Ledger.open(path) as ledger:
+        key = ledger.partition("https://platform.ringcentral.com", "x", "u")
+        ledger.append(
+            key,
+            CallRecord(
+                ts=1.0,
+                method="GET",
+                template="/restapi/v1.0/account/~",
+                status=200,
+                group="Light",
+                permission="ReadAccounts",
+            ),
+        )
+    with sqlite3.connect(path) as db:  # a row an older rcgrad imported unchecked
+        db.execute("UPDATE calls SET count = 100000000000000000000")
+    assert (
+        main(["ledger", "migrate", "--ledger", str(path), "--to", "postgresql://nobody@127.0.0.1:1/x"]) == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "outside 1 to 1,000,000" in err, err

@@ -245,3 +245,32 @@ def test_a_plan_outside_the_repository_is_refused(tmp_path: Path, monkeypatch, c
     monkeypatch.chdir(repo)
     assert cli_main(["schedule", str(other), "--cron"]) == 2
     assert "outside the repository" in capsys.readouterr().err
+
+
+def test_systemd_reads_the_printed_units_as_written(tmp_path: Path, monkeypatch, capsys):
+    """``systemd-analyze verify`` is systemd's own parser; a repository path ending in a backslash
+    once joined WorkingDirectory= to the ExecStart= line below it (no ExecStart at all)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
+    repo = _repo(tmp_path)
+    out = _printed(repo, monkeypatch, capsys, "--systemd", "--log", str(tmp_path / "w %h.log"))
+    service, timer = out.split("\n\n# ~/.config/systemd/user/rcgrad-warmup.timer")
+    (tmp_path / "rcgrad-warmup.service").write_text(service)
+    (tmp_path / "rcgrad-warmup.timer").write_text("#" + timer)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", "rcgrad-warmup.service", "rcgrad-warmup.timer"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    slashed = tmp_path / "repo\\"
+    (slashed / "plans").mkdir(parents=True)
+    (slashed / "plans" / "app.yaml").write_text(LOCAL_PLAN.format(server="local"))
+    monkeypatch.chdir(slashed)
+    assert cli_main(["schedule", "plans/app.yaml", "--systemd"]) == 2
+    assert "--repo: ends in a backslash" in capsys.readouterr().err

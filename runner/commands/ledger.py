@@ -108,8 +108,10 @@ def _migrate(args: argparse.Namespace) -> int:
         source = state_home() / LEDGER_FILE
     if not is_postgres(str(source)) and not Path(source).is_file():
         raise InputError("no ledger file here to migrate", file=str(source), key="--ledger")
-    with Ledger.open(source) as origin, Ledger.open(destination) as target:
-        copied, present = origin.copy_into(target)
+    with Ledger.open(source) as origin:
+        origin.check_counts()  # before the destination is even reached
+        with Ledger.open(destination) as target:
+            copied, present = origin.copy_into(target)
         print(
             f"rcgrad: copied {copied} row(s) from {origin.location} to {target.location};"
             f" {present} were already there",

@@ -247,9 +247,12 @@ def _positive(text: str) -> float:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+    if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):  # the window is the day and the one before
+        raise argparse.ArgumentTypeError(f"not a day anyone can apply on: {text!r}")
+    return day
 
 
 def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], now: float) -> TopUp:

@@ -180,6 +180,11 @@ def load_plan(
         text = safeyaml.read_text(path)
     except safeyaml.YamlRefused as exc:
         raise InputError(str(exc), file=str(path), line=exc.line, key="yaml") from None
+    except FileNotFoundError:
+        raise InputError(
+            f"no such plan file; write one with: rcgrad plan init --scopes YOUR,SCOPES --out {path}",
+            file=str(path),
+        ) from None
     except OSError as exc:
         raise InputError(
             f"cannot read the plan: {exc.strerror or exc.__class__.__name__}", file=str(path)

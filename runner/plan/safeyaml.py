@@ -13,8 +13,13 @@ from pathlib import Path
 
 import yaml
 
+from runner.fileio import read_regular_file
+
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+# No number in a plan needs more digits; past 4,300 Python refuses to read one at all.
+MAX_DIGITS = 30
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 class YamlRefused(ValueError):
@@ -26,11 +31,11 @@ class YamlRefused(ValueError):
 
 
 def read_text(path: Path) -> str:
-    """The file as UTF-8 text, refused past ``MAX_BYTES`` (read in one bounded gulp: /dev/zero stops)."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise YamlRefused(f"larger than {MAX_BYTES // 2**20} MB; a plan is a few KB of YAML")
+    """The file as UTF-8 text, refused past ``MAX_BYTES`` or when it is not a regular file."""
+    try:
+        data = read_regular_file(path, MAX_BYTES)
+    except ValueError as exc:
+        raise YamlRefused(f"{exc}; a plan is a few KB of YAML") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -72,6 +77,10 @@ def _measure(root: yaml.Node) -> None:
             continue
         if key in sizes:
             continue
+        if node.tag == _INT_TAG and len(node.value) > MAX_DIGITS:
+            raise YamlRefused(
+                f"a number of {len(node.value)} digits; at most {MAX_DIGITS}", node.start_mark.line + 1
+            )
         if key in open_nodes:
             raise YamlRefused("an alias refers to the value that contains it", node.start_mark.line + 1)
         open_nodes.add(key)

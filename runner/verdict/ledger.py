@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from runner.errors import InputError
+from runner.fileio import read_regular_file
 from runner.rc import wire
 from runner.rc.hosts import ServerUrlError, parse_server
 from runner.settings import ledger_target
@@ -415,6 +416,19 @@ class Ledger:
 
     # ------------------------------------------------------------ copying (ledger migrate)
 
+    def check_counts(self) -> None:
+        """Every row's count is one a window can hold; an older rcgrad imported counts unchecked,
+        and a database with narrower columns would refuse them halfway through a copy."""
+        bad = self._db.execute(
+            "SELECT COUNT(*), MAX(count) FROM calls WHERE count < 1 OR count > ?", (MAX_IMPORTED_COUNT,)
+        ).fetchone()
+        if bad[0]:
+            raise InputError(
+                f"{bad[0]} row(s) hold a count outside 1 to {MAX_IMPORTED_COUNT:,} (up to {bad[1]:.3g}), which"
+                " no window holds; export them with `rcgrad ledger export --csv`, fix the import, and retry",
+                file=self.location,
+            )
+
     def copy_into(self, other: Ledger) -> tuple[int, int]:
         """Copy every row that ``other`` lacks into it, partition by partition; returns (copied, already there).
 
@@ -422,6 +436,7 @@ class Ledger:
         same number of times), so copying twice, or after an interrupted copy, adds nothing twice.
         Each partition is copied in one transaction.
         """
+        self.check_counts()
         copied = present = 0
         for source_key in self.partitions():
             key = other.partition(source_key.server, source_key.client_id, source_key.user_id)
@@ -480,9 +495,10 @@ class Ledger:
         """
         path = Path(file)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read: {exc.__class__.__name__}", file=str(path)) from None
+            text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            why = str(exc) if type(exc) is ValueError else exc.__class__.__name__
+            raise InputError(f"cannot read: {why}", file=str(path)) from None
         run_id = "import:" + hashlib.sha256(text.encode()).hexdigest()[:16]
         records = parse_console_csv(text, str(path), run_id, resolve or catalog_resolver())
         pid = self._pid(key)
@@ -516,6 +532,10 @@ _HEADER_ALIASES = {
     "api calls": "count",
 }
 _POSITIONAL = ("date", "method", "endpoint", "status", "count")
+# One console row is one endpoint and status on one day; at RingCentral's rate limits one user makes
+# at most 72,000 calls a day. A larger count is a typo, and would overflow the database's columns.
+MAX_IMPORTED_COUNT = 1_000_000
+MAX_IMPORT_BYTES = 64 * 2**20
 _CLASS_STATUS = {"1xx": 100, "2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
 
 
@@ -582,12 +602,15 @@ def parse_console_csv(
                 f"not a path template: {cell['endpoint']!r}", file=filename, line=line, key="endpoint"
             )
         status = _parse_status(cell["status"], filename, line)
-        try:
-            count = int(cell["count"].replace(",", ""))
-        except ValueError:
-            count = -1
-        if count < 0:
-            raise InputError(f"not a count: {cell['count']!r}", file=filename, line=line, key="count")
+        digits = cell["count"].replace(",", "")
+        count = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else -1
+        if not 0 <= count <= MAX_IMPORTED_COUNT:
+            raise InputError(
+                f"not a count from 0 to {MAX_IMPORTED_COUNT:,}: {cell['count'][:20]!r}",
+                file=filename,
+                line=line,
+                key="count",
+            )
         if count == 0:
             continue
         template, permission, group, op_id = resolve(method, cell["endpoint"])
