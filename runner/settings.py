@@ -9,6 +9,7 @@ environment wins). This module must never print or log a credential value.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,18 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
     raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
     home = Path(raw).expanduser()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # A home someone else made group- or world-writable would let them swap the ledger or the
-    # stored tokens: tighten it to owner-only (it holds nothing anyone else may read).
-    if home.stat().st_mode & 0o077:
+    info = home.stat()
+    # As ssh treats ~/.ssh: a home another user owns is theirs to swap the ledger or the tokens in,
+    # and a shared sticky folder (/tmp) is everyone's; neither is ours to use or to chmod.
+    if info.st_uid != os.getuid():
+        raise InputError(f"{home} belongs to another user; use a folder of your own", key="RCGRAD_HOME")
+    if info.st_mode & stat.S_ISVTX:
+        raise InputError(
+            f"{home} is a shared folder (sticky, like /tmp); use a folder of your own in it",
+            key="RCGRAD_HOME",
+        )
+    # Our own folder made with a loose umask: tighten it (it holds nothing anyone else may read).
+    if info.st_mode & 0o077:
         try:
             home.chmod(0o700)
         except OSError:

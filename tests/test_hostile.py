@@ -5,9 +5,12 @@ Each test here stands for a defect a deliberate attack found; every one failed b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runner.cli import main
+from runner.errors import InputError
 from runner.rc.hosts import is_cleartext, is_production_host
 from tests.rehearsal import write_plan
 
@@ -399,6 +402,59 @@ def test_a_write_that_fails_after_the_run_is_one_line_and_keeps_the_earlier_file
     assert len(lines) == 2 and "--json" in lines[0] and "GITHUB_STEP_SUMMARY" in lines[1], err
     assert earlier.read_text() == '{"met": "from yesterday"}'
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_home_of_another_user_or_a_shared_sticky_folder_is_refused(tmp_path, monkeypatch, capsys):
+    import os
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    monkeypatch.setenv("RCGRAD_HOME", str(shared))
+    assert main(["status", write_plan(tmp_path)]) == 2
+    assert "RCGRAD_HOME: " in capsys.readouterr().err and shared.stat().st_mode & 0o7777 == 0o1777
+    if os.getuid() != 0:
+        pytest.skip("giving a folder to another user needs root (CI runs as root)")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 65534, 65534)
+    monkeypatch.setenv("RCGRAD_HOME", str(theirs))
+    assert main(["graduate", write_plan(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "belongs to another user" in err and len(err.strip().splitlines()) == 1
+    assert not any(theirs.iterdir())
+
+
+def test_a_fleet_never_writes_two_apps_reports_to_one_file(tmp_path, monkeypatch, capsys):
+    from runner.commands.options import report_names
+
+    plans = [tmp_path / "alpha.yaml", tmp_path / "sub" / "alpha.yaml", tmp_path / "beta.yaml"]
+    plans[1].parent.mkdir()
+    for index, plan in enumerate(plans):
+        plan.write_text(PLAN_FOR_FLEET.format(index=index))
+    monkeypatch.chdir(tmp_path)
+    relative = [p.relative_to(tmp_path) for p in plans]
+    assert report_names(relative) == ["alpha", "sub-alpha", "beta"]
+    out = tmp_path / "out"
+    out.mkdir()
+    main(["status", *map(str, relative), "--json", "out/v.json"])
+    assert sorted(p.name for p in out.iterdir()) == ["v.alpha.json", "v.beta.json", "v.sub-alpha.json"]
+    with pytest.raises(InputError, match="would write the same report files"):
+        report_names([Path("a-b.yaml"), Path("a/b.yaml"), Path("b.yaml")])
+
+
+PLAN_FOR_FLEET = """app:
+  name: app {index}
+  description: Reads the user's own extension record to show who is signed in, in a fleet test.
+  scopes: [ReadAccounts]
+server: local
+credentials:
+  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
+  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
+  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+"""
 
 
 def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):

@@ -60,10 +60,26 @@ def test_one_login_serves_every_machine_and_the_database_holds_only_ciphertext(
         dump = "\n".join(str(row) for row in conn.execute("SELECT * FROM tokens"))
     assert token not in dump and refresh not in dump
     assert token.encode() not in bytes(sealed) and refresh.encode() not in bytes(sealed)
-    # Under another key the row is unreadable: that machine logs in again instead of failing.
-    stranger = machine(sb, clock, pg_url, key=Fernet.generate_key().decode())
-    anyio.run(stranger.access_token)
-    assert stranger.counters.logins == 1
+
+
+@pytest.mark.parametrize("damage", ["another key", "damaged ciphertext"])
+def test_tokens_this_machine_cannot_read_stop_the_run_and_stay_as_they_are(
+    damage: str, sb: Any, clock: ManualClock, pg_url: str
+):
+    anyio.run(machine(sb, clock, pg_url).access_token)
+    if damage == "damaged ciphertext":
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("UPDATE tokens SET sealed = overlay(sealed placing 'xx'::bytea from 20 for 2)")
+    with psycopg.connect(pg_url) as conn:
+        before = conn.execute("SELECT sealed, version FROM tokens").fetchone()
+    key = Fernet.generate_key().decode() if damage == "another key" else KEY
+    stranger = machine(sb, clock, pg_url, key=key)
+    with pytest.raises(CredentialsError, match="cannot be read with this RCGRAD_TOKEN_KEY") as refused:
+        anyio.run(stranger.access_token)
+    assert refused.value.exit_code == 3
+    assert stranger.counters.logins == 0 and len(token_calls(sb)) == 1  # no second login
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT sealed, version FROM tokens").fetchone() == before
 
 
 def test_two_machines_needing_a_refresh_at_once_refresh_once(sb: Any, clock: ManualClock, pg_url: str):

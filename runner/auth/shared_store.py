@@ -92,17 +92,24 @@ class LedgerTokenStore:
         return None if row is None or row[1] is None else (row[0], 0, 0)
 
     def load(self) -> StoredTokens | None:
-        """The stored tokens, or None (none stored, or sealed under another key: log in again)."""
+        """The stored tokens, or None when none are stored. Tokens this machine cannot read (another
+        key, damaged ciphertext) are ``CredentialsError``: logging in again would overwrite what
+        every other machine shares, so the run stops instead (exit 3) and leaves them as they are."""
         from cryptography.fernet import InvalidToken
 
         row = self._row()
         if row is None or row[1] is None:
             return None
         try:
-            raw = json.loads(self._fernet.decrypt(bytes(row[1])))
+            tokens = unwrap(json.loads(self._fernet.decrypt(bytes(row[1]))), self.server, self.client_id)
         except (InvalidToken, ValueError):
-            return None
-        return unwrap(raw, self.server, self.client_id)
+            tokens = None
+        if tokens is None:
+            raise CredentialsError(
+                f"the tokens shared in {self.location} cannot be read with this {KEY_VAR} (another key,"
+                " or damaged): give this machine the key the others use; nothing was overwritten"
+            )
+        return tokens
 
     def save(self, tokens: StoredTokens) -> None:
         sealed = self._fernet.encrypt(json.dumps(envelope(tokens, self.server, self.client_id)).encode())

@@ -10,6 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
+from runner.errors import InputError
 from runner.report.write import STEP_SUMMARY_VAR, ReportRequest
 from runner.traffic.session import SessionOptions
 
@@ -51,16 +52,35 @@ def plan_paths(args: argparse.Namespace) -> list[Path]:
     return [Path(p) for p in (value if isinstance(value, list) else [value])]
 
 
-def report_request(args: argparse.Namespace, plan: Path | None = None) -> ReportRequest:
-    """The reports the user asked for; for one app of a fleet (``plan``), each file path gets the
-    plan's name before its suffix (``verdict.json`` -> ``verdict.crm.json``)."""
+def report_names(plans: list[Path]) -> list[str]:
+    """Each plan's name in a fleet's report files: its file name (``crm``), or, where two plans
+    share one (``crm.yaml`` and ``eu/crm.yaml``), their paths (``crm``, ``eu-crm``); refused when
+    even those meet, before anything is sent, since one report would silently overwrite the other."""
+    stems = [plan.stem for plan in plans]
+    names = [
+        stem if stems.count(stem) == 1 else "-".join((*plan.parent.parts, stem)).strip("/-.") or stem
+        for stem, plan in zip(stems, plans, strict=True)
+    ]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            other = plans[names.index(name)]
+            raise InputError(
+                f"{plans[index]} and {other} would write the same report files ({name}); rename one",
+                key="PLAN",
+            )
+    return names
+
+
+def report_request(args: argparse.Namespace, name: str | None = None) -> ReportRequest:
+    """The reports the user asked for; for one app of a fleet, each file path gets the plan's
+    report name (``report_names``) before its suffix (``verdict.json`` -> ``verdict.crm.json``)."""
 
     def path(flag: str) -> Path | None:
         value = getattr(args, flag, None)
         if not value:
             return None
         chosen = Path(value)
-        return chosen if plan is None else chosen.with_name(f"{chosen.stem}.{plan.stem}{chosen.suffix}")
+        return chosen if name is None else chosen.with_name(f"{chosen.stem}.{name}{chosen.suffix}")
 
     return ReportRequest(
         quiet=bool(getattr(args, "quiet", False)),

@@ -18,6 +18,7 @@ from runner.commands.options import (
     add_plans_argument,
     add_report_flags,
     plan_paths,
+    report_names,
     report_request,
     session_options,
 )
@@ -60,14 +61,14 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
             for plan in plans
         ]
         rows = []
-        for view in views:
+        for view, report_name in zip(views, report_names(plans), strict=True):
             verdict = view.verdict()
             if not args.quiet:
                 console.rule(view.plan.app.name)
             _say(
                 write_reports(
                     verdict,
-                    report_request(args, view.plan.path),
+                    report_request(args, report_name),
                     Console(quiet=True) if args.quiet else console,
                 )
             )

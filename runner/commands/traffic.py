@@ -33,6 +33,7 @@ from runner.commands.options import (
     add_report_flags,
     add_transport_flags,
     plan_paths,
+    report_names,
     report_request,
     session_options,
 )
@@ -116,8 +117,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
     plans = plan_paths(args)
-    for plan in plans:  # every report path, before any plan is opened or anything sent
-        check_outputs(report_request(args, plan if len(plans) > 1 else None))
+    names = report_names(plans) if len(plans) > 1 else [None]
+    for name in names:  # every report path, before any plan is opened or anything sent
+        check_outputs(report_request(args, name))
     if len(plans) > 1:
         return _run_fleet(args, plans, console)
     with open_session(session_options(args)) as session:
@@ -365,7 +367,10 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
         running = [i for i in range(len(sessions)) if i not in early]
         results, sent, failures = anyio.run(_send_fleet, args, sessions, running, console)
         rows = []
-        for name, session, result, calls in zip(names, sessions, results, sent, strict=True):
+        outputs = report_names(plans)
+        for name, session, result, calls, report_name in zip(
+            names, sessions, results, sent, outputs, strict=True
+        ):
             verdict = session.verdict()
             if not args.quiet:
                 console.rule(name)
@@ -373,7 +378,7 @@ def _run_fleet(args: argparse.Namespace, plans: list[Path], console: Console) ->
                     _print_run(console, result)
             # Each app's full report (files named after its plan); with -q, only the files and the table.
             shown = Console(quiet=True) if args.quiet else console
-            _say(write_reports(verdict, report_request(args, session.plan.path), shown))
+            _say(write_reports(verdict, report_request(args, report_name), shown))
             if result is not None and result.gave_up and args.quiet:
                 console.print(f"{name}: {result.gave_up}", soft_wrap=True)
             rows.append(FleetRow(name, verdict, calls))
