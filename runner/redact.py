@@ -114,3 +114,9 @@ class RedactingStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def unmasked(stream: TextIO) -> TextIO:
+    """The stream under a ``RedactingStream``: for the one output that must carry secrets as they
+    are, the throwaway credentials ``rcgrad sandbox`` prints for a ``.env`` file."""
+    return stream._stream if isinstance(stream, RedactingStream) else stream

@@ -61,7 +61,7 @@ def _graduate(tmp_path: Path, plan: str, sb, *extra: str) -> tuple[int, dict]:  
 
 
 def _agree(verdict: dict, sb) -> dict[str, bool]:  # type: ignore[no-untyped-def]
-    review = httpx.get(sb.url + "/__sandbox/status").json()
+    review = httpx.get(sb.url + "/__sandbox/status", headers=sb.control_headers).json()
     theirs = {c["name"]: c for c in review["criteria"]}
     ours = {c["name"]: c for c in verdict["criteria"]}
     for name in SHARED:
@@ -138,7 +138,7 @@ def test_revoked_tokens_mid_run_cost_one_relogin_and_no_401_storm(tmp_path, monk
         _env(monkeypatch, sb)
         plan = _plan(tmp_path, ", ".join(sorted(scopes)), GOOD)
         assert _graduate(tmp_path, plan, sb, "--calls", "1")[0] == 1  # 3 calls: not enough yet
-        httpx.post(sb.url + "/__sandbox/revoke-all")
+        httpx.post(sb.url + "/__sandbox/revoke-all", headers=sb.control_headers)
         code, verdict = _graduate(tmp_path, plan, sb)
         statuses = [r.status for r in sb.state.log if r.kind == "api"]
         # Only the calls already in flight (one per endpoint until each is proven) are refused;

@@ -537,12 +537,23 @@ def test_the_sandbox_control_api_refuses_bad_values_and_stays_usable():
 
     with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}), time_scale=0.02)) as sb:
         for body in ({"latency": "abc"}, {"force_429": 1.5}, {"latency": -1}, {"error_rate": None}):
-            assert httpx.post(f"{sb.url}/__sandbox/faults", json=body).status_code == 400
-        assert httpx.get(f"{sb.url}/__sandbox/log", params={"since": "abc"}).status_code == 400
+            assert (
+                httpx.post(f"{sb.url}/__sandbox/faults", headers=sb.control_headers, json=body).status_code
+                == 400
+            )
+        assert (
+            httpx.get(
+                f"{sb.url}/__sandbox/log", headers=sb.control_headers, params={"since": "abc"}
+            ).status_code
+            == 400
+        )
         # Nothing was half-set: the API still answers, with every fault off.
         answer = httpx.get(f"{sb.url}/restapi/v1.0/account/~/extension/~")
         assert answer.status_code == 401  # no token: the sandbox works, it just wants a login
-        assert httpx.post(f"{sb.url}/__sandbox/faults", json={}).json()["latency"] == 0.0
+        assert (
+            httpx.post(f"{sb.url}/__sandbox/faults", headers=sb.control_headers, json={}).json()["latency"]
+            == 0.0
+        )
 
 
 @pytest.mark.parametrize("target", ["{dir}", "{dir}/missing/rows.csv", "/dev/full"])

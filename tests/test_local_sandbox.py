@@ -88,7 +88,7 @@ def test_expired_unknown_and_missing_tokens_get_ringcentral_401s():
         clock.advance(601)
         expired = httpx.get(sb.url + EXT, headers={"Authorization": f"Bearer {token}"})
         assert expired.status_code == 401 and expired.json()["errors"][0]["errorCode"] == "OAU-128"
-        review = httpx.get(sb.url + "/__sandbox/status").json()
+        review = httpx.get(sb.url + "/__sandbox/status", headers=sb.control_headers).json()
         hygiene = next(c for c in review["criteria"] if c["name"] == "token_hygiene")
         assert hygiene["value"] == 2 and not hygiene["met"]  # the expired and the unknown token
 
@@ -182,12 +182,19 @@ def test_faults_503_forced_429_and_revoke_all():
     with running_sandbox(SandboxConfig(faults=Faults(error_rate=1.0))) as sb:
         auth = {"Authorization": f"Bearer {_token(sb)}"}
         assert httpx.get(sb.url + EXT, headers=auth).status_code == 503
-        httpx.post(sb.url + "/__sandbox/faults", json={"error_rate": 0, "force_429": 1})
+        httpx.post(
+            sb.url + "/__sandbox/faults", headers=sb.control_headers, json={"error_rate": 0, "force_429": 1}
+        )
         assert httpx.get(sb.url + EXT, headers=auth).status_code == 429
         assert httpx.get(sb.url + EXT, headers=auth).status_code == 200
-        assert httpx.post(sb.url + "/__sandbox/revoke-all").json()["revoked"] == 1
+        assert httpx.post(sb.url + "/__sandbox/revoke-all", headers=sb.control_headers).json()["revoked"] == 1
         assert httpx.get(sb.url + EXT, headers=auth).status_code == 401
-        assert httpx.post(sb.url + "/__sandbox/faults", json={"no_such_fault": 1}).status_code == 400
+        assert (
+            httpx.post(
+                sb.url + "/__sandbox/faults", headers=sb.control_headers, json={"no_such_fault": 1}
+            ).status_code
+            == 400
+        )
 
 
 def test_dropped_connections_fail_in_transport():
@@ -202,11 +209,11 @@ def test_the_log_and_status_see_every_call_without_tokens():
         token = _token(sb)
         for _ in range(21):
             httpx.get(sb.url + EXT, headers={"Authorization": f"Bearer {token}"})
-        log = httpx.get(sb.url + "/__sandbox/log")
+        log = httpx.get(sb.url + "/__sandbox/log", headers=sb.control_headers)
         assert token not in log.text and sb.config.jwt not in log.text
         kinds = [entry["kind"] for entry in log.json()]
         assert kinds.count("oauth") == 1 and kinds.count("api") == 21
-        review = httpx.get(sb.url + "/__sandbox/status").json()
+        review = httpx.get(sb.url + "/__sandbox/status", headers=sb.control_headers).json()
         assert review["met"], review
 
 

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import httpx
 import pytest
@@ -211,7 +212,11 @@ def test_a_huge_response_body_is_read_with_bounded_memory(tmp_path, monkeypatch,
         env = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(4))
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        httpx.post(env["RC_SERVER_URL"] + "/__sandbox/faults", json={"huge_body": 40_000_000})
+        token_file = Path(proc.stdout.readline().rsplit(" in ", 1)[1].strip())
+        headers = {"X-Sandbox-Control": token_file.read_text()}
+        httpx.post(
+            env["RC_SERVER_URL"] + "/__sandbox/faults", json={"huge_body": 40_000_000}, headers=headers
+        )
         plan = write_plan(tmp_path, "  - GET /restapi/v1.0/account/~/extension/~\n", ("ReadAccounts",))
         tracemalloc.start()
         code = main(["graduate", plan, "--server", env["RC_SERVER_URL"], "--calls", "3", "-q"])

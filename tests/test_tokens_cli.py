@@ -52,7 +52,7 @@ def env(sb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def sandbox_log(sb: Any) -> list[dict[str, Any]]:
-    body = httpx.get(f"{sb.url}/__sandbox/log").json()
+    body = httpx.get(f"{sb.url}/__sandbox/log", headers=sb.control_headers).json()
     return list(body["records"] if isinstance(body, dict) else body)
 
 

@@ -27,7 +27,7 @@ HOUR = 3600.0
 
 
 def sandbox_log(sb: Any) -> list[dict[str, Any]]:
-    body = httpx.get(f"{sb.url}/__sandbox/log").json()
+    body = httpx.get(f"{sb.url}/__sandbox/log", headers=sb.control_headers).json()
     return list(body["records"] if isinstance(body, dict) else body)
 
 
@@ -115,7 +115,7 @@ def test_refreshes_before_expiry_so_no_call_ever_gets_a_401(sb: Any, clock: Manu
     assert [r.event for r in records][:2] == [TokenEvent.LOGIN, TokenEvent.REFRESH]
     assert all(r.status == 200 and r.kind is Kind.OAUTH for r in records)
     assert not [r for r in api_calls(sb) if r["status"] == 401]
-    status = httpx.get(f"{sb.url}/__sandbox/status").json()
+    status = httpx.get(f"{sb.url}/__sandbox/status", headers=sb.control_headers).json()
     [hygiene] = [c for c in status["criteria"] if c["name"] == "token_hygiene"]
     assert hygiene["met"] and hygiene["value"] == 0  # the server-side judge agrees: no defect
 
@@ -158,7 +158,9 @@ def test_a_refresh_the_server_rejects_falls_back_to_one_login(sb: Any, clock: Ma
 
     async def main() -> str:
         await tokens.access_token()
-        httpx.post(f"{sb.url}/__sandbox/revoke-all")  # the session dies server-side (password change, admin)
+        httpx.post(
+            f"{sb.url}/__sandbox/revoke-all", headers=sb.control_headers
+        )  # the session dies server-side (password change, admin)
         clock.advance(HOUR - 60)
         return await tokens.access_token()
 

@@ -159,7 +159,7 @@ def test_the_sandbox_logs_well_known_as_oauth_and_its_review_does_not_count_it()
         for _ in range(3):
             assert httpx.get(sb.url + WELL_KNOWN).status_code == 200
         logged = [r for r in sb.state.log if r.template == WELL_KNOWN]
-        review = httpx.get(sb.url + "/__sandbox/status").json()
+        review = httpx.get(sb.url + "/__sandbox/status", headers=sb.control_headers).json()
     assert [r.kind for r in logged] == [Kind.OAUTH] * 3
     total = next(c for c in review["criteria"] if c["name"] == "total_successes")
     assert total["value"] == 0

@@ -2,6 +2,8 @@
 
 It prints four ``RC_*=`` lines ready for a ``.env`` file. They are throwaway credentials of this
 sandbox only; this is the one place rcgrad prints a secret, and it must never print a real one.
+The control API's token is not printed: it is kept owner-only under ``$RCGRAD_HOME`` while the
+sandbox runs, and the last line says where.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import argparse
 import contextlib
 import math
 import signal
+import sys
 import threading
 
+from runner import redact
 from runner.errors import InputError
+from runner.fileio import atomic_write
 from runner.rc.limits import DEFAULT_LIMITS
+from runner.settings import state_home
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -49,6 +55,7 @@ def _limits(text: str) -> dict[str, int]:
 def run(args: argparse.Namespace) -> int:
     from runner.rc.catalog import load_catalog
     from runner.sandbox import SandboxConfig, running_sandbox
+    from runner.sandbox.app import CONTROL_HEADER
 
     known = load_catalog().permissions
     scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip()) or known
@@ -76,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
             ) from None
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        print("\n".join(sandbox.env_lines()), flush=True)
+        # The control API's token goes to its owner only: a file only they can read, gone at exit.
+        token_file = state_home() / "local-sandbox" / f"control-{sandbox.url.rsplit(':', 1)[1]}"
+        atomic_write(token_file, config.control_token)
+        stack.callback(token_file.unlink, missing_ok=True)
+        print("\n".join(sandbox.env_lines()), file=redact.unmasked(sys.stdout), flush=True)
+        print(
+            f"# control API (/__sandbox/*): send the header {CONTROL_HEADER} with the token in {token_file}"
+        )
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

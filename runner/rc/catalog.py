@@ -38,12 +38,17 @@ class BodyField:
     type: str
 
 
+# The gateway's limit where the spec states none (x-request-max-body-size): the size most stated.
+DEFAULT_MAX_BODY = 10 * 2**20
+
+
 @dataclass(frozen=True, slots=True)
 class BodySpec:
     required: bool
     content_types: tuple[str, ...]
     fields: tuple[BodyField, ...]
     skeleton: Any
+    max_bytes: int = DEFAULT_MAX_BODY  # the spec's x-request-max-body-size, else the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,7 @@ def _operation(raw: dict[str, Any]) -> Operation:
             content_types=tuple(body["content_types"]),
             fields=tuple(BodyField(f["name"], f["type"]) for f in body["fields"]),
             skeleton=body["skeleton"],
+            max_bytes=body.get("max_bytes") or DEFAULT_MAX_BODY,
         ),
         response=ResponseSpec(resp["status"], resp["content_type"], resp["sample"]),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,19 @@ def _body(spec: _Spec, op: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "required": bool(body.get("required")),
         "content_types": content_types,
+        "max_bytes": _size(op.get("x-request-max-body-size")),
         "fields": fields,
         # What `plan init` starts from: a body the validator accepts (tested over the catalog).
         "skeleton": minimal_value(draft4(resolve(schema, spec.doc))) if "json" in preferred else None,
     }
+
+
+def _size(text: Any) -> int | None:
+    """``x-request-max-body-size`` (``10m``, ``1k``, ``512``) in bytes; None where the spec gives none."""
+    match = re.fullmatch(r"(\d+)([kmg]?)", str(text or "").strip().lower())
+    if not match:
+        return None
+    return int(match.group(1)) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[match.group(2)]
 
 
 def _response(spec: _Spec, op: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import math
@@ -32,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from runner.fileio import atomic_write
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
+from runner.rc.hosts import parse_server
 from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
@@ -121,8 +121,12 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         # not know: the API handler answers it as RingCentral would, 404 CMN-120 or 405 with Allow.
         return await sandbox.api(request)
 
+    async def too_large(request: Request, exc: Exception) -> Response:
+        limit = exc.limit if isinstance(exc, _TooLarge) else 0
+        return JSONResponse(errors.too_large(limit), status_code=413, headers={"Connection": "close"})
+
     app = Starlette(
-        exception_handlers={404: unrouted, 405: unrouted},
+        exception_handlers={404: unrouted, 405: unrouted, _TooLarge: too_large},
         routes=[
             Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
@@ -172,13 +176,16 @@ class _Sandbox:
 
     async def control(self, request: Request) -> Response:
         state, name = self.state, request.path_params["name"]
-        if name == "status" and request.method == "GET":
-            return JSONResponse(state.status())
         if name == "login" and request.method == "GET":  # where /restapi/oauth/authorize sends a browser
             return Response(
                 "The local sandbox signs users in with the JWT grant only (RC_USER_JWT).\n",
                 media_type="text/plain",
             )
+        refused = _control_refused(request, state.config)
+        if refused is not None:
+            return refused
+        if name == "status" and request.method == "GET":
+            return JSONResponse(state.status())
         if name == "log" and request.method == "GET":
             try:
                 since = float(request.query_params.get("since", "0") or 0)
@@ -188,7 +195,7 @@ class _Sandbox:
                 return JSONResponse({"error": "since: a timestamp (seconds)"}, status_code=400)
             return JSONResponse([asdict(r) for r in state.log if r.ts >= since])
         if name == "faults" and request.method == "POST":
-            update = await _json(request)
+            update = _json_value(await _body(request, SMALL_BODY))
             known = {f.name for f in fields(state.faults)}
             if not isinstance(update, dict) or set(update) - known:
                 return JSONResponse({"error": f"known faults: {sorted(known)}"}, status_code=400)
@@ -208,7 +215,7 @@ class _Sandbox:
     async def token(self, request: Request) -> Response:
         state = self.state
         op = self.catalog.by_key("POST", TOKEN_PATH)
-        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        form = dict(parse_qsl((await _body(request, SMALL_BODY)).decode(errors="replace")))
         client_id = _basic_client(request.headers.get("authorization"), state.config)
         decision = state.throttle.admit(f"app:{client_id or 'unknown'}", "Auth")
         grant_type = form.get("grant_type", "")
@@ -217,6 +224,15 @@ class _Sandbox:
             state.record("POST", TOKEN_PATH, 429, op, kind=Kind.OAUTH, error_code="CMN-301", event=event)
             return JSONResponse(errors.rate_exceeded(), status_code=429, headers=decision.headers)
         headers = decision.headers if decision else {}
+        authorization = request.headers.get("authorization")
+        basic = (authorization or "").lower().startswith("basic ")
+        if client_id is None and basic and _basic_pair(authorization) is None:
+            # A header no one can read is a malformed request (RFC 6749 5.2), not wrong credentials.
+            body = errors.oauth_error("invalid_request", "Malformed Basic authorization header")
+            state.record(
+                "POST", TOKEN_PATH, 400, op, kind=Kind.OAUTH, error_code="invalid_request", event=event
+            )
+            return JSONResponse(body, status_code=400, headers=headers)
         if client_id is None:
             body = errors.oauth_error("invalid_client", "Invalid client credentials", "OAU-146")
             state.record("POST", TOKEN_PATH, 401, op, kind=Kind.OAUTH, error_code="OAU-146", event=event)
@@ -237,7 +253,7 @@ class _Sandbox:
 
     async def revoke(self, request: Request) -> Response:
         op = self.catalog.by_key("POST", REVOKE_PATH)
-        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        form = dict(parse_qsl((await _body(request, SMALL_BODY)).decode(errors="replace")))
         self.state.oauth.revoke(form.get("token") or request.query_params.get("token"))
         self.state.checkpoint()
         self.state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
@@ -334,7 +350,8 @@ class _Sandbox:
             # The form's schema takes other fields too: those the GET does not name are ignored.
             op = self.catalog.by_key("GET", AUTHORIZE_PATH) or op
             known = {p.name for p in op.query_required} | set(op.query_optional)
-            form = parse_qsl((await call.request.body()).decode(errors="replace"), keep_blank_values=True)
+            raw = await _body(call.request, SMALL_BODY)
+            form = parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)
             query: dict[str, Any] = {name: value for name, value in form if name in known}
         else:
             query = {
@@ -397,15 +414,17 @@ class _Sandbox:
     async def _against_spec(self, call: _Call) -> Response | None:
         """The same validator as ``rcgrad check``: a rehearsal refuses what production would."""
         # Read only where the spec has a body: a GET's client may be gone by now (a stall fault).
-        raw = await call.request.body() if call.op.body is not None else b""
+        try:
+            raw = await _body(call.request, call.op.body.max_bytes) if call.op.body is not None else b""
+        except _TooLarge as exc:
+            return self._answer(
+                call, 413, errors.too_large(exc.limit), {**call.headers, "Connection": "close"}
+            )
         body_type = call.request.headers.get("content-type", "application/json") if raw else None
         if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
-            try:
-                call.body = json.loads(raw)
-            except ValueError:
-                return self._answer(
-                    call, 400, errors.api_error("CMN-101", "Malformed JSON body"), call.headers
-                )
+            call.body = _json_value(raw)
+            if call.body is _MALFORMED:
+                return self._answer(call, 400, errors.malformed_body(), call.headers)
         query = {
             name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
         }
@@ -507,15 +526,41 @@ def _burst(faults: Any, name: str) -> bool:
     return False
 
 
-def _basic_client(header: str | None, config: SandboxConfig) -> str | None:
-    """The client id when Basic credentials match the app's, else None."""
+def _control_refused(request: Request, config: SandboxConfig) -> Response | None:
+    """The control API answers only its owner: the per-sandbox token in ``X-Sandbox-Control``, and a
+    loopback Host (a web page that rebinds a name to 127.0.0.1 sends its own name)."""
+    host = request.headers.get("host", "")
+    try:
+        loopback = parse_server(f"http://{host}").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return JSONResponse({"error": "the control API answers loopback hosts only"}, status_code=403)
+    given = request.headers.get(CONTROL_HEADER, "")
+    if not secrets.compare_digest(given.encode(), config.control_token.encode()):
+        return JSONResponse({"error": f"the control API needs {CONTROL_HEADER}"}, status_code=403)
+    return None
+
+
+def _basic_pair(header: str | None) -> tuple[str, str] | None:
+    """(client id, secret) of a Basic header, or None when there is none or it cannot be read: not
+    base64, not UTF-8, not even ASCII (``Basic \\xff\\xff==``), or no colon."""
     if not header or not header.lower().startswith("basic "):
         return None
     try:
-        decoded = base64.b64decode(header[6:].strip()).decode()
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
-    client_id, _, secret = decoded.partition(":")
+    client_id, colon, secret = decoded.partition(":")
+    return (client_id, secret) if colon else None
+
+
+def _basic_client(header: str | None, config: SandboxConfig) -> str | None:
+    """The client id when Basic credentials match the app's, else None."""
+    pair = _basic_pair(header)
+    if pair is None:
+        return None
+    client_id, secret = pair
     if secrets.compare_digest(client_id, config.client_id) and secrets.compare_digest(
         secret, config.client_secret
     ):
@@ -523,11 +568,41 @@ def _basic_client(header: str | None, config: SandboxConfig) -> str | None:
     return None
 
 
-async def _json(request: Request) -> Any:
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read no further than ``limit`` bytes: a 400 MB body must not become 400 MB
+    of memory. Kept on the request, so a later ``request.body()`` returns it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # starlette's own cache of the body
+    return body
+
+
+def _json_value(raw: bytes) -> Any:
+    """The JSON value of ``raw``, or ``_MALFORMED``: bad syntax, or nesting deeper than the parser's
+    recursion allows (a 100,000-deep array), is the client's error, not the server's."""
     try:
-        return await request.json()
-    except ValueError:
-        return None
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return _MALFORMED
+
+
+_MALFORMED = object()
+# The control API and OAuth forms are small: nothing a client sends there needs more.
+SMALL_BODY = 64 * 2**10
+CONTROL_HEADER = "X-Sandbox-Control"
 
 
 class _Dropped(Response):

@@ -58,6 +58,9 @@ class SandboxConfig:
     clock: Clock = field(default_factory=SystemClock)
     seed: int = 0
     state_path: Path | None = None  # keep sessions, resources and the request log between runs
+    # The control API (faults, revoke-all, the log) answers only requests that carry this, so another
+    # local user or a web page cannot turn faults on in someone's rehearsal.
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     def scaled(self, seconds: float) -> float:
         return seconds * self.time_scale

@@ -86,6 +86,18 @@ def method_not_allowed(method: str) -> dict[str, Any]:
     return api_error(METHOD_NOT_ALLOWED, f"HTTP method {method[:16]} is not allowed for this resource")
 
 
+# Ours too: RingCentral documents no code for a body over its size limit.
+TOO_LARGE = "RequestEntityTooLarge"
+
+
+def too_large(limit: int) -> dict[str, Any]:
+    return api_error(TOO_LARGE, f"Request body is larger than {limit} bytes")
+
+
+def malformed_body() -> dict[str, Any]:
+    return api_error("CMN-101", "Malformed JSON body")
+
+
 def invalid_uri() -> dict[str, Any]:
     return api_error("CMN-120", "Invalid URI")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import uvicorn
 
 from runner.fileio import atomic_write
-from runner.sandbox.app import SandboxState, create_app
+from runner.sandbox.app import CONTROL_HEADER, SandboxState, create_app
 from runner.sandbox.config import SandboxConfig
 from runner.settings import Credentials
 
@@ -36,6 +36,11 @@ class SandboxHandle:
 
     def credentials(self) -> Credentials:
         return Credentials(self.url, self.config.client_id, self.config.client_secret, self.config.jwt)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What a request to the control API (``/__sandbox/*``) must carry."""
+        return {CONTROL_HEADER: self.config.control_token}
 
     def env_lines(self) -> list[str]:
         return [
