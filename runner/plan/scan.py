@@ -387,7 +387,7 @@ class _Scanner:
     def _by_prefix(self, methods: list[str], template: str) -> list[tuple[str, Operation]]:
         """Operations a path whose end is unknown can be: those under its known beginning."""
         known = template.split("{{", 1)[0].rstrip("/")
-        if known.count("/") < 3:
+        if known.count("/") < 3 or "{{" not in template.rsplit("/", 1)[-1]:
             return []
         wanted = methods or list(METHODS)
         prefix = [s for s in known.split("/") if s]

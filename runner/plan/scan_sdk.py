@@ -83,7 +83,11 @@ _EVENT_CALL = re.compile(
 EVENT_KEY = re.compile(r"(?i)^(event_?filters?|events)$")
 _EMPTY_ID = re.compile(r"""^\s*(?:["']{2}|["']~["']|null|nil|None|)\s*$""")
 LEGACY_SEGMENTS = {"ringout": "ring-out"}  # the old spelling, still routed
-LEGACY_ROOTS = (("/restapi/v1.0/glip/", "/team-messaging/v1/"),)
+# Glip's paths before Team Messaging: the same resources, groups renamed chats.
+LEGACY_ROOTS = (
+    ("/restapi/v1.0/glip/groups/", "/team-messaging/v1/chats/"),
+    ("/restapi/v1.0/glip/", "/team-messaging/v1/"),
+)
 
 # (pattern over the expression an app fetches, operation template, certain?)
 ANSWER_URIS = (
