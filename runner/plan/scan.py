@@ -188,6 +188,7 @@ class _Scanner:
         self.templates: dict[int, list[_Template]] = {}
         self.seen: set[tuple[str, int, str, str]] = set()
         self.calls: dict[int, Call] = {}
+        self.operation_ids = {op.id.lower(): op for op in catalog.operations}
 
     def run(self) -> None:
         for index in self.files:
@@ -244,6 +245,10 @@ class _Scanner:
                     self.scan.skipped[(index.relative, "event filter (a subscription)")] += 1
 
     def _direct(self, index: FileIndex, call: Call) -> None:
+        generated = sdk.generated_operation(call, self.operation_ids)
+        if generated is not None:
+            self._resolve(index, call.node, [generated.method], _tildes(generated.path))
+            return
         chain = sdk.chain_path(call, self.segments)
         if chain is not None:
             method, path = chain

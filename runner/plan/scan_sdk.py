@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from runner.plan import scan_lang as lang
 from runner.plan.scan_values import Call, Evaluator, FileIndex, Hole, Node, Value, literal, name_of
+from runner.rc.catalog import Operation
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SHORT_PREFIX = "/restapi/v1.0"
@@ -154,6 +155,10 @@ def request_of(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | 
         return Request(call, _methods(evaluator, index, method_node), _path_argument(call, method_node))
     if name in ("fetch", "urlopen") and call.args:
         return Request(call, ["GET"], call.args[0])
+    if name == "request" and len(call.args) == 1 and any(
+        link.name.lower() == "createmultipartbuilder" for link in call.chain()
+    ):  # ringcentral-php: $rcsdk->createMultipartBuilder()->...->request('/fax') builds a POST
+        return Request(call, ["POST"], call.args[0])
     return None
 
 
@@ -244,6 +249,14 @@ def chain_path(call: Call, segments: dict[str, str]) -> tuple[str, str] | None:
             count += 1
             path += f"/{{{{id{count}}}}}"
     return verb, path
+
+
+def generated_operation(call: Call, operation_ids: dict[str, Operation]) -> Operation | None:
+    """A call of a client generated from the spec, named by operationId on a per-tag API object
+    (go-ringcentral-client's ``client.PushNotificationsApi.CreateSubscription(ctx, req)``)."""
+    if call.receiver is None or not re.search(r"(?i)api$", lang.text(call.receiver)):
+        return None
+    return operation_ids.get(call.name.lower())
 
 
 def event_filter_nodes(call: Call) -> list[Node]:
