@@ -155,8 +155,10 @@ def request_of(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | 
         return Request(call, _methods(evaluator, index, method_node), _path_argument(call, method_node))
     if name in ("fetch", "urlopen") and call.args:
         return Request(call, ["GET"], call.args[0])
-    if name == "request" and len(call.args) == 1 and any(
-        link.name.lower() == "createmultipartbuilder" for link in call.chain()
+    if (
+        name == "request"
+        and len(call.args) == 1
+        and any(link.name.lower() == "createmultipartbuilder" for link in call.chain())
     ):  # ringcentral-php: $rcsdk->createMultipartBuilder()->...->request('/fax') builds a POST
         return Request(call, ["POST"], call.args[0])
     return None

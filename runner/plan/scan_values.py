@@ -440,7 +440,13 @@ class Evaluator:
 
     def _string(self, index: FileIndex, node: Node, frame: Frame) -> list[Value]:
         results: list[Value] = [()]
+        parts: list[str | Node] = []
         for part in lang.string_parts(node, index.language):
+            if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += part  # Kotlin splits "$name" into "$" and "name..."
+            else:
+                parts.append(part)
+        for part in parts:
             if isinstance(part, str):
                 if index.language == "kotlin" and "$" in part:
                     results = self._kotlin_template(index, node, part, results, frame)
@@ -624,12 +630,7 @@ class Evaluator:
                     return local
                 if bound is not None:
                     return bound
-                if name in scope.params:
-                    if name in scope.defaults and not member:
-                        return [
-                            *self.values(index, scope.defaults[name], frame),
-                            (Hole(name, name, scope.node.id),),
-                        ]
+                if name in scope.params:  # its default, if any, is the caller's to apply (bind)
                     return [(Hole(name, name, scope.node.id),)]
                 scope = self.enclosing(index, scope.node)
         top = [d for d in index.defs.get(name, []) if d.scope is None and (member or not d.member)]
