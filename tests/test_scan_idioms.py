@@ -20,9 +20,10 @@ EXPECTED = {
     ("go/calllog.go", 7, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),  # %s ids are ~
     ("java/Presence.java", 9, "GET", "/restapi/v1.0/account/~/extension/~/presence"),  # " + id + "
     ("js/sms.js", 3, "POST", "/restapi/v1.0/account/~/extension/~/sms"),  # a short SDK path
-    ("ts/contacts.ts", 6, "PUT", "/restapi/v1.0/account/~/extension/~/address-book/contact/{{id1}}"),
-    ("ts/contacts.ts", 7, "POST", "/restapi/v1.0/account/~/extension/~/address-book/contact"),
-    ("py/subscribe.py", 6, "POST", "/restapi/v1.0/subscription"),
+    # the URL kept in a variable, the method chosen at the call: each pairing the catalog has
+    ("ts/contacts.ts", 11, "PUT", "/restapi/v1.0/account/~/extension/~/address-book/contact/{{id1}}"),
+    ("ts/contacts.ts", 11, "POST", "/restapi/v1.0/account/~/extension/~/address-book/contact"),
+    ("py/subscribe.py", 5, "POST", "/restapi/v1.0/subscription"),
     # fluent chains of the typed SDKs (C#, TypeScript), mapped through the spec's own segment names
     ("cs/Sms.cs", 6, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("cs/Sms.cs", 11, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),

@@ -1,17 +1,13 @@
 """``rcgrad plan scan``: the RingCentral REST calls an app's source tree makes, found by reading it.
 
-It reads Python, JavaScript/TypeScript, Java, C#, PHP and Go files as text and finds API paths in
-string literals and template strings: full paths under any of the catalog's roots (``/restapi/v1.0``,
-``/team-messaging/v1``, ...), the short paths the official SDKs accept (``/account/~/...``) and the
-typed SDKs' fluent chains (``rc.restapi().account().extension().sms().post(...)``, named after the
-spec's own path segments).
-Interpolations (``${id}``, ``{ext_id}``, ``" + id + "``, ``$id``, ``%s``, ``:id``) become
-placeholders; the account and extension ids become ``~``, the authorised user's own. The HTTP
-method comes from the call on the same or the previous lines; when the code chooses it at run time
-(``isUpdate ? 'PUT' : 'POST'``) both candidates are named in a todo. Paths in comments, in test and
-fixture trees, and in subscription event filters are not calls: they are counted and skipped (event
-filters become the subscription's own calls). It must never execute, import or modify the code it
-reads.
+It parses JavaScript, TypeScript, Python, C#, Java, Kotlin, PHP, Go and Ruby with tree-sitter
+(``scan_lang``), follows the values that reach each call that sends a request (``scan_values``) and
+reads them with the official SDKs' semantics (``scan_sdk``). Each call site is judged by its own
+verb; a helper that takes the method or the path as a parameter is judged at each of its calls.
+Ids the code builds become placeholders, the account's and extension's ``~``. A call it cannot
+resolve to one operation becomes a todo item naming the candidates and its file:line. Paths in
+comments and in test and fixture trees are counted and skipped; event filters become the
+subscription's own calls. It must never execute, import or modify the code it reads.
 """
 
 from __future__ import annotations
@@ -24,10 +20,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from runner.plan import scan_sdk as sdk
 from runner.plan.init import body_for, plan_top
+from runner.plan.scan_lang import LANGUAGES, Node, line
+from runner.plan.scan_sdk import METHODS, SHORT_PREFIX
+from runner.plan.scan_values import (
+    MAX_VALUES,
+    Call,
+    Evaluator,
+    FileIndex,
+    Frame,
+    Function,
+    Hole,
+    Value,
+    call_parts,
+    index_file,
+    params_in,
+)
 from runner.rc.catalog import Catalog, Operation, load_catalog
 
-EXTENSIONS = {".py", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".java", ".kt", ".cs", ".php", ".go"}
+EXTENSIONS = frozenset(LANGUAGES)
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "vendor", "dist", "build", "__pycache__", "bin", "obj"}
 TEST_DIRS = {
     "test",
@@ -48,28 +60,27 @@ TEST_FILES = (
     "*.test.*",
     "test_*.py",
     "*_test.py",
+    "*_spec.rb",
     "*Test.java",
     "*Tests.java",
+    "*Test.kt",
     "*Test.cs",
     "*Tests.cs",
     "*Test.php",
 )
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-SHORT_PREFIX = "/restapi/v1.0"
 OWN_IDS = ("accountId", "extensionId")
-# A quote, then " + expr + " (or the same with single quotes / backticks): string concatenation.
-_CONCAT = re.compile(r"""(["'`])\s*\+\s*[\w.\[\]()"'$]+?\s*\+\s*\1""")
-_INTERPOLATION = re.compile(r"\$\{[^}]*\}|\{[^}/]*\}|\$[A-Za-z_]\w*|%[sdv]|(?<=/):[A-Za-z_]\w*|\+\s*\w+\s*$")
-_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|`([^`]*)`')
-_METHOD_HINT = re.compile(
-    r"(?i)(?:\.|->)(get|post|put|patch|delete)(?:async)?\s*[(<]|method\s*[:=]\s*['\"](get|post|put|patch|delete)['\"]"
-    r"|HttpMethod\.(get|post|put|patch|delete)|http\.Method(get|post|put|patch|delete)|['\"](GET|POST|PUT|PATCH|DELETE)['\"]"
-)
-_METHOD_WORD = re.compile(r"""['"](GET|POST|PUT|PATCH|DELETE)['"]""", re.IGNORECASE)
-_EVENT_FILTER = re.compile(r"(?i)event_?filters?")
-_PROSE_PATH = re.compile(r"/restapi/v[\d.]+/[\w~{$][^\s\"'`)\],;]*")
 SUBSCRIPTION = "/restapi/v1.0/subscription"
+MAX_CANDIDATES = 6  # named in a todo; more than that and the todo says how many
+MAX_ALTERNATIVES = 12  # kept for a todo: past that, the candidates are a place to start, not a list
+# A file is parsed only when it can hold a call: it names the API, an SDK, or a module that does.
+_RELEVANT = re.compile(
+    rb"restapi|/account/|account/~|subscription|ringcentral|team-messaging|ring-?out|contentUri"
+    rb"|profileImage|event_?filters|addEvents|add_events|setEventFilters|/extension/",
+    re.IGNORECASE,
+)
+_PROSE_PATH = re.compile(r"/restapi/v[\d.]+/[\w~{$][^\s\"'`)\],;]*|['\"`]/account/~[^\s\"'`]*")
 _OWN_FILTER = re.compile(r"/(account|extension)/\{\{[^}]*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class Found:
     path: str  # with {{placeholders}} for the interpolated ids, ~ for the user's own
     operation: Operation
     candidates: tuple[str, ...] = ()  # methods the code chooses between at run time
+    # A call the scan could not resolve to one operation: the others it can be ("METHOD path"),
+    # and why; the plan carries it as a todo item.
+    alternatives: tuple[str, ...] = ()
+    unsure: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,65 +128,420 @@ def scan_tree(root: Path, catalog: Catalog | None = None) -> tuple[list[Found], 
 def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog | None = None) -> Scan:
     catalog = catalog or load_catalog()
     options = options or ScanOptions()
-    roots, short = _roots(catalog)
-    segments = _segment_names(catalog)
     scan = Scan()
+    files = list(_read(root, options, scan))
+    _Scanner(catalog, files, scan).run()
+    scan.found.sort(key=lambda f: (f.file, f.line, f.method, f.path))
+    return scan
+
+
+def _read(root: Path, options: ScanOptions, scan: Scan) -> Iterator[FileIndex]:
+    """The files worth parsing, indexed: those that name the API or an SDK, and those that name one
+    of their modules (a constant or a helper imported from it)."""
+    later: list[tuple[str, str, bytes]] = []
+    stems: set[str] = set()
     for path, relative in sorted(_sources(root), key=lambda pair: pair[1]):
         if _excluded(relative, options.exclude):
             continue
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = path.read_bytes()
         except OSError:
             continue
-        testish = _is_test(relative)
-        marked = list(_lines_with_comments(lines, path.suffix))
-        code = [line if comment is None else line[:comment] for _, line, comment in marked]  # for hints
-        for number, line, comment in marked:
-            joined = _CONCAT.sub("{x}", line)
-            for text, start in _literals(joined):
-                raw = _api_path(text, roots, short)
-                if raw is None:
+        if _is_test(relative) and not options.include_tests:
+            hits = len(_PROSE_PATH.findall(data.decode("utf-8", "replace")))
+            if hits:
+                scan.skipped[(relative, "test or fixture")] += hits
+            continue
+        if _RELEVANT.search(data):
+            stems.add(PurePosixPath(relative).stem)
+            yield index_file(relative, path.suffix, data)
+        else:
+            later.append((relative, path.suffix, data))
+    names = [s for s in stems if len(s) >= 3 and s not in ("index", "main", "app", "utils", "__init__")]
+    if names and later:
+        importing = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b")
+        for relative, suffix, data in later:
+            if importing.search(data):
+                yield index_file(relative, suffix, data)
+
+
+@dataclass
+class _Template:
+    """A request made inside a helper with its method or path from the helper's parameters."""
+
+    function: Function
+    methods: list[str | Hole]
+    paths: list[Value]
+    file: FileIndex
+    node: Node
+    path_node: Node | None
+    used: bool = False
+
+
+class _Scanner:
+    def __init__(self, catalog: Catalog, files: list[FileIndex], scan: Scan) -> None:
+        self.catalog = catalog
+        self.files = files
+        self.scan = scan
+        self.roots, self.short = _roots(catalog)
+        self.segments = _segment_names(catalog)
+        self.evaluator = Evaluator(files)
+        self.templates: dict[int, list[_Template]] = {}
+        self.seen: set[tuple[str, int, str, str]] = set()
+        self.calls: dict[int, Call] = {}
+        self.operation_ids = {op.id.lower(): op for op in catalog.operations}
+
+    def run(self) -> None:
+        for index in self.files:
+            self._comments(index)
+            self._event_filter_defs(index)
+            for node in index.calls:
+                self._direct(index, self._call(node))
+        for _ in range(4):  # helpers of helpers: each round reaches one level further out
+            if not self._instantiate():
+                break
+        for templates in self.templates.values():
+            for template in templates:
+                if not template.used:  # a helper nobody calls where the scan can see: judge it as written
+                    values = [tuple(_unbind(p) for p in v) for v in template.paths]
+                    methods = [m for m in template.methods if isinstance(m, str)]
+                    self._emit(template.file, template.node, methods, values, template.path_node)
+
+    def _call(self, node: Node) -> Call:
+        call = self.calls.get(node.id)
+        if call is None:
+            call = self.calls[node.id] = call_parts(node)
+        return call
+
+    def _comments(self, index: FileIndex) -> None:
+        for comment in index.comments:
+            hits = len(_PROSE_PATH.findall(comment.text.decode("utf-8", "replace")))
+            if hits:
+                self.scan.skipped[(index.relative, "comment")] += hits
+
+    def _event_filter_defs(self, index: FileIndex) -> None:
+        for name, defs in index.defs.items():
+            if sdk.EVENT_KEY.match(name):
+                for definition in defs:
+                    self._filters(index, definition.value)
+
+    def _filters(self, index: FileIndex, node: Node | None) -> None:
+        if node is None:
+            return
+        elements = [node]
+        if node.type in _ARRAY_TYPES or (
+            node.named_child_count and node.type in ("argument", "value_argument")
+        ):
+            elements = list(_array_elements(node))
+        for element in elements:
+            for value in self.evaluator.values(index, element):
+                start = sdk.api_start(value, self.roots, self.short, relaxed=True)
+                if start is None:
                     continue
-                if comment is not None and start >= comment:
-                    scan.skipped[(relative, "comment")] += 1
-                    continue
-                if testish and not options.include_tests:
-                    scan.skipped[(relative, "test or fixture")] += 1
-                    continue
-                if _EVENT_FILTER.search(" ".join(lines[max(0, number - 4) : number])):
-                    scan.event_filters.append((relative, number, raw))
-                    scan.skipped[(relative, "event filter (a subscription)")] += 1
-                    continue
-                template = _placeholders(raw.split("?", 1)[0])
-                hits = _resolve_all(catalog, _methods(code, number - 1), template)
-                if not hits:
-                    scan.unmatched.append(Unmatched(relative, number, raw))
-                    continue
-                method, op = hits[0]
-                dynamic = tuple(m for m, _ in hits) if len(hits) > 1 else ()
-                scan.found.append(Found(relative, number, method, _own_ids(template, op), op, dynamic))
-                scan.files[relative] += 1
-            for chain_path, chain_methods in _chains(code[number - 1], segments):
-                hits = _resolve_all(catalog, chain_methods, chain_path)
-                if hits:
-                    method, op = hits[0]
-                    scan.found.append(Found(relative, number, method, _own_ids(chain_path, op), op))
-                    scan.files[relative] += 1
-                else:
-                    scan.unmatched.append(Unmatched(relative, number, chain_path))
-            if comment is not None:
-                # Paths written in prose (Javadoc examples, "calls GET /restapi/..."): never calls.
-                quoted = [start for _, start in _literals(joined) if start >= comment]
-                for match in _PROSE_PATH.finditer(line, comment):
-                    if not any(start <= match.start() for start in quoted):
-                        scan.skipped[(relative, "comment")] += 1
-    return scan
+                template = _template(start)
+                key = (index.relative, line(element), "FILTER", template)
+                if key not in self.seen:
+                    self.seen.add(key)
+                    self.scan.event_filters.append((index.relative, line(element), template))
+                    self.scan.skipped[(index.relative, "event filter (a subscription)")] += 1
+
+    def _direct(self, index: FileIndex, call: Call) -> None:
+        generated = sdk.generated_operation(call, self.operation_ids)
+        if generated is not None:
+            self._resolve(index, call.node, [generated.method], _tildes(generated.path))
+            return
+        chain = sdk.chain_path(call, self.segments)
+        if chain is not None:
+            method, path = chain
+            self._resolve(index, call.node, [method], path)
+            return
+        for node in sdk.event_filter_nodes(call):
+            self._filters(index, node)
+        request = sdk.request_of(call, self.evaluator, index)
+        if request is None:
+            return
+        paths = self.evaluator.values(index, request.path) if request.path is not None else []
+        self._judge(index, call.node, request.methods, paths, request.path)
+
+    def _judge(
+        self,
+        index: FileIndex,
+        node: Node,
+        methods: list[str | Hole],
+        paths: list[Value],
+        path_node: Node | None,
+    ) -> None:
+        """A request at ``node``: a template of its function when a parameter decides it, else a call."""
+        function = self.evaluator.enclosing(index, node)
+        holes = [h for v in paths for h in params_in(v)] + [m for m in methods if isinstance(m, Hole)]
+        if function is not None and any(h.function == function.node.id for h in holes):
+            resolved = [m for m in methods if isinstance(m, str)]
+            if resolved and not [m for m in methods if isinstance(m, Hole)] and self._resolvable(paths):
+                self._emit(index, node, resolved, paths, path_node)  # only ids come from parameters
+                return
+            self.templates.setdefault(function.node.id, []).append(
+                _Template(function, methods, paths, index, node, path_node)
+            )
+            return
+        self._emit(index, node, [m for m in methods if isinstance(m, str)], paths, path_node)
+
+    def _resolvable(self, paths: list[Value]) -> bool:
+        """Whether the paths name operations with only ids unknown (no path tail from a parameter)."""
+        for value in paths:
+            start = sdk.api_start(value, self.roots, self.short, relaxed=True)
+            if start is None:
+                return False
+            if isinstance(start[-1], Hole) and start[-1].param is not None and _tail_like(start[-1].label):
+                return False
+        return bool(paths)
+
+    def _instantiate(self) -> bool:
+        grew = False
+        for index in self.files:
+            for node in index.calls:
+                call = self._call(node)
+                for function in self.evaluator.resolve_function(index, call):
+                    for template in list(self.templates.get(function.node.id, ())):
+                        key = (index.relative, node.id, "TEMPLATE", str(id(template)))
+                        if key in self.seen:
+                            continue
+                        self.seen.add(key)
+                        template.used = True
+                        bindings = self.evaluator.bind(index, function, call, Frame())
+                        methods: list[str | Hole] = []
+                        for method in template.methods:
+                            if isinstance(method, Hole) and method.function == function.node.id:
+                                for value in bindings.get(method.param or "", []):
+                                    methods += sdk_methods(value)
+                            else:
+                                methods.append(method)
+                        paths = [
+                            v for value in template.paths for v in _substitute(value, function, bindings)
+                        ][:MAX_VALUES]
+                        before = sum(len(t) for t in self.templates.values())
+                        self._judge(index, node, list(dict.fromkeys(methods)), paths, None)
+                        grew = grew or sum(len(t) for t in self.templates.values()) > before
+        return grew
+
+    def _emit(
+        self, index: FileIndex, node: Node, methods: list[str], paths: list[Value], path_node: Node | None
+    ) -> None:
+        resolved_any = False
+        for value in paths:
+            start = sdk.api_start(value, self.roots, self.short, relaxed=True)
+            if start is None:
+                continue
+            resolved_any = True
+            self._resolve(index, node, methods, _template(start))
+        if not resolved_any and path_node is not None:
+            answer = sdk.answer_uri(path_node)
+            if answer is not None:
+                template, certain = answer
+                self._resolve(
+                    index,
+                    node,
+                    methods or ["GET"],
+                    template,
+                    unsure=""
+                    if certain
+                    else (f"the URL is taken from an answer ({_short(path_node)}): check which record it is"),
+                )
+
+    def _resolve(
+        self, index: FileIndex, node: Node, methods: list[str], template: str, unsure: str = ""
+    ) -> None:
+        where = line(node)
+        template = sdk.normalise(template)
+        probe = _PLACEHOLDER.sub("1", template)
+        named = [(m, hit.value) for m in dict.fromkeys(methods) if (hit := self.catalog.match(m, probe))]
+        if named:
+            dynamic = tuple(m for m, _ in named) if len(named) > 1 else ()
+            method, op = named[0]
+            self._add(Found(index.relative, where, method, _own_ids(template, op), op, dynamic, (), unsure))
+            return
+        others = [(m, hit.value) for m in METHODS if (hit := self.catalog.match(m, probe)) is not None]
+        if len(others) == 1 and not methods:
+            method, op = others[0]
+            self._add(Found(index.relative, where, method, _own_ids(template, op), op, (), (), unsure))
+            return
+        candidates = others if not methods else []
+        why = "the scan cannot see the method"
+        if not candidates:
+            candidates = self._by_prefix(methods, template)
+            why = "part of the path is built at run time"
+        if candidates:
+            method, op = candidates[0]
+            if len(candidates) > MAX_ALTERNATIVES:
+                known = template.split("{{", 1)[0].rstrip("/")
+                why = f"{why}: one of {len(candidates)} operations under {known}"
+            rest = tuple(f"{m} {_tildes(o.path)}" for m, o in candidates[1:MAX_ALTERNATIVES])
+            path = _own_ids(template, op) if op.path.count("/") == template.count("/") else _tildes(op.path)
+            self._add(Found(index.relative, where, method, path, op, (), rest, why))
+            return
+        self.scan.unmatched.append(Unmatched(index.relative, where, template))
+
+    def _by_prefix(self, methods: list[str], template: str) -> list[tuple[str, Operation]]:
+        """Operations a path whose end is unknown can be: those under its known beginning."""
+        known = template.split("{{", 1)[0].rstrip("/")
+        if known.count("/") < 3 or "{{" not in template.rsplit("/", 1)[-1]:
+            return []
+        wanted = methods or list(METHODS)
+        prefix = [s for s in known.split("/") if s]
+        out = []
+        for op in self.catalog.operations:
+            if op.method not in wanted:
+                continue
+            segments = [s for s in op.path.split("/") if s]
+            if len(segments) > len(prefix) and all(
+                a == b or b.startswith("{") or (a == "~" and b.startswith("{"))
+                for a, b in zip(prefix, segments, strict=False)
+            ):
+                out.append((op.method, op))
+        return out
+
+    def _add(self, hit: Found) -> None:
+        key = (hit.file, hit.line, hit.method, hit.operation.path)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.scan.found.append(hit)
+        self.scan.files[hit.file] += 1
+
+
+_ARRAY_TYPES = frozenset(
+    {
+        "list",
+        "array",
+        "array_creation_expression",
+        "implicit_array_creation_expression",
+        "initializer_expression",
+        "collection_expression",
+        "array_initializer",
+        "composite_literal",
+        "literal_value",
+        "tuple",
+        "argument",
+        "value_argument",
+        "collection_literal",
+        "call_expression",
+        "method_invocation",
+        "invocation_expression",
+        "function_call_expression",
+    }
+)
+
+
+def _array_elements(node: Node) -> Iterator[Node]:
+    """The elements of an array literal, through the wrappers each language puts around them
+    (``new[] { ... }``, ``[]string{...}``, ``listOf(...)``, ``Arrays.asList(...)``, ``array(...)``)."""
+    for child in node.named_children:
+        if child.type in _ARRAY_TYPES or child.type in (
+            "arguments",
+            "argument_list",
+            "value_arguments",
+            "array_element_initializer",
+            "literal_element",
+            "element",
+        ):
+            yield from _array_elements(child)
+        elif child.type not in ("comment", "type_identifier", "identifier") or node.type in (
+            "array",
+            "list",
+            "tuple",
+            "literal_value",
+            "array_initializer",
+            "initializer_expression",
+            "collection_literal",
+            "arguments",
+            "argument_list",
+            "value_arguments",
+            "value_argument",
+            "argument",
+        ):
+            yield child
+
+
+def sdk_methods(value: Value) -> list[str | Hole]:
+    if len(value) == 1 and isinstance(value[0], Hole):
+        return [value[0]] if value[0].param is not None else []
+    text = "".join(p for p in value if isinstance(p, str)).strip().upper()
+    text = text.rsplit(".", 1)[-1].removeprefix("METHOD")
+    return [text] if text in METHODS else []
+
+
+def _substitute(value: Value, function: Function, bindings: dict[str, list[Value]]) -> list[Value]:
+    out: list[Value] = [()]
+    for part in value:
+        if isinstance(part, Hole) and part.function == function.node.id:
+            fills = bindings.get(part.param or "") or [(Hole(part.label),)]
+            out = [o + f for o in out for f in fills][:MAX_VALUES]
+        else:
+            out = [(*o, part) for o in out]
+    return [_merge(v) for v in out]
+
+
+def _merge(value: Value) -> Value:
+    merged: list[str | Hole] = []
+    for part in value:
+        if merged and isinstance(part, str) and isinstance(merged[-1], str):
+            merged[-1] = merged[-1] + part
+        elif part != "":
+            merged.append(part)
+    return tuple(merged)
+
+
+def _unbind(part: str | Hole) -> str | Hole:
+    return Hole(part.label) if isinstance(part, Hole) else part
+
+
+def _tail_like(label: str) -> bool:
+    return bool(re.search(r"(?i)path|url|uri|endpoint|route|resource|suffix|tail", label))
+
+
+def _short(node: Node) -> str:
+    text = node.text.decode("utf-8", "replace")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _template(start: Value) -> str:
+    """A path with its holes as ``{{idN}}``, without query or trailing slash."""
+    count = 0
+    out = ""
+    for part in start:
+        if isinstance(part, Hole):
+            count += 1
+            out += f"{{{{id{count}}}}}"
+            continue
+        if "?" in part or "#" in part or "&" in part:  # the query ("&" when "?" was built apart)
+            out += re.split(r"[?#&]", part, maxsplit=1)[0]
+            break
+        out += _inline_placeholders(part)
+    segments = out.rstrip("/").split("/")
+    renamed = []
+    for segment in segments:  # a segment partly built at run time ("ext-{{id1}}") is an id
+        renamed.append(
+            segment if "{{" not in segment or re.fullmatch(r"\{\{id\d+\}\}", segment) else "{{id0}}"
+        )
+    text = "/".join(renamed)
+    number = iter(range(1, 100))
+    return re.sub(r"\{\{id\d+\}\}", lambda _: f"{{{{id{next(number)}}}}}", text)
+
+
+def _inline_placeholders(text: str) -> str:
+    """Placeholders written inside a literal (``{id}``, ``:id``, ``%s``) are ids too."""
+    return re.sub(r"\{[^{}/]*\}|(?<=/):[A-Za-z_]\w*|%[sdv]|\$[A-Za-z_]\w*", "{{id0}}", text)
+
+
+def _tildes(path: str) -> str:
+    return re.sub(
+        r"\{(accountId|extensionId)\}", "~", re.sub(r"\{(?!accountId|extensionId)([^}]*)\}", r"{{\1}}", path)
+    )
 
 
 def _roots(catalog: Catalog) -> tuple[tuple[str, ...], frozenset[str]]:
     """Path roots from the catalog (``/restapi/v1.0``, ``/team-messaging/v1``...) and the first segments
     under ``/restapi/v1.0`` that the SDKs let an app write without it (``account``, ``subscription``)."""
-    roots: set[str] = set()
+    roots: set[str] = {"/restapi/v1.0/glip"}  # the legacy root, routed to /team-messaging/v1
     short: set[str] = set()
     for op in catalog.operations:
         parts = op.path.split("/")
@@ -185,117 +555,12 @@ def _roots(catalog: Catalog) -> tuple[tuple[str, ...], frozenset[str]]:
 def _segment_names(catalog: Catalog) -> dict[str, str]:
     """The typed SDKs' method names for path segments, from the spec's own paths: ``callLog``,
     ``CallLog`` and ``call_log`` all name ``call-log``. No table per SDK: they are generated from it."""
-    names: dict[str, str] = {}
+    names: dict[str, str] = {"ringout": "ring-out"}
     for op in catalog.operations:
         for segment in op.path.split("/"):
             if segment and "{" not in segment:
                 names.setdefault(re.sub(r"[-_.]", "", segment).lower(), segment)
     return names
-
-
-_CHAIN = re.compile(r"(?i)\brestapi\s*\(([^()]*)\)((?:\s*\.\s*[A-Za-z]\w*\s*\([^()]*\))+)")
-_LINK = re.compile(r"\.\s*([A-Za-z]\w*)\s*\(([^()]*)\)")
-_VERBS = {"get": "GET", "list": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
-_EMPTY_ARG = re.compile(r"""^\s*(?:["']{2}|["']~["']|null|nil|None)?\s*$""")
-
-
-def _chains(line: str, segments: dict[str, str]) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """Fluent calls of the typed SDKs (``rc.restapi().account().extension().sms().post(...)``) as a path
-    and the method: each link is a segment, an argument an id (the account's and extension's
-    default to ``~``), and the last link the HTTP method."""
-    for match in _CHAIN.finditer(line):
-        version = match.group(1).strip().strip("\"'")
-        path = "/restapi/" + (version if version and version not in ("~",) else "v1.0")
-        links = _LINK.findall(match.group(2))
-        if not links or links[-1][0].lower() not in _VERBS:
-            continue
-        count = 0
-        for name, argument in links[:-1]:
-            segment = segments.get(name.replace("_", "").lower())
-            if segment is None:
-                break
-            path += "/" + segment
-            if segment in ("account", "extension"):
-                path += "/~" if _EMPTY_ARG.match(argument) else f"/{{{{id{(count := count + 1)}}}}}"
-            elif not _EMPTY_ARG.match(argument):
-                count += 1
-                path += f"/{{{{id{count}}}}}"
-        else:
-            yield path, (_VERBS[links[-1][0].lower()],)
-
-
-def _api_path(text: str, roots: tuple[str, ...], short: frozenset[str]) -> str | None:
-    text = text.strip()
-    if "://" in text:  # an absolute URL: its path
-        text = "/" + text.split("://", 1)[1].split("/", 1)[-1] if "/" in text.split("://", 1)[1] else ""
-    if not text.startswith("/"):
-        return None
-    for root in roots:
-        if text == root or text.startswith(root + "/"):
-            return text
-    first = text[1:].split("/", 1)[0].split("?", 1)[0]
-    if first in short:
-        return SHORT_PREFIX + text
-    return None
-
-
-def _literals(line: str) -> Iterator[tuple[str, int]]:
-    for match in _LITERAL.finditer(line):
-        text = (
-            next(g for g in match.groups() if g is not None)
-            if any(g is not None for g in match.groups())
-            else ""
-        )
-        yield text, match.start()
-
-
-def _lines_with_comments(lines: list[str], suffix: str) -> Iterator[tuple[int, str, int | None]]:
-    """Each line with where a comment starts in it (None: no comment); a line inside a block comment or
-    a docstring is all comment (0)."""
-    hash_comments = suffix in (".py", ".php")
-    slash_comments = suffix != ".py"
-    in_block: str | None = None
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if in_block is not None:
-            if in_block in line:
-                in_block = None
-            yield number, line, 0
-            continue
-        if slash_comments and stripped.startswith("/*"):
-            if "*/" not in stripped[2:]:
-                in_block = "*/"
-            yield number, line, 0
-            continue
-        if slash_comments and stripped.startswith("*"):  # a Javadoc / JSDoc continuation line
-            yield number, line, 0
-            continue
-        if suffix == ".py" and stripped[:3] in ('"""', "'''"):
-            quote = stripped[:3]
-            if stripped.count(quote) == 1:
-                in_block = quote
-            yield number, line, 0
-            continue
-        yield number, line, _comment_start(line, slash=slash_comments, hash_=hash_comments)
-
-
-def _comment_start(line: str, *, slash: bool, hash_: bool) -> int | None:
-    quote: str | None = None
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'`":
-            quote = ch
-        elif (slash and line.startswith("//", i) and line[max(0, i - 1) : i] != ":") or (hash_ and ch == "#"):
-            return i
-        i += 1
-    return None
 
 
 def _sources(root: Path) -> Iterator[tuple[Path, str]]:
@@ -304,7 +569,7 @@ def _sources(root: Path) -> Iterator[tuple[Path, str]]:
         return
     for path in root.rglob("*"):
         parts = path.relative_to(root).parts
-        if path.suffix in EXTENSIONS and path.is_file() and not SKIP_DIRS & set(parts):
+        if path.suffix in EXTENSIONS and not SKIP_DIRS & set(parts) and path.is_file():
             yield path, PurePosixPath(*parts).as_posix()
 
 
@@ -321,17 +586,6 @@ def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(p, pattern) for pattern in patterns for p in prefixes)
 
 
-def _placeholders(raw: str) -> str:
-    count = 0
-
-    def name(_: re.Match[str]) -> str:
-        nonlocal count
-        count += 1
-        return f"{{{{id{count}}}}}"
-
-    return _INTERPOLATION.sub(name, raw).rstrip("/")
-
-
 def _own_ids(path: str, op: Operation) -> str:
     """The account and extension ids as ``~``: the authorised user's own, which always exist."""
     written, template = path.split("/"), op.path.split("/")
@@ -341,33 +595,6 @@ def _own_ids(path: str, op: Operation) -> str:
         "~" if tpl[1:-1] in OWN_IDS and seg.startswith("{{") else seg
         for seg, tpl in zip(written, template, strict=True)
     )
-
-
-def _methods(lines: list[str], index: int) -> tuple[str, ...]:
-    """The method (or, when the code picks one at run time, the candidates) of the call at ``index``:
-    from its line, the two before, or, for a URL kept in a variable, the few after it."""
-    nearby = (lines[index], *reversed(lines[max(0, index - 2) : index]), *lines[index + 1 : index + 6])
-    for line in nearby:
-        words = list(dict.fromkeys(m.upper() for m in _METHOD_WORD.findall(line)))
-        if len(words) > 1:
-            return tuple(words)
-        hint = _METHOD_HINT.search(line)
-        if hint:
-            return (next(g for g in hint.groups() if g).upper(),)
-    return ("GET",)
-
-
-def _resolve_all(catalog: Catalog, methods: tuple[str, ...], template: str) -> list[tuple[str, Operation]]:
-    """The operations the path can be with the methods the code names; failing those, the one
-    operation it can be with any method (a call whose method the scan could not see)."""
-    probe = re.sub(r"\{\{[^}]*\}\}", "1", template)
-    named = [(m, hit.value) for m in methods if (hit := catalog.match(m, probe)) is not None]
-    if named:
-        return named
-    others = [
-        (m, hit.value) for m in METHODS if m not in methods and (hit := catalog.match(m, probe)) is not None
-    ]
-    return others if len(others) == 1 else []
 
 
 _LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")
@@ -405,15 +632,25 @@ def render(
     ]
     if event_filters:  # the code's own subscription create is the subscription item below
         found = [hit for hit in found if not (hit.method == "POST" and hit.operation.path == SUBSCRIPTION)]
-    places: dict[tuple[str, str], list[Found]] = {}
-    for hit in found:  # one item per operation, with every place that calls it
-        places.setdefault((hit.method, hit.operation.path), []).append(hit)
+    places: dict[tuple[str, ...], list[Found]] = {}
+    for hit in found:  # one item per operation, with every place that calls it; one per unsure call
+        key = (hit.file, str(hit.line)) if hit.unsure else (hit.method, hit.operation.path)
+        places.setdefault(key, []).append(hit)
     for hits in places.values():
         hit = hits[0]
         where = ", ".join(f"{h.file}:{h.line}" for h in hits)
         body, body_todo = body_for(hit.operation)  # a body the spec accepts, or a todo
         todos = []
-        capture = _list_capture(hit)
+        if hit.unsure:
+            options = [f"{hit.method} {hit.path}", *hit.alternatives]
+            named = ", ".join(options[:MAX_CANDIDATES])
+            more = f" and {len(options) - MAX_CANDIDATES} more" if len(options) > MAX_CANDIDATES else ""
+            todos.append(
+                f"{where}: {hit.unsure}; it is one of {named}{more}: keep the one the app calls"
+                if len(options) > 1
+                else f"{where}: {hit.unsure}"
+            )
+        capture = None if hit.unsure else _list_capture(hit)
         if "{{" in hit.path and capture is None:
             todos.append("fill in the ids: capture them in a setup step or set them in vars:")
         if hit.candidates:
@@ -443,7 +680,7 @@ def render(
             lines.append(f"  - {hit.method} {hit.path}    # {where}")
     if event_filters:
         where = ", ".join(f"{f}:{n}" for f, n, _ in event_filters)
-        filters = sorted({_OWN_FILTER.sub(r"/\1/~", _placeholders(p)) for _, _, p in event_filters})
+        filters = sorted({_OWN_FILTER.sub(r"/\1/~", p) for _, _, p in event_filters})
         lines += [
             f"  # Event filters ({where}) are a subscription, not calls: create, renew, delete it. A webhook",
             "  # needs the SubscriptionWebhook scope and a WebSocket the WebSocket one, which the console grants.",
