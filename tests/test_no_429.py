@@ -108,3 +108,59 @@ def test_two_homes_at_once_earn_at_most_one_429_each(tmp_path, monkeypatch, caps
         row = record("two homes at once", 2, {"met": False}, sb, *(o + e for o, e in outputs))
         row.lost = abs(len(log) - recorded)  # the table's own count reads one home only
         assert row.leaked == 0
+
+
+THREE_GROUPS = """\
+app:
+  name: three groups
+  description: Reads the user's extension, answering rules and contacts, to test pacing across groups.
+  scopes: [ReadAccounts, ReadContacts]
+server: local
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~                          # Light
+  - GET /restapi/v1.0/account/~/extension/~/answering-rule           # Medium
+  - GET /restapi/v1.0/account/~/extension/~/address-book/contact     # Heavy
+"""
+
+
+def test_two_homes_at_once_earn_at_most_one_429_per_group_each(tmp_path, monkeypatch, capsys):
+    """Each group is its own budget on the server, so each may be met once; never more."""
+    plan = tmp_path / "three.yaml"
+    plan.write_text(THREE_GROUPS)
+    config = SandboxConfig(scopes=frozenset({"ReadAccounts", "ReadContacts"}), time_scale=SCALE)
+    with running_sandbox(config) as sb:
+        use(monkeypatch, sb)
+        procs = []
+        for name in ("a", "b"):
+            env = os.environ.copy()
+            env["RCGRAD_HOME"] = str(tmp_path / f"home-{name}")
+            argv = [
+                sys.executable,
+                "-m",
+                "runner",
+                "graduate",
+                str(plan),
+                "--server",
+                sb.url,
+                "--calls",
+                "8",
+                "-q",
+            ]
+            procs.append(
+                subprocess.Popen(
+                    argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+            )
+        outputs = [p.communicate(timeout=180) for p in procs]
+        assert all(p.returncode in (0, 1) for p in procs), outputs
+        per_home: list[dict[str, int]] = []
+        for name in ("a", "b"):
+            monkeypatch.setenv("RCGRAD_HOME", str(tmp_path / f"home-{name}"))
+            counts = {"Light": 0, "Medium": 0, "Heavy": 0}
+            for r in ledger_api_records():
+                if r.status == 429:
+                    counts[r.group] += 1
+            per_home.append(counts)
+        assert all(n <= 1 for counts in per_home for n in counts.values()), per_home
+        log = sandbox_api_records(sb)
+        assert sum(1 for r in log if r.status == 429) == sum(sum(c.values()) for c in per_home)

@@ -11,8 +11,9 @@ group's limiter:
 - keeps a safety margin of requests and of time at the window's edge;
 - after a 429 closes the gate for twice ``Retry-After`` (60 s without it) plus a random jitter that
   widens with each 429 in a row, sends nothing until then, and lets one probe go alone again; from
-  then on it uses at most half the window (the other half belongs to whoever it collided with) and
-  puts at most half of the server's last ``Remaining`` on the wire before the next answer;
+  then on it uses at most half the window (the other half belongs to whoever it collided with);
+- puts one request of the group on the wire at a time, so a client it cannot see that fills the
+  window costs it one 429 per group, never a volley;
 - with a shared ``PacingStore`` (the ledger), starts from the calls the partition's earlier runs made
   in the window, honours a gate another process closed, and closes its own there, so back-to-back
   and concurrent runs of one app pace as one.
@@ -77,6 +78,8 @@ class PacingStore(Protocol):
 # After a 429 each process waits a random extra share of the penalty, widened by each 429 in a row:
 # two that share nothing would otherwise retry at the same instant, every time.
 JITTER = (0.05, 1.0)
+# Requests of one group on the wire at once: _flight_full says why it is one.
+MAX_IN_FLIGHT = 1
 
 
 class GroupLimiter:
@@ -92,8 +95,10 @@ class GroupLimiter:
         probe: bool = True,
         shared: PacingStore | None = None,
         rng: random.Random | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.group = group
+        self._max_in_flight = max_in_flight
         self._shared = shared
         self._rng = rng or random.Random()
         self._clock = clock or SystemClock()
@@ -159,10 +164,14 @@ class GroupLimiter:
         return max(0, self._capacity() - len(self._sent))
 
     def _flight_full(self) -> bool:
-        if self._server_remaining is None:
-            return False
+        """One request of this group on the wire at a time. A client we cannot see (another home of
+        the same app) may fill the window between our reading of Remaining and our requests'
+        arrival; every one of ours then on the wire would earn a 429, so one at most may be. One at
+        a time still outruns every default limit: 50 a minute needs an answer within 1.2 s."""
         in_flight = sum(1 for slot in self._sent if slot.in_flight)
-        return in_flight >= max(1, self._server_remaining // 2)
+        if self._server_remaining is None:
+            return in_flight >= self._max_in_flight
+        return in_flight >= min(self._max_in_flight, max(1, self._server_remaining // 2))
 
     async def acquire(self) -> None:
         """Wait until sending one request now keeps every window under the limit, then take the slot."""
