@@ -51,6 +51,35 @@ def parse(suffix: str, source: bytes) -> Node:
     return parser_for(suffix).parse(source).root_node
 
 
+Kinds = tuple[tuple[str, frozenset[str]], ...]  # (group name, node kinds); no kind in two groups
+
+
+def captures(suffix: str, root: Node, kinds: Kinds) -> list[tuple[str, Node]]:
+    """The nodes of the given kinds under ``root``, each with its group's name, in document order
+    (an enclosing node before the nodes inside it). Found by a tree-sitter query, which walks the
+    tree in C: walking every node in Python was most of a scan's time."""
+    import tree_sitter
+
+    found = tree_sitter.QueryCursor(_query(suffix, kinds)).captures(root)
+    out = [(node.start_byte, -node.end_byte, name, node) for name, nodes in found.items() for node in nodes]
+    out.sort(key=lambda row: row[:2])
+    return [(name, node) for _, _, name, node in out]
+
+
+@cache
+def _query(suffix: str, kinds: Kinds) -> Any:
+    """One query per language for the groups: the kinds its grammar does not have are left out."""
+    import tree_sitter
+
+    grammar = parser_for(suffix).language
+    patterns = []
+    for name, group in kinds:
+        present = sorted(k for k in group if grammar.id_for_node_kind(k, True))
+        if present:
+            patterns.append("[" + " ".join(f"({k})" for k in present) + f"] @{name}")
+    return tree_sitter.Query(grammar, "\n".join(patterns))
+
+
 # --- node kinds, across the nine grammars -------------------------------------------------------
 
 STRINGS = frozenset(

@@ -155,37 +155,51 @@ _DECLARATORS = frozenset(
 _RETURNS = frozenset({"return_statement", "return", "return_expression"})
 
 
+_KINDS: lang.Kinds = (
+    ("comment", lang.COMMENTS),
+    ("function", lang.FUNCTIONS),
+    ("call", lang.CALLS),
+    ("return", _RETURNS),
+    ("definition", _ASSIGNMENTS | _DECLARATORS),
+    ("array", lang.ARRAYS),
+)
+_PYTHON_KINDS: lang.Kinds = (*_KINDS, ("statement", frozenset({"expression_statement"})))  # docstrings
+
+
 def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
     language = lang.LANGUAGES[suffix][0]
     root = lang.parse(suffix, source)
     index = FileIndex(relative, suffix, language, source, root)
-    # An explicit stack (the trees are deep): each entry is a node and its enclosing function.
-    stack: list[tuple[Node, Function | None]] = [(root, None)]
-    while stack:
-        node, function = stack.pop()
-        kind = node.type
-        if kind in lang.COMMENTS:
-            index.comments.append(node)
+    # The nodes come in document order: the functions open around them are a stack, innermost last.
+    open_functions: list[Function] = []
+    skip_to = -1  # the end of a comment or docstring: nothing inside it is code
+    for group, node in lang.captures(suffix, root, _PYTHON_KINDS if language == "python" else _KINDS):
+        start = node.start_byte
+        if start < skip_to:
             continue
-        if kind in lang.FUNCTIONS:
-            function = _function(node, index, function)
-        elif kind in lang.CALLS:
+        while open_functions and open_functions[-1].node.end_byte <= start:
+            open_functions.pop()
+        function = open_functions[-1] if open_functions else None
+        if group == "comment":
+            index.comments.append(node)
+            skip_to = node.end_byte
+        elif group == "function":
+            open_functions.append(_function(node, index, function))
+        elif group == "call":
             index.calls.append(node)
-        elif kind in _RETURNS and function is not None:
+        elif group == "return":
             value = [c for c in node.named_children if c.type not in lang.COMMENTS]
-            if value:
+            if value and function is not None:
                 function.returns.append(value[0])
-        elif kind in _ASSIGNMENTS or kind in _DECLARATORS:
+        elif group == "definition":
             _definitions(node, index, function)
-        elif kind in lang.ARRAYS:
+        elif group == "array":
             index.arrays.append(node)
-        elif kind == "expression_statement" and language == "python" and node.named_child_count == 1:
+        elif node.named_child_count == 1:
             only = node.named_children[0]
             if only.type == "string":  # a docstring: prose, as a comment is
                 index.comments.append(only)
-                continue
-        for child in reversed(node.named_children):
-            stack.append((child, function))
+                skip_to = node.end_byte
     return index
 
 
