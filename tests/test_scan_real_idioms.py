@@ -52,6 +52,11 @@ EXPECTED = {
     # Python: '.../subscription/' + id + '/renew' is the renewal, delete(... + id) the deletion
     ("py/subscriptions.py", 5, "POST", "/restapi/v1.0/subscription/{{id1}}/renew"),
     ("py/subscriptions.py", 7, "DELETE", "/restapi/v1.0/subscription/{{id1}}"),
+    # Python: a client whose verbs share request(); its cache's own get() is not the client's get();
+    # a constant's str.format() fills the constant
+    ("py/gateway/queues.py", 12, "GET", "/restapi/v1.0/account/~/call-queues/{{id1}}/members"),
+    ("py/gateway/queues.py", 15, "PUT", "/restapi/v1.0/account/~/call-queues/{{id1}}"),
+    ("py/gateway/queues.py", 18, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
     # Python: one constant, five verbs, through helpers of helpers imported from another module
     ("py/tools/sites.py", 14, "GET", SITES),
     ("py/tools/sites.py", 15, "POST", SITES),
@@ -74,6 +79,9 @@ EXPECTED = {
     ("ts/client.ts", 12, "GET", "/team-messaging/v1/chats/{{id1}}/posts"),
     ("ts/client.ts", 16, "DELETE", "/team-messaging/v1/notes/{{id1}}"),
 }
+# Calls of no operation in the API, reported once each: a path ending in an id is not a path whose
+# end is unknown, so no todo guesses an operation under it
+UNMATCHED = [("py/gateway/queues.py", 22, "/restapi/v1.0/account/~/department/{{id1}}")]
 FILTERS = {
     ("cs/Queues.cs", 7, "/restapi/v1.0/account/~/call-queues/{{id1}}/presence"),
     ("php/demo.php", 10, "/restapi/v1.0/account/~/extension/~/presence"),
@@ -87,7 +95,7 @@ def test_every_real_idiom_maps_to_exactly_its_operations():
     sure = {(f.file, f.line, f.method, f.path) for f in scan.found if not f.unsure}
     assert sure == EXPECTED
     assert set(scan.event_filters) == FILTERS
-    assert not scan.unmatched
+    assert [(u.file, u.line, u.text) for u in scan.unmatched] == UNMATCHED
 
 
 def test_a_call_the_scan_cannot_finish_is_a_todo_naming_its_candidates_and_place():

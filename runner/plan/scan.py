@@ -332,7 +332,9 @@ class _Scanner:
             if start is None:
                 continue
             resolved_any = True
-            self._resolve(index, node, methods, _template(start))
+            # a path with a part built at run time that is not an id: its end is unknown
+            open_end = any(isinstance(part, Hole) and not _id_like(part.label) for part in start)
+            self._resolve(index, node, methods, _template(start), open_end=open_end)
         if not resolved_any and path_node is not None:
             answer = sdk.answer_uri(path_node)
             if answer is not None:
@@ -348,7 +350,14 @@ class _Scanner:
                 )
 
     def _resolve(
-        self, index: FileIndex, node: Node, methods: list[str], template: str, unsure: str = ""
+        self,
+        index: FileIndex,
+        node: Node,
+        methods: list[str],
+        template: str,
+        unsure: str = "",
+        *,
+        open_end: bool = False,
     ) -> None:
         where = line(node)
         template = sdk.normalise(template)
@@ -366,7 +375,7 @@ class _Scanner:
             return
         candidates = others if not methods else []
         why = "the scan cannot see the method"
-        if not candidates:
+        if not candidates and open_end:
             candidates = self._by_prefix(methods, template)
             why = "part of the path is built at run time"
         if candidates:
@@ -378,7 +387,10 @@ class _Scanner:
             path = _own_ids(template, op) if op.path.count("/") == template.count("/") else _tildes(op.path)
             self._add(Found(index.relative, where, method, path, op, (), rest, why))
             return
-        self.scan.unmatched.append(Unmatched(index.relative, where, template))
+        key = (index.relative, where, "UNMATCHED", template)
+        if key not in self.seen:  # a helper's call is reached once per caller
+            self.seen.add(key)
+            self.scan.unmatched.append(Unmatched(index.relative, where, template))
 
     def _by_prefix(self, methods: list[str], template: str) -> list[tuple[str, Operation]]:
         """Operations a path whose end is unknown can be: those under its known beginning."""
@@ -492,6 +504,13 @@ def _merge(value: Value) -> Value:
 
 def _unbind(part: str | Hole) -> str | Hole:
     return Hole(part.label) if isinstance(part, Hole) else part
+
+
+def _id_like(label: str) -> bool:
+    """Whether a part built at run time is named as an id (``queue_id``, ``extensionId``, ``sub.id``)."""
+    words = re.findall(r"[A-Za-z0-9]+", label)
+    last = words[-1] if words else ""
+    return bool(re.fullmatch(r"(?i)ids?|uuid|guid|\d+", last) or re.search(r"[a-z0-9](Id|ID|Ids)$", last))
 
 
 def _tail_like(label: str) -> bool:

@@ -290,6 +290,18 @@ def normalise(path: str) -> str:
     return "/".join(LEGACY_SEGMENTS.get(s, s) for s in path.split("/"))
 
 
+# What may stand before an API path in a URL: nothing (the path alone, or after a base URL the scan
+# cannot know), a scheme and host with perhaps a path of their own, or a bare host. Anything else
+# ("answers:GET:/restapi/...", a cache key or a log line) is not a URL.
+_BASE_URL = re.compile(
+    r"(?:[a-zA-Z][\w+.-]*://[^\s/]*(?:/[^\s/]+)*|[\w.-]+\.[a-zA-Z]{2,}(?::\d+)?|localhost(?::\d+)?)?"
+)
+
+
+def _base_url(prefix: str) -> bool:
+    return _BASE_URL.fullmatch(prefix) is not None
+
+
 def api_start(value: Value, roots: tuple[str, ...], short: frozenset[str], *, relaxed: bool) -> Value | None:
     """The API path inside a value (from its root on), or None: full paths under the catalog's roots,
     even after a host or a base URL the scan cannot know; short paths the SDKs complete; with
@@ -302,7 +314,7 @@ def api_start(value: Value, roots: tuple[str, ...], short: frozenset[str], *, re
             while at >= 0:
                 end = at + len(root)
                 bounded = end == len(part) or part[end] in "/?"
-                if bounded and (at == 0 or part[at - 1] != "/" or "://" in part[:at]):
+                if bounded and _base_url(part[:at]):
                     return (part[at:], *value[index + 1 :])
                 at = part.find(root, at + 1)
             if relaxed and part.startswith(root[1:] + "/") and index == 0:

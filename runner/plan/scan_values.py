@@ -70,6 +70,7 @@ class Function:
     defaults: dict[str, Node]
     returns: list[Node] = field(default_factory=list)
     file: FileIndex | None = None
+    owner: int | None = None  # the node id of the class it is a method of
 
 
 @dataclass
@@ -162,6 +163,7 @@ _KINDS: lang.Kinds = (
     ("return", _RETURNS),
     ("definition", _ASSIGNMENTS | _DECLARATORS),
     ("array", lang.ARRAYS),
+    ("class", lang.CLASSES),
 )
 _PYTHON_KINDS: lang.Kinds = (*_KINDS, ("statement", frozenset({"expression_statement"})))  # docstrings
 
@@ -170,8 +172,10 @@ def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
     language = lang.LANGUAGES[suffix][0]
     root = lang.parse(suffix, source)
     index = FileIndex(relative, suffix, language, source, root)
-    # The nodes come in document order: the functions open around them are a stack, innermost last.
+    # The nodes come in document order: the functions and classes open around them are stacks,
+    # innermost last.
     open_functions: list[Function] = []
+    open_classes: list[Node] = []
     skip_to = -1  # the end of a comment or docstring: nothing inside it is code
     for group, node in lang.captures(suffix, root, _PYTHON_KINDS if language == "python" else _KINDS):
         start = node.start_byte
@@ -179,12 +183,18 @@ def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
             continue
         while open_functions and open_functions[-1].node.end_byte <= start:
             open_functions.pop()
+        while open_classes and open_classes[-1].end_byte <= start:
+            open_classes.pop()
         function = open_functions[-1] if open_functions else None
         if group == "comment":
             index.comments.append(node)
             skip_to = node.end_byte
+        elif group == "class":
+            open_classes.append(node)
         elif group == "function":
-            open_functions.append(_function(node, index, function))
+            created = _function(node, index, function)
+            created.owner = open_classes[-1].id if open_classes else None
+            open_functions.append(created)
         elif group == "call":
             index.calls.append(node)
         elif group == "return":
@@ -560,6 +570,10 @@ class Evaluator:
         if lowered in _FORMAT_CALLS:
             if receiver_strings:
                 return self._format(index, self.values(index, call.receiver, frame), call.args, frame)
+            if call.receiver is not None:  # TEMPLATE.format(id): the receiver holds the template
+                templates = self.values(index, call.receiver, frame)
+                if any(literal(t) for t in templates):
+                    return self._format(index, templates, call.args, frame)
             if call.args:
                 return self._format(index, self.values(index, call.args[0], frame), call.args[1:], frame)
         path_join = (
@@ -606,13 +620,18 @@ class Evaluator:
 
     def resolve_function(self, index: FileIndex, call: Call) -> list[Function]:
         """The app's own functions a call can be: by name, this file's first, then a unique one (or
-        those in the modules this file names) elsewhere in the project."""
+        those in the modules this file names) elsewhere in the project. A call on another object
+        (``self._cache.get(key)``) is never a method of the class it is made in: that would be
+        ``self.get``."""
         if not call.name:
             return []
-        local = index.functions.get(call.name)
+        foreign = None
+        if call.receiver is not None and lang.text(call.receiver) not in _OWN_RECEIVERS:
+            foreign = _enclosing_class(call.node)
+        local = [f for f in index.functions.get(call.name, []) if foreign is None or f.owner != foreign]
         if local:
             return local[:2]
-        elsewhere = self.functions.get(call.name, [])
+        elsewhere = [f for f in self.functions.get(call.name, []) if foreign is None or f.owner != foreign]
         if len(elsewhere) <= 1:
             return elsewhere
         text = index.source
@@ -633,7 +652,7 @@ class Evaluator:
 
     def lookup(self, index: FileIndex, node: Node, name: str, frame: Frame, *, member: bool) -> list[Value]:
         receiver = _receiver_text(node) if member else ""
-        own = member and receiver in ("self", "this", "$this", "", "static", "self::", "@", "this@")
+        own = member and (receiver in _OWN_RECEIVERS or receiver == "")
         function = self.enclosing(index, node)
         if not member or own:
             scope = function
@@ -700,6 +719,20 @@ class Evaluator:
         for extra in [d for d in defs if d.op == "+="]:
             out = [concat(s, v) for s in out for v in self.values(index, extra.value, frame)][:MAX_VALUES]
         return out
+
+
+_OWN_RECEIVERS = frozenset(
+    {"self", "this", "$this", "static", "self::", "@", "this@", "cls", "super", "super()", "base"}
+)
+
+
+def _enclosing_class(node: Node) -> int | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in lang.CLASSES:
+            return int(parent.id)
+        parent = parent.parent
+    return None
 
 
 def _contains(outer: Node, inner: Node) -> bool:
