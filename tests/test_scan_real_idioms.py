@@ -23,6 +23,15 @@ EXPECTED = {
     ("cs/Queues.cs", 5, "GET", "/restapi/v1.0/account/~/call-queues"),
     ("cs/Queues.cs", 6, "GET", "/restapi/v1.0/account/~/call-queues/{{id1}}"),
     ("cs/Queues.cs", 8, "POST", "/restapi/v1.0/subscription"),
+    # C#: Refit interfaces, a method's attribute its verb and path
+    ("cs/IVoicemailApi.cs", 6, "GET", "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}"),
+    (
+        "cs/IVoicemailApi.cs",
+        10,
+        "GET",
+        "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}/content/{{id2}}",
+    ),
+    ("cs/IVoicemailApi.cs", 13, "DELETE", "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}"),
     # Go: a client generated from the spec (operationId), fmt.Sprintf of a constant, http.NewRequest
     ("go/hooks.go", 4, "POST", "/restapi/v1.0/subscription"),
     ("go/hooks.go", 9, "DELETE", "/restapi/v1.0/subscription/{{subscriptionId}}"),
@@ -31,6 +40,9 @@ EXPECTED = {
     ("java/Directory.java", 5, "GET", "/restapi/v1.0/account/~/extension"),
     ("java/Directory.java", 9, "GET", "/restapi/v1.0/account/~/extension/~"),
     ("java/Directory.java", 13, "GET", "/restapi/v1.0/account/~/call-queues/{{id1}}/members"),
+    # Java: Retrofit annotations (the bare @GET with @Url names no path: nothing to read)
+    ("java/PagerApi.java", 6, "GET", "/restapi/v1.0/account/~/extension/~/message-store"),
+    ("java/PagerApi.java", 9, "POST", "/restapi/v1.0/account/~/extension/~/company-pager"),
     # JavaScript: a path in a variable, an attachment's uri from the answer, send({method, url})
     ("js/poller.js", 6, "GET", "/restapi/v1.0/account/~/extension/~/message-store"),
     (
@@ -44,6 +56,9 @@ EXPECTED = {
     ("kt/Texts.kt", 4, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("kt/Texts.kt", 5, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("kt/Texts.kt", 7, "GET", "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}"),
+    # Kotlin: Retrofit with paths relative to the base URL, and @HTTP(method = ..., path = ...)
+    ("kt/CallLogApi.kt", 5, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
+    ("kt/CallLogApi.kt", 8, "DELETE", "/restapi/v1.0/account/~/extension/~/call-log"),
     # PHP: legacy /ringout, a recording's contentUri, the multipart builder's request(), addEvents
     ("php/demo.php", 2, "POST", "/restapi/v1.0/account/~/extension/~/ring-out"),
     ("php/demo.php", 3, "GET", "/restapi/v1.0/account/~/call-log"),

@@ -33,6 +33,7 @@ from runner.plan.scan_values import (
     Function,
     Hole,
     Value,
+    annotation_parts,
     call_parts,
     index_file,
     params_in,
@@ -197,6 +198,11 @@ class _Scanner:
             self._event_filter_defs(index)
             for node in index.calls:
                 self._direct(index, self._call(node))
+            for node in index.annotations:
+                request = sdk.annotation_request(annotation_parts(node), self.evaluator, index)
+                if request is not None and request.path is not None:
+                    paths = self.evaluator.values(index, request.path)
+                    self._emit(index, node, [m for m in request.methods if isinstance(m, str)], paths, None)
         for _ in range(4):  # helpers of helpers: each round reaches one level further out
             if not self._instantiate():
                 break
@@ -610,10 +616,12 @@ def _own_ids(path: str, op: Operation) -> str:
     written, template = path.split("/"), op.path.split("/")
     if len(written) != len(template):
         return path
-    return "/".join(
+    path = "/".join(
         "~" if tpl[1:-1] in OWN_IDS and seg.startswith("{{") else seg
         for seg, tpl in zip(written, template, strict=True)
     )
+    number = iter(range(1, 100))  # the ids left, numbered again from 1
+    return re.sub(r"\{\{id\d+\}\}", lambda _: f"{{{{id{next(number)}}}}}", path)
 
 
 _LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")

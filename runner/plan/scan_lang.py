@@ -222,6 +222,9 @@ CLASSES = frozenset(
     }
 )
 COMMENTS = frozenset({"comment", "line_comment", "block_comment", "multiline_comment"})
+# Annotations on a declaration: Java's and Kotlin's @GET("..."), C#'s and PHP's [Get("...")] (Python's
+# "attribute" is a member access: its decorators are calls)
+ANNOTATIONS = frozenset({"annotation", "attribute"})
 ARRAYS = frozenset(
     {
         "list",

@@ -5,6 +5,8 @@ method and path, and what the official SDKs mean by theirs.
   ``PostAsync``), or one that names the method among its arguments (``send({method, url})``,
   ``request('POST', url)``, ``http.NewRequest(http.MethodPost, url, body)``,
   ``new HttpRequestMessage(HttpMethod.Post, url)``, ``fetch(url, {method: 'POST'})``).
+- Declarative clients: an interface's method annotated with its verb and path (Retrofit's
+  ``@GET("...")`` and ``@HTTP(method = ..., path = ...)``, Refit's ``[Get("...")]``).
 - The typed SDKs' fluent chains (RingCentral.Net, ringcentral-java, ringcentral-extensible, the Go
   and Kotlin clients), generated from the spec: each link a path segment, an argument its id, the
   last link the method. ``list()`` is the collection (``extension().list()`` is
@@ -161,6 +163,17 @@ def request_of(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | 
         and any(link.name.lower() == "createmultipartbuilder" for link in call.chain())
     ):  # ringcentral-php: $rcsdk->createMultipartBuilder()->...->request('/fax') builds a POST
         return Request(call, ["POST"], call.args[0])
+    return None
+
+
+def annotation_request(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | None:
+    """A declarative client's method (Retrofit, Refit, Micronaut): its annotation names the verb and
+    the path. A bare ``@GET`` (JAX-RS, or Retrofit's ``@Url``) names no path and is not read."""
+    verb = call.name.upper()
+    if verb in METHODS and call.args:
+        return Request(call, [verb], call.args[0])
+    if verb == "HTTP" and "method" in call.kwargs and "path" in call.kwargs:  # Retrofit's @HTTP
+        return Request(call, _methods(evaluator, index, call.kwargs["method"]), call.kwargs["path"])
     return None
 
 

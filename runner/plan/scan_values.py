@@ -86,6 +86,7 @@ class FileIndex:
     calls: list[Node] = field(default_factory=list)
     comments: list[Node] = field(default_factory=list)
     arrays: list[Node] = field(default_factory=list)
+    annotations: list[Node] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
@@ -166,6 +167,7 @@ _KINDS: lang.Kinds = (
     ("class", lang.CLASSES),
 )
 _PYTHON_KINDS: lang.Kinds = (*_KINDS, ("statement", frozenset({"expression_statement"})))  # docstrings
+_OTHER_KINDS: lang.Kinds = (*_KINDS, ("annotation", lang.ANNOTATIONS))
 
 
 def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
@@ -177,7 +179,7 @@ def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
     open_functions: list[Function] = []
     open_classes: list[Node] = []
     skip_to = -1  # the end of a comment or docstring: nothing inside it is code
-    for group, node in lang.captures(suffix, root, _PYTHON_KINDS if language == "python" else _KINDS):
+    for group, node in lang.captures(suffix, root, _PYTHON_KINDS if language == "python" else _OTHER_KINDS):
         start = node.start_byte
         if start < skip_to:
             continue
@@ -205,6 +207,8 @@ def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
             _definitions(node, index, function)
         elif group == "array":
             index.arrays.append(node)
+        elif group == "annotation":
+            index.annotations.append(node)
         elif node.named_child_count == 1:
             only = node.named_children[0]
             if only.type == "string":  # a docstring: prose, as a comment is
@@ -785,7 +789,34 @@ class Call:
             current = call_parts(receiver) if receiver is not None and receiver.type in lang.CALLS else None
 
 
-_ARGUMENT_LISTS = frozenset({"arguments", "argument_list", "value_arguments", "call_suffix"})
+_ARGUMENT_LISTS = frozenset(
+    {"arguments", "argument_list", "value_arguments", "call_suffix", "attribute_argument_list"}
+)
+
+
+def annotation_parts(node: Node) -> Call:
+    """An annotation read as a call of its name: ``@GET("p")``, ``[Get("p")]``, ``@HTTP(method = "DELETE",
+    path = "p")`` (Java's arguments list, C#'s attribute arguments, Kotlin's constructor invocation)."""
+    inner = next((c for c in node.named_children if c.type == "constructor_invocation"), node)
+    name_node = inner.child_by_field_name("name") or next(
+        (c for c in inner.named_children if c.type in ("user_type", "identifier", "name", "qualified_name")),
+        None,
+    )
+    if name_node is not None and name_node.type == "user_type" and name_node.named_children:
+        name_node = name_node.named_children[-1]
+    arguments = inner.child_by_field_name("arguments") or next(
+        (
+            c
+            for c in inner.named_children
+            if c.type in _ARGUMENT_LISTS or c.type in ("annotation_argument_list", "arguments")
+        ),
+        None,
+    )
+    args: list[Node] = []
+    kwargs: dict[str, Node] = {}
+    for child in arguments.named_children if arguments is not None else []:
+        _argument(child, args, kwargs)
+    return Call(node, name_of(name_node) or "", None, args, kwargs)
 
 
 def call_parts(node: Node) -> Call:
@@ -838,7 +869,7 @@ def _argument(child: Node, args: list[Node], kwargs: dict[str, Node]) -> None:
     kind = child.type
     if kind in lang.COMMENTS:
         return
-    if kind in ("keyword_argument", "pair", "assignment_expression", "named_argument"):
+    if kind in ("keyword_argument", "pair", "assignment_expression", "named_argument", "element_value_pair"):
         key = (
             child.child_by_field_name("name")
             or child.child_by_field_name("key")
@@ -849,7 +880,7 @@ def _argument(child: Node, args: list[Node], kwargs: dict[str, Node]) -> None:
         if key_name and value is not None:
             kwargs[key_name] = value
             return
-    if kind in ("argument", "value_argument"):
+    if kind in ("argument", "value_argument", "attribute_argument"):
         named = [c for c in child.named_children if c.type not in lang.COMMENTS]
         name_node = child.child_by_field_name("name")
         if name_node is None and len(named) == 2 and any(c.type == "=" for c in child.children):
