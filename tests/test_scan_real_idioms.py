@@ -36,6 +36,8 @@ EXPECTED = {
     ("go/hooks.go", 4, "POST", "/restapi/v1.0/subscription"),
     ("go/hooks.go", 9, "DELETE", "/restapi/v1.0/subscription/{{subscriptionId}}"),
     ("go/hooks.go", 16, "GET", "/restapi/v1.0/account/~/extension/~/presence"),
+    # Java: a subscription whose filters a list of String.format(...) holds
+    ("java/Hooks.java", 8, "POST", "/restapi/v1.0/subscription"),
     # Java: extension().list() is GET .../extension, extension().get() the user's own record
     ("java/Directory.java", 5, "GET", "/restapi/v1.0/account/~/extension"),
     ("java/Directory.java", 9, "GET", "/restapi/v1.0/account/~/extension/~"),
@@ -64,6 +66,8 @@ EXPECTED = {
     ("php/demo.php", 3, "GET", "/restapi/v1.0/account/~/call-log"),
     ("php/demo.php", 5, "GET", "/restapi/v1.0/account/~/recording/{{recordingId}}/content"),
     ("php/demo.php", 7, "POST", "/restapi/v1.0/account/~/extension/~/fax"),
+    # Python: a placeholder in a constant that also holds a query string, filled by replace()
+    ("py/call_log.py", 6, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
     # Python: '.../subscription/' + id + '/renew' is the renewal, delete(... + id) the deletion
     ("py/subscriptions.py", 5, "POST", "/restapi/v1.0/subscription/{{id1}}/renew"),
     ("py/subscriptions.py", 7, "DELETE", "/restapi/v1.0/subscription/{{id1}}"),
@@ -99,6 +103,7 @@ EXPECTED = {
 UNMATCHED = [("py/gateway/queues.py", 22, "/restapi/v1.0/account/~/department/{{id1}}")]
 FILTERS = {
     ("cs/Queues.cs", 7, "/restapi/v1.0/account/~/call-queues/{{id1}}/presence"),
+    ("java/Hooks.java", 7, "/restapi/v1.0/account/~/extension/~/presence"),
     ("php/demo.php", 10, "/restapi/v1.0/account/~/extension/~/presence"),
     ("py/subscriptions.py", 12, "/restapi/v1.0/account/~/extension/~/message-store"),
     ("ts/client.ts", 22, "/team-messaging/v1/posts"),

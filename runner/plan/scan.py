@@ -235,9 +235,7 @@ class _Scanner:
         if node is None:
             return
         elements = [node]
-        if node.type in _ARRAY_TYPES or (
-            node.named_child_count and node.type in ("argument", "value_argument")
-        ):
+        if _is_array(node) or (node.named_child_count and node.type in ("argument", "value_argument")):
             elements = list(_array_elements(node))
         for element in elements:
             for value in self.evaluator.values(index, element):
@@ -449,11 +447,38 @@ _ARRAY_TYPES = frozenset(
 )
 
 
+_CALL_TYPES = frozenset(
+    {"call_expression", "method_invocation", "invocation_expression", "function_call_expression"}
+)
+# The calls that build a list of their arguments (Arrays.asList, List.of, listOf, arrayOf, array)
+_LIST_CALLS = frozenset(
+    {
+        "aslist",
+        "of",
+        "copyof",
+        "listof",
+        "mutablelistof",
+        "arraylistof",
+        "arrayof",
+        "setof",
+        "mutablesetof",
+        "array",
+    }
+)
+
+
+def _is_array(node: Node) -> bool:
+    """An array literal or a call that builds one; any other call (format(...)) is one element."""
+    if node.type in _CALL_TYPES:
+        return call_parts(node).name.lower() in _LIST_CALLS
+    return node.type in _ARRAY_TYPES
+
+
 def _array_elements(node: Node) -> Iterator[Node]:
     """The elements of an array literal, through the wrappers each language puts around them
     (``new[] { ... }``, ``[]string{...}``, ``listOf(...)``, ``Arrays.asList(...)``, ``array(...)``)."""
     for child in node.named_children:
-        if child.type in _ARRAY_TYPES or child.type in (
+        if _is_array(child) or child.type in (
             "arguments",
             "argument_list",
             "value_arguments",
@@ -538,7 +563,7 @@ def _template(start: Value) -> str:
             out += f"{{{{id{count}}}}}"
             continue
         if "?" in part or "#" in part or "&" in part:  # the query ("&" when "?" was built apart)
-            out += re.split(r"[?#&]", part, maxsplit=1)[0]
+            out += _inline_placeholders(re.split(r"[?#&]", part, maxsplit=1)[0])
             break
         out += _inline_placeholders(part)
     segments = out.rstrip("/").split("/")
