@@ -32,6 +32,8 @@ EXPECTED = {
         "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}/content/{{id2}}",
     ),
     ("cs/IVoicemailApi.cs", 13, "DELETE", "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}"),
+    # C#: an override is called by its host
+    ("cs/Poller.cs", 6, "GET", "/restapi/v1.0/account/~/call-log"),
     # Go: a client generated from the spec (operationId), fmt.Sprintf of a constant, http.NewRequest
     ("go/hooks.go", 4, "POST", "/restapi/v1.0/subscription"),
     ("go/hooks.go", 9, "DELETE", "/restapi/v1.0/subscription/{{subscriptionId}}"),
@@ -58,6 +60,10 @@ EXPECTED = {
     ("kt/Texts.kt", 4, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("kt/Texts.kt", 5, "POST", "/restapi/v1.0/account/~/extension/~/sms"),
     ("kt/Texts.kt", 7, "GET", "/restapi/v1.0/account/~/extension/~/message-store/{{id1}}"),
+    # JavaScript: a method only a Vue component calls is live (its name is read in every text file)
+    ("js/inbox.js", 8, "GET", "/restapi/v1.0/account/~/extension/~/message-store"),
+    # JavaScript: an exported function nothing here calls is live
+    ("js/presence.js", 3, "GET", "/restapi/v1.0/account/~/extension/~/presence"),
     # Kotlin: Retrofit with paths relative to the base URL, and @HTTP(method = ..., path = ...)
     ("kt/CallLogApi.kt", 5, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
     ("kt/CallLogApi.kt", 8, "DELETE", "/restapi/v1.0/account/~/extension/~/call-log"),
@@ -76,6 +82,9 @@ EXPECTED = {
     ("py/gateway/queues.py", 12, "GET", "/restapi/v1.0/account/~/call-queues/{{id1}}/members"),
     ("py/gateway/queues.py", 15, "PUT", "/restapi/v1.0/account/~/call-queues/{{id1}}"),
     ("py/gateway/queues.py", 18, "GET", "/restapi/v1.0/account/~/extension/~/call-log"),
+    # Python: a route's decorator makes it live; a service method nothing calls is not (skipped)
+    ("py/unused/routes.py", 12, "GET", "/restapi/v1.0/account/~/ivr-menus"),
+    ("py/unused/sites.py", 11, "GET", "/restapi/v1.0/account/~/sites"),
     # Python: one constant, five verbs, through helpers of helpers imported from another module
     ("py/tools/sites.py", 14, "GET", SITES),
     ("py/tools/sites.py", 15, "POST", SITES),
@@ -116,6 +125,7 @@ def test_every_real_idiom_maps_to_exactly_its_operations():
     assert sure == EXPECTED
     assert set(scan.event_filters) == FILTERS
     assert [(u.file, u.line, u.text) for u in scan.unmatched] == UNMATCHED
+    assert {f for f, why in scan.skipped if why == "in a function nothing calls"} == {"py/unused/sites.py"}
 
 
 def test_a_call_the_scan_cannot_finish_is_a_todo_naming_its_candidates_and_place():

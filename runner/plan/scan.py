@@ -35,6 +35,7 @@ from runner.plan.scan_values import (
     Value,
     annotation_parts,
     call_parts,
+    callee,
     index_file,
     params_in,
 )
@@ -131,7 +132,7 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
     options = options or ScanOptions()
     scan = Scan()
     files = list(_read(root, options, scan))
-    _Scanner(catalog, files, scan).run()
+    _Scanner(catalog, files, scan, root).run()
     scan.found.sort(key=lambda f: (f.file, f.line, f.method, f.path))
     return scan
 
@@ -180,10 +181,13 @@ class _Template:
 
 
 class _Scanner:
-    def __init__(self, catalog: Catalog, files: list[FileIndex], scan: Scan) -> None:
+    def __init__(self, catalog: Catalog, files: list[FileIndex], scan: Scan, root: Path) -> None:
         self.catalog = catalog
         self.files = files
         self.scan = scan
+        self.root = root
+        self._names: Counter[bytes] | None = None  # identifier -> occurrences in the sources
+        self._reached: dict[int, bool] = {}
         self.roots, self.short = _roots(catalog)
         self.segments = _segment_names(catalog)
         self.evaluator = Evaluator(files)
@@ -197,7 +201,8 @@ class _Scanner:
             self._comments(index)
             self._event_filter_defs(index)
             for node in index.calls:
-                self._direct(index, self._call(node))
+                if _MAY_REQUEST.search(index.source, node.start_byte, node.end_byte):
+                    self._direct(index, self._call(node))
             for node in index.annotations:
                 request = sdk.annotation_request(annotation_parts(node), self.evaluator, index)
                 if request is not None and request.path is not None:
@@ -301,8 +306,11 @@ class _Scanner:
 
     def _instantiate(self) -> bool:
         grew = False
+        helpers = {t.function.name for templates in self.templates.values() for t in templates}
         for index in self.files:
             for node in index.calls:
+                if callee(node)[0] not in helpers:
+                    continue
                 call = self._call(node)
                 for function in self.evaluator.resolve_function(index, call):
                     for template in list(self.templates.get(function.node.id, ())):
@@ -364,6 +372,12 @@ class _Scanner:
         open_end: bool = False,
     ) -> None:
         where = line(node)
+        if not self._reachable(index, node):
+            key = (index.relative, where, "UNREACHED", template)
+            if key not in self.seen:
+                self.seen.add(key)
+                self.scan.skipped[(index.relative, "in a function nothing calls")] += 1
+            return
         template = sdk.normalise(template)
         probe = _PLACEHOLDER.sub("1", template)
         named = [(m, hit.value) for m in dict.fromkeys(methods) if (hit := self.catalog.match(m, probe))]
@@ -396,6 +410,33 @@ class _Scanner:
             self.seen.add(key)
             self.scan.unmatched.append(Unmatched(index.relative, where, template))
 
+    def _reachable(self, index: FileIndex, node: Node) -> bool:
+        """Whether live code can reach a call: not when the method holding it is declared under a name
+        written nowhere else in the sources (a service method nothing calls), and is no entry point
+        (decorated or annotated, public by declaration, an override, exported, a lifecycle hook)."""
+        function = self.evaluator.enclosing(index, node)
+        while function is not None and function.node.child_by_field_name("name") is None:
+            function = self.evaluator.enclosing(index, function.node)  # a lambda lives as its holder does
+        if function is None or not function.name or function.owner is None:
+            return True  # a plain function may be a script's, a library's or a handler named in config
+        reached = self._reached.get(function.node.id)
+        if reached is None:
+            reached = _entry_point(function) or self._uses()[function.name.encode()] > 1
+            self._reached[function.node.id] = reached
+        return reached
+
+    def _uses(self) -> Counter[bytes]:
+        """The names written in the repository's text files: sources (tests and excluded trees too),
+        templates and components the scan does not parse (.vue, .html, .erb...), configuration."""
+        if self._names is None:
+            self._names = Counter()
+            for path in _texts(self.root):
+                try:
+                    self._names.update(_IDENTIFIER.findall(path.read_bytes()))
+                except OSError:
+                    continue
+        return self._names
+
     def _by_prefix(self, methods: list[str], template: str) -> list[tuple[str, Operation]]:
         """Operations a path whose end is unknown can be: those under its known beginning."""
         known = template.split("{{", 1)[0].rstrip("/")
@@ -423,6 +464,13 @@ class _Scanner:
         self.scan.found.append(hit)
         self.scan.files[hit.file] += 1
 
+
+# What a call that sends a request, names a method or sets event filters has in its text, one way or
+# another (its name, a method, a URL or path key, an SDK's word): a call without any is not read.
+_MAY_REQUEST = re.compile(
+    rb"(?i)get|post|put|patch|del|list|request|fetch|send|call|api|do|exec|exchange|axios|open|event"
+    rb"|subscri|method|verb|type|url|uri|path|endpoint|resource|rest"
+)
 
 _ARRAY_TYPES = frozenset(
     {
@@ -537,6 +585,38 @@ def _unbind(part: str | Hole) -> str | Hole:
     return Hole(part.label) if isinstance(part, Hole) else part
 
 
+_IDENTIFIER = re.compile(rb"[A-Za-z_$][\w$]*")
+# Names a framework or a runtime calls: a hook never appears in the app's own calls.
+_HOOKS = re.compile(
+    r"^(main|run|handle|handler|lambda_handler|execute|invoke|start|setup|init|render|component[A-Z]\w*"
+    r"|ng[A-Z]\w*|on[A-Z]\w*|__\w+__)$"
+)
+_ENTRY_MARKS = frozenset({"decorator", "attribute_list", "annotation", "marker_annotation", "attribute"})
+_MODIFIERS = frozenset(
+    {"modifiers", "modifier", "member_modifier", "visibility_modifier", "accessibility_modifier"}
+)
+
+
+def _entry_point(function: Function) -> bool:
+    """A method something outside the app may call: decorated (a route, a task), annotated (Java,
+    C#, Kotlin), declared public or an override, exported (JavaScript), a method of an object
+    literal (a framework's options), or a hook by its name."""
+    node = function.node
+    if _HOOKS.match(function.name):
+        return True
+    parent = node.parent
+    if parent is not None and parent.type in ("decorated_definition", "export_statement", "object", "pair"):
+        return True
+    for child in node.children:
+        if child.type in _ENTRY_MARKS:
+            return True
+        if child.type in _MODIFIERS and re.search(
+            r"@|\b(override|public)\b", child.text.decode("utf-8", "replace")
+        ):
+            return True
+    return False
+
+
 def _id_like(label: str) -> bool:
     """Whether a part built at run time is named as an id (``queue_id``, ``extensionId``, ``sub.id``)."""
     words = re.findall(r"[A-Za-z0-9]+", label)
@@ -621,6 +701,47 @@ def _sources(root: Path) -> Iterator[tuple[Path, str]]:
         parts = path.relative_to(root).parts
         if path.suffix in EXTENSIONS and not SKIP_DIRS & set(parts) and path.is_file():
             yield path, PurePosixPath(*parts).as_posix()
+
+
+# Files that can name an app's functions without being parsed: components, templates, configuration.
+REFERENCE_SUFFIXES = frozenset(
+    {
+        ".vue",
+        ".svelte",
+        ".html",
+        ".htm",
+        ".erb",
+        ".haml",
+        ".cshtml",
+        ".razor",
+        ".xml",
+        ".yml",
+        ".yaml",
+        ".json",
+        ".toml",
+        ".properties",
+        ".gradle",
+        ".cfg",
+        ".ini",
+    }
+)
+_MAX_REFERENCE_BYTES = 1 << 20
+
+
+def _texts(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for path in root.rglob("*"):
+        suffix = path.suffix
+        if (suffix in EXTENSIONS or suffix in REFERENCE_SUFFIXES) and not SKIP_DIRS & set(
+            path.relative_to(root).parts
+        ):
+            try:
+                if path.is_file() and (suffix in EXTENSIONS or path.stat().st_size <= _MAX_REFERENCE_BYTES):
+                    yield path
+            except OSError:
+                continue
 
 
 def _is_test(relative: str) -> bool:

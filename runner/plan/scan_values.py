@@ -66,11 +66,26 @@ class Definition:
 class Function:
     name: str
     node: Node
-    params: list[str]
-    defaults: dict[str, Node]
     returns: list[Node] = field(default_factory=list)
     file: FileIndex | None = None
     owner: int | None = None  # the node id of the class it is a method of
+    _signature: tuple[list[str], dict[str, Node]] | None = None
+
+    @property
+    def params(self) -> list[str]:
+        return self._parameters()[0]
+
+    @property
+    def defaults(self) -> dict[str, Node]:
+        return self._parameters()[1]
+
+    def _parameters(self) -> tuple[list[str], dict[str, Node]]:
+        """Its parameters' names and default values, read on first use: most functions a scan
+        indexes are never looked into."""
+        if self._signature is None:
+            python = self.file is not None and self.file.language == "python"
+            self._signature = _signature(self.node, python)
+        return self._signature
 
 
 @dataclass
@@ -192,7 +207,8 @@ def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
             index.comments.append(node)
             skip_to = node.end_byte
         elif group == "class":
-            open_classes.append(node)
+            if node.parent is not None:  # Python's whole file is a "module", as Ruby's modules are
+                open_classes.append(node)
         elif group == "function":
             created = _function(node, index, function)
             created.owner = open_classes[-1].id if open_classes else None
@@ -228,6 +244,20 @@ def _function(node: Node, index: FileIndex, outer: Function | None) -> Function:
             or parent.child_by_field_name("left")
         )
         name = name_of(holder) if holder is not None else None
+    function = Function(name or "", node, file=index)
+    body = node.child_by_field_name("body")
+    arrow = node.type in ("arrow_function", "lambda", "lambda_expression")
+    if body is not None and arrow and body.type not in ("statement_block", "block"):
+        function.returns.append(body)  # an expression body is its return value
+    if index.language == "ruby" and body is not None and body.named_children:
+        function.returns.append(body.named_children[-1])  # Ruby returns its last expression
+    if name:
+        index.functions.setdefault(name, []).append(function)
+    index.by_node[node.id] = function
+    return function
+
+
+def _signature(node: Node, python: bool) -> tuple[list[str], dict[str, Node]]:
     params: list[str] = []
     defaults: dict[str, Node] = {}
     container = node.child_by_field_name("parameters")
@@ -244,19 +274,9 @@ def _function(node: Node, index: FileIndex, outer: Function | None) -> Function:
             default = param.child_by_field_name("value") or param.child_by_field_name("default_value")
             if default is not None:
                 defaults[pname] = default
-    if index.language == "python" and params and params[0] in ("self", "cls"):
+    if python and params and params[0] in ("self", "cls"):
         params = params[1:]
-    function = Function(name or "", node, params, defaults, file=index)
-    body = node.child_by_field_name("body")
-    arrow = node.type in ("arrow_function", "lambda", "lambda_expression")
-    if body is not None and arrow and body.type not in ("statement_block", "block"):
-        function.returns.append(body)  # an expression body is its return value
-    if index.language == "ruby" and body is not None and body.named_children:
-        function.returns.append(body.named_children[-1])  # Ruby returns its last expression
-    if name:
-        index.functions.setdefault(name, []).append(function)
-    index.by_node[node.id] = function
-    return function
+    return params, defaults
 
 
 def _param_name(param: Node) -> str | None:
@@ -819,12 +839,8 @@ def annotation_parts(node: Node) -> Call:
     return Call(node, name_of(name_node) or "", None, args, kwargs)
 
 
-def call_parts(node: Node) -> Call:
-    callee = (
-        node.child_by_field_name("function")
-        or node.child_by_field_name("constructor")
-        or node.child_by_field_name("type")
-    )
+def callee(node: Node) -> tuple[str, Node | None]:
+    """A call's name and the expression it is made on (``a.b.get(x)``: ``get``, ``a.b``)."""
     receiver: Node | None = None
     name = ""
     if node.type in ("method_invocation", "member_call_expression", "nullsafe_member_call_expression"):
@@ -837,17 +853,27 @@ def call_parts(node: Node) -> Call:
         receiver = node.child_by_field_name("receiver")
         name = name_of(node.child_by_field_name("method")) or ""
     else:
-        if callee is None and node.named_children:
-            callee = node.named_children[0]
-        if callee is not None:
-            if callee.type in lang.MEMBERS:
+        function = (
+            node.child_by_field_name("function")
+            or node.child_by_field_name("constructor")
+            or node.child_by_field_name("type")
+        )
+        if function is None and node.named_children:
+            function = node.named_children[0]
+        if function is not None:
+            if function.type in lang.MEMBERS:
                 receiver = (
-                    callee.child_by_field_name("object")
-                    or callee.child_by_field_name("expression")
-                    or callee.child_by_field_name("operand")
-                    or (callee.named_children[0] if callee.named_children else None)
+                    function.child_by_field_name("object")
+                    or function.child_by_field_name("expression")
+                    or function.child_by_field_name("operand")
+                    or (function.named_children[0] if function.named_children else None)
                 )
-            name = name_of(callee) or ""
+            name = name_of(function) or ""
+    return name, receiver
+
+
+def call_parts(node: Node) -> Call:
+    name, receiver = callee(node)
     arguments = node.child_by_field_name("arguments")
     if arguments is None:
         arguments = next((c for c in node.named_children if c.type in _ARGUMENT_LISTS), None)
