@@ -206,6 +206,9 @@ class _Scanner:
             for node in index.annotations:
                 request = sdk.annotation_request(annotation_parts(node), self.evaluator, index)
                 if request is not None and request.path is not None:
+                    if not self._declaration_called(index, node):
+                        self.scan.skipped[(index.relative, "in a function nothing calls")] += 1
+                        continue
                     paths = self.evaluator.values(index, request.path)
                     self._emit(index, node, [m for m in request.methods if isinstance(m, str)], paths, None)
         for _ in range(4):  # helpers of helpers: each round reaches one level further out
@@ -424,6 +427,17 @@ class _Scanner:
             reached = _entry_point(function) or self._uses()[function.name.encode()] > 1
             self._reached[function.node.id] = reached
         return reached
+
+    def _declaration_called(self, index: FileIndex, annotation: Node) -> bool:
+        """Whether the app calls the method a declarative client's annotation is on: its
+        annotation declares a request, it makes no entry point."""
+        parent = annotation.parent
+        while parent is not None and parent.id not in index.by_node:
+            parent = parent.parent
+        if parent is None:
+            return True
+        name = index.by_node[parent.id].name
+        return not name or self._uses()[name.encode()] > 1
 
     def _uses(self) -> Counter[bytes]:
         """The names written in the repository's text files: sources (tests and excluded trees too),
