@@ -6,8 +6,8 @@ reads them with the official SDKs' semantics (``scan_sdk``). Each call site is j
 verb; a helper that takes the method or the path as a parameter is judged at each of its calls.
 Ids the code builds become placeholders, the account's and extension's ``~``. A call it cannot
 resolve to one operation becomes a todo item naming the candidates and its file:line. Paths in
-comments and in test and fixture trees are counted and skipped; event filters become the
-subscription's own calls. It must never execute, import or modify the code it reads.
+comments, in test and fixture trees and in methods nothing calls are counted and skipped; event
+filters become the subscription's own calls. It must never execute, import or modify the code it reads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from runner.plan import scan_lang as lang
 from runner.plan import scan_sdk as sdk
 from runner.plan.init import body_for, plan_top
 from runner.plan.scan_lang import LANGUAGES, Node, line
@@ -509,9 +510,6 @@ _ARRAY_TYPES = frozenset(
 )
 
 
-_CALL_TYPES = frozenset(
-    {"call_expression", "method_invocation", "invocation_expression", "function_call_expression"}
-)
 # The calls that build a list of their arguments (Arrays.asList, List.of, listOf, arrayOf, array)
 _LIST_CALLS = frozenset(
     {
@@ -531,7 +529,7 @@ _LIST_CALLS = frozenset(
 
 def _is_array(node: Node) -> bool:
     """An array literal or a call that builds one; any other call (format(...)) is one element."""
-    if node.type in _CALL_TYPES:
+    if node.type in lang.CALLS:
         return call_parts(node).name.lower() in _LIST_CALLS
     return node.type in _ARRAY_TYPES
 
@@ -605,10 +603,6 @@ _HOOKS = re.compile(
     r"^(main|run|handle|handler|lambda_handler|execute|invoke|start|setup|init|render|component[A-Z]\w*"
     r"|ng[A-Z]\w*|on[A-Z]\w*|__\w+__)$"
 )
-_ENTRY_MARKS = frozenset({"decorator", "attribute_list", "annotation", "marker_annotation", "attribute"})
-_MODIFIERS = frozenset(
-    {"modifiers", "modifier", "member_modifier", "visibility_modifier", "accessibility_modifier"}
-)
 
 
 def _entry_point(function: Function) -> bool:
@@ -619,12 +613,12 @@ def _entry_point(function: Function) -> bool:
     if _HOOKS.match(function.name):
         return True
     parent = node.parent
-    if parent is not None and parent.type in ("decorated_definition", "export_statement", "object", "pair"):
+    if parent is not None and parent.type in lang.ENTRY_HOLDERS:
         return True
     for child in node.children:
-        if child.type in _ENTRY_MARKS:
+        if child.type in lang.ENTRY_MARKS:
             return True
-        if child.type in _MODIFIERS and re.search(
+        if child.type in lang.MODIFIERS and re.search(
             r"@|\b(override|public)\b", child.text.decode("utf-8", "replace")
         ):
             return True

@@ -3,7 +3,7 @@
 Each source file is parsed by tree-sitter with its language's grammar; the rest of the scanner never
 names a grammar's node types, only what this module makes of them: string literals as text and
 interpolated expressions, calls as a name, a receiver and arguments, definitions, functions and
-their parameters, returns, comments. The grammars are imported on first use, so that commands other
+their parameters, returns, comments, annotations, the marks of an entry point. The grammars are imported on first use, so that commands other
 than ``plan scan`` never pay for them. This module must never execute the code it reads.
 """
 
@@ -225,6 +225,15 @@ COMMENTS = frozenset({"comment", "line_comment", "block_comment", "multiline_com
 # Annotations on a declaration: Java's and Kotlin's @GET("..."), C#'s and PHP's [Get("...")] (Python's
 # "attribute" is a member access: its decorators are calls)
 ANNOTATIONS = frozenset({"annotation", "attribute"})
+# What marks a declaration as called from outside the app's own code: decorators, annotations and
+# attributes on it, modifiers that hold "public", "override" or an annotation, and the nodes a
+# function sits in when a framework or an importer calls it (a decorated definition, an export, an
+# object literal's method).
+ENTRY_MARKS = frozenset({"decorator", "attribute_list", "annotation", "marker_annotation", "attribute"})
+MODIFIERS = frozenset(
+    {"modifiers", "modifier", "member_modifier", "visibility_modifier", "accessibility_modifier"}
+)
+ENTRY_HOLDERS = frozenset({"decorated_definition", "export_statement", "object", "pair"})
 ARRAYS = frozenset(
     {
         "list",
