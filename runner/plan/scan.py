@@ -6,8 +6,8 @@ reads them with the official SDKs' semantics (``scan_sdk``). Each call site is j
 verb; a helper that takes the method or the path as a parameter is judged at each of its calls.
 Ids the code builds become placeholders, the account's and extension's ``~``. A call it cannot
 resolve to one operation becomes a todo item naming the candidates and its file:line. Paths in
-comments and in test and fixture trees are counted and skipped; event filters become the
-subscription's own calls. It must never execute, import or modify the code it reads.
+comments, in test and fixture trees and in methods nothing calls are counted and skipped; event
+filters become the subscription's own calls. It must never execute, import or modify the code it reads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from runner.plan import scan_lang as lang
 from runner.plan import scan_sdk as sdk
 from runner.plan.init import body_for, plan_top
 from runner.plan.scan_lang import LANGUAGES, Node, line
@@ -33,7 +34,9 @@ from runner.plan.scan_values import (
     Function,
     Hole,
     Value,
+    annotation_parts,
     call_parts,
+    callee,
     index_file,
     params_in,
 )
@@ -130,7 +133,7 @@ def scan_source(root: Path, options: ScanOptions | None = None, catalog: Catalog
     options = options or ScanOptions()
     scan = Scan()
     files = list(_read(root, options, scan))
-    _Scanner(catalog, files, scan).run()
+    _Scanner(catalog, files, scan, root).run()
     scan.found.sort(key=lambda f: (f.file, f.line, f.method, f.path))
     return scan
 
@@ -179,10 +182,13 @@ class _Template:
 
 
 class _Scanner:
-    def __init__(self, catalog: Catalog, files: list[FileIndex], scan: Scan) -> None:
+    def __init__(self, catalog: Catalog, files: list[FileIndex], scan: Scan, root: Path) -> None:
         self.catalog = catalog
         self.files = files
         self.scan = scan
+        self.root = root
+        self._names: Counter[bytes] | None = None  # identifier -> occurrences in the sources
+        self._reached: dict[int, bool] = {}
         self.roots, self.short = _roots(catalog)
         self.segments = _segment_names(catalog)
         self.evaluator = Evaluator(files)
@@ -196,7 +202,16 @@ class _Scanner:
             self._comments(index)
             self._event_filter_defs(index)
             for node in index.calls:
-                self._direct(index, self._call(node))
+                if _MAY_REQUEST.search(index.source, node.start_byte, node.end_byte):
+                    self._direct(index, self._call(node))
+            for node in index.annotations:
+                request = sdk.annotation_request(annotation_parts(node), self.evaluator, index)
+                if request is not None and request.path is not None:
+                    if not self._declaration_called(index, node):
+                        self.scan.skipped[(index.relative, "in a function nothing calls")] += 1
+                        continue
+                    paths = self.evaluator.values(index, request.path)
+                    self._emit(index, node, [m for m in request.methods if isinstance(m, str)], paths, None)
         for _ in range(4):  # helpers of helpers: each round reaches one level further out
             if not self._instantiate():
                 break
@@ -229,9 +244,7 @@ class _Scanner:
         if node is None:
             return
         elements = [node]
-        if node.type in _ARRAY_TYPES or (
-            node.named_child_count and node.type in ("argument", "value_argument")
-        ):
+        if _is_array(node) or (node.named_child_count and node.type in ("argument", "value_argument")):
             elements = list(_array_elements(node))
         for element in elements:
             for value in self.evaluator.values(index, element):
@@ -297,8 +310,11 @@ class _Scanner:
 
     def _instantiate(self) -> bool:
         grew = False
+        helpers = {t.function.name for templates in self.templates.values() for t in templates}
         for index in self.files:
             for node in index.calls:
+                if callee(node)[0] not in helpers:
+                    continue
                 call = self._call(node)
                 for function in self.evaluator.resolve_function(index, call):
                     for template in list(self.templates.get(function.node.id, ())):
@@ -332,7 +348,9 @@ class _Scanner:
             if start is None:
                 continue
             resolved_any = True
-            self._resolve(index, node, methods, _template(start))
+            # a path with a part built at run time that is not an id: its end is unknown
+            open_end = any(isinstance(part, Hole) and not _id_like(part.label) for part in start)
+            self._resolve(index, node, methods, _template(start), open_end=open_end)
         if not resolved_any and path_node is not None:
             answer = sdk.answer_uri(path_node)
             if answer is not None:
@@ -348,9 +366,22 @@ class _Scanner:
                 )
 
     def _resolve(
-        self, index: FileIndex, node: Node, methods: list[str], template: str, unsure: str = ""
+        self,
+        index: FileIndex,
+        node: Node,
+        methods: list[str],
+        template: str,
+        unsure: str = "",
+        *,
+        open_end: bool = False,
     ) -> None:
         where = line(node)
+        if not self._reachable(index, node):
+            key = (index.relative, where, "UNREACHED", template)
+            if key not in self.seen:
+                self.seen.add(key)
+                self.scan.skipped[(index.relative, "in a function nothing calls")] += 1
+            return
         template = sdk.normalise(template)
         probe = _PLACEHOLDER.sub("1", template)
         named = [(m, hit.value) for m in dict.fromkeys(methods) if (hit := self.catalog.match(m, probe))]
@@ -366,7 +397,7 @@ class _Scanner:
             return
         candidates = others if not methods else []
         why = "the scan cannot see the method"
-        if not candidates:
+        if not candidates and open_end:
             candidates = self._by_prefix(methods, template)
             why = "part of the path is built at run time"
         if candidates:
@@ -378,7 +409,48 @@ class _Scanner:
             path = _own_ids(template, op) if op.path.count("/") == template.count("/") else _tildes(op.path)
             self._add(Found(index.relative, where, method, path, op, (), rest, why))
             return
-        self.scan.unmatched.append(Unmatched(index.relative, where, template))
+        key = (index.relative, where, "UNMATCHED", template)
+        if key not in self.seen:  # a helper's call is reached once per caller
+            self.seen.add(key)
+            self.scan.unmatched.append(Unmatched(index.relative, where, template))
+
+    def _reachable(self, index: FileIndex, node: Node) -> bool:
+        """Whether live code can reach a call: not when the method holding it is declared under a name
+        written nowhere else in the sources (a service method nothing calls), and is no entry point
+        (decorated or annotated, public by declaration, an override, exported, a lifecycle hook)."""
+        function = self.evaluator.enclosing(index, node)
+        while function is not None and function.node.child_by_field_name("name") is None:
+            function = self.evaluator.enclosing(index, function.node)  # a lambda lives as its holder does
+        if function is None or not function.name or function.owner is None:
+            return True  # a plain function may be a script's, a library's or a handler named in config
+        reached = self._reached.get(function.node.id)
+        if reached is None:
+            reached = _entry_point(function) or self._uses()[function.name.encode()] > 1
+            self._reached[function.node.id] = reached
+        return reached
+
+    def _declaration_called(self, index: FileIndex, annotation: Node) -> bool:
+        """Whether the app calls the method a declarative client's annotation is on: its
+        annotation declares a request, it makes no entry point."""
+        parent = annotation.parent
+        while parent is not None and parent.id not in index.by_node:
+            parent = parent.parent
+        if parent is None:
+            return True
+        name = index.by_node[parent.id].name
+        return not name or self._uses()[name.encode()] > 1
+
+    def _uses(self) -> Counter[bytes]:
+        """The names written in the repository's text files: sources (tests and excluded trees too),
+        templates and components the scan does not parse (.vue, .html, .erb...), configuration."""
+        if self._names is None:
+            self._names = Counter()
+            for path in _texts(self.root):
+                try:
+                    self._names.update(_IDENTIFIER.findall(path.read_bytes()))
+                except OSError:
+                    continue
+        return self._names
 
     def _by_prefix(self, methods: list[str], template: str) -> list[tuple[str, Operation]]:
         """Operations a path whose end is unknown can be: those under its known beginning."""
@@ -408,6 +480,13 @@ class _Scanner:
         self.scan.files[hit.file] += 1
 
 
+# What a call that sends a request, names a method or sets event filters has in its text, one way or
+# another (its name, a method, a URL or path key, an SDK's word): a call without any is not read.
+_MAY_REQUEST = re.compile(
+    rb"(?i)get|post|put|patch|del|list|request|fetch|send|call|api|do|exec|exchange|axios|open|event"
+    rb"|subscri|method|verb|type|url|uri|path|endpoint|resource|rest"
+)
+
 _ARRAY_TYPES = frozenset(
     {
         "list",
@@ -431,11 +510,35 @@ _ARRAY_TYPES = frozenset(
 )
 
 
+# The calls that build a list of their arguments (Arrays.asList, List.of, listOf, arrayOf, array)
+_LIST_CALLS = frozenset(
+    {
+        "aslist",
+        "of",
+        "copyof",
+        "listof",
+        "mutablelistof",
+        "arraylistof",
+        "arrayof",
+        "setof",
+        "mutablesetof",
+        "array",
+    }
+)
+
+
+def _is_array(node: Node) -> bool:
+    """An array literal or a call that builds one; any other call (format(...)) is one element."""
+    if node.type in lang.CALLS:
+        return call_parts(node).name.lower() in _LIST_CALLS
+    return node.type in _ARRAY_TYPES
+
+
 def _array_elements(node: Node) -> Iterator[Node]:
     """The elements of an array literal, through the wrappers each language puts around them
     (``new[] { ... }``, ``[]string{...}``, ``listOf(...)``, ``Arrays.asList(...)``, ``array(...)``)."""
     for child in node.named_children:
-        if child.type in _ARRAY_TYPES or child.type in (
+        if _is_array(child) or child.type in (
             "arguments",
             "argument_list",
             "value_arguments",
@@ -494,6 +597,41 @@ def _unbind(part: str | Hole) -> str | Hole:
     return Hole(part.label) if isinstance(part, Hole) else part
 
 
+_IDENTIFIER = re.compile(rb"[A-Za-z_$][\w$]*")
+# Names a framework or a runtime calls: a hook never appears in the app's own calls.
+_HOOKS = re.compile(
+    r"^(main|run|handle|handler|lambda_handler|execute|invoke|start|setup|init|render|component[A-Z]\w*"
+    r"|ng[A-Z]\w*|on[A-Z]\w*|__\w+__)$"
+)
+
+
+def _entry_point(function: Function) -> bool:
+    """A method something outside the app may call: decorated (a route, a task), annotated (Java,
+    C#, Kotlin), declared public or an override, exported (JavaScript), a method of an object
+    literal (a framework's options), or a hook by its name."""
+    node = function.node
+    if _HOOKS.match(function.name):
+        return True
+    parent = node.parent
+    if parent is not None and parent.type in lang.ENTRY_HOLDERS:
+        return True
+    for child in node.children:
+        if child.type in lang.ENTRY_MARKS:
+            return True
+        if child.type in lang.MODIFIERS and re.search(
+            r"@|\b(override|public)\b", child.text.decode("utf-8", "replace")
+        ):
+            return True
+    return False
+
+
+def _id_like(label: str) -> bool:
+    """Whether a part built at run time is named as an id (``queue_id``, ``extensionId``, ``sub.id``)."""
+    words = re.findall(r"[A-Za-z0-9]+", label)
+    last = words[-1] if words else ""
+    return bool(re.fullmatch(r"(?i)ids?|uuid|guid|\d+", last) or re.search(r"[a-z0-9](Id|ID|Ids)$", last))
+
+
 def _tail_like(label: str) -> bool:
     return bool(re.search(r"(?i)path|url|uri|endpoint|route|resource|suffix|tail", label))
 
@@ -513,7 +651,7 @@ def _template(start: Value) -> str:
             out += f"{{{{id{count}}}}}"
             continue
         if "?" in part or "#" in part or "&" in part:  # the query ("&" when "?" was built apart)
-            out += re.split(r"[?#&]", part, maxsplit=1)[0]
+            out += _inline_placeholders(re.split(r"[?#&]", part, maxsplit=1)[0])
             break
         out += _inline_placeholders(part)
     segments = out.rstrip("/").split("/")
@@ -573,6 +711,47 @@ def _sources(root: Path) -> Iterator[tuple[Path, str]]:
             yield path, PurePosixPath(*parts).as_posix()
 
 
+# Files that can name an app's functions without being parsed: components, templates, configuration.
+REFERENCE_SUFFIXES = frozenset(
+    {
+        ".vue",
+        ".svelte",
+        ".html",
+        ".htm",
+        ".erb",
+        ".haml",
+        ".cshtml",
+        ".razor",
+        ".xml",
+        ".yml",
+        ".yaml",
+        ".json",
+        ".toml",
+        ".properties",
+        ".gradle",
+        ".cfg",
+        ".ini",
+    }
+)
+_MAX_REFERENCE_BYTES = 1 << 20
+
+
+def _texts(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for path in root.rglob("*"):
+        suffix = path.suffix
+        if (suffix in EXTENSIONS or suffix in REFERENCE_SUFFIXES) and not SKIP_DIRS & set(
+            path.relative_to(root).parts
+        ):
+            try:
+                if path.is_file() and (suffix in EXTENSIONS or path.stat().st_size <= _MAX_REFERENCE_BYTES):
+                    yield path
+            except OSError:
+                continue
+
+
 def _is_test(relative: str) -> bool:
     parts = PurePosixPath(relative).parts
     if {p.lower() for p in parts[:-1]} & TEST_DIRS:
@@ -591,10 +770,12 @@ def _own_ids(path: str, op: Operation) -> str:
     written, template = path.split("/"), op.path.split("/")
     if len(written) != len(template):
         return path
-    return "/".join(
+    path = "/".join(
         "~" if tpl[1:-1] in OWN_IDS and seg.startswith("{{") else seg
         for seg, tpl in zip(written, template, strict=True)
     )
+    number = iter(range(1, 100))  # the ids left, numbered again from 1
+    return re.sub(r"\{\{id\d+\}\}", lambda _: f"{{{{id{next(number)}}}}}", path)
 
 
 _LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")

@@ -3,7 +3,7 @@
 Each source file is parsed by tree-sitter with its language's grammar; the rest of the scanner never
 names a grammar's node types, only what this module makes of them: string literals as text and
 interpolated expressions, calls as a name, a receiver and arguments, definitions, functions and
-their parameters, returns, comments. The grammars are imported on first use, so that commands other
+their parameters, returns, comments, annotations, the marks of an entry point. The grammars are imported on first use, so that commands other
 than ``plan scan`` never pay for them. This module must never execute the code it reads.
 """
 
@@ -49,6 +49,35 @@ def parser_for(suffix: str) -> Any:
 
 def parse(suffix: str, source: bytes) -> Node:
     return parser_for(suffix).parse(source).root_node
+
+
+Kinds = tuple[tuple[str, frozenset[str]], ...]  # (group name, node kinds); no kind in two groups
+
+
+def captures(suffix: str, root: Node, kinds: Kinds) -> list[tuple[str, Node]]:
+    """The nodes of the given kinds under ``root``, each with its group's name, in document order
+    (an enclosing node before the nodes inside it). Found by a tree-sitter query, which walks the
+    tree in C: walking every node in Python was most of a scan's time."""
+    import tree_sitter
+
+    found = tree_sitter.QueryCursor(_query(suffix, kinds)).captures(root)
+    out = [(node.start_byte, -node.end_byte, name, node) for name, nodes in found.items() for node in nodes]
+    out.sort(key=lambda row: row[:2])
+    return [(name, node) for _, _, name, node in out]
+
+
+@cache
+def _query(suffix: str, kinds: Kinds) -> Any:
+    """One query per language for the groups: the kinds its grammar does not have are left out."""
+    import tree_sitter
+
+    grammar = parser_for(suffix).language
+    patterns = []
+    for name, group in kinds:
+        present = sorted(k for k in group if grammar.id_for_node_kind(k, True))
+        if present:
+            patterns.append("[" + " ".join(f"({k})" for k in present) + f"] @{name}")
+    return tree_sitter.Query(grammar, "\n".join(patterns))
 
 
 # --- node kinds, across the nine grammars -------------------------------------------------------
@@ -193,6 +222,18 @@ CLASSES = frozenset(
     }
 )
 COMMENTS = frozenset({"comment", "line_comment", "block_comment", "multiline_comment"})
+# Annotations on a declaration: Java's and Kotlin's @GET("..."), C#'s and PHP's [Get("...")] (Python's
+# "attribute" is a member access: its decorators are calls)
+ANNOTATIONS = frozenset({"annotation", "attribute"})
+# What marks a declaration as called from outside the app's own code: decorators, annotations and
+# attributes on it, modifiers that hold "public", "override" or an annotation, and the nodes a
+# function sits in when a framework or an importer calls it (a decorated definition, an export, an
+# object literal's method).
+ENTRY_MARKS = frozenset({"decorator", "attribute_list", "annotation", "marker_annotation", "attribute"})
+MODIFIERS = frozenset(
+    {"modifiers", "modifier", "member_modifier", "visibility_modifier", "accessibility_modifier"}
+)
+ENTRY_HOLDERS = frozenset({"decorated_definition", "export_statement", "object", "pair"})
 ARRAYS = frozenset(
     {
         "list",

@@ -5,6 +5,8 @@ method and path, and what the official SDKs mean by theirs.
   ``PostAsync``), or one that names the method among its arguments (``send({method, url})``,
   ``request('POST', url)``, ``http.NewRequest(http.MethodPost, url, body)``,
   ``new HttpRequestMessage(HttpMethod.Post, url)``, ``fetch(url, {method: 'POST'})``).
+- Declarative clients: an interface's method annotated with its verb and path (Retrofit's
+  ``@GET("...")`` and ``@HTTP(method = ..., path = ...)``, Refit's ``[Get("...")]``).
 - The typed SDKs' fluent chains (RingCentral.Net, ringcentral-java, ringcentral-extensible, the Go
   and Kotlin clients), generated from the spec: each link a path segment, an argument its id, the
   last link the method. ``list()`` is the collection (``extension().list()`` is
@@ -164,6 +166,17 @@ def request_of(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | 
     return None
 
 
+def annotation_request(call: Call, evaluator: Evaluator, index: FileIndex) -> Request | None:
+    """A declarative client's method (Retrofit, Refit, Micronaut): its annotation names the verb and
+    the path. A bare ``@GET`` (JAX-RS, or Retrofit's ``@Url``) names no path and is not read."""
+    verb = call.name.upper()
+    if verb in METHODS and call.args:
+        return Request(call, [verb], call.args[0])
+    if verb == "HTTP" and "method" in call.kwargs and "path" in call.kwargs:  # Retrofit's @HTTP
+        return Request(call, _methods(evaluator, index, call.kwargs["method"]), call.kwargs["path"])
+    return None
+
+
 def _path_argument(call: Call, method_node: Node | None) -> Node | None:
     for key in _PATH_KEYS:
         if key in call.kwargs:
@@ -290,6 +303,18 @@ def normalise(path: str) -> str:
     return "/".join(LEGACY_SEGMENTS.get(s, s) for s in path.split("/"))
 
 
+# What may stand before an API path in a URL: nothing (the path alone, or after a base URL the scan
+# cannot know), a scheme and host with perhaps a path of their own, or a bare host. Anything else
+# ("answers:GET:/restapi/...", a cache key or a log line) is not a URL.
+_BASE_URL = re.compile(
+    r"(?:[a-zA-Z][\w+.-]*://[^\s/]*(?:/[^\s/]+)*|[\w.-]+\.[a-zA-Z]{2,}(?::\d+)?|localhost(?::\d+)?)?"
+)
+
+
+def _base_url(prefix: str) -> bool:
+    return _BASE_URL.fullmatch(prefix) is not None
+
+
 def api_start(value: Value, roots: tuple[str, ...], short: frozenset[str], *, relaxed: bool) -> Value | None:
     """The API path inside a value (from its root on), or None: full paths under the catalog's roots,
     even after a host or a base URL the scan cannot know; short paths the SDKs complete; with
@@ -302,7 +327,7 @@ def api_start(value: Value, roots: tuple[str, ...], short: frozenset[str], *, re
             while at >= 0:
                 end = at + len(root)
                 bounded = end == len(part) or part[end] in "/?"
-                if bounded and (at == 0 or part[at - 1] != "/" or "://" in part[:at]):
+                if bounded and _base_url(part[:at]):
                     return (part[at:], *value[index + 1 :])
                 at = part.find(root, at + 1)
             if relaxed and part.startswith(root[1:] + "/") and index == 0:

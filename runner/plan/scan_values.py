@@ -66,10 +66,26 @@ class Definition:
 class Function:
     name: str
     node: Node
-    params: list[str]
-    defaults: dict[str, Node]
     returns: list[Node] = field(default_factory=list)
     file: FileIndex | None = None
+    owner: int | None = None  # the node id of the class it is a method of
+    _signature: tuple[list[str], dict[str, Node]] | None = None
+
+    @property
+    def params(self) -> list[str]:
+        return self._parameters()[0]
+
+    @property
+    def defaults(self) -> dict[str, Node]:
+        return self._parameters()[1]
+
+    def _parameters(self) -> tuple[list[str], dict[str, Node]]:
+        """Its parameters' names and default values, read on first use: most functions a scan
+        indexes are never looked into."""
+        if self._signature is None:
+            python = self.file is not None and self.file.language == "python"
+            self._signature = _signature(self.node, python)
+        return self._signature
 
 
 @dataclass
@@ -85,6 +101,7 @@ class FileIndex:
     calls: list[Node] = field(default_factory=list)
     comments: list[Node] = field(default_factory=list)
     arrays: list[Node] = field(default_factory=list)
+    annotations: list[Node] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
@@ -155,37 +172,64 @@ _DECLARATORS = frozenset(
 _RETURNS = frozenset({"return_statement", "return", "return_expression"})
 
 
+_KINDS: lang.Kinds = (
+    ("comment", lang.COMMENTS),
+    ("function", lang.FUNCTIONS),
+    ("call", lang.CALLS),
+    ("return", _RETURNS),
+    ("definition", _ASSIGNMENTS | _DECLARATORS),
+    ("array", lang.ARRAYS),
+    ("class", lang.CLASSES),
+)
+_PYTHON_KINDS: lang.Kinds = (*_KINDS, ("statement", frozenset({"expression_statement"})))  # docstrings
+_OTHER_KINDS: lang.Kinds = (*_KINDS, ("annotation", lang.ANNOTATIONS))
+
+
 def index_file(relative: str, suffix: str, source: bytes) -> FileIndex:
     language = lang.LANGUAGES[suffix][0]
     root = lang.parse(suffix, source)
     index = FileIndex(relative, suffix, language, source, root)
-    # An explicit stack (the trees are deep): each entry is a node and its enclosing function.
-    stack: list[tuple[Node, Function | None]] = [(root, None)]
-    while stack:
-        node, function = stack.pop()
-        kind = node.type
-        if kind in lang.COMMENTS:
-            index.comments.append(node)
+    # The nodes come in document order: the functions and classes open around them are stacks,
+    # innermost last.
+    open_functions: list[Function] = []
+    open_classes: list[Node] = []
+    skip_to = -1  # the end of a comment or docstring: nothing inside it is code
+    for group, node in lang.captures(suffix, root, _PYTHON_KINDS if language == "python" else _OTHER_KINDS):
+        start = node.start_byte
+        if start < skip_to:
             continue
-        if kind in lang.FUNCTIONS:
-            function = _function(node, index, function)
-        elif kind in lang.CALLS:
+        while open_functions and open_functions[-1].node.end_byte <= start:
+            open_functions.pop()
+        while open_classes and open_classes[-1].end_byte <= start:
+            open_classes.pop()
+        function = open_functions[-1] if open_functions else None
+        if group == "comment":
+            index.comments.append(node)
+            skip_to = node.end_byte
+        elif group == "class":
+            if node.parent is not None:  # Python's whole file is a "module", as Ruby's modules are
+                open_classes.append(node)
+        elif group == "function":
+            created = _function(node, index, function)
+            created.owner = open_classes[-1].id if open_classes else None
+            open_functions.append(created)
+        elif group == "call":
             index.calls.append(node)
-        elif kind in _RETURNS and function is not None:
+        elif group == "return":
             value = [c for c in node.named_children if c.type not in lang.COMMENTS]
-            if value:
+            if value and function is not None:
                 function.returns.append(value[0])
-        elif kind in _ASSIGNMENTS or kind in _DECLARATORS:
+        elif group == "definition":
             _definitions(node, index, function)
-        elif kind in lang.ARRAYS:
+        elif group == "array":
             index.arrays.append(node)
-        elif kind == "expression_statement" and language == "python" and node.named_child_count == 1:
+        elif group == "annotation":
+            index.annotations.append(node)
+        elif node.named_child_count == 1:
             only = node.named_children[0]
             if only.type == "string":  # a docstring: prose, as a comment is
                 index.comments.append(only)
-                continue
-        for child in reversed(node.named_children):
-            stack.append((child, function))
+                skip_to = node.end_byte
     return index
 
 
@@ -200,6 +244,20 @@ def _function(node: Node, index: FileIndex, outer: Function | None) -> Function:
             or parent.child_by_field_name("left")
         )
         name = name_of(holder) if holder is not None else None
+    function = Function(name or "", node, file=index)
+    body = node.child_by_field_name("body")
+    arrow = node.type in ("arrow_function", "lambda", "lambda_expression")
+    if body is not None and arrow and body.type not in ("statement_block", "block"):
+        function.returns.append(body)  # an expression body is its return value
+    if index.language == "ruby" and body is not None and body.named_children:
+        function.returns.append(body.named_children[-1])  # Ruby returns its last expression
+    if name:
+        index.functions.setdefault(name, []).append(function)
+    index.by_node[node.id] = function
+    return function
+
+
+def _signature(node: Node, python: bool) -> tuple[list[str], dict[str, Node]]:
     params: list[str] = []
     defaults: dict[str, Node] = {}
     container = node.child_by_field_name("parameters")
@@ -216,19 +274,9 @@ def _function(node: Node, index: FileIndex, outer: Function | None) -> Function:
             default = param.child_by_field_name("value") or param.child_by_field_name("default_value")
             if default is not None:
                 defaults[pname] = default
-    if index.language == "python" and params and params[0] in ("self", "cls"):
+    if python and params and params[0] in ("self", "cls"):
         params = params[1:]
-    function = Function(name or "", node, params, defaults, file=index)
-    body = node.child_by_field_name("body")
-    arrow = node.type in ("arrow_function", "lambda", "lambda_expression")
-    if body is not None and arrow and body.type not in ("statement_block", "block"):
-        function.returns.append(body)  # an expression body is its return value
-    if index.language == "ruby" and body is not None and body.named_children:
-        function.returns.append(body.named_children[-1])  # Ruby returns its last expression
-    if name:
-        index.functions.setdefault(name, []).append(function)
-    index.by_node[node.id] = function
-    return function
+    return params, defaults
 
 
 def _param_name(param: Node) -> str | None:
@@ -546,6 +594,10 @@ class Evaluator:
         if lowered in _FORMAT_CALLS:
             if receiver_strings:
                 return self._format(index, self.values(index, call.receiver, frame), call.args, frame)
+            if call.receiver is not None:  # TEMPLATE.format(id): the receiver holds the template
+                templates = self.values(index, call.receiver, frame)
+                if any(literal(t) for t in templates):
+                    return self._format(index, templates, call.args, frame)
             if call.args:
                 return self._format(index, self.values(index, call.args[0], frame), call.args[1:], frame)
         path_join = (
@@ -592,13 +644,18 @@ class Evaluator:
 
     def resolve_function(self, index: FileIndex, call: Call) -> list[Function]:
         """The app's own functions a call can be: by name, this file's first, then a unique one (or
-        those in the modules this file names) elsewhere in the project."""
+        those in the modules this file names) elsewhere in the project. A call on another object
+        (``self._cache.get(key)``) is never a method of the class it is made in: that would be
+        ``self.get``."""
         if not call.name:
             return []
-        local = index.functions.get(call.name)
+        foreign = None
+        if call.receiver is not None and lang.text(call.receiver) not in _OWN_RECEIVERS:
+            foreign = _enclosing_class(call.node)
+        local = [f for f in index.functions.get(call.name, []) if foreign is None or f.owner != foreign]
         if local:
             return local[:2]
-        elsewhere = self.functions.get(call.name, [])
+        elsewhere = [f for f in self.functions.get(call.name, []) if foreign is None or f.owner != foreign]
         if len(elsewhere) <= 1:
             return elsewhere
         text = index.source
@@ -619,7 +676,7 @@ class Evaluator:
 
     def lookup(self, index: FileIndex, node: Node, name: str, frame: Frame, *, member: bool) -> list[Value]:
         receiver = _receiver_text(node) if member else ""
-        own = member and receiver in ("self", "this", "$this", "", "static", "self::", "@", "this@")
+        own = member and (receiver in _OWN_RECEIVERS or receiver == "")
         function = self.enclosing(index, node)
         if not member or own:
             scope = function
@@ -688,6 +745,20 @@ class Evaluator:
         return out
 
 
+_OWN_RECEIVERS = frozenset(
+    {"self", "this", "$this", "static", "self::", "@", "this@", "cls", "super", "super()", "base"}
+)
+
+
+def _enclosing_class(node: Node) -> int | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in lang.CLASSES:
+            return int(parent.id)
+        parent = parent.parent
+    return None
+
+
 def _contains(outer: Node, inner: Node) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
 
@@ -738,15 +809,38 @@ class Call:
             current = call_parts(receiver) if receiver is not None and receiver.type in lang.CALLS else None
 
 
-_ARGUMENT_LISTS = frozenset({"arguments", "argument_list", "value_arguments", "call_suffix"})
+_ARGUMENT_LISTS = frozenset(
+    {"arguments", "argument_list", "value_arguments", "call_suffix", "attribute_argument_list"}
+)
 
 
-def call_parts(node: Node) -> Call:
-    callee = (
-        node.child_by_field_name("function")
-        or node.child_by_field_name("constructor")
-        or node.child_by_field_name("type")
+def annotation_parts(node: Node) -> Call:
+    """An annotation read as a call of its name: ``@GET("p")``, ``[Get("p")]``, ``@HTTP(method = "DELETE",
+    path = "p")`` (Java's arguments list, C#'s attribute arguments, Kotlin's constructor invocation)."""
+    inner = next((c for c in node.named_children if c.type == "constructor_invocation"), node)
+    name_node = inner.child_by_field_name("name") or next(
+        (c for c in inner.named_children if c.type in ("user_type", "identifier", "name", "qualified_name")),
+        None,
     )
+    if name_node is not None and name_node.type == "user_type" and name_node.named_children:
+        name_node = name_node.named_children[-1]
+    arguments = inner.child_by_field_name("arguments") or next(
+        (
+            c
+            for c in inner.named_children
+            if c.type in _ARGUMENT_LISTS or c.type in ("annotation_argument_list", "arguments")
+        ),
+        None,
+    )
+    args: list[Node] = []
+    kwargs: dict[str, Node] = {}
+    for child in arguments.named_children if arguments is not None else []:
+        _argument(child, args, kwargs)
+    return Call(node, name_of(name_node) or "", None, args, kwargs)
+
+
+def callee(node: Node) -> tuple[str, Node | None]:
+    """A call's name and the expression it is made on (``a.b.get(x)``: ``get``, ``a.b``)."""
     receiver: Node | None = None
     name = ""
     if node.type in ("method_invocation", "member_call_expression", "nullsafe_member_call_expression"):
@@ -759,17 +853,27 @@ def call_parts(node: Node) -> Call:
         receiver = node.child_by_field_name("receiver")
         name = name_of(node.child_by_field_name("method")) or ""
     else:
-        if callee is None and node.named_children:
-            callee = node.named_children[0]
-        if callee is not None:
-            if callee.type in lang.MEMBERS:
+        function = (
+            node.child_by_field_name("function")
+            or node.child_by_field_name("constructor")
+            or node.child_by_field_name("type")
+        )
+        if function is None and node.named_children:
+            function = node.named_children[0]
+        if function is not None:
+            if function.type in lang.MEMBERS:
                 receiver = (
-                    callee.child_by_field_name("object")
-                    or callee.child_by_field_name("expression")
-                    or callee.child_by_field_name("operand")
-                    or (callee.named_children[0] if callee.named_children else None)
+                    function.child_by_field_name("object")
+                    or function.child_by_field_name("expression")
+                    or function.child_by_field_name("operand")
+                    or (function.named_children[0] if function.named_children else None)
                 )
-            name = name_of(callee) or ""
+            name = name_of(function) or ""
+    return name, receiver
+
+
+def call_parts(node: Node) -> Call:
+    name, receiver = callee(node)
     arguments = node.child_by_field_name("arguments")
     if arguments is None:
         arguments = next((c for c in node.named_children if c.type in _ARGUMENT_LISTS), None)
@@ -791,7 +895,7 @@ def _argument(child: Node, args: list[Node], kwargs: dict[str, Node]) -> None:
     kind = child.type
     if kind in lang.COMMENTS:
         return
-    if kind in ("keyword_argument", "pair", "assignment_expression", "named_argument"):
+    if kind in ("keyword_argument", "pair", "assignment_expression", "named_argument", "element_value_pair"):
         key = (
             child.child_by_field_name("name")
             or child.child_by_field_name("key")
@@ -802,7 +906,7 @@ def _argument(child: Node, args: list[Node], kwargs: dict[str, Node]) -> None:
         if key_name and value is not None:
             kwargs[key_name] = value
             return
-    if kind in ("argument", "value_argument"):
+    if kind in ("argument", "value_argument", "attribute_argument"):
         named = [c for c in child.named_children if c.type not in lang.COMMENTS]
         name_node = child.child_by_field_name("name")
         if name_node is None and len(named) == 2 and any(c.type == "=" for c in child.children):
