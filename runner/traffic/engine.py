@@ -2,8 +2,10 @@
 
 It composes four things it does not own: the plan's steps (what to send), one limiter per throttling
 group (when), the retry policy (what to do about a 5xx or a dropped connection) and the token
-manager (with what credential). Every attempt that reached the wire is handed to ``on_record`` the
-moment it completes, so an interrupted run loses nothing it sent.
+manager (with what credential). Every attempt is announced to ``on_intent`` before it goes on the
+wire (the ledger stores it durably, as sent with an unknown answer) and settled with its outcome,
+then handed to ``on_record``, the moment it completes: a run killed at any instant loses nothing it
+sent.
 
 It must never send a request it knows is bound to fail: a step whose capture is missing is skipped,
 an endpoint with two 4xx in a row is quarantined, a closed rate gate is waited out, and the run
@@ -32,7 +34,7 @@ from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepSha
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
-from runner.verdict.records import CallRecord, Kind
+from runner.verdict.records import UNKNOWN, CallRecord, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -42,6 +44,8 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads a
 TEARDOWN_SECONDS = 90.0
 # Repetitions of one item in flight at once: the connection pool's size; the limiter paces them.
 WORKERS_PER_JOB = 64
+
+Settle = Callable[[CallRecord], None]  # completes one call's intent with its outcome
 
 
 class TokenSource(Protocol):
@@ -104,6 +108,7 @@ class Engine:
         limits: Limits,
         budget: ErrorBudget,
         on_record: Callable[[CallRecord], None],
+        on_intent: Callable[[CallRecord], Settle] | None = None,
         on_item: Callable[[str, bool], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
@@ -118,6 +123,7 @@ class Engine:
         self._limits = limits
         self._budget = budget
         self._on_record = on_record
+        self._on_intent = on_intent
         self._on_item = on_item or (lambda name, completed: None)
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
@@ -368,44 +374,42 @@ class Engine:
         self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
+        # Built before the intent is written: a request that cannot be built never goes out.
+        outgoing = client.build_request(
+            request.method,
+            self._base_url + request.path,
+            params=dict(request.query) or None,
+            json=request.json,
+            headers=headers,
+        )
         started = self._clock.monotonic()
         status: int = 0
         body: Any = None
         response_headers: Mapping[str, str] = {}
         error: BaseException | None = None
         self._budget.sending()
+        # Stored before the request goes out, with no await in between: if the process dies from
+        # here on, the call is in the ledger as sent with an unknown answer.
+        settle = self._on_intent(self._call_record(op, UNKNOWN)) if self._on_intent is not None else None
         # A request on the wire finishes (within the timeout) even if the run is cancelled: its
         # answer is recorded and a created record's id reaches the teardown.
         try:
             with anyio.CancelScope(shield=True):
-                async with client.stream(
-                    request.method,
-                    self._base_url + request.path,
-                    params=dict(request.query) or None,
-                    json=request.json,
-                    headers=headers,
-                ) as response:
+                response = await client.send(outgoing, stream=True)
+                try:
                     status, response_headers = response.status_code, response.headers
                     body = await _read_bounded(response)
+                finally:
+                    await response.aclose()
         except httpx.HTTPError as exc:  # transport errors, timeouts, protocol errors, bad bodies
             error = exc
             status = status if status and isinstance(exc, httpx.DecodingError) else 0
             log.info("%s %s: %s", request.method, request.path, type(exc).__name__)
         latency = (self._clock.monotonic() - started) * 1000
-        record = CallRecord(
-            ts=self._clock.time(),
-            method=op.method,
-            template=op.path,
-            status=status,
-            group=op.group,
-            permission=op.permission,
-            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
-            latency_ms=round(latency, 1),
-            run_id=self.result.run_id,
-            operation_id=op.id,
-            error_code=wire.error_code(body),
-        )
+        record = self._call_record(op, status, latency_ms=round(latency, 1), error_code=wire.error_code(body))
         self.result.statuses[status] += 1
+        if settle is not None:
+            settle(record)
         self._on_record(record)
         if wire.is_4xx(status):
             # Explained where it happens: what was refused and RingCentral's own words for why.
@@ -419,6 +423,20 @@ class Engine:
             )
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
+
+    def _call_record(self, op: Endpoint, status: int, **outcome: Any) -> CallRecord:
+        return CallRecord(
+            ts=self._clock.time(),
+            method=op.method,
+            template=op.path,
+            status=status,
+            group=op.group,
+            permission=op.permission,
+            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
+            run_id=self.result.run_id,
+            operation_id=op.id,
+            **outcome,
+        )
 
 
 async def _read_bounded(response: httpx.Response) -> Any:

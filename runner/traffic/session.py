@@ -11,9 +11,10 @@ plan has errors, and never write a secret to the ledger.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ class Session(LedgerView):
 
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
+
+    def intend(self, intent: CallRecord) -> Callable[[CallRecord], None]:
+        """Store a call before it goes on the wire (the engine's ``on_intent``); returns what
+        completes it with its outcome."""
+        return partial(self.ledger.settle, self.key, self.ledger.intend(self.key, intent))
 
     def item_keys(self) -> list[ItemKeys]:
         """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""

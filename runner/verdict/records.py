@@ -23,6 +23,13 @@ class TokenEvent(StrEnum):
     REVOKE = "revoke"
 
 
+# The status of a call whose intent was recorded before it went on the wire but whose answer never
+# was: the process died (kill -9, power loss) in between. It may have reached the server and been
+# answered anything, so until known otherwise it used the rate window, is no success and counts as a
+# 4xx (``runner.verdict.criteria``).
+UNKNOWN = -1
+
+
 class Kind(StrEnum):
     API = "api"  # a REST call that counts toward the criteria
     OAUTH = "oauth"  # /restapi/oauth/* and /.well-known/*: recorded, never counted
@@ -31,12 +38,13 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One completed request (or, for ``Kind.IMPORTED``, ``count`` of them)."""
+    """One request, completed or (``UNKNOWN``) sent with no answer recorded; for ``Kind.IMPORTED``,
+    ``count`` of them."""
 
     ts: float  # UTC epoch seconds when the response arrived
     method: str
     template: str  # catalog path template, or the raw path when no operation matched
-    status: int  # HTTP status; 0 when no response came back (transport error)
+    status: int  # HTTP status; 0 when no response came back (transport error); UNKNOWN: never recorded
     group: str  # throttling group: Light, Medium, Heavy, Auth, NoThrottling
     permission: str | None  # x-app-permission of the operation
     kind: Kind = Kind.API
@@ -54,6 +62,16 @@ class CallRecord:
     @property
     def ok(self) -> bool:
         return wire.is_success(self.status)
+
+    @property
+    def unknown(self) -> bool:
+        """Sent, and its answer never recorded: see ``UNKNOWN``."""
+        return self.status == UNKNOWN
+
+    @property
+    def counts_as_4xx(self) -> bool:
+        """A 4xx, or an answer never recorded (it may have been one, so it counts as one)."""
+        return wire.is_4xx(self.status) or self.status == UNKNOWN
 
     @property
     def is_oauth(self) -> bool:
