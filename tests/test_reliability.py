@@ -510,14 +510,14 @@ def test_kill_9_at_random_moments_loses_no_call_and_the_rerun_counts_the_unknown
             stderr=subprocess.PIPE,
             text=True,
         )
-        # A random moment: once a random number of this run's calls (none: the login) have reached
-        # the sandbox, plus a random share of a call's time on the wire.
-        target = before + rng.randint(0, 3 * KILL_CALLS - 1)
+        # A random moment: once a random number of this run's calls have reached the sandbox, plus a
+        # random share of a call's time on the wire; with none, anywhere in the start and the login.
+        calls = rng.randint(0, 3 * KILL_CALLS - 1)
         deadline = time.monotonic() + 30
-        while tail.poll() < target and proc.poll() is None:
+        while tail.poll() < before + calls and proc.poll() is None:
             assert time.monotonic() < deadline, f"seed {seed}, trial {trial}: no progress"
             time.sleep(0.0005)
-        time.sleep(rng.uniform(0, 0.004))
+        time.sleep(rng.uniform(0, 0.004) if calls else rng.uniform(0, 0.6))
         proc.kill()
         err = proc.communicate(timeout=10)[1]
         assert proc.returncode in (-signal.SIGKILL, 0, 1), err  # a run may finish before its kill
