@@ -23,7 +23,7 @@ from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.limiter import RateLimits
 from runner.traffic.retry import RetryPolicy
-from runner.verdict.records import CallRecord
+from runner.verdict.records import UNKNOWN, CallRecord, Intend
 
 ACCOUNT = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
 CALL_LOG = f"{ACCOUNT}/call-log"  # Heavy: 10 a minute
@@ -93,6 +93,7 @@ def run(
     retry: RetryPolicy | None = None,
     tokens: Tokens | None = None,
     give_up: GiveUp | None = None,
+    on_intent: Intend | None = None,
 ) -> tuple[RunResult, Server, list[CallRecord]]:
     clock = clock or ManualClock()
     server = Server(clock, answer)
@@ -107,6 +108,7 @@ def run(
                 limits=RateLimits(clock=clock),
                 budget=budget or ErrorBudget(threshold=0.05, planned=planned),
                 on_record=recorded.append,
+                on_intent=on_intent,
                 retry=retry or RetryPolicy(jitter=0.0),
                 clock=clock,
                 client=client,
@@ -335,3 +337,32 @@ def test_the_run_stops_at_its_deadline_and_says_so():
 
 def test_the_default_deadline_leaves_room_for_the_schedule_and_a_few_penalties():
     assert default_deadline(0) == 600 and default_deadline(240) == 1080
+
+
+def test_every_call_is_stored_before_it_goes_out_and_settled_in_place_when_it_comes_back():
+    intents: list[CallRecord] = []
+    settled: dict[int, CallRecord] = {}
+    on_wire: list[tuple[int, int]] = []  # (intents stored, settled) as each request reached the server
+
+    def intend(intent: CallRecord) -> Callable[[CallRecord], None]:
+        row = len(intents)
+        intents.append(intent)
+        return lambda record: settled.setdefault(row, record)
+
+    answers = iter([503, 200, 404])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        on_wire.append((len(intents), len(settled)))
+        return httpx.Response(next(answers, 200), json={})
+
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    result, server, recorded = run([Job(item(light), 2)], answer, on_intent=intend)
+    # Each attempt (a retry too) had its own intent stored, and only its own unsettled, when it went out.
+    assert on_wire == [(n, n - 1) for n in range(1, len(server.seen) + 1)]
+    assert {i.status for i in intents} == {UNKNOWN} and len(intents) == len(server.seen) == 3
+    assert [settled[n] for n in range(3)] == recorded and [r.status for r in recorded] == [503, 200, 404]
+    assert all(
+        i.ts <= r.ts and (i.method, i.template) == (r.method, r.template)
+        for i, r in zip(intents, recorded, strict=True)
+    )
+    assert result.statuses == {503: 1, 200: 1, 404: 1}

@@ -34,7 +34,7 @@ from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepSha
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
-from runner.verdict.records import UNKNOWN, CallRecord, Kind
+from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -44,8 +44,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # captures never need more; binary downloads a
 TEARDOWN_SECONDS = 90.0
 # Repetitions of one item in flight at once: the connection pool's size; the limiter paces them.
 WORKERS_PER_JOB = 64
-
-Settle = Callable[[CallRecord], None]  # completes one call's intent with its outcome
 
 
 class TokenSource(Protocol):
@@ -108,7 +106,7 @@ class Engine:
         limits: Limits,
         budget: ErrorBudget,
         on_record: Callable[[CallRecord], None],
-        on_intent: Callable[[CallRecord], Settle] | None = None,
+        on_intent: Intend | None = None,
         on_item: Callable[[str, bool], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,

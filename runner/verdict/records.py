@@ -7,6 +7,7 @@ request body, a header or a token: only what the criteria need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,3 +78,9 @@ class CallRecord:
     def is_oauth(self) -> bool:
         """Recorded, never counted: marked OAuth, or on an OAuth or OpenID path whoever recorded it."""
         return self.kind is Kind.OAUTH or wire.is_oauth(self.template)
+
+
+# How a sender records a call durably (``Session.intend``): it hands over the call, as status
+# ``UNKNOWN``, before the call goes out and gets back what completes that row with the outcome.
+Settle = Callable[[CallRecord], None]
+Intend = Callable[[CallRecord], Settle]
