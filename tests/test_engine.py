@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.limiter import RateLimits
-from runner.traffic.retry import RetryPolicy
+from runner.traffic.retry import RetryPolicy, ServerBackoff
 from runner.verdict.records import UNKNOWN, CallRecord, Intend
 
 ACCOUNT = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
@@ -366,3 +367,63 @@ def test_every_call_is_stored_before_it_goes_out_and_settled_in_place_when_it_co
         for i, r in zip(intents, recorded, strict=True)
     )
     assert result.statuses == {503: 1, 200: 1, 404: 1}
+
+
+def only_503(retry_after: str) -> Handler:
+    return lambda request: httpx.Response(503, headers={"Retry-After": retry_after}, json={})
+
+
+LIGHT_STEP = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+PRESENCE_STEP = step("GET", f"{ACCOUNT}/presence", "/restapi/v1.0/account/~/extension/~/presence")
+THREE_ITEMS = [Job(item(LIGHT_STEP), 7), Job(item(PRESENCE_STEP), 7), Job(item(CALL_LOG_STEP), 7)]
+
+
+def test_a_server_answering_only_503_gets_one_request_per_doubling_pause_and_the_run_gives_up():
+    # The sandbox's 503 says Retry-After: 0. Each request honouring it alone made 26 at once.
+    result, server, recorded = run(THREE_ITEMS, only_503("0"), retry=RetryPolicy(jitter=0.0))
+    times = server.times()
+    burst = [t for t in times if t == times[0]]
+    # The burst: each item's first try and its immediate retries, until the third 503 in a row
+    # (and what was already on the wire then); from there, one request at a time.
+    assert len(burst) <= RetryPolicy().burst + len(THREE_ITEMS) - 1
+    gaps = [b - a for a, b in itertools.pairwise(times[len(burst) - 1 :])]
+    assert gaps == sorted(gaps) and gaps[0] >= 2 and gaps[-1] == 60  # doubling, capped at a minute
+    assert result.gave_up is not None and result.gave_up.startswith("gave up: the server did not answer")
+    assert len(times) == len(recorded) <= 12
+
+
+def test_retry_after_holds_the_whole_run_and_the_backoff_grows_past_it():
+    result, server, _ = run(THREE_ITEMS, only_503("7"), retry=RetryPolicy(jitter=0.0))
+    gaps = [b - a for a, b in itertools.pairwise(server.times())]
+    assert min(gaps) >= 7  # every answer asked for 7 s, and no item went early
+    assert max(gaps) >= 30  # ... and a server that keeps failing is asked less and less often
+    assert result.gave_up is not None and result.gave_up.startswith("gave up:")
+
+
+def test_a_small_run_that_only_ever_got_503_says_it_gave_up():
+    result, _, recorded = run([Job(item(LIGHT_STEP), 1)], only_503("0"), retry=RetryPolicy(jitter=0.0))
+    assert [r.status for r in recorded] == [503] * RetryPolicy().attempts
+    assert result.gave_up == (
+        "gave up: the server did not answer (or answered 5xx) any of the run's 5 attempts, over 2 s"
+        " (last: HTTP 503)"
+    )
+    # One 5xx among answers is not giving up: the run's status line tells of it.
+    answers = iter([only_503("0")])
+    result, _, _ = run([Job(item(LIGHT_STEP), 2)], lambda r: next(answers, ok)(r))
+    assert result.gave_up is None and result.statuses == {503: 1, 200: 2}
+
+
+def test_the_run_wide_backoff_has_jitter_a_cap_and_a_floor_at_retry_after():
+    policy = RetryPolicy(initial=2.0, maximum=60.0, jitter=1.0, burst=1)
+    backoff = ServerBackoff(policy, rng=random.Random(7))
+    backoff.observe(503, now=0.0)
+    assert backoff.resume_at == 0.0 and not backoff.failing  # within the burst: no pause
+    backoff.observe(503, now=0.0, retry_after=5.0)
+    assert backoff.resume_at == 5.0  # Retry-After beats 2 s + jitter
+    for n, now in enumerate((10.0, 20.0, 30.0), start=1):
+        backoff.observe(0, now=now)  # no answer counts as a failure too
+        assert 2.0 * 2**n <= backoff.resume_at - now <= 2.0 * 2**n + 1.0
+    backoff.observe(502, now=100.0, retry_after=3600.0)
+    assert backoff.resume_at == 160.0  # both capped at the maximum
+    backoff.observe(200, now=101.0)
+    assert not backoff.failing and backoff.streak == 0

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -378,6 +379,29 @@ def test_when_every_connection_drops_the_run_gives_up_at_its_deadline_with_one_l
         row = record("every connection drops", 1, verdict, sb, out)
         assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
         assert row.unreached == 0  # the server was up: it logged every cut connection
+
+
+def test_a_server_answering_only_503_is_asked_less_and_less_and_the_run_says_it_gave_up(
+    tmp_path, monkeypatch, capsys
+):
+    with running_sandbox(_sandbox(error_rate=1.0)) as sb:  # every API answer: 503, Retry-After: 0
+        use(monkeypatch, sb)
+        plan = write_plan(tmp_path, "  - GET /restapi/v1.0/account/~/extension/~\n", ("ReadAccounts",))
+        code, verdict = graduate(tmp_path, plan, sb, "--calls", "1")
+        out = capsys.readouterr().out
+        log = sandbox_api_records(sb)
+        # Each request honouring Retry-After: 0 alone sent 90 in 7 s; past three in a row, the whole
+        # run pauses, longer each time.
+        assert code == 1 and [r.status for r in log] == [503] * 5
+        assert log[-1].ts - log[-2].ts >= 2 * 0.9  # 2 s and its jitter, less the clocks' slack
+        [gave_up] = [line for line in out.splitlines() if line.startswith("gave up:")]
+        assert re.fullmatch(
+            r"gave up: the server did not answer \(or answered 5xx\) any of the run's 5 attempts,"
+            r" over \d+ s \(last: HTTP 503\)",
+            gave_up,
+        )
+        row = record("only 503", 1, verdict, sb, out)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
 
 def test_kill_9_of_a_local_run_leaves_the_sandbox_log_equal_to_the_ledger(

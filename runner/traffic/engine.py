@@ -20,8 +20,8 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,7 +33,7 @@ from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
-from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
+from runner.traffic.retry import Disposition, RetryPolicy, ServerBackoff, classify, retrying
 from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind
 
 log = logging.getLogger("rcgrad.engine")
@@ -125,6 +125,8 @@ class Engine:
         self._on_item = on_item or (lambda name, completed: None)
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
+        self._backoff = ServerBackoff(self._retry)  # the whole run's pause while the server fails
+        self._turn = anyio.Lock()  # while it fails, one attempt at a time
         self._clock = clock or SystemClock()
         self._client = client
         self._timeout = timeout
@@ -161,6 +163,8 @@ class Engine:
                         left = [job.repeats]
                         for _ in range(min(job.repeats, WORKERS_PER_JOB)):
                             tg.start_soon(self._run_repeats, client, job.item, left)
+            if not self.result.interrupted:
+                self._watch.finish(self._clock.monotonic())
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
                 self.result.interrupted = True
@@ -297,14 +301,16 @@ class Engine:
                 self._heed_give_up(cleanup)
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
-                if limiter is not None:
-                    await limiter.acquire()
-                    self._heed_give_up(cleanup)  # the wait for a slot may have been long
-                if self._renewing is not None:
-                    await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
-                    outcome = await self._attempt(client, op, request, token)
-                answers.append(outcome)  # before any other await: a cancellation must not lose it
+                async with self._server_turn(cleanup):
+                    if limiter is not None:
+                        await limiter.acquire()
+                        self._heed_give_up(cleanup)  # the wait for a slot may have been long
+                    if self._renewing is not None:
+                        await self._renewing.wait()  # a token was just refused: nothing new goes out with it
+                    async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                        outcome = await self._attempt(client, op, request, token)
+                    answers.append(outcome)  # before any other await: a cancellation must not lose it
+                    self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
                 error = type(outcome.error).__name__ if outcome.error is not None else None
                 if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
                     self._stop_run()
@@ -342,6 +348,30 @@ class Engine:
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
+
+    @asynccontextmanager
+    async def _server_turn(self, cleanup: bool) -> AsyncIterator[None]:
+        """Held from before an attempt's slot until its answer is known. While the server answers
+        only 5xx (or nothing), the whole run waits out its pause (``ServerBackoff``) and then lets
+        one attempt go alone: a pause must not end in a burst of every waiting request."""
+        held = False
+        while True:
+            while (pause := self._backoff.resume_at - self._clock.monotonic()) > 0:
+                await self._clock.sleep(pause)
+                self._heed_give_up(cleanup)
+            if not self._backoff.failing:
+                break
+            await self._turn.acquire()
+            held = True
+            if not self._backoff.failing or self._backoff.resume_at <= self._clock.monotonic():
+                break
+            self._turn.release()  # the attempt before ours failed again: a new pause first
+            held = False
+        try:
+            yield
+        finally:
+            if held:
+                self._turn.release()
 
     def _heed_give_up(self, cleanup: bool) -> None:
         """Past the deadline, or with a server that stopped answering, nothing new goes out; a
