@@ -362,11 +362,13 @@ class Engine:
             if not self._backoff.failing:
                 break
             await self._turn.acquire()
-            held = True
-            if not self._backoff.failing or self._backoff.resume_at <= self._clock.monotonic():
+            if not self._backoff.failing:
+                self._turn.release()  # the server answered meanwhile: no more turns
+                break
+            if self._backoff.resume_at <= self._clock.monotonic():
+                held = True
                 break
             self._turn.release()  # the attempt before ours failed again: a new pause first
-            held = False
         try:
             yield
         finally:
