@@ -76,5 +76,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"requests lost: {sum(r.lost for r in TABLE)}   429s earned: {earned}"
         f" (forced: 1, two homes: {homes}, at most 1 each)   secrets leaked: {sum(r.leaked for r in TABLE)}"
     )
-    write("lost: calls the server logged that the ledger lacks. unreached: attempts made while")
-    write("the server was down, in the ledger as no response and counted by no criterion.")
+    write("lost: calls the server logged that the ledger lacks. unreached: calls in the ledger the")
+    write("server never saw: made while it was down (no response, counted by no criterion) or killed")
+    write("before they reached it (unknown answer: no success, and a 4xx in the error ratio).")

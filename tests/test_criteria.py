@@ -11,7 +11,7 @@ from runner.verdict.criteria import (
     evaluate,
     rules_for,
 )
-from runner.verdict.records import Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, Kind, TokenEvent
 from tests.test_criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")  # half an hour into "today"
@@ -230,3 +230,21 @@ def test_hourly_buckets_split_by_status_class():
         1,
         1,
     )
+
+
+def test_an_unknown_answer_is_no_success_and_a_4xx_until_known_otherwise_and_the_caveat_says_so():
+    base = many(at("2026-03-09T10:00"), "GET /a", 19)
+    killed = rec(at("2026-03-09T11:00"), status=UNKNOWN)
+    v = evaluate([*base, killed], now=NOW, catalog_lookup=False)
+    ratio = v.criterion("error_ratio_4xx")
+    assert ratio.value == 0.05 and not ratio.met  # 1 of 20 responses
+    assert "1 of them unknown answers" in ratio.detail
+    assert v.criterion("total_successes").value == 19
+    assert v.criterion("rate_limited_429").met and v.tokens.expired_401 == 0  # not taken for a 429 or a 401
+    assert [c for c in v.caveats if "no recorded answer" in c] == [
+        "1 calls have no recorded answer (a run was killed with them in flight, or is still running):"
+        " the server may have refused them, so each counts as a 4xx and as no success."
+    ]
+    answered = evaluate([*base, rec(at("2026-03-09T11:00"))], now=NOW, catalog_lookup=False)
+    assert not [c for c in answered.caveats if "no recorded answer" in c]
+    assert "unknown" not in answered.criterion("error_ratio_4xx").detail

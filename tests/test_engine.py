@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -22,8 +23,8 @@ from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.limiter import RateLimits
-from runner.traffic.retry import RetryPolicy
-from runner.verdict.records import CallRecord
+from runner.traffic.retry import RetryPolicy, ServerBackoff
+from runner.verdict.records import UNKNOWN, CallRecord, Intend
 
 ACCOUNT = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
 CALL_LOG = f"{ACCOUNT}/call-log"  # Heavy: 10 a minute
@@ -93,6 +94,7 @@ def run(
     retry: RetryPolicy | None = None,
     tokens: Tokens | None = None,
     give_up: GiveUp | None = None,
+    on_intent: Intend | None = None,
 ) -> tuple[RunResult, Server, list[CallRecord]]:
     clock = clock or ManualClock()
     server = Server(clock, answer)
@@ -107,6 +109,7 @@ def run(
                 limits=RateLimits(clock=clock),
                 budget=budget or ErrorBudget(threshold=0.05, planned=planned),
                 on_record=recorded.append,
+                on_intent=on_intent,
                 retry=retry or RetryPolicy(jitter=0.0),
                 clock=clock,
                 client=client,
@@ -335,3 +338,92 @@ def test_the_run_stops_at_its_deadline_and_says_so():
 
 def test_the_default_deadline_leaves_room_for_the_schedule_and_a_few_penalties():
     assert default_deadline(0) == 600 and default_deadline(240) == 1080
+
+
+def test_every_call_is_stored_before_it_goes_out_and_settled_in_place_when_it_comes_back():
+    intents: list[CallRecord] = []
+    settled: dict[int, CallRecord] = {}
+    on_wire: list[tuple[int, int]] = []  # (intents stored, settled) as each request reached the server
+
+    def intend(intent: CallRecord) -> Callable[[CallRecord], None]:
+        row = len(intents)
+        intents.append(intent)
+        return lambda record: settled.setdefault(row, record)
+
+    answers = iter([503, 200, 404])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        on_wire.append((len(intents), len(settled)))
+        return httpx.Response(next(answers, 200), json={})
+
+    light = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+    result, server, recorded = run([Job(item(light), 2)], answer, on_intent=intend)
+    # Each attempt (a retry too) had its own intent stored, and only its own unsettled, when it went out.
+    assert on_wire == [(n, n - 1) for n in range(1, len(server.seen) + 1)]
+    assert {i.status for i in intents} == {UNKNOWN} and len(intents) == len(server.seen) == 3
+    assert [settled[n] for n in range(3)] == recorded and [r.status for r in recorded] == [503, 200, 404]
+    assert all(
+        i.ts <= r.ts and (i.method, i.template) == (r.method, r.template)
+        for i, r in zip(intents, recorded, strict=True)
+    )
+    assert result.statuses == {503: 1, 200: 1, 404: 1}
+
+
+def only_503(retry_after: str) -> Handler:
+    return lambda request: httpx.Response(503, headers={"Retry-After": retry_after}, json={})
+
+
+LIGHT_STEP = step("GET", ACCOUNT, "/restapi/v1.0/account/~/extension/~")
+PRESENCE_STEP = step("GET", f"{ACCOUNT}/presence", "/restapi/v1.0/account/~/extension/~/presence")
+THREE_ITEMS = [Job(item(LIGHT_STEP), 7), Job(item(PRESENCE_STEP), 7), Job(item(CALL_LOG_STEP), 7)]
+
+
+def test_a_server_answering_only_503_gets_one_request_per_doubling_pause_and_the_run_gives_up():
+    # The sandbox's 503 says Retry-After: 0. Each request honouring it alone made 26 at once.
+    result, server, recorded = run(THREE_ITEMS, only_503("0"), retry=RetryPolicy(jitter=0.0))
+    times = server.times()
+    burst = [t for t in times if t == times[0]]
+    # The burst: each item's first try and its immediate retries, until the third 503 in a row
+    # (and what was already on the wire then); from there, one request at a time.
+    assert len(burst) <= RetryPolicy().burst + len(THREE_ITEMS) - 1
+    gaps = [b - a for a, b in itertools.pairwise(times[len(burst) - 1 :])]
+    assert gaps == sorted(gaps) and gaps[0] >= 2 and gaps[-1] == 60  # doubling, capped at a minute
+    assert result.gave_up is not None and result.gave_up.startswith("gave up: the server did not answer")
+    assert len(times) == len(recorded) <= 12
+
+
+def test_retry_after_holds_the_whole_run_and_the_backoff_grows_past_it():
+    result, server, _ = run(THREE_ITEMS, only_503("7"), retry=RetryPolicy(jitter=0.0))
+    gaps = [b - a for a, b in itertools.pairwise(server.times())]
+    assert min(gaps) >= 7  # every answer asked for 7 s, and no item went early
+    assert max(gaps) >= 30  # ... and a server that keeps failing is asked less and less often
+    assert result.gave_up is not None and result.gave_up.startswith("gave up:")
+
+
+def test_a_small_run_that_only_ever_got_503_says_it_gave_up():
+    result, _, recorded = run([Job(item(LIGHT_STEP), 1)], only_503("0"), retry=RetryPolicy(jitter=0.0))
+    assert [r.status for r in recorded] == [503] * RetryPolicy().attempts
+    assert result.gave_up == (
+        "gave up: the server did not answer (or answered 5xx) any of the run's 5 attempts, over 2 s"
+        " (last: HTTP 503)"
+    )
+    # One 5xx among answers is not giving up: the run's status line tells of it.
+    answers = iter([only_503("0")])
+    result, _, _ = run([Job(item(LIGHT_STEP), 2)], lambda r: next(answers, ok)(r))
+    assert result.gave_up is None and result.statuses == {503: 1, 200: 2}
+
+
+def test_the_run_wide_backoff_has_jitter_a_cap_and_a_floor_at_retry_after():
+    policy = RetryPolicy(initial=2.0, maximum=60.0, jitter=1.0, burst=1)
+    backoff = ServerBackoff(policy, rng=random.Random(7))
+    backoff.observe(503, now=0.0)
+    assert backoff.resume_at == 0.0 and not backoff.failing  # within the burst: no pause
+    backoff.observe(503, now=0.0, retry_after=5.0)
+    assert backoff.resume_at == 5.0  # Retry-After beats 2 s + jitter
+    for n, now in enumerate((10.0, 20.0, 30.0), start=1):
+        backoff.observe(0, now=now)  # no answer counts as a failure too
+        assert 2.0 * 2**n <= backoff.resume_at - now <= 2.0 * 2**n + 1.0
+    backoff.observe(502, now=100.0, retry_after=3600.0)
+    assert backoff.resume_at == 160.0  # both capped at the maximum
+    backoff.observe(200, now=101.0)
+    assert not backoff.failing and backoff.streak == 0

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from runner.errors import InputError
 from runner.verdict.criteria import evaluate, lookback
 from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
 from runner.verdict.ledger_sqlite import MIGRATIONS
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
 
@@ -50,7 +51,7 @@ def test_records_round_trip_and_survive_reopening(tmp_path: Path):
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         assert ledger.records(key, since=0) == [full, rec(NOW - 1)]
         assert ledger.records(key, since=NOW - 2) == [rec(NOW - 1)]
-        assert ledger.schema_version == len(MIGRATIONS) == 5
+        assert ledger.schema_version == len(MIGRATIONS) == 6
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {row[1] for row in conn.execute("PRAGMA index_list(calls)")}
@@ -220,13 +221,14 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
         ledger.append_many(key, records)
     conn = sqlite3.connect(path)
     conn.executescript(
-        "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TABLE hourly;"
+        "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TRIGGER calls_hourly_update;"
+        " DROP TABLE hourly;"
         " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens;"
         " UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == len(MIGRATIONS) == 5
+        assert ledger.schema_version == len(MIGRATIONS) == 6
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)
     assert evaluate(summary, now=NOW, catalog_lookup=False) == evaluate(
@@ -278,3 +280,50 @@ def test_migrate_says_where_to_and_what_is_missing_in_one_line(
         f"{rcgrad_home / LEDGER_FILE}: --ledger: no ledger file here to migrate" in err
         and err.count("\n") == 1
     )
+
+
+def test_an_intent_is_a_call_with_an_unknown_answer_until_settled_in_its_own_row(tmp_path: Path):
+    path = tmp_path / "l.sqlite3"
+    sent = rec(NOW - 7200, "GET /a")
+    with Ledger.open(path) as ledger:
+        key = ledger.partition("local", "cid", "1")
+        ledger.append_many(key, [rec(NOW - 3 * 3600 - i) for i in range(30)])  # whole hours of the roll-up
+        first, second = ledger.intend(key, sent), ledger.intend(key, sent)
+        assert [r.status for r in ledger.records(key, since=NOW - 7300)] == [UNKNOWN, UNKNOWN]
+        assert ledger.recent_sends(key, "Light", NOW - 7300) == [NOW - 7200] * 2  # in the rate window
+        # Settled an hour later: the row moves to its answer's hour, the roll-up with it.
+        ledger.settle(key, first, replace(sent, ts=NOW - 3500, status=404, latency_ms=9.5))
+        assert conn_synchronous(ledger) == 1  # NORMAL again after the fsynced intent
+    with Ledger.open(path) as ledger:
+        rows = ledger.records(key, since=NOW - 7300)
+        assert [(r.ts, r.status) for r in rows] == [(NOW - 7200, UNKNOWN), (NOW - 3500, 404)]
+        assert ledger.count(key) == 32
+        raw = ledger.records(key, since=0)
+        for until in (NOW, NOW + 5 * 3600):  # partial hours read from calls, whole ones from hourly
+            summary = ledger.summary(key, lookback(until), until=until)
+            assert evaluate(summary, now=until, catalog_lookup=False) == evaluate(
+                raw, now=until, catalog_lookup=False
+            )
+        assert second  # left unsettled: the process that sent it is gone
+
+
+def conn_synchronous(ledger: Ledger) -> int:
+    return int(ledger._db.execute("PRAGMA synchronous").fetchone()[0])
+
+
+def test_an_intent_survives_kill_9_of_the_process_that_wrote_it(tmp_path: Path):
+    path = tmp_path / "l.sqlite3"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from runner.verdict.ledger import Ledger
+        from runner.verdict.records import CallRecord
+        ledger = Ledger.open({str(path)!r})
+        key = ledger.partition("local", "cid", "1")
+        ledger.intend(key, CallRecord(ts=1.0, method="GET", template="/a", status=200, group="Light", permission=None))
+        os.kill(os.getpid(), signal.SIGKILL)  # with the request on the wire
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=60).returncode == -9
+    with Ledger.open(path) as ledger:
+        assert [r.status for r in ledger.records(ledger.partition("local", "cid", "1"), since=0)] == [UNKNOWN]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -21,7 +22,7 @@ from runner.errors import BusyError, InputError
 from runner.traffic.runlock import run_lock
 from runner.verdict.criteria import evaluate, lookback
 from runner.verdict.ledger import Ledger
-from runner.verdict.records import Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
 
@@ -47,7 +48,7 @@ def _mixed_records(seed: int, n: int = 400) -> list:
 def test_the_schema_and_rows_round_trip_on_postgresql(pg_url: str):
     records = _mixed_records(1, 50)
     with Ledger.open(pg_url) as ledger:
-        assert ledger.backend == "postgresql" and ledger.schema_version == 5
+        assert ledger.backend == "postgresql" and ledger.schema_version == 6
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         ledger.append(key, records[0])
         ledger.append_many(key, records[1:])
@@ -145,7 +146,7 @@ def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: s
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err.decode()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(5,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
 
 
 # ---------------------------------------------------------------- the advisory run lock
@@ -308,7 +309,7 @@ def test_a_version_1_postgresql_ledger_migrates_forward_and_keeps_its_verdict(pg
                 ],
             )
     with Ledger.open(pg_url) as ledger:
-        assert ledger.schema_version == 5
+        assert ledger.schema_version == 6
         key = ledger.partition("local", "cid", "1")
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)
@@ -330,3 +331,23 @@ def test_a_round_trip_sqlite_to_postgresql_and_back_loses_nothing(pg_url: str, t
                 exports.append(out.getvalue())
     assert exports[0] == exports[1] == exports[2]
     assert exports[0].count("\n") == 151
+
+
+def test_an_intent_is_settled_in_its_own_row_and_the_roll_up_follows_on_postgresql(pg_url: str):
+    records = _mixed_records(21, 120)
+    with Ledger.open(pg_url) as ledger:
+        key = ledger.partition("local", "cid", "1")
+        ledger.append_many(key, records)
+        intents = [ledger.intend(key, replace(r, count=1)) for r in records[:40]]
+        assert sum(r.status == UNKNOWN for r in ledger.records(key, since=0)) == 40
+        for intent, r in zip(intents[:30], records[:30], strict=True):
+            # Settled hours later (another hour of the roll-up), with another answer.
+            ledger.settle(key, intent, replace(r, count=1, ts=r.ts + 5 * 3600, status=503))
+    with Ledger.open(pg_url) as ledger:
+        raw = ledger.records(key, since=0)
+        assert len(raw) == 160 and sum(r.status == UNKNOWN for r in raw) == 10
+        assert sum(r.status == 503 and r.count == 1 for r in raw) >= 30
+        for now in (NOW, NOW + 6 * 3600):
+            summary = ledger.summary(key, lookback(now), until=now)
+            args = {"profile": "strict", "scopes": ["ReadA", "EditB"], "catalog_lookup": False}
+            assert evaluate(summary, now=now, **args) == evaluate(raw, now=now, **args)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from runner.verdict.criteria import evaluate
-from runner.verdict.records import CallRecord
+from runner.verdict.records import UNKNOWN, CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_graduate, plan_warmup
 from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
 
@@ -147,3 +147,13 @@ def test_expected_calls_and_groups():
     calls = expected_calls({"list-a": 2, "crud-b": 1}, ITEMS)
     assert calls == {"GET /a": 2, "POST /b": 1, "GET /b/{id}": 1, "DELETE /b/{id}": 1}
     assert calls_by_group(calls, facts) == {"Light": 3, "Medium": 2}
+
+
+def test_a_call_with_an_unknown_answer_is_diluted_but_never_makes_its_endpoint_broken():
+    # The first call of GET /b/{id} was in flight when its run was killed: nothing says it failed.
+    today = many(at("2026-03-10T08:00"), "GET /a", 10)
+    killed = rec(at("2026-03-10T08:30"), "GET /b/{id}", UNKNOWN)
+    top = plan_graduate([*today, killed], now=NOW, items=ITEMS, scopes=SCOPES, facts=facts)
+    assert top.repeats["crud-b"] >= 5 and not any("retry-broken" in b for b in top.blockers)
+    after = verdict_on_apply_day([*today, killed, *send(top, NOW)]).criterion("error_ratio_4xx")
+    assert after.met and after.detail.startswith("1 4xx")  # counted, and diluted under the bar

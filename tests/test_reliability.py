@@ -6,26 +6,33 @@ ledger), 429s and secrets leaked must all be 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from runner.cli import main
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
+from runner.sandbox.journal import record_from
 from runner.sandbox.server import free_port
 from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.rehearsal import (
+    ENDPOINTS,
     PLAN,
     SCALE,
     SCOPES,
@@ -378,11 +385,32 @@ def test_when_every_connection_drops_the_run_gives_up_at_its_deadline_with_one_l
         assert row.unreached == 0  # the server was up: it logged every cut connection
 
 
+def test_a_server_answering_only_503_is_asked_less_and_less_and_the_run_says_it_gave_up(
+    tmp_path, monkeypatch, capsys
+):
+    with running_sandbox(_sandbox(error_rate=1.0)) as sb:  # every API answer: 503, Retry-After: 0
+        use(monkeypatch, sb)
+        plan = write_plan(tmp_path, "  - GET /restapi/v1.0/account/~/extension/~\n", ("ReadAccounts",))
+        code, verdict = graduate(tmp_path, plan, sb, "--calls", "1")
+        out = capsys.readouterr().out
+        log = sandbox_api_records(sb)
+        # Each request honouring Retry-After: 0 alone sent 90 in 7 s; past three in a row, the whole
+        # run pauses, longer each time.
+        assert code == 1 and [r.status for r in log] == [503] * 5
+        assert log[-1].ts - log[-2].ts >= 2 * 0.9  # 2 s and its jitter, less the clocks' slack
+        [gave_up] = [line for line in out.splitlines() if line.startswith("gave up:")]
+        assert re.fullmatch(
+            r"gave up: the server did not answer \(or answered 5xx\) any of the run's 5 attempts,"
+            r" over \d+ s \(last: HTTP 503\)",
+            gave_up,
+        )
+        row = record("only 503", 1, verdict, sb, out)
+        assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
+
+
 def test_kill_9_of_a_local_run_leaves_the_sandbox_log_equal_to_the_ledger(
     tmp_path, monkeypatch, rcgrad_home, capsys
 ):
-    from types import SimpleNamespace
-
     from runner.sandbox.journal import Journal
 
     plan = tmp_path / "local.yaml"
@@ -437,3 +465,123 @@ def test_kill_9_of_a_local_run_leaves_the_sandbox_log_equal_to_the_ledger(
     )
     row = record("kill -9 of a local run, rerun", 2, {"met": False}, sb, capsys.readouterr().out, err)
     assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
+
+
+KILL_TRIALS = {"sqlite": 20, "postgresql": 5}
+KILL_CALLS = 4  # per item and run: 12 calls, within one Heavy window at this time scale
+
+
+class _JournalTail:
+    """The API calls a local sandbox has logged, read as its journal grows (it is rewritten, as a
+    new file, whenever a run starts)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._inode = -1
+        self._offset = 0
+        self._partial = ""
+        self.calls = 0
+
+    def poll(self) -> int:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return self.calls
+        if stat.st_ino != self._inode:
+            self._inode, self._offset, self._partial, self.calls = stat.st_ino, 0, "", 0
+        if stat.st_size > self._offset:
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
+                handle.seek(self._offset)
+                text = self._partial + handle.read()
+                self._offset = handle.tell()
+            *lines, self._partial = text.split("\n")
+            self.calls += sum('"kind":"api"' in line for line in lines)
+        return self.calls
+
+    def records(self) -> list[CallRecord]:
+        kept = []
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                kept.append(record_from(json.loads(line)))  # a line the kill tore is dropped
+        return [r for r in kept if r.kind is Kind.API]
+
+
+@pytest.mark.parametrize("backend", list(KILL_TRIALS))
+def test_kill_9_at_random_moments_loses_no_call_and_the_rerun_counts_the_unknown_ones(
+    tmp_path, monkeypatch, rcgrad_home, capsys, backend, request
+):
+    """Each trial kills a local run at a random moment: during the login, while calls are on the
+    wire, between windows. Right after, every call the sandbox logged is in the ledger, answered or
+    as sent with an unknown answer; the next trial's run is the rerun, and the verdict counts each
+    unknown one as a 4xx and no success."""
+    if backend == "postgresql":
+        monkeypatch.setenv("RCGRAD_LEDGER", request.getfixturevalue("pg_url"))
+    plan = tmp_path / "local.yaml"
+    plan.write_text(
+        PLAN.format(scopes=", ".join(SCOPES), endpoints=ENDPOINTS).replace("reliability", "killed")
+    )
+    monkeypatch.setenv("RCGRAD_LOCAL_TIME_SCALE", str(SCALE))
+    tail = _JournalTail(rcgrad_home / "local-sandbox" / "killed" / "log.jsonl")
+    # Every endpoint proven first: a rerun keeps calling an endpoint with a 2xx in the window however
+    # many unknown answers pile up, so every trial sends.
+    assert main(["graduate", str(plan), "-q"]) == 0
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    unknown_total = 0
+    for trial in range(KILL_TRIALS[backend]):
+        before = tail.poll()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runner", "graduate", str(plan), "--calls", str(KILL_CALLS), "-q"],
+            cwd=tmp_path,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # A random moment: once a random number of this run's calls have reached the sandbox, plus a
+        # random share of a call's time on the wire; with none, anywhere in the start and the login.
+        calls = rng.randint(0, 3 * KILL_CALLS - 1)
+        deadline = time.monotonic() + 30
+        while tail.poll() < before + calls and proc.poll() is None:
+            assert time.monotonic() < deadline, f"seed {seed}, trial {trial}: no progress"
+            time.sleep(0.0005)
+        time.sleep(rng.uniform(0, 0.004) if calls else rng.uniform(0, 0.6))
+        proc.kill()
+        err = proc.communicate(timeout=10)[1]
+        assert proc.returncode in (-signal.SIGKILL, 0, 1), err  # a run may finish before its kill
+        seen, kept = Counter(r.endpoint for r in tail.records()), ledger_api_records()
+        unknown = Counter(r.endpoint for r in kept if r.status == UNKNOWN)
+        lost = seen - Counter(r.endpoint for r in kept)
+        assert not lost, f"seed {seed}, trial {trial}: the ledger lacks {dict(lost)} the sandbox logged"
+        # Whatever the ledger holds beyond the sandbox's log was caught before it reached the wire.
+        assert Counter(r.endpoint for r in kept) - seen <= unknown
+        unknown_total = sum(unknown.values())
+        # The verdict (status: the ledger alone) counts each unknown answer as a 4xx and no success.
+        out = tmp_path / "status.json"
+        assert main(["status", str(plan), "--json", str(out), "-q"]) in (0, 1)
+        verdict = json.loads(out.read_text())
+        criteria = {c["name"]: c for c in verdict["criteria"]}
+        responses = [r for r in kept if r.status != 0]
+        errors = sum(1 for r in responses if 400 <= r.status < 500 or r.status == UNKNOWN)
+        assert criteria["error_ratio_4xx"]["value"] == pytest.approx(errors / len(responses))
+        assert criteria["total_successes"]["value"] == sum(1 for r in kept if 200 <= r.status < 300)
+        noted = [c for c in verdict["caveats"] if "no recorded answer" in c]
+        assert [c.split(" ", 1)[0] for c in noted] == ([str(unknown_total)] if unknown_total else [])
+    # The last rerun runs to its end; the ledger and the sandbox's log still agree.
+    assert main(["graduate", str(plan), "--calls", "1", "-q"]) in (0, 1)
+    kept = ledger_api_records()
+    assert not Counter(r.endpoint for r in tail.records()) - Counter(r.endpoint for r in kept)
+    kept_home = rcgrad_home / "local-sandbox"
+    identity = json.loads((kept_home / "identity.json").read_text())
+    sessions = json.loads((kept_home / "killed" / "state.json").read_text())["sessions"]
+    sb = SimpleNamespace(
+        state=SimpleNamespace(
+            log=tail.records(),
+            oauth=SimpleNamespace(sessions={s["session_id"]: SimpleNamespace(**s) for s in sessions}),
+        ),
+        config=SimpleNamespace(jwt=identity["jwt"], client_secret=identity["client_secret"]),
+    )
+    fault = f"kill -9 at random x{KILL_TRIALS[backend]}" + (", PostgreSQL" if backend == "postgresql" else "")
+    row = record(fault, KILL_TRIALS[backend] + 2, {"met": False}, sb, capsys.readouterr().out)
+    assert (row.lost, row.rate_limited, row.leaked) == (0, 0, 0)
+    assert row.unreached <= unknown_total

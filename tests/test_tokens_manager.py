@@ -20,7 +20,7 @@ from runner.errors import CredentialsError
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
 from runner.settings import Credentials
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 
 API = "/restapi/v1.0/account/~/extension/~"
 HOUR = 3600.0
@@ -392,3 +392,26 @@ def test_a_refresh_waits_for_the_requests_still_on_the_wire_with_the_old_token(
 
     anyio.run(main)
     assert answers == [200]
+
+
+def test_a_token_call_is_stored_before_it_goes_out_and_settled_when_it_comes_back(
+    sb: Any, clock: ManualClock
+) -> None:
+    stored: list[tuple[CallRecord, int]] = []  # each intent, with the token calls the server had seen
+    settled: list[CallRecord] = []
+
+    def intend(intent: CallRecord) -> Any:
+        stored.append((intent, len(token_calls(sb))))
+        return settled.append
+
+    tokens = TokenManager(sb.credentials(), clock=clock, on_intent=intend)
+    anyio.run(tokens.access_token)
+    [(intent, seen_before)] = stored
+    assert seen_before == 0 and len(token_calls(sb)) == 1  # stored first, then sent
+    assert (intent.status, intent.kind, intent.group, intent.event) == (
+        UNKNOWN,
+        Kind.OAUTH,
+        "Auth",
+        TokenEvent.LOGIN,
+    )
+    assert [(r.status, r.event) for r in settled] == [(200, TokenEvent.LOGIN)]

@@ -6,7 +6,9 @@ one sharing ``$RCGRAD_HOME``, waits and reuses the result); a dead refresh token
 login; a login the server rejects is a ``CredentialsError`` (exit 3) before any API call goes out.
 Token calls go through the official ``ringcentral`` SDK in a worker thread, with a time limit, an
 Auth-group limiter and RingCentral's retry rules (400: never repeat; 429/503: honour Retry-After;
-408/500/timeout: 3 retries 10 s apart). Every token call becomes an OAuth ``CallRecord``.
+408/500/timeout: 3 retries 10 s apart). Every token call becomes an OAuth ``CallRecord``: announced
+to ``on_intent`` before it goes out (so a killed process leaves it in the ledger, in the Auth rate
+window) and settled, then handed to ``on_record``, when it comes back.
 
 This module must never let a token, the JWT or the client secret reach a log line, a record, an
 exception's text or its traceback chain; the SDK's ``ApiException`` (which carries the request and
@@ -40,7 +42,7 @@ from runner.errors import CredentialsError
 from runner.rc import wire
 from runner.settings import Credentials
 from runner.traffic.retry import wait_retry_after
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind, TokenEvent
 
 if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
     from runner.auth.shared_store import LedgerTokenStore, RowLock
@@ -257,6 +259,7 @@ class TokenManager:
         clock: Clock | None = None,
         limiter: AuthLimiter | None = None,
         on_record: Callable[[CallRecord], None] | None = None,
+        on_intent: Intend | None = None,
         store: TokenStore | LedgerTokenStore | None = None,
         policy: TokenPolicy | None = None,
         run_id: str = "",
@@ -271,6 +274,7 @@ class TokenManager:
         self.counters = TokenCounters()
         self._limiter = limiter
         self._on_record = on_record
+        self._on_intent = on_intent
         self._run_id = run_id
         self._sdk = _Sdk(credentials, self.policy.timeout)
         self._lock = anyio.Lock()
@@ -476,7 +480,12 @@ class TokenManager:
         if self._limiter is not None:
             await self._limiter.acquire()
         now = self.clock.time()
-        reply = await anyio.to_thread.run_sync(call, now)
+        # Stored before the call goes out, and the call shielded (it is bounded by the policy's
+        # timeout): no cancellation can leave the intent of a call that was never made.
+        intent = self._call_record(template, event, UNKNOWN)
+        settle = self._on_intent(intent) if self._on_intent is not None else None
+        with anyio.CancelScope(shield=True):
+            reply = await anyio.to_thread.run_sync(call, now)
         if self._limiter is not None:
             abandon = getattr(self._limiter, "abandon", None)
             if reply.status == 0 and abandon is not None:
@@ -491,26 +500,31 @@ class TokenManager:
             reply.status or (error.reason if error else "?"),
             reply.latency_ms,
         )
-        self._record(template, event, reply)
+        record = self._call_record(
+            template,
+            event,
+            reply.status,
+            latency_ms=reply.latency_ms,
+            error_code=(reply.error.code or reply.error.error) if reply.error else None,
+        )
+        if settle is not None:
+            settle(record)
+        if self._on_record is not None:
+            self._on_record(record)
         return reply
 
-    def _record(self, template: str, event: TokenEvent, reply: _Reply) -> None:
-        if self._on_record is None:
-            return
-        self._on_record(
-            CallRecord(
-                ts=self.clock.time(),
-                method="POST",
-                template=template,
-                status=reply.status,
-                group=AUTH_GROUP,
-                permission=None,
-                kind=Kind.OAUTH,
-                latency_ms=reply.latency_ms,
-                run_id=self._run_id,
-                error_code=(reply.error.code or reply.error.error) if reply.error else None,
-                event=event,
-            )
+    def _call_record(self, template: str, event: TokenEvent, status: int, **outcome: Any) -> CallRecord:
+        return CallRecord(
+            ts=self.clock.time(),
+            method="POST",
+            template=template,
+            status=status,
+            group=AUTH_GROUP,
+            permission=None,
+            kind=Kind.OAUTH,
+            run_id=self._run_id,
+            event=event,
+            **outcome,
         )
 
     def _fail(self, error: TokenError, what: str) -> CredentialsError:

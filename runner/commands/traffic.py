@@ -38,7 +38,6 @@ from runner.commands.options import (
     session_options,
 )
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError, RcgradError
-from runner.rc import wire
 from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.redact import redact
@@ -473,7 +472,7 @@ async def _send(
     now = session.clock.time()
     rows = session.summary(since=lookback(now), until=now)
     responses = sum(r.count for r in rows if not r.is_oauth and r.status)
-    errors = sum(r.count for r in rows if not r.is_oauth and wire.is_4xx(r.status))
+    errors = sum(r.count for r in rows if not r.is_oauth and r.counts_as_4xx)
     budget = ErrorBudget(
         threshold=session.rules.max_4xx_ratio,
         planned=topup.total_calls,
@@ -489,17 +488,13 @@ async def _send(
         with GroupProgress(
             by_group, items=topup.repeats, console=console, enabled=progress and not args.quiet
         ) as bars:
-
-            def on_record(record: CallRecord) -> None:
-                session.append(record)
-                bars.advance(record)
-
             engine = Engine(
                 base_url=session.target.url,
                 tokens=tokens,
                 limits=session.limits(),
                 budget=budget,
-                on_record=on_record,
+                on_intent=session.intend,  # the ledger's row, written before each call goes out
+                on_record=bars.advance,
                 on_item=bars.item_done,
                 variables=session.plan.vars,
                 clock=session.clock,

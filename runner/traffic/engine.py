@@ -2,8 +2,10 @@
 
 It composes four things it does not own: the plan's steps (what to send), one limiter per throttling
 group (when), the retry policy (what to do about a 5xx or a dropped connection) and the token
-manager (with what credential). Every attempt that reached the wire is handed to ``on_record`` the
-moment it completes, so an interrupted run loses nothing it sent.
+manager (with what credential). Every attempt is announced to ``on_intent`` before it goes on the
+wire (the ledger stores it durably, as sent with an unknown answer) and settled with its outcome,
+then handed to ``on_record``, the moment it completes: a run killed at any instant loses nothing it
+sent.
 
 It must never send a request it knows is bound to fail: a step whose capture is missing is skipped,
 an endpoint with two 4xx in a row is quarantined, a closed rate gate is waited out, and the run
@@ -18,8 +20,8 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,8 +33,8 @@ from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
-from runner.traffic.retry import Disposition, RetryPolicy, classify, retrying
-from runner.verdict.records import CallRecord, Kind
+from runner.traffic.retry import Disposition, RetryPolicy, ServerBackoff, classify, retrying
+from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -104,6 +106,7 @@ class Engine:
         limits: Limits,
         budget: ErrorBudget,
         on_record: Callable[[CallRecord], None],
+        on_intent: Intend | None = None,
         on_item: Callable[[str, bool], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
@@ -118,9 +121,12 @@ class Engine:
         self._limits = limits
         self._budget = budget
         self._on_record = on_record
+        self._on_intent = on_intent
         self._on_item = on_item or (lambda name, completed: None)
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
+        self._backoff = ServerBackoff(self._retry)  # the whole run's pause while the server fails
+        self._turn = anyio.Lock()  # while it fails, one attempt at a time
         self._clock = clock or SystemClock()
         self._client = client
         self._timeout = timeout
@@ -157,6 +163,8 @@ class Engine:
                         left = [job.repeats]
                         for _ in range(min(job.repeats, WORKERS_PER_JOB)):
                             tg.start_soon(self._run_repeats, client, job.item, left)
+            if not self.result.interrupted:
+                self._watch.finish(self._clock.monotonic())
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
                 self.result.interrupted = True
@@ -293,14 +301,16 @@ class Engine:
                 self._heed_give_up(cleanup)
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
-                if limiter is not None:
-                    await limiter.acquire()
-                    self._heed_give_up(cleanup)  # the wait for a slot may have been long
-                if self._renewing is not None:
-                    await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
-                    outcome = await self._attempt(client, op, request, token)
-                answers.append(outcome)  # before any other await: a cancellation must not lose it
+                async with self._server_turn(cleanup):
+                    if limiter is not None:
+                        await limiter.acquire()
+                        self._heed_give_up(cleanup)  # the wait for a slot may have been long
+                    if self._renewing is not None:
+                        await self._renewing.wait()  # a token was just refused: nothing new goes out with it
+                    async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                        outcome = await self._attempt(client, op, request, token)
+                    answers.append(outcome)  # before any other await: a cancellation must not lose it
+                    self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
                 error = type(outcome.error).__name__ if outcome.error is not None else None
                 if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
                     self._stop_run()
@@ -339,6 +349,32 @@ class Engine:
                 return outcome
         return await with_retries()
 
+    @asynccontextmanager
+    async def _server_turn(self, cleanup: bool) -> AsyncIterator[None]:
+        """Held from before an attempt's slot until its answer is known. While the server answers
+        only 5xx (or nothing), the whole run waits out its pause (``ServerBackoff``) and then lets
+        one attempt go alone: a pause must not end in a burst of every waiting request."""
+        held = False
+        while True:
+            while (pause := self._backoff.resume_at - self._clock.monotonic()) > 0:
+                await self._clock.sleep(pause)
+                self._heed_give_up(cleanup)
+            if not self._backoff.failing:
+                break
+            await self._turn.acquire()
+            if not self._backoff.failing:
+                self._turn.release()  # the server answered meanwhile: no more turns
+                break
+            if self._backoff.resume_at <= self._clock.monotonic():
+                held = True
+                break
+            self._turn.release()  # the attempt before ours failed again: a new pause first
+        try:
+            yield
+        finally:
+            if held:
+                self._turn.release()
+
     def _heed_give_up(self, cleanup: bool) -> None:
         """Past the deadline, or with a server that stopped answering, nothing new goes out; a
         teardown still tries (its own time bound is TEARDOWN_SECONDS)."""
@@ -368,44 +404,42 @@ class Engine:
         self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
+        # Built before the intent is written: a request that cannot be built never goes out.
+        outgoing = client.build_request(
+            request.method,
+            self._base_url + request.path,
+            params=dict(request.query) or None,
+            json=request.json,
+            headers=headers,
+        )
         started = self._clock.monotonic()
         status: int = 0
         body: Any = None
         response_headers: Mapping[str, str] = {}
         error: BaseException | None = None
         self._budget.sending()
+        # Stored before the request goes out, with no await in between: if the process dies from
+        # here on, the call is in the ledger as sent with an unknown answer.
+        settle = self._on_intent(self._call_record(op, UNKNOWN)) if self._on_intent is not None else None
         # A request on the wire finishes (within the timeout) even if the run is cancelled: its
         # answer is recorded and a created record's id reaches the teardown.
         try:
             with anyio.CancelScope(shield=True):
-                async with client.stream(
-                    request.method,
-                    self._base_url + request.path,
-                    params=dict(request.query) or None,
-                    json=request.json,
-                    headers=headers,
-                ) as response:
+                response = await client.send(outgoing, stream=True)
+                try:
                     status, response_headers = response.status_code, response.headers
                     body = await _read_bounded(response)
+                finally:
+                    await response.aclose()
         except httpx.HTTPError as exc:  # transport errors, timeouts, protocol errors, bad bodies
             error = exc
             status = status if status and isinstance(exc, httpx.DecodingError) else 0
             log.info("%s %s: %s", request.method, request.path, type(exc).__name__)
         latency = (self._clock.monotonic() - started) * 1000
-        record = CallRecord(
-            ts=self._clock.time(),
-            method=op.method,
-            template=op.path,
-            status=status,
-            group=op.group,
-            permission=op.permission,
-            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
-            latency_ms=round(latency, 1),
-            run_id=self.result.run_id,
-            operation_id=op.id,
-            error_code=wire.error_code(body),
-        )
+        record = self._call_record(op, status, latency_ms=round(latency, 1), error_code=wire.error_code(body))
         self.result.statuses[status] += 1
+        if settle is not None:
+            settle(record)
         self._on_record(record)
         if wire.is_4xx(status):
             # Explained where it happens: what was refused and RingCentral's own words for why.
@@ -419,6 +453,20 @@ class Engine:
             )
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
+
+    def _call_record(self, op: Endpoint, status: int, **outcome: Any) -> CallRecord:
+        return CallRecord(
+            ts=self._clock.time(),
+            method=op.method,
+            template=op.path,
+            status=status,
+            group=op.group,
+            permission=op.permission,
+            kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
+            run_id=self.result.run_id,
+            operation_id=op.id,
+            **outcome,
+        )
 
 
 async def _read_bounded(response: httpx.Response) -> Any:

@@ -6,13 +6,20 @@ gate shut until the penalty is over, so the next ``acquire()`` is the wait. No o
 retried: it would fail again and count twice. Built on tenacity's ``AsyncRetrying`` with
 exponential jitter, a cap and a maximum number of attempts (docs/ringcentral.md, Rate limits).
 
+Those waits are each request's own; a run has many requests, in parallel and one after another. So
+``ServerBackoff`` holds the whole run back while the server answers only 5xx (or nothing): past a
+short burst, every new attempt waits a backoff that doubles with each such answer in a row, and
+never less than the last ``Retry-After``. A server answering only 503 with ``Retry-After: 0`` got
+90 requests in 7 s without it; with it, a handful a minute.
+
 Pure policy: this module must never send a request, and sleeps only through the injected clock.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -44,6 +51,7 @@ class RetryPolicy:
     initial: float = 2.0  # seconds before the second attempt
     maximum: float = 60.0  # no single wait is longer
     jitter: float = 1.0
+    burst: int = 3  # 5xx (or no answer) in a row that each request rides out alone; then the run pauses
 
 
 class Attempt(Protocol):
@@ -113,3 +121,37 @@ def retrying(policy: RetryPolicy, clock: Clock) -> AsyncRetrying:
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         reraise=True,
     )
+
+
+@dataclass(slots=True)
+class ServerBackoff:
+    """The run's pause while the server answers only 5xx (or nothing); see the module docstring.
+
+    ``observe`` every attempt's outcome (status 0: no answer) at monotonic ``now``; before each new
+    attempt, wait until ``resume_at``. The n-th such answer in a row past ``policy.burst`` pauses the
+    run ``initial * 2 ** (n - burst - 1)`` seconds plus up to ``jitter``, capped at ``maximum``; any
+    ``Retry-After`` (capped at ``maximum`` too) is the least pause. Any other answer ends the streak.
+    """
+
+    policy: RetryPolicy
+    rng: random.Random = field(default_factory=random.Random)
+    streak: int = 0
+    resume_at: float = 0.0
+
+    @property
+    def failing(self) -> bool:
+        """Past the burst: attempts go one at a time, each after the pause."""
+        return self.streak > self.policy.burst
+
+    def observe(self, status: int, now: float, retry_after: float | None = None) -> None:
+        if status != 0 and not wire.is_5xx(status):
+            self.streak = 0
+            return
+        self.streak += 1
+        policy = self.policy
+        pause = min(retry_after or 0.0, policy.maximum)
+        past_burst = self.streak - policy.burst
+        if past_burst > 0:
+            backoff = policy.initial * 2 ** min(past_burst - 1, 64) + self.rng.uniform(0, policy.jitter)
+            pause = max(pause, min(backoff, policy.maximum))
+        self.resume_at = max(self.resume_at, now + pause)

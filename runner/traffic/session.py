@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from runner.traffic.target import (
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
 from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
 from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
-from runner.verdict.records import CallRecord
+from runner.verdict.records import CallRecord, Settle
 from runner.verdict.subject import Subject, short_id
 from runner.verdict.topup import ItemKeys
 
@@ -107,6 +108,11 @@ class Session(LedgerView):
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
 
+    def intend(self, intent: CallRecord) -> Settle:
+        """Store a call before it goes on the wire (the engine's ``on_intent``); returns what
+        completes it with its outcome."""
+        return partial(self.ledger.settle, self.key, self.ledger.intend(self.key, intent))
+
     def item_keys(self) -> list[ItemKeys]:
         """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
         return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
@@ -149,7 +155,7 @@ class Session(LedgerView):
             self.target.credentials,
             clock=self.clock,
             limiter=self.limits().for_group("Auth"),
-            on_record=self.append,
+            on_intent=self.intend,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),
         )

@@ -11,6 +11,9 @@ Counting rules, decided once here:
 - A success is a 2xx. Transport failures (status 0) never reached RingCentral, so they are in no
   count. 5xx are responses the console sees: they are in the error-ratio denominator but are
   neither successes nor 4xx.
+- A call sent whose answer was never recorded (status ``UNKNOWN``: the process died with it in
+  flight) may have been answered anything: until known otherwise it is no success, and a 4xx in
+  the error ratio (numerator and denominator). It is not taken for a 429 or a 401.
 - Success counts use the UTC calendar window (yesterday and today); ``docs-2022`` reads "the last
   48 hours" as a rolling window; ``strict`` takes the lower of both readings.
 - Error ratios, 429s and token defects use the union of both windows (the last 48 h reach further
@@ -33,7 +36,7 @@ from typing import Any
 
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.subject import Subject
 
 DAY = 86_400.0
@@ -188,8 +191,9 @@ class EndpointTally:
     yesterday: int = 0  # 2xx in yesterday's UTC day
     today: int = 0  # 2xx in today's UTC day, up to now
     last_48h: int = 0  # 2xx in the rolling 48 h
-    errors_4xx: int = 0  # in the union window
+    errors_4xx: int = 0  # in the union window, unknown answers included
     responses: int = 0  # in the union window, status 0 excluded
+    unknown: int = 0  # sent, answer never recorded (in errors_4xx and responses too)
     errors_429: int = 0
     errors_401: int = 0
     expired_401: int = 0
@@ -204,7 +208,7 @@ class HourCounts:
     """Responses of one UTC hour by status class (transport failures and OAuth calls excluded)."""
 
     ok: int = 0
-    errors_4xx: int = 0  # 429 not included
+    errors_4xx: int = 0  # 429 not included; unknown answers included
     errors_429: int = 0
     errors_5xx: int = 0
 
@@ -222,6 +226,7 @@ class Tally:
     events: dict[TokenEvent, int] = field(default_factory=dict)
     hourly: dict[int, HourCounts] = field(default_factory=dict)  # hours since the epoch -> counts
     imported: int = 0
+    unknown: int = 0  # calls sent whose answer was never recorded
     api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
     imported_days: set[int] = field(default_factory=set)
 
@@ -289,6 +294,11 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
                         ep.expired_401 += n
         elif wire.is_5xx(status):
             bucket.errors_5xx += n
+        elif status == UNKNOWN:
+            ep.errors_4xx += n
+            ep.unknown += n
+            bucket.errors_4xx += n
+            result.unknown += n
     return result
 
 
@@ -423,6 +433,7 @@ def verdict_from(
         errors_4xx=sum(ep.errors_4xx for ep in eps.values()),
         errors_429=sum(ep.errors_429 for ep in eps.values()),
         errors_401=sum(ep.errors_401 for ep in eps.values()),
+        unknown=counted.unknown,
         scopes=tuple(ScopeStats(s, by_scope.get(s, 0), by_scope.get(s, 0) > 0) for s in declared),
         tokens=TokenStats(
             logins=counted.events.get(TokenEvent.LOGIN, 0),
@@ -489,6 +500,7 @@ class _Facts:
     reading_text: str
     description: str | None
     unplanned: frozenset[str] = frozenset()  # granted per the token, not in the plan
+    unknown: int = 0  # of errors_4xx: calls sent whose answer was never recorded
 
 
 def _endpoint_successes(f: _Facts) -> Criterion:
@@ -509,7 +521,8 @@ def _scopes_exercised(f: _Facts) -> Criterion:
 
 
 def _error_ratio_4xx(f: _Facts) -> Criterion:
-    return _ratio(ERROR_RATIO_4XX, f.errors_4xx, f.responses, f.rules.max_4xx_ratio, "4xx (429 included)")
+    what = "4xx (429 included" + (f"; {f.unknown} of them unknown answers)" if f.unknown else ")")
+    return _ratio(ERROR_RATIO_4XX, f.errors_4xx, f.responses, f.rules.max_4xx_ratio, what)
 
 
 def _auth_error_ratio(f: _Facts) -> Criterion:
@@ -626,6 +639,11 @@ def caveats(counted: Tally) -> tuple[str, ...]:
         notes.append(
             "Only rcgrad's own calls are counted: the app's other traffic (production use, other tools) is"
             " invisible unless imported with `rcgrad ledger import`."
+        )
+    if counted.unknown:
+        notes.append(
+            f"{counted.unknown} calls have no recorded answer (a run was killed with them in flight, or is"
+            " still running): the server may have refused them, so each counts as a 4xx and as no success."
         )
     notes.append(
         "The console's analytics are not real time (the docs say plan 2-3 days): its figures may lag this verdict."

@@ -4,7 +4,9 @@ This module is the ledger's API and holds every query it runs, written once in p
 ``?`` placeholders; the back ends (``ledger_sqlite``: one file per machine, the default;
 ``ledger_pg``: one PostgreSQL database a team shares, chosen by a ``postgresql://`` URL in
 ``--ledger`` or ``$RCGRAD_LEDGER``) own the connection, transactions and their spelling of the
-schema's migrations. Every ``append`` commits: a crash loses at most the call in flight. Rows are
+schema's migrations. A call is written twice: its intent (``intend``, fsynced) before it goes on
+the wire, and its outcome (``settle``) in the same row when the answer comes, so a crash, even a
+``kill -9``, loses no call the server saw: one caught in flight stays as status ``UNKNOWN``. Rows are
 partitioned by (server, client id, user id) so a rehearsal against the local sandbox (server
 ``local``) never mixes with a real server's records.
 
@@ -22,7 +24,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -33,7 +35,7 @@ from runner.rc.hosts import ServerUrlError, parse_server
 from runner.settings import ledger_target
 from runner.verdict import ledger_pg
 from runner.verdict.ledger_sqlite import SQLiteBackend
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 
 LEDGER_FILE = "ledger.sqlite3"
 HOUR = 3600
@@ -57,6 +59,8 @@ CALL_COLUMNS = (
 _COLUMNS = ", ".join(CALL_COLUMNS)
 ROW_COLUMNS = ("partition", *CALL_COLUMNS, "hour")  # the order of ``record_row``
 _INSERT = f"INSERT INTO calls ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
+# Completes an intent in place: every column but the partition, from ``record_row``.
+_SETTLE = f"UPDATE calls SET {', '.join(f'{c} = ?' for c in ROW_COLUMNS[1:])} WHERE id = ? AND partition = ?"
 CSV_HEADER = (
     "server",
     "client_id",
@@ -87,6 +91,7 @@ class Backend(Protocol):
     migrations: tuple[tuple[str, ...], ...]
 
     def execute(self, sql: str, args: Any = ()) -> Any: ...
+    def write(self, sql: str, args: Any = (), *, durable: bool = False) -> list[Any]: ...
     def executemany(self, sql: str, rows: Iterable[Any]) -> None: ...
     def transaction(self) -> AbstractContextManager[None]: ...
     def lock_for_migration(self) -> None: ...
@@ -290,9 +295,24 @@ class Ledger:
 
     def append(self, key: PartitionKey, record: CallRecord) -> None:
         """Store one record and commit before returning: a crash afterwards cannot lose it."""
-        row = record_row(self._pid(key), record)
-        with self._db.transaction():
-            self._db.execute(_INSERT, row)
+        self._db.write(_INSERT, record_row(self._pid(key), record))
+
+    def intend(self, key: PartitionKey, intent: CallRecord) -> int:
+        """Store a call about to go on the wire, as status ``UNKNOWN``, durably (fsynced), before
+        returning its row id for ``settle``. Until settled, or for good if this process dies first,
+        the row is a call sent with an unknown answer: it counts in the rate window, and the
+        criteria count it as no success and as a 4xx."""
+        rows = self._db.write(
+            _INSERT + " RETURNING id",
+            record_row(self._pid(key), replace(intent, status=UNKNOWN)),
+            durable=True,
+        )
+        return int(rows[0][0])
+
+    def settle(self, key: PartitionKey, intent_id: int, record: CallRecord) -> None:
+        """Complete the intent ``intent_id`` in place with the call's outcome, committed before returning."""
+        pid = self._pid(key)
+        self._db.write(_SETTLE, (*record_row(pid, record)[1:], intent_id, pid))
 
     def append_many(self, key: PartitionKey, records: Iterable[CallRecord]) -> int:
         """Store records in one transaction (imports, tests, benchmarks)."""

@@ -130,6 +130,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (server, client_id)
         )""",
     ),
+    # A call's row is written as an intent (status UNKNOWN) before the request goes out and
+    # completed in place when the answer comes: the roll-up follows the update.
+    (
+        f"""CREATE FUNCTION rcgrad_hourly_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE hourly h SET count = h.count - d.n
+            FROM (SELECT partition, FLOOR(ts / 3600)::BIGINT AS hour, method, template, status, grp, kind,
+                    COALESCE(error_code, '') AS error_code, COALESCE(event, '') AS event, SUM(count) AS n
+                  FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9) d
+            WHERE h.partition = d.partition AND h.hour = d.hour AND h.method = d.method
+                AND h.template = d.template AND h.status = d.status AND h.grp = d.grp AND h.kind = d.kind
+                AND h.error_code = d.error_code AND h.event = d.event;
+            INSERT INTO hourly
+                SELECT partition, FLOOR(ts / 3600)::BIGINT, method, template, status, grp, kind,
+                    COALESCE(error_code, ''), COALESCE(event, ''), MAX(permission), SUM(count)
+                FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+            ON CONFLICT ({_ROLLUP_COLUMNS}) DO UPDATE SET count = hourly.count + excluded.count,
+                permission = COALESCE(hourly.permission, excluded.permission);
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER calls_hourly_update AFTER UPDATE ON calls
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION rcgrad_hourly_update()""",
+    ),
 )
 
 # A fixed key for "someone is migrating this database": CREATE TABLE IF NOT EXISTS is not safe
@@ -204,6 +228,14 @@ class PostgresBackend:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         with self._lost():
             return self.conn.execute(_placeholders(sql) if args else sql, args or None)
+
+    def write(self, sql: str, args: Sequence[Any] = (), *, durable: bool = False) -> list[Any]:
+        """One statement, committed before returning (one round trip: in autocommit a statement is
+        its own transaction, flushed to the server's WAL); its rows (``RETURNING``). Every commit is
+        ``durable`` here, as long as the server keeps ``synchronous_commit`` on (its default)."""
+        with self._lost():
+            cursor = self.conn.execute(_placeholders(sql), args)
+            return cursor.fetchall() if cursor.description else []
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._lost(), self.conn.cursor() as cur:

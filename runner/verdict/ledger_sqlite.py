@@ -115,6 +115,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (server, client_id)
         )""",
     ),
+    # A call's row is written as an intent (status UNKNOWN) before the request goes out and
+    # completed in place when the answer comes: the roll-up follows the update.
+    (
+        """CREATE TRIGGER calls_hourly_update AFTER UPDATE ON calls BEGIN
+            UPDATE hourly SET count = count - OLD.count
+            WHERE partition = OLD.partition AND hour = CAST(OLD.ts / 3600 AS INTEGER)
+                AND method = OLD.method AND template = OLD.template AND status = OLD.status AND grp = OLD.grp
+                AND kind = OLD.kind AND error_code = COALESCE(OLD.error_code, '')
+                AND event = COALESCE(OLD.event, '');
+            INSERT INTO hourly VALUES (NEW.partition, CAST(NEW.ts / 3600 AS INTEGER), NEW.method, NEW.template,
+                NEW.status, NEW.grp, NEW.kind, COALESCE(NEW.error_code, ''), COALESCE(NEW.event, ''),
+                NEW.permission, NEW.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count,
+                permission = COALESCE(permission, excluded.permission);
+        END""",
+    ),
 )
 
 
@@ -159,6 +175,22 @@ class SQLiteBackend:
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
+
+    def write(self, sql: str, args: Sequence[Any] = (), *, durable: bool = False) -> list[Any]:
+        """One statement in its own transaction, committed before returning; its rows (``RETURNING``).
+
+        ``durable``: the commit is also fsynced (``synchronous = FULL`` for it), so not even a power
+        loss takes it back. A commit under NORMAL already survives the process being killed.
+        """
+        if durable:
+            self.conn.execute("PRAGMA synchronous = FULL")
+        try:
+            with self.transaction():
+                rows = self.conn.execute(sql, args).fetchall()
+        finally:
+            if durable:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+        return rows
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

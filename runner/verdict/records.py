@@ -7,6 +7,7 @@ request body, a header or a token: only what the criteria need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +24,13 @@ class TokenEvent(StrEnum):
     REVOKE = "revoke"
 
 
+# The status of a call whose intent was recorded before it went on the wire but whose answer never
+# was: the process died (kill -9, power loss) in between. It may have reached the server and been
+# answered anything, so until known otherwise it used the rate window, is no success and counts as a
+# 4xx (``runner.verdict.criteria``).
+UNKNOWN = -1
+
+
 class Kind(StrEnum):
     API = "api"  # a REST call that counts toward the criteria
     OAUTH = "oauth"  # /restapi/oauth/* and /.well-known/*: recorded, never counted
@@ -31,12 +39,13 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One completed request (or, for ``Kind.IMPORTED``, ``count`` of them)."""
+    """One request, completed or (``UNKNOWN``) sent with no answer recorded; for ``Kind.IMPORTED``,
+    ``count`` of them."""
 
     ts: float  # UTC epoch seconds when the response arrived
     method: str
     template: str  # catalog path template, or the raw path when no operation matched
-    status: int  # HTTP status; 0 when no response came back (transport error)
+    status: int  # HTTP status; 0 when no response came back (transport error); UNKNOWN: never recorded
     group: str  # throttling group: Light, Medium, Heavy, Auth, NoThrottling
     permission: str | None  # x-app-permission of the operation
     kind: Kind = Kind.API
@@ -56,6 +65,22 @@ class CallRecord:
         return wire.is_success(self.status)
 
     @property
+    def unknown(self) -> bool:
+        """Sent, and its answer never recorded: see ``UNKNOWN``."""
+        return self.status == UNKNOWN
+
+    @property
+    def counts_as_4xx(self) -> bool:
+        """A 4xx, or an answer never recorded (it may have been one, so it counts as one)."""
+        return wire.is_4xx(self.status) or self.status == UNKNOWN
+
+    @property
     def is_oauth(self) -> bool:
         """Recorded, never counted: marked OAuth, or on an OAuth or OpenID path whoever recorded it."""
         return self.kind is Kind.OAUTH or wire.is_oauth(self.template)
+
+
+# How a sender records a call durably (``Session.intend``): it hands over the call, as status
+# ``UNKNOWN``, before the call goes out and gets back what completes that row with the outcome.
+Settle = Callable[[CallRecord], None]
+Intend = Callable[[CallRecord], Settle]

@@ -372,11 +372,12 @@ class _Draft:
 
 def broken_endpoints(counted: Tally) -> dict[str, int]:
     """Endpoint key -> its 4xx, for endpoints that answered 4xx (not 429, not 401: those are about
-    pacing and tokens) in the window and never 2xx."""
+    pacing and tokens; not an answer never recorded, which says nothing of the endpoint) in the
+    window and never 2xx."""
     return {
         key: failures
         for key, ep in counted.endpoints.items()
-        if (failures := ep.errors_4xx - ep.errors_429 - ep.errors_401) > 0
+        if (failures := ep.errors_4xx - ep.errors_429 - ep.errors_401 - ep.unknown) > 0
         and not (ep.last_48h or ep.yesterday or ep.today)
     }
 
