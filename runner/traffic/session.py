@@ -62,6 +62,10 @@ class LedgerView:
     def rules(self) -> Rules:
         return rules_for(self.plan.criteria.profile, self.plan.criteria.overrides)
 
+    def item_keys(self) -> list[ItemKeys]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
+
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
 
@@ -99,10 +103,6 @@ class Session(LedgerView):
 
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
-
-    def item_keys(self) -> list[ItemKeys]:
-        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
-        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""

@@ -117,6 +117,7 @@ class Outlook:
     warmups: tuple[tuple[dt.date, int], ...]  # calls each imagined warm-up sends, until that day
     failing: tuple[Criterion, ...]  # at the horizon's end, when no day meets
     blockers: tuple[str, ...]  # what the warm-up says it cannot fix
+    daily: int  # the warm-up's baseline: 2xx per endpoint it tops each day up to
     assumption: str = OUTLOOK_ASSUMPTION
 
 
@@ -177,10 +178,17 @@ def history(
     )
 
 
+def reach(now: float, days: int = DAYS) -> float:
+    """The earliest timestamp a history at ``now`` reads: the first day's window starts a day earlier."""
+    first = utc_day(now) - dt.timedelta(days=days - 1)
+    return midnight(first) - ROLLING_SECONDS
+
+
 def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon: int = HORIZON) -> Outlook:
     """The first apply day, from today, whose verdict is met at its end if the warm-up runs daily."""
     rows = [r for r in records if r.ts <= now]
     today = utc_day(now)
+    daily = app.daily or rules_for(app.profile, app.overrides).min_endpoint_successes
     warmups: list[tuple[dt.date, int]] = []
     blockers: list[str] = []
     verdict: Verdict | None = None
@@ -205,9 +213,9 @@ def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon
         if verdict.met:
             start = midnight(day)
             at_start = app.judge([r for r in rows if start - ROLLING_SECONDS <= r.ts < start], start)
-            return Outlook(day, at_start.met, tuple(warmups), (), tuple(blockers))
+            return Outlook(day, at_start.met, tuple(warmups), (), tuple(blockers), daily)
     failing = verdict.failed if verdict is not None else ()
-    return Outlook(None, False, tuple(warmups), failing, tuple(blockers))
+    return Outlook(None, False, tuple(warmups), failing, tuple(blockers), daily)
 
 
 def utc_day(ts: float) -> dt.date:
