@@ -15,7 +15,8 @@ from runner.redact import redact
 from runner.verdict.history import History
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-NAME_WIDTH = 24  # the app column's widest padding; a longer name pushes its line along
+NAME_WIDTH = 18  # the app column's widest padding; a longer name pushes its line along
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def weekday_date(day: dt.date) -> str:
@@ -36,17 +37,32 @@ def next_apply_day(history: History) -> str:
     return weekday_date(o.apply_day)
 
 
+def next_apply_day_short(history: History) -> str:
+    """The same, in at most 30 characters: "tomorrow, 8 Dec", "Thu 10 Dec", "none in 4 days"."""
+    o = history.outlook
+    if o.apply_day is None:
+        return f"none in {len(o.warmups)} days"
+    day, today = o.apply_day, history.today.day
+    short = f"{day.day} {MONTHS[day.month - 1]}"
+    if day == today:
+        return f"today, {short}"
+    if day == today + dt.timedelta(days=1):
+        return f"tomorrow, {short}"
+    return f"{WEEKDAYS[day.weekday()]} {short}"
+
+
 def safe_name(name: str) -> str:
     return one_line(redact(name))
 
 
 def summary_lines(apps: Sequence[tuple[str, History]]) -> list[str]:
-    """One line per app: the verdict now, the days met, the next apply day."""
+    """One line per app, aligned, 80 columns for a name of up to ``NAME_WIDTH``: the verdict now,
+    the days met, the next apply day."""
     names = [safe_name(app) for app, _ in apps]
     width = min(max((len(n) for n in names), default=0), NAME_WIDTH)
     out = []
     for name, (_, h) in zip(names, apps, strict=True):
-        verdict = "met now    " if h.current.met else "NOT MET now"
-        days = f"met {len(h.met_days)}/{len(h.days)} days"
-        out.append(f"{name:<{width}}  {verdict}  {days:<14}  next apply day: {next_apply_day(h)}")
+        verdict = "met now" if h.current.met else "NOT MET now"
+        days = f"{len(h.met_days)}/{len(h.days)} days met"
+        out.append(f"{name:<{width}}  {verdict:<11}  {days:<14}  next apply day {next_apply_day_short(h)}")
     return out

@@ -54,7 +54,8 @@ svg{display:block;width:100%;overflow:visible}svg text{font-family:system-ui,san
 .key{display:inline-block;width:.85em;height:.85em;border-radius:2px;vertical-align:-.05em;margin-right:.25em}
 .key.dashed{border:2px dashed}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:.4rem 1.6rem}
-.chart{margin:.5rem 0}.chart .title{font-size:14px;margin:0 0 .1rem}.chart .title span{color:#666;font-size:12px}
+.chart{margin:.5rem 0}.grid .chart{display:flex;flex-direction:column;justify-content:flex-end}
+.chart .title{font-size:14px;margin:0 0 .1rem}.chart .title span{color:#666;font-size:12px;display:block}
 .scope{display:grid;grid-template-columns:minmax(7rem,12rem) 1fr;align-items:center;gap:.6rem;font-size:14px}
 ul.fails{padding-left:1.2rem}ul.fails li{margin:.2rem 0}
 table{border-collapse:collapse;font-size:14px;margin:.5rem 0;width:100%}
@@ -101,11 +102,7 @@ class _Columns:
 
 
 def _svg(height: int, label: str, body: Iterable[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" height="{height}" role="img" aria-label="{_e(label)}">'
-        + "".join(body)
-        + "</svg>"
-    )
+    return f'<svg height="{height}" role="img" aria-label="{_e(label)}">' + "".join(body) + "</svg>"
 
 
 def _text(
@@ -359,6 +356,11 @@ def _endpoint(key: str) -> str:
     return f"<b>{_e(method)}</b> " + "/<wbr>".join(_e(part) for part in path.split("/"))
 
 
+def _endpoint_note(history: History, key: str) -> str:
+    permission = history.permissions.get(key) or "no known permission"
+    return permission if key in history.planned else f"{permission}; not in the plan, but the console sees it"
+
+
 def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -439,8 +441,7 @@ def render_app(
     now_fails = _failures(history.current.failed)
     endpoint_charts = "".join(
         f'<div class="chart"><p class="title"><bdi><code>{_endpoint(key)}</code></bdi>'
-        f"{'' if key in history.planned else ' <span>(not in the plan)</span>'}"
-        f" <span>{_e(history.permissions.get(key) or '')}</span></p>{endpoint_chart(history, key)}</div>"
+        f"<span>{_e(_endpoint_note(history, key))}</span></p>{endpoint_chart(history, key)}</div>"
         for key in history.endpoints
     )
     scopes = "".join(
