@@ -101,7 +101,7 @@ def test_every_chart_is_inline_svg_with_a_bar_per_day():
     records = many(at("2026-03-14T06:00"), "GET /a", 11) + many(at("2026-03-13T06:00"), "GET /a", 3)
     judged = history(records, now=NOW, app=AppFacts(scopes=("ReadA",), endpoints=("GET /a",)))
     page = history_html.render_app(judged, "app")
-    assert page.count("<svg") == 5  # apply days, the endpoint, the 4xx ratio, the volume, the scope
+    assert page.count("<svg") == 6  # apply days, the endpoint, the 4xx ratio, the volume, the scope, its axis
     assert "<title>2026-03-13: 3 2xx</title>" in page
     assert "<title>2026-03-14: 11 2xx so far</title>" in page
     assert 'name="viewport"' in page and "Content-Security-Policy" in page

@@ -309,6 +309,12 @@ def scope_strip(history: History, scope: str) -> str:
     return _svg(22, f"days with a 2xx under {scope}", parts)
 
 
+def day_axis(history: History) -> str:
+    """The days alone, under a stack of strips."""
+    cols = _Columns(len(history.days))
+    return _svg(28, "days", _date_axis(cols, [d.day for d in history.days], 11, history.today.day))
+
+
 def mini_strip(history: History) -> str:
     """The index's 14 small squares: met, met by the day's end, not met, idle."""
     days = history.days
@@ -478,7 +484,7 @@ Red circles: 429 responses that day; a single one fails the two apply days that 
 {_legend([(colour, label) for label, colour in SERIES])}
 <h2>Scopes exercised</h2>
 <p class="small muted">A filled dot: at least one 2xx under the scope that day.</p>
-{scopes or '<p class="muted">The plan declares no scope.</p>'}
+{scopes + f'<div class="scope"><span></span>{day_axis(history)}</div>' if scopes else '<p class="muted">The plan declares no scope.</p>'}
 <h2>The numbers</h2>
 <details><summary>Per day, newest first</summary><div class="scroll"><table>
 <thead><tr><th class="l">day</th><th>2xx</th><th>responses</th><th>4xx</th><th>429</th><th>4xx %</th>
