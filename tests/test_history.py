@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from runner.verdict.criteria import ENDPOINT_SUCCESSES, RATE_LIMITED_429, SCOPES_EXERCISED, evaluate
-from runner.verdict.history import DAYS, END_OF_DAY, AppFacts, history, midnight, outlook
+from runner.verdict.history import DAYS, END_OF_DAY, HORIZON, AppFacts, history, midnight, outlook
 from runner.verdict.records import Kind
 from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
 
@@ -157,25 +157,27 @@ def test_records_after_now_are_ignored():
 # ------------------------------------------------------------------------- the outlook
 
 
-def test_with_no_traffic_the_warmup_today_makes_today_an_apply_day():
+def test_with_no_traffic_today_meets_by_its_end_and_tomorrow_all_day():
     o = outlook([], now=NOW, app=APP)
-    assert o.apply_day == TODAY
-    assert not o.met_at_start  # nothing yesterday: only a reviewer looking after today's warm-up
-    assert o.warmups == ((TODAY, 21),)  # 5 + 5 per endpoint, then up to the strict 21 in total
+    assert o.by_end == TODAY  # once today's warm-up has run
+    assert o.apply_day == TODAY + dt.timedelta(days=1)  # today's traffic alone carries tomorrow
+    assert o.warmups == ((TODAY, 21), (TODAY + dt.timedelta(days=1), 21))  # 5 + 5, then up to 21
 
 
 def test_a_healthy_window_needs_no_warmup_calls_today():
     records = warm_day("2026-03-13") + warm_day("2026-03-14")
     o = outlook(records, now=NOW, app=APP)
-    assert o.apply_day == TODAY and o.met_at_start
+    assert o.apply_day == o.by_end == TODAY
     assert o.warmups == ((TODAY, 0),)
 
 
 def test_a_429_now_waits_until_it_leaves_every_reading():
     records = warm_day("2026-03-13") + warm_day("2026-03-14") + [rec(at("2026-03-14T11:00"), "GET /a", 429)]
     o = outlook(records, now=NOW, app=APP)
-    assert o.apply_day == TODAY + dt.timedelta(days=2)
-    assert [day for day, _ in o.warmups] == [TODAY + dt.timedelta(days=k) for k in range(3)]
+    # The 16th's end reads the 15th and the 16th; its first instant still reads 48 h back, into the 14th.
+    assert o.by_end == TODAY + dt.timedelta(days=2)
+    assert o.apply_day == TODAY + dt.timedelta(days=3)
+    assert [day for day, _ in o.warmups] == [TODAY + dt.timedelta(days=k) for k in range(4)]
     assert any("429" in b for b in o.blockers)
     assert o.failing == ()
 
@@ -184,17 +186,17 @@ def test_a_4xx_spree_is_diluted_by_the_warmup():
     records = warm_day("2026-03-14") + many(at("2026-03-14T10:00"), "GET /a", 4, status=404)
     assert not evaluate(records, now=NOW, catalog_lookup=False).met
     o = outlook(records, now=NOW, app=APP)
-    assert o.apply_day == TODAY
+    assert o.by_end == TODAY and o.apply_day == TODAY + dt.timedelta(days=1)
     assert o.warmups[0][1] > 0  # the warm-up adds successes to bring the ratio under the bar
 
 
 def test_a_scope_no_item_calls_means_no_apply_day_and_says_why():
     app = AppFacts(**{**_fields(APP), "scopes": ("ReadA", "ReadB", "EditB")})
     o = outlook(warm_day("2026-03-14"), now=NOW, app=app)
-    assert o.apply_day is None
+    assert o.apply_day is None and o.by_end is None
     assert [c.name for c in o.failing] == [SCOPES_EXERCISED]
     assert any("EditB" in b for b in o.blockers)
-    assert len(o.warmups) == 4
+    assert len(o.warmups) == HORIZON
 
 
 def test_the_outlook_never_changes_the_history():
@@ -203,7 +205,7 @@ def test_the_outlook_never_changes_the_history():
     h = history(records, now=NOW, app=APP)
     assert records == before
     assert h.today.successes == {"GET /a": 11, "GET /b/{id}": 10}
-    assert h.outlook.apply_day == TODAY
+    assert h.outlook.apply_day == TODAY + dt.timedelta(days=1)
 
 
 def test_the_plan_minimum_is_the_threshold():

@@ -124,7 +124,7 @@ def test_report_writes_an_index_and_a_page_per_app(tmp_path: Path, capsys: pytes
     lines = printed.out.splitlines()
     assert len(lines) == 3, printed.out
     assert lines[0].startswith("Healthy CRM") and "met now" in lines[0] and "14/14 days met" in lines[0]
-    assert "NOT MET now" in lines[1] and "next apply day tomorrow, " in lines[1]
+    assert "NOT MET now" in lines[1] and "next apply day " in lines[1] and "none" not in lines[1]
     assert "<script>alert('app')</script>" in lines[1] and "\u202e" not in lines[1]
     assert lines[2] == f"wrote {out / 'index.html'} and 2 app pages"
     assert len(lines[0]) <= 80
@@ -159,10 +159,11 @@ def test_an_app_with_no_traffic_gets_a_page_that_says_so(tmp_path: Path, capsys:
     healthy, _ = write_plans(tmp_path / "plans")
     assert main(["report", str(healthy), "--html", str(tmp_path / "out")]) == 0
     line, wrote = capsys.readouterr().out.splitlines()
-    assert "NOT MET now" in line and "0/14 days met" in line and "next apply day today, " in line
+    assert "NOT MET now" in line and "0/14 days met" in line and "next apply day tomorrow, " in line
     assert wrote == f"wrote {tmp_path / 'out' / 'healthy.html'} and {tmp_path / 'out' / 'index.html'}"
     page = (tmp_path / "out" / "healthy.html").read_text()
-    assert page.count("no traffic") >= 1 and "Next apply day that meets: today" in page
+    assert page.count("no traffic") >= 1 and "Next apply day that meets: tomorrow, " in page
+    assert "Today, " in page and "meets by the day&#x27;s end, once that day&#x27;s warm-up has run" in page
 
 
 def test_page_names_are_safe_unique_and_never_the_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -301,7 +302,9 @@ def test_an_output_folder_that_cannot_be_written_is_refused(
     # /proc takes no file, even from root (for whom permission bits say nothing).
     assert main(["report", str(healthy), "--html", "/proc/rcgrad-report"]) == 2
     error = _one_line_error(capsys)
-    assert error.startswith("rcgrad: --html: /proc/rcgrad-report cannot be written")
+    assert error.startswith(
+        "rcgrad: --html: /proc/rcgrad-report cannot be written: no file can be made in /proc"
+    )
 
 
 def test_a_bad_plan_is_one_line_and_nothing_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

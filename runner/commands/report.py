@@ -127,7 +127,10 @@ def check_output_folder(folder: Path, flag: str) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".rcgrad-probe-", dir=existing)
     except OSError as exc:
-        raise InputError(f"{folder} cannot be written: {exc.strerror or exc}", key=flag) from None
+        why = exc.strerror or exc.__class__.__name__
+        raise InputError(
+            f"{folder} cannot be written: no file can be made in {existing} ({why})", key=flag
+        ) from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)

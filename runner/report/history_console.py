@@ -23,18 +23,22 @@ def weekday_date(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.isoformat()}"
 
 
+def relative_day(day: dt.date, today: dt.date) -> str:
+    """``today, Mon 2026-12-07``, ``tomorrow, ...`` or ``Thu 2026-12-10``."""
+    if day == today:
+        return f"today, {weekday_date(day)}"
+    if day == today + dt.timedelta(days=1):
+        return f"tomorrow, {weekday_date(day)}"
+    return weekday_date(day)
+
+
 def next_apply_day(history: History) -> str:
-    """The next apply day that meets, if the warm-up keeps running; or why there is none."""
+    """The next apply day that meets all day, if the warm-up keeps running; or why there is none."""
     o = history.outlook
-    today = history.today.day
     if o.apply_day is None:
         failing = ", ".join(c.name for c in o.failing) or "the criteria"
         return f"none within {len(o.warmups)} days ({failing} would still fail)"
-    if o.apply_day == today:
-        return f"today, {weekday_date(today)}"
-    if o.apply_day == today + dt.timedelta(days=1):
-        return f"tomorrow, {weekday_date(o.apply_day)}"
-    return weekday_date(o.apply_day)
+    return relative_day(o.apply_day, history.today.day)
 
 
 def next_apply_day_short(history: History) -> str:

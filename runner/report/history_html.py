@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from runner.errors import one_line
 from runner.redact import redact
-from runner.report.history_console import next_apply_day
+from runner.report.history_console import next_apply_day, relative_day
 from runner.verdict.criteria import Criterion
 from runner.verdict.history import DayHistory, History
 from runner.verdict.subject import Subject
@@ -31,7 +31,8 @@ APPLY_KEYS = (
     (RED, "not met"),
     ("#eeeeee", "no traffic"),
     ("dashed:#ffffff:#263238", "today, so far"),
-    ("dashed:#e8f5e9:#2e7d32", "next apply day that meets"),
+    ("dashed:#e8f5e9:#2e7d32", "next apply day that meets all day"),
+    ("dashed:#ffffff:#66bb6a", "would meet by its end"),
     ("dashed:#ffffff:#9e9e9e", "would not meet yet"),
 )
 SERIES = (("2xx", GREEN), ("4xx", AMBER), ("429", RED), ("5xx", "#6a1b9a"))  # stacking order, bottom up
@@ -168,19 +169,20 @@ def apply_day_strip(history: History) -> str:
         )
         parts.append(_text(cols.x(i, 0.5), 23, glyph, size=13, fill=ink, bold=True))
     for j, day in enumerate(ahead, start=len(past)):
-        chosen = day == outlook.apply_day
-        stroke = GREEN if chosen else "#9e9e9e"
-        fill = "#e8f5e9" if chosen else "none"
-        title = (
-            f"{day.isoformat()}: the next apply day that meets, if the warm-up keeps running"
-            if chosen
-            else f"{day.isoformat()}: would not meet yet, even with the warm-up"
-        )
+        if day == outlook.apply_day:
+            stroke, fill, glyph = GREEN, "#e8f5e9", "✓"
+            title = f"{day.isoformat()}: the next apply day that meets all day, if the warm-up keeps running"
+        elif outlook.by_end is not None and day >= outlook.by_end:
+            stroke, fill, glyph = "#66bb6a", "#ffffff", "✓"
+            title = f"{day.isoformat()}: would meet by the day's end only, with the warm-up"
+        else:
+            stroke, fill, glyph = "#9e9e9e", "#ffffff", "?"
+            title = f"{day.isoformat()}: would not meet yet, even with the warm-up"
         parts.append(
             f'<rect x="{cols.x(j, 0.08)}" y="4" width="{cols.width(0.84)}" height="28" rx="4" fill="{fill}"'
             f' stroke="{stroke}" stroke-width="2" stroke-dasharray="4 3"><title>{_e(title)}</title></rect>'
         )
-        parts.append(_text(cols.x(j, 0.5), 23, "✓" if chosen else "?", size=13, fill=stroke, bold=True))
+        parts.append(_text(cols.x(j, 0.5), 23, glyph, size=13, fill=stroke, bold=True))
     if ahead:
         x = cols.x(len(past), 0.0)
         parts.append(f'<line x1="{x}" y1="0" x2="{x}" y2="36" stroke="#90a4ae" stroke-width="1"/>')
@@ -420,22 +422,25 @@ def render_app(
         f" totals and scopes the criteria ask for, as <code>rcgrad warmup</code> does; it runs at {run_at} UTC)."
     )
     warmups = ", ".join(f"{day.isoformat()}: {n} calls" for day, n in o.warmups if n)
-    if o.apply_day is not None:
-        when = (
-            "whenever the reviewer looks that day"
-            if o.met_at_start
-            else "by the day's end (a reviewer looking early that day would not see it met yet)"
+    earlier = ""
+    if o.by_end is not None and o.by_end != o.apply_day:
+        day = relative_day(o.by_end, last)
+        earlier = (
+            f" {day[:1].upper()}{day[1:]} meets by the day's end, once that day's warm-up"
+            " has run; a reviewer looking earlier that day would not see it met."
         )
+    calls = f" Warm-up calls on the way: {warmups}." if warmups else ""
+    if o.apply_day is not None:
         callout = (
-            f'<div class="callout"><b>Next apply day that meets: {_e(next_apply_day(history))}</b>, {_e(when)}.'
-            f'<br><span class="small">{assumption}'
-            f"{' Warm-up calls on the way: ' + _e(warmups) + '.' if warmups else ''}</span></div>"
+            f'<div class="callout"><b>Next apply day that meets: {_e(next_apply_day(history))}</b>, whenever'
+            f" the reviewer looks that day.{_e(earlier)}"
+            f'<br><span class="small">{assumption}{_e(calls)}</span></div>'
         )
     else:
         callout = (
-            f'<div class="callout bad"><b>No apply day meets within {len(o.warmups)} days, even with the daily'
-            f" warm-up.</b> What would still fail:{_failures(o.failing)}"
-            f'<span class="small">{assumption}</span></div>'
+            f'<div class="callout bad"><b>No day within {len(o.warmups)} meets all day, even with the daily'
+            f" warm-up.</b>{_e(earlier)} What would still fail:{_failures(o.failing)}"
+            f'<span class="small">{assumption}{_e(calls)}</span></div>'
         )
     blockers = ""
     if o.blockers:

@@ -8,8 +8,9 @@ reviewer may look at any hour of D. Today is judged at ``now``, the day still ru
 
 Then the outlook: if the daily warm-up keeps running, which is the next apply day that meets?
 Each coming day the warm-up of ``topup.plan_warmup`` runs once, at the time of day of ``now``, and
-every call it sends is assumed to succeed (``OUTLOOK_ASSUMPTION``); the first day whose verdict
-is met at its end is the answer.
+every call it sends is assumed to succeed (``OUTLOOK_ASSUMPTION``); the answer is the first day
+whose verdict is met both at its first instant and at its end, so an application made that day
+meets whenever the reviewer looks (and, beside it, the first day met at its end).
 
 Every count and every verdict comes from ``runner.verdict.criteria``: this module never states a
 criterion of its own. Pure: it never reads the clock, a file, the plan or the ledger; callers pass
@@ -39,7 +40,8 @@ from runner.verdict.records import CallRecord, Kind
 from runner.verdict.topup import Facts, ItemKeys, endpoint_facts, plan_warmup
 
 DAYS = 14  # the days a history shows, today included
-HORIZON = 4  # apply days the outlook tries, today included: a 429 leaves every reading within two
+HORIZON = 5  # apply days the outlook tries, today included: a 429 now leaves every reading of the
+# apply day's first instant within three days
 END_OF_DAY = 1e-3  # a day's verdict is taken this long before the next UTC midnight
 PROJECTED_RUN = "projected-warmup"  # the run id of the calls the outlook imagines; never stored
 OUTLOOK_ASSUMPTION = (
@@ -110,12 +112,17 @@ class DayHistory:
 
 @dataclass(frozen=True, slots=True)
 class Outlook:
-    """The next apply day that meets if the warm-up keeps running, or what stands in the way."""
+    """The next apply day that meets if the warm-up keeps running, or what stands in the way.
 
-    apply_day: dt.date | None  # None: no day within the horizon meets
-    met_at_start: bool  # that day meets from its first instant, whenever a reviewer looks
+    ``apply_day`` meets all day, whenever the reviewer looks: at its first instant (the day before
+    carries it alone) and at its end. ``by_end`` is the first day that meets at its end, which may
+    come a day earlier: it meets only once that day's own warm-up has run.
+    """
+
+    apply_day: dt.date | None  # None: no day within the horizon meets all day
+    by_end: dt.date | None  # None: no day within the horizon meets even at its end
     warmups: tuple[tuple[dt.date, int], ...]  # calls each imagined warm-up sends, until that day
-    failing: tuple[Criterion, ...]  # at the horizon's end, when no day meets
+    failing: tuple[Criterion, ...]  # on the horizon's last day, when no day meets all day
     blockers: tuple[str, ...]  # what the warm-up says it cannot fix
     daily: int  # the warm-up's baseline: 2xx per endpoint it tops each day up to
     assumption: str = OUTLOOK_ASSUMPTION
@@ -185,13 +192,15 @@ def reach(now: float, days: int = DAYS) -> float:
 
 
 def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon: int = HORIZON) -> Outlook:
-    """The first apply day, from today, whose verdict is met at its end if the warm-up runs daily."""
+    """The first apply day, from today, whose verdict is met at its first instant and at its end if
+    the warm-up runs daily; and the first met at its end."""
     rows = [r for r in records if r.ts <= now]
     today = utc_day(now)
     daily = app.daily or rules_for(app.profile, app.overrides).min_endpoint_successes
     warmups: list[tuple[dt.date, int]] = []
     blockers: list[str] = []
-    verdict: Verdict | None = None
+    failing: tuple[Criterion, ...] = ()
+    by_end: dt.date | None = None
     for ahead in range(horizon):
         day = today + dt.timedelta(days=ahead)
         run_at = now + ahead * DAY
@@ -209,13 +218,15 @@ def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon
         blockers.extend(b for b in topup.blockers if b not in blockers)
         rows.extend(_imagined(topup.per_endpoint, run_at, app))
         end = midnight(day) + DAY - END_OF_DAY
-        verdict = app.judge([r for r in rows if r.ts >= end - ROLLING_SECONDS], end)
-        if verdict.met:
-            start = midnight(day)
-            at_start = app.judge([r for r in rows if start - ROLLING_SECONDS <= r.ts < start], start)
-            return Outlook(day, at_start.met, tuple(warmups), (), tuple(blockers), daily)
-    failing = verdict.failed if verdict is not None else ()
-    return Outlook(None, False, tuple(warmups), failing, tuple(blockers), daily)
+        at_end = app.judge([r for r in rows if r.ts >= end - ROLLING_SECONDS], end)
+        start = midnight(day)
+        at_start = app.judge([r for r in rows if start - ROLLING_SECONDS <= r.ts < start], start)
+        if at_end.met and by_end is None:
+            by_end = day
+        if at_end.met and at_start.met:
+            return Outlook(day, by_end, tuple(warmups), (), tuple(blockers), daily)
+        failing = at_end.failed or at_start.failed
+    return Outlook(None, by_end, tuple(warmups), failing, tuple(blockers), daily)
 
 
 def utc_day(ts: float) -> dt.date:
