@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 from runner.errors import one_line
 from runner.redact import redact
-from runner.report.history_console import next_apply_day, relative_day
+from runner.report.history_console import MONTHS, next_apply_day, relative_day
 from runner.verdict.criteria import Criterion
 from runner.verdict.history import DayHistory, History
 from runner.verdict.subject import Subject
 
 GUTTER = 7.0  # percent of a chart's width kept on the right for its scale's labels
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 GREEN, LIGHT_GREEN, RED, AMBER, GREY, INK = "#2e7d32", "#a5d6a7", "#c62828", "#f9a825", "#bdbdbd", "#263238"
 APPLY_KEYS = (
     (GREEN, "met all day"),
@@ -42,7 +41,7 @@ _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;
 margin:0 auto;max-width:1000px;padding:1rem 1.25rem 3rem}
 h1{font-size:1.5rem;margin:.4rem 0;overflow-wrap:anywhere}h2{font-size:1.15rem;margin:2rem 0 .4rem}
-a{color:#1565c0}.name{overflow-wrap:anywhere}code{overflow-wrap:break-word}code{font:13px ui-monospace,Menlo,Consolas,monospace}
+a{color:#1565c0}.name{overflow-wrap:anywhere}code{overflow-wrap:break-word;font:13px ui-monospace,Menlo,Consolas,monospace}
 .muted{color:#666}.small{font-size:13px}
 .badge{display:inline-block;white-space:nowrap;padding:.1rem .55rem;border-radius:1rem;color:#fff;font-weight:600;font-size:13px}
 .badge.met{background:#2e7d32}.badge.notmet{background:#c62828}
@@ -116,6 +115,7 @@ def _text(
     fill: str = "#444",
     bold: bool = False,
 ) -> str:
+    """An SVG label; ``text`` is a number or a glyph of ours, never a value from a plan or the ledger."""
     weight = ' font-weight="700"' if bold else ""
     return f'<text x="{x}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"{weight}>{text}</text>'
 
