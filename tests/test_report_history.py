@@ -216,16 +216,16 @@ def test_report_reads_a_shared_postgresql_ledger(
 
 SECRET_PLAN = """
 app:
-  name: Secretive {secret}
+  name: Secretive
   description: >
     Syncs the call log of every extension into our CRM each night and posts a daily SMS summary
     to the account's managers, so sales staff see missed calls next morning.
   scopes: [ReadAccounts]
 server: https://platform.devtest.ringcentral.com
 credentials:
-  client_id: ${{T_CLIENT_ID}}
-  client_secret: ${{T_CLIENT_SECRET}}
-  jwt: ${{T_JWT}}
+  client_id: ${T_CLIENT_ID}
+  client_secret: ${T_CLIENT_SECRET}
+  jwt: ${T_JWT}
 endpoints:
   - GET /restapi/v1.0/account/~/extension/~
 """
@@ -242,9 +242,11 @@ def test_no_secret_appears_in_any_page_or_line(
     monkeypatch.setenv("T_CLIENT_SECRET", secret)
     monkeypatch.setenv("T_JWT", jwt)
     plan = tmp_path / "secret.yaml"
-    plan.write_text(SECRET_PLAN.format(secret=secret))  # a careless name holding the secret itself
+    plan.write_text(SECRET_PLAN)
     now = dt.datetime.now(dt.UTC).timestamp()
     fill(plan, many(now - 60, "GET /restapi/v1.0/account/{accountId}/extension/{extensionId}", 6))
+    # A raw path the catalog did not match is kept as called: a careless one holds the secret.
+    fill(plan, [rec(now - 30, f"GET /restapi/v1.0/callback/{secret}/{jwt}", 404)])
     out = tmp_path / "out"
     assert main(["report", str(plan), "--html", str(out)]) == 0
     printed = capsys.readouterr()
@@ -260,7 +262,7 @@ def test_no_secret_appears_in_any_page_or_line(
         for text in texts:
             for form in forms:
                 assert form not in text
-    assert "Secretive ***" in pages(out)["secret.html"]
+    assert "callback/<wbr>***/<wbr>***" in pages(out)["secret.html"]
     assert "clientIdForTheLedger42" not in pages(out)["secret.html"]  # the client id is shortened too
 
 
