@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graduate": ("runner.commands.traffic", "send what the apply day still needs, then give the verdict"),
     "warmup": ("runner.commands.traffic", "top up today's traffic to the daily baseline"),
     "status": ("runner.commands.status", "the verdict from the ledger only; no traffic"),
+    "report": ("runner.commands.report", "each app's last 14 days as HTML pages, from the ledger only"),
     "sandbox": ("runner.commands.sandbox", "serve the local RingCentral sandbox on loopback"),
     "login": ("runner.commands.tokens", "log in once with the JWT and store the tokens"),
     "logout": ("runner.commands.tokens", "revoke and delete the stored tokens"),

@@ -70,6 +70,10 @@ class LedgerView:
     def rules(self) -> Rules:
         return rules_for(self.plan.criteria.profile, self.plan.criteria.overrides)
 
+    def item_keys(self) -> list[ItemKeys]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
+
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
 
@@ -112,10 +116,6 @@ class Session(LedgerView):
         """Store a call before it goes on the wire (the engine's ``on_intent``); returns what
         completes it with its outcome."""
         return partial(self.ledger.settle, self.key, self.ledger.intend(self.key, intent))
-
-    def item_keys(self) -> list[ItemKeys]:
-        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
-        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""
