@@ -10,15 +10,26 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "ringcentral"
+
+
+# What a user's shell may hold that would change a test's result; RCGRAD_SPEC only says where a file is.
+_SEALED = ("RC_", "RCGRAD_", "GITHUB_")
 
 
 @pytest.fixture(autouse=True)
 def rcgrad_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A sealed workspace for every test: its own ``$RCGRAD_HOME`` and ``$HOME``, a working directory
+    of its own (a user's ``.env`` in the checkout is never read), and none of the user's ``RC_*``,
+    ``RCGRAD_*`` or ``GITHUB_*`` variables."""
+    for name in list(os.environ):
+        if name.startswith(_SEALED) and name != "RCGRAD_SPEC":
+            monkeypatch.delenv(name)
     home = tmp_path / "rcgrad-home"
     monkeypatch.setenv("RCGRAD_HOME", str(home))
-    for name in ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
     return home
 
 
@@ -35,6 +46,21 @@ def pg_server() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(str(exc))
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def spec_path() -> Path:
+    """RingCentral's spec, where ``runner.rc.spec_source`` finds it. Without it: skip with how to get
+    it (``make spec``), but under CI=true fail, as the PostgreSQL tests do."""
+    from runner.rc.spec_source import HOW_TO_GET, locate
+
+    found = locate()
+    if found is None:
+        message = f"RingCentral's spec is not here: {HOW_TO_GET}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 _databases = itertools.count()

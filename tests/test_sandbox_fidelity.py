@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,10 +24,8 @@ from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.responses_build import UNSATISFIABLE, build, render, response_schema
 from runner.sandbox.samples import RESPONSES_PATH
 from runner.sandbox.store import Store
-from tests.conftest import SHARED
 
 EXT = "/restapi/v1.0/account/~/extension/~"
-SPEC = SHARED / "rc-public-openapi.yml"
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +195,8 @@ def test_limits_above_ringcentrals_defaults_are_refused(capsys: pytest.CaptureFi
 
 
 @pytest.fixture(scope="module")
-def doc() -> dict[str, Any]:
-    if not SPEC.is_file():
-        pytest.fail(f"RingCentral's spec is expected beside the checkout at {SPEC}")
-    return load_spec(SPEC)
+def doc(spec_path: Path) -> dict[str, Any]:
+    return load_spec(spec_path)
 
 
 def test_committed_responses_match_the_spec(doc: dict[str, Any]) -> None:
