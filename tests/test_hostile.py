@@ -12,6 +12,7 @@ import pytest
 from runner.cli import main
 from runner.errors import InputError
 from runner.rc.hosts import is_cleartext, is_production_host
+from tests.conftest import REPO
 from tests.rehearsal import write_plan
 
 WRITES = """\
@@ -678,7 +679,7 @@ def test_a_number_of_thousands_of_digits_is_one_line(yaml_part, key, tmp_path, c
 
 def test_an_apply_day_no_calendar_can_hold_is_one_line(capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["graduate", "plans/example.yaml", "--apply-on", "0001-01-01"])
+        main(["graduate", str(REPO / "plans" / "example.yaml"), "--apply-on", "0001-01-01"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--apply-on" in err, err
