@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.fileio import ExclusiveLock, app_stem, atomic_write, fsync_directory
+from runner.fileio import app_stem, atomic_write, fsync_directory
+from runner.locks import ExclusiveLock
 from runner.settings import state_home
 
 TOKENS_DIR = "tokens"

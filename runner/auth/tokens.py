@@ -46,7 +46,7 @@ from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind, TokenEvent
 
 if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
     from runner.auth.shared_store import LedgerTokenStore, RowLock
-    from runner.fileio import ExclusiveLock
+    from runner.locks import ExclusiveLock
 
 log = logging.getLogger("rcgrad.tokens")
 

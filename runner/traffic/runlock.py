@@ -4,7 +4,7 @@ ledger is shared on PostgreSQL, an advisory lock there (so two machines take tur
 A ``graduate`` and a scheduled ``warmup`` for the same app share one rate budget and one token
 pair; running them together could exceed the budget or refresh twice. So the second one waits for
 the first and says so (``wait``), or stops with ``BusyError`` before sending anything. The file
-lock is ``runner.fileio.ExclusiveLock`` (an ``flock`` the kernel releases if the holder dies); the
+lock is ``runner.locks.ExclusiveLock`` (an ``flock`` the kernel releases if the holder dies); the
 advisory lock is released by the server when the holder's connection ends; so a crashed run never
 leaves the app locked. This module must never touch the network other than the ledger's database.
 """
@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from runner.errors import BusyError
-from runner.fileio import ExclusiveLock, app_stem
+from runner.fileio import app_stem
+from runner.locks import ExclusiveLock
 from runner.settings import state_home
 from runner.verdict.ledger import Ledger
 
