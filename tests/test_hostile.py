@@ -700,6 +700,10 @@ def test_imported_counts_beyond_any_window_are_one_line(count, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     csv = tmp_path / "console.csv"
     csv.write_text(f"2026-12-06,GET,/restapi/v1.0/account/~/extension/~,200,{count}\n")
+    from runner.verdict.ledger import Ledger
+
+    with Ledger.open() as ledger:  # the partition a run used
+        ledger.partition("https://platform.ringcentral.com", "x", "u")
     argv = ["ledger", "import", str(csv), "--server", "production", "--client-id", "x", "--user-id", "u"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

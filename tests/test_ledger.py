@@ -252,7 +252,14 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     file.write_text(CONSOLE_CSV)
     monkeypatch.setenv("RC_APP_CLIENT_ID", "cid")
     assert cli_main(["ledger", "import", str(file), "--server", "production"]) == 2
+    assert "no plan would read these counts" in capsys.readouterr().err  # no run used it yet
+    with Ledger.open() as ledger:  # a run of this app and user (7) did; a second user's too
+        ledger.partition("https://platform.ringcentral.com", "cid", "7")
+        ledger.partition("https://platform.ringcentral.com", "cid", "8")
+    assert cli_main(["ledger", "import", str(file), "--server", "production"]) == 2
     assert "--user-id" in capsys.readouterr().err
+    assert cli_main(["ledger", "import", str(file), "--server", "production", "--user-id", "9"]) == 2
+    assert "partitions here: https://platform.ringcentral.com / cid / 7" in capsys.readouterr().err
     assert cli_main(["ledger", "import", str(file), "--server", "production", "--user-id", "7"]) == 0
     assert cli_main(["ledger", "import", str(tmp_path / "missing.csv"), "--server", "production"]) == 2
     assert "missing.csv" in capsys.readouterr().err

@@ -1,0 +1,122 @@
+"""A new user's first hour: the names, errors and pages they meet before they know rcgrad.
+
+Each test is a stumble a new user had: two generated plans sharing one rehearsal partition, console
+counts imported where no plan reads them, a green "Criteria met" on a rehearsal, parser jargon for a
+misplaced space, a typo with no suggestion, a missing plan with no way forward, a slow --help.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from runner.report import html as html_report
+from runner.verdict.criteria import evaluate
+from runner.verdict.subject import Subject
+from tests.conftest import REPO
+
+
+def test_plan_init_names_the_app_after_its_file_so_two_plans_rehearse_apart(tmp_path: Path, capsys):
+    for name in ("crm-sync", "call_notes"):
+        assert (
+            main(["plan", "init", "--scopes", "ReadAccounts", "--out", str(tmp_path / f"{name}.yaml")]) == 0
+        )
+    texts = [(tmp_path / f"{n}.yaml").read_text() for n in ("crm-sync", "call_notes")]
+    assert 'name: "crm sync"' in texts[0] and 'name: "call notes"' in texts[1]
+    assert main(["plan", "init", "--scopes", "ReadAccounts", "--name", "Acme CRM"]) == 0
+    assert 'name: "Acme CRM"' in capsys.readouterr().out
+
+
+def _console_counts() -> str:
+    """Seven presence reads yesterday, as the console's analytics would show them."""
+    import datetime as dt
+
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return f"{yesterday},GET,/restapi/v1.0/account/~/extension/~/presence,200,7\n"
+
+
+def test_ledger_import_goes_where_the_plan_reads_and_refuses_where_none_does(tmp_path: Path, capsys):
+    plan = tmp_path / "app.yaml"
+    plan.write_text((REPO / "plans" / "call-log-presence.yaml").read_text())
+    counts = tmp_path / "console.csv"
+    counts.write_text(_console_counts())
+    assert main(["ledger", "import", str(counts), "--server", "local", "--user-id", "u"]) == 2
+    assert "pass --plan" in capsys.readouterr().err
+    assert main(["ledger", "import", str(counts), "--plan", str(plan)]) == 0
+    err = capsys.readouterr().err
+    assert "local/" in err
+    out = tmp_path / "status.json"
+    main(["status", str(plan), "--json", str(out), "-q"])
+    [presence] = [e for e in json.loads(out.read_text())["endpoints"] if e["endpoint"].endswith("/presence")]
+    assert presence["yesterday"] == 7  # status reads the partition the counts went to
+    assert main(["ledger", "import", str(counts), "--server", "production", "--client-id", "x"]) == 2
+    assert "no plan would read these counts" in capsys.readouterr().err
+
+
+def test_the_html_report_of_a_rehearsal_says_so_as_loudly_as_its_verdict():
+    verdict = evaluate([], now=1_800_000_000.0, profile="strict", scopes=(), endpoints=[])
+    subject = Subject("local/crm-sync", "CRM sync", "loca…1234", "jwt-1", "plans/crm.yaml", "strict")
+    from dataclasses import replace
+
+    page = html_report.render(replace(verdict, subject=subject))
+    assert "<title>rcgrad: CRM sync - REHEARSAL - Criteria not met" in page
+    assert page.index("REHEARSAL on the local sandbox") < page.index("<h1")
+    assert '<h1 class="notmet">CRM sync: Criteria not met (rehearsal)</h1>' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            "app:\n  name: a\n  scopes: [ReadAccounts]\nendpoints:\n  - name: x\n     request: GET /x\n",
+            6,
+            "indentation",
+        ),
+        ("app:\n  name: a\n  scopes: [ReadAccounts]\n endpoints:\n  - GET /x\n", 4, "indentation"),
+        (
+            "app:\n  name: a\n  scopes: [ReadAccounts]\nserver: prod\nendpoints: [GET /x]\n",
+            4,
+            "did you mean 'production'",
+        ),
+    ],
+)
+def test_errors_speak_plain_words_and_suggest(text: str, line: int, words: str, tmp_path: Path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text)
+    assert main(["check", str(plan)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"plan.yaml:{line}:" in err and words in err and "block end" not in err, err
+
+
+def test_an_unknown_query_parameter_gets_a_suggestion(tmp_path: Path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app: {name: a, scopes: [ReadAccounts]}\nendpoints:\n"
+        "  - request: GET /restapi/v1.0/account/~/extension\n    query: {perpage: 2}\n"
+    )
+    assert main(["check", str(plan)]) == 2
+    assert "did you mean 'perPage'?" in capsys.readouterr().out
+
+
+def test_a_missing_plan_points_at_plan_init(tmp_path: Path, capsys):
+    assert main(["graduate", str(tmp_path / "myapp.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "rcgrad plan init --scopes" in err and len(err.strip().splitlines()) == 1
+
+
+def test_help_and_version_import_no_command_module():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runner.cli\n"
+        "try: runner.cli.main(sys.argv[1:])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('runner.commands.', 'rich', 'httpx', 'anyio'))))"
+    )
+    for flag in ("--help", "--version"):
+        done = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True, text=True, check=True)
+        assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
