@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from runner.cli import main
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord, Kind
+from runner.ledger.ledger import Ledger
+from runner.records import CallRecord, Kind
 
 SCALE = 0.02
 SCOPES = ("ReadAccounts", "ReadCallLog", "ReadPresence")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main as cli_main
+from runner.ledger.ledger import Ledger
 from runner.plan.loader import load_plan
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import Kind
+from runner.records import Kind
 
 PLAN = """
 app:

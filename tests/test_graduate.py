@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from runner.cli import main
+from runner.records import TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
-from runner.verdict.records import TokenEvent
 
 SCALE = 0.02  # 60 s windows and penalties become 1.2 s
 SHARED = (

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
+from runner.records import Kind
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.verdict.grants import compare
-from runner.verdict.records import Kind
 from tests.rehearsal import SCALE, use, write_plan
 
 PLANNED = frozenset({"ReadAccounts", "ReadCallLog", "ReadPresence"})

@@ -569,8 +569,8 @@ def test_a_csv_export_into_a_closed_pipe_ends_quietly():
     import subprocess
     import sys
 
-    from runner.verdict.ledger import Ledger
-    from runner.verdict.records import CallRecord
+    from runner.ledger.ledger import Ledger
+    from runner.records import CallRecord
 
     with Ledger.open() as ledger:  # more rows than a pipe holds: the writer must meet the closed end
         key = ledger.partition("local", "app", "user")
@@ -700,7 +700,7 @@ def test_imported_counts_beyond_any_window_are_one_line(count, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     csv = tmp_path / "console.csv"
     csv.write_text(f"2026-12-06,GET,/restapi/v1.0/account/~/extension/~,200,{count}\n")
-    from runner.verdict.ledger import Ledger
+    from runner.ledger.ledger import Ledger
 
     with Ledger.open() as ledger:  # the partition a run used
         ledger.partition("https://platform.ringcentral.com", "x", "u")
@@ -713,8 +713,8 @@ def test_imported_counts_beyond_any_window_are_one_line(count, tmp_path, monkeyp
 def test_migrate_refuses_rows_no_window_holds_in_one_line(tmp_path, capsys):
     import sqlite3
 
-    from runner.verdict.ledger import Ledger
-    from runner.verdict.records import CallRecord
+    from runner.ledger.ledger import Ledger
+    from runner.records import CallRecord
 
     path = tmp_path / "old.sqlite3"
     with Ledger.open(path) as ledger:

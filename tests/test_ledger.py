@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from runner.cli import main as cli_main
 from runner.errors import InputError
+from runner.ledger.ledger import LEDGER_FILE, Ledger, server_label
+from runner.ledger.sqlite import MIGRATIONS
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
-from runner.verdict.ledger_sqlite import MIGRATIONS
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.test_criteria_support import at, rec
 
@@ -84,8 +84,8 @@ def test_two_writer_processes_lose_no_row(tmp_path: Path):
     script = textwrap.dedent(
         f"""
         import sys
-        from runner.verdict.ledger import Ledger
-        from runner.verdict.records import CallRecord
+        from runner.ledger.ledger import Ledger
+        from runner.records import CallRecord
         ledger = Ledger.open({str(path)!r})
         key = ledger.partition("local", "cid", "u")
         for i in range(250):
@@ -323,8 +323,8 @@ def test_an_intent_survives_kill_9_of_the_process_that_wrote_it(tmp_path: Path):
     script = textwrap.dedent(
         f"""
         import os, signal
-        from runner.verdict.ledger import Ledger
-        from runner.verdict.records import CallRecord
+        from runner.ledger.ledger import Ledger
+        from runner.records import CallRecord
         ledger = Ledger.open({str(path)!r})
         key = ledger.partition("local", "cid", "1")
         ledger.intend(key, CallRecord(ts=1.0, method="GET", template="/a", status=200, group="Light", permission=None))

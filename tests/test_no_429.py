@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from runner.cli import main
+from runner.ledger.ledger import Ledger
 from runner.sandbox import SandboxConfig, running_sandbox
-from runner.verdict.ledger import Ledger
 from tests.conftest import REPO
 from tests.rehearsal import ledger_api_records, record, sandbox_api_records, use
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from runner.records import UNKNOWN, CallRecord
 from runner.verdict.criteria import evaluate
-from runner.verdict.records import UNKNOWN, CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_graduate, plan_warmup
 from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
 

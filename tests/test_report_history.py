@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
+from runner.ledger.ledger import Ledger
 from runner.report import history_html
 from runner.verdict.history import AppFacts, history
-from runner.verdict.ledger import Ledger
 from tests.history_support import HOSTILE_NAME, HOSTILE_PATH, fill, fortnight, write_plans
 from tests.test_criteria_support import DESCRIPTION, at, many, rec
 

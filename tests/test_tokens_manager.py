@@ -14,13 +14,15 @@ import httpx
 import pytest
 
 from runner.auth.store import TokenStore
-from runner.auth.tokens import REVOKE_TEMPLATE, TOKEN_TEMPLATE, TokenManager, TokenPolicy
+from runner.auth.tokens import TokenManager, TokenPolicy
 from runner.clock import ManualClock
 from runner.errors import CredentialsError
+from runner.rc.wire import REVOKE_PATH as REVOKE_TEMPLATE
+from runner.rc.wire import TOKEN_PATH as TOKEN_TEMPLATE
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
 from runner.settings import Credentials
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 
 API = "/restapi/v1.0/account/~/extension/~"
 HOUR = 3600.0

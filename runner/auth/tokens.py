@@ -40,23 +40,15 @@ from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
 from runner.rc import wire
+from runner.records import UNKNOWN, CallRecord, Intend, Kind, TokenEvent
+from runner.retrying import wait_retry_after
 from runner.settings import Credentials
-from runner.traffic.retry import wait_retry_after
-from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind, TokenEvent
 
 if TYPE_CHECKING:  # the shared store imports the ledger; only its name is needed here
     from runner.auth.shared_store import LedgerTokenStore, RowLock
     from runner.locks import ExclusiveLock
 
 log = logging.getLogger("rcgrad.tokens")
-
-TOKEN_TEMPLATE = "/restapi/oauth/token"
-REVOKE_TEMPLATE = "/restapi/oauth/revoke"
-AUTH_GROUP = "Auth"
-RATE_LIMITED = frozenset({429, 503})  # honour Retry-After
-TRANSIENT = frozenset({0, 408, 500, 502, 504})  # 0 = timeout or no connection: retry a few times
-CLIENT_CODES = frozenset({"OAU-146", "OAU-123", "OAU-134", "OAU-125", "OAU-127", "OAU-112"})
-CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
 
 
 class AuthLimiter(Protocol):
@@ -73,7 +65,7 @@ class TokenPolicy:
     margin_ratio: float = 0.1  # ... or than this share of its lifetime, whichever is larger
     timeout: float = 30.0  # per token call
     retries: int = 3  # after a timeout, 408 or 5xx
-    retry_delay: float = 10.0
+    retry_delay: float = wire.TOKEN_RETRY_SECONDS
     default_retry_after: float = 60.0  # a 429/503 without Retry-After
     recent_refresh_grace: float = 30.0  # a 401 this soon after a refresh is about the token it replaced
 
@@ -228,7 +220,7 @@ def _failure(exc: ApiException, latency_ms: float) -> _Reply:
     headers = dict(http.headers)
     error, code = _oauth_error(http)
     # Only a 429 or 503 is honoured for its Retry-After; other failures wait the fixed delay.
-    retry_after = wire.retry_after(headers) if http.status_code in RATE_LIMITED else None
+    retry_after = wire.retry_after(headers) if http.status_code in wire.TOKEN_RATE_LIMITED else None
     return _Reply(
         http.status_code,
         headers,
@@ -345,7 +337,7 @@ class TokenManager:
                 return False
             redact.register(*stored.secrets())
             reply = await self._send(
-                REVOKE_TEMPLATE, TokenEvent.REVOKE, lambda now: self._sdk.revoke(stored, now)
+                wire.REVOKE_PATH, TokenEvent.REVOKE, lambda now: self._sdk.revoke(stored, now)
             )
             self.counters.revokes += 1
             if reply.error is not None:
@@ -417,7 +409,7 @@ class TokenManager:
         try:
             fresh = await self._obtain(event, lambda now: self._sdk.refresh(stored, now))
         except TokenError as exc:
-            if exc.status in RATE_LIMITED or exc.status in TRANSIENT:
+            if exc.status in wire.TOKEN_RATE_LIMITED or exc.status in wire.TOKEN_TRANSIENT:
                 raise self._fail(exc, "refresh") from None
             log.info("refresh rejected (%s): logging in again with the JWT", exc.describe())
             return None
@@ -454,7 +446,7 @@ class TokenManager:
 
     async def _obtain_once(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
         started = self.clock.time()
-        reply = await self._send(TOKEN_TEMPLATE, event, call)
+        reply = await self._send(wire.TOKEN_PATH, event, call)
         if reply.error is not None or reply.data is None:
             raise reply.error or TokenError(reply.status, reason="unreadable token response")
         fresh = _rebase(reply.data, started)
@@ -472,7 +464,7 @@ class TokenManager:
 
     def _wait_without_retry_after(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(error, TokenError) and error.status in RATE_LIMITED:
+        if isinstance(error, TokenError) and error.status in wire.TOKEN_RATE_LIMITED:
             return self.policy.default_retry_after
         return self.policy.retry_delay
 
@@ -519,7 +511,7 @@ class TokenManager:
             method="POST",
             template=template,
             status=status,
-            group=AUTH_GROUP,
+            group=wire.AUTH_GROUP,
             permission=None,
             kind=Kind.OAUTH,
             run_id=self._run_id,
@@ -529,13 +521,13 @@ class TokenManager:
 
     def _fail(self, error: TokenError, what: str) -> CredentialsError:
         server = self.credentials.server
-        if error.status in RATE_LIMITED or error.status in TRANSIENT:
+        if error.status in wire.TOKEN_RATE_LIMITED or error.status in wire.TOKEN_TRANSIENT:
             message = (
                 f"the token endpoint of {server} keeps failing ({error.describe()}) after "
                 f"{self.policy.retries + 1} attempts; API traffic is held back"
             )
         else:
-            if error.code in CLIENT_CODES or error.error in CLIENT_ERRORS:
+            if error.code in wire.CLIENT_CODES or error.error in wire.CLIENT_ERRORS:
                 names = "RC_APP_CLIENT_ID and RC_APP_CLIENT_SECRET"
             else:
                 names = "RC_USER_JWT"
@@ -562,7 +554,7 @@ class _ProcessLock:
 
 
 def _retryable(status: int) -> bool:
-    return status in RATE_LIMITED or status in TRANSIENT
+    return status in wire.TOKEN_RATE_LIMITED or status in wire.TOKEN_TRANSIENT
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from runner.errors import EXIT_MET, InputError
 from runner.fileio import check_writable
+from runner.ledger.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
+from runner.ledger.postgres import is_postgres
+from runner.run.session import SessionOptions, open_ledger_view
+from runner.run.target import LOCAL
 from runner.settings import LEDGER_VAR, environment, resolve_server, state_home
-from runner.traffic.session import SessionOptions, open_ledger_view
-from runner.traffic.target import LOCAL
-from runner.verdict.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
-from runner.verdict.ledger_pg import is_postgres
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

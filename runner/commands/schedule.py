@@ -244,7 +244,7 @@ def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
     """The flags the scheduled runs need: ``--server`` when one was given, and the consent a
     production plan needs, refused unless given to ``schedule`` itself."""
     from runner.plan.loader import load_plan
-    from runner.traffic.target import is_production
+    from runner.run.target import is_production
 
     plan = load_plan(plan_file, server_override=args.server)
     # The scheduled runs reach the server judged here: an override is carried, normalised.

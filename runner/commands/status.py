@@ -23,11 +23,11 @@ from runner.commands.options import (
     session_options,
 )
 from runner.errors import EXIT_MET, EXIT_NOT_MET
+from runner.ledger.ledger import Ledger
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
 from runner.report.write import write_reports
-from runner.traffic.session import open_ledger_view
-from runner.verdict.ledger import Ledger
+from runner.run.session import open_ledger_view
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:

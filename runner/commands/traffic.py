@@ -38,22 +38,23 @@ from runner.commands.options import (
     session_options,
 )
 from runner.errors import EXIT_MET, EXIT_NOT_MET, InputError, RcgradError
+from runner.ledger.ledger import Ledger
+from runner.rc import wire
 from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE
+from runner.records import CallRecord
 from runner.redact import redact
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
 from runner.report.write import check_outputs, write_reports
+from runner.run.runlock import run_lock
+from runner.run.session import Session, consent, load_checked, open_session
 from runner.traffic.budget import WAITING, ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.progress import GroupProgress
-from runner.traffic.runlock import run_lock
-from runner.traffic.session import Session, consent, load_checked, open_session
 from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback
 from runner.verdict.grants import parse_scope
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord
 from runner.verdict.topup import TopUp, calls_by_group, plan_graduate, plan_warmup
 
 log = logging.getLogger("rcgrad.traffic")
@@ -212,7 +213,7 @@ def _new_failures(result: RunResult | None) -> int:
     """4xx this run got that traffic can dilute: not 429 (it must age out) nor 401 (tokens)."""
     if result is None or result.interrupted:
         return 0
-    return sum(n for status, n in result.statuses.items() if 400 <= status < 500 and status not in (401, 429))
+    return sum(n for status, n in result.statuses.items() if wire.dilutable_4xx(status))
 
 
 def _plan_now(args: argparse.Namespace, session: Session) -> TopUp:

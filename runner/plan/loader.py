@@ -33,9 +33,9 @@ from typing import Any
 
 import yaml
 
-from runner import redact
+from runner import jsonpath, redact
 from runner.errors import InputError
-from runner.plan import jsonpath, safeyaml
+from runner.plan import safeyaml
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner.rc import wire
-from runner.verdict.records import CallRecord, Kind
+from runner.records import CallRecord, Kind
 
 DAY = 86_400.0
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.sandbox import errors, listing
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
@@ -188,7 +189,7 @@ class Store:
         ids = wanted.split(",") if op.method in ("GET", "DELETE") and "," in wanted else [wanted]
         missing = [i for i in ids if i not in records]
         if missing:
-            return 404, ("CMN-102", id_name, missing[0])
+            return 404, (wire.RESOURCE_NOT_FOUND, id_name, missing[0])
         if op.method == "DELETE":
             for i in ids:
                 records.pop(i, None)

@@ -29,12 +29,13 @@ import anyio
 import httpx
 
 from runner.clock import Clock, SystemClock
+from runner.jsonpath import extract
 from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
+from runner.records import UNKNOWN, CallRecord, Intend, Kind
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, ServerBackoff, classify, retrying
-from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -494,8 +495,6 @@ def _expected(step: StepShape, status: int) -> bool:
 
 
 def _extract(expression: str, body: Any) -> Any:
-    from runner.plan.jsonpath import extract
-
     try:
         return extract(expression, body)
     except (LookupError, ValueError, TypeError):

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from runner.verdict.records import CallRecord, Kind
+from runner.records import CallRecord, Kind
 
 
 class GroupProgress:

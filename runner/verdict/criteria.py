@@ -35,8 +35,9 @@ from enum import StrEnum
 from typing import Any
 
 from runner.rc import wire
+from runner.rc.catalog import load_catalog
 from runner.rc.scopes import exercised_by
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.subject import Subject
 
 DAY = 86_400.0
@@ -575,8 +576,6 @@ def with_plan_endpoints(
 
 def endpoint_facts(key: str) -> tuple[str | None, str]:
     """(permission, throttling group) of an endpoint key from the catalog; (None, "") if unknown."""
-    from runner.rc.catalog import load_catalog  # deferred: pure callers with full records never pay for it
-
     method, _, template = key.partition(" ")
     op = load_catalog().by_key(method, template)
     return (op.permission, op.group) if op else (None, "")

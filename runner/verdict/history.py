@@ -27,6 +27,7 @@ from typing import Any
 
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
+from runner.records import CallRecord, Kind
 from runner.verdict.criteria import (
     DAY,
     ROLLING_SECONDS,
@@ -36,7 +37,6 @@ from runner.verdict.criteria import (
     evaluate,
     rules_for,
 )
-from runner.verdict.records import CallRecord, Kind
 from runner.verdict.topup import Facts, ItemKeys, endpoint_facts, plan_warmup
 
 DAYS = 14  # the days a history shows, today included

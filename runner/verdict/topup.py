@@ -30,6 +30,7 @@ from typing import Any
 from runner.rc import wire
 from runner.rc.limits import WINDOW_SECONDS, default_limit
 from runner.rc.scopes import exercised_by
+from runner.records import CallRecord
 from runner.verdict.criteria import (
     DAY,
     HOUR,
@@ -41,7 +42,6 @@ from runner.verdict.criteria import (
     rules_for,
     tally,
 )
-from runner.verdict.records import CallRecord
 
 ItemKeys = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
 Facts = Callable[[str], tuple[str | None, str]]  # endpoint key -> (permission, group)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from runner.errors import BusyError
 from runner.fileio import app_stem
+from runner.ledger.ledger import Ledger
 from runner.locks import ExclusiveLock
 from runner.settings import state_home
-from runner.verdict.ledger import Ledger
 
 
 def busy(holder: str) -> BusyError:

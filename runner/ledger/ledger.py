@@ -1,8 +1,8 @@
 """The ledger: every call rcgrad made (and every count imported from the console).
 
 This module is the ledger's API and holds every query it runs, written once in portable SQL with
-``?`` placeholders; the back ends (``ledger_sqlite``: one file per machine, the default;
-``ledger_pg``: one PostgreSQL database a team shares, chosen by a ``postgresql://`` URL in
+``?`` placeholders; the back ends (``sqlite``: one file per machine, the default;
+``postgres``: one PostgreSQL database a team shares, chosen by a ``postgresql://`` URL in
 ``--ledger`` or ``$RCGRAD_LEDGER``) own the connection, transactions and their spelling of the
 schema's migrations. A call is written twice: its intent (``intend``, fsynced) before it goes on
 the wire, and its outcome (``settle``) in the same row when the answer comes, so a crash, even a
@@ -30,12 +30,13 @@ from typing import IO, Any, Protocol
 
 from runner.errors import InputError
 from runner.fileio import read_regular_file
+from runner.ledger import postgres
+from runner.ledger.sqlite import SQLiteBackend
 from runner.rc import wire
+from runner.rc.catalog import load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.settings import ledger_target
-from runner.verdict import ledger_pg
-from runner.verdict.ledger_sqlite import SQLiteBackend
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 
 LEDGER_FILE = "ledger.sqlite3"
 HOUR = 3600
@@ -83,7 +84,7 @@ CSV_HEADER = (
 
 
 class Backend(Protocol):
-    """What the ledger needs from a database: ``ledger_sqlite.SQLiteBackend``, ``ledger_pg.PostgresBackend``."""
+    """What the ledger needs from a database: ``sqlite.SQLiteBackend``, ``postgres.PostgresBackend``."""
 
     name: str
     location: str
@@ -172,8 +173,8 @@ def _record(row: Iterable[Any]) -> CallRecord:
 def open_backend(target: Path | str | None = None) -> Backend:
     """``target`` (a path or a ``postgresql://`` URL), else ``$RCGRAD_LEDGER``, else the home's file."""
     chosen = ledger_target(target, default_file=LEDGER_FILE)
-    if ledger_pg.is_postgres(chosen):
-        return ledger_pg.PostgresBackend(str(chosen))
+    if postgres.is_postgres(chosen):
+        return postgres.PostgresBackend(str(chosen))
     return SQLiteBackend(Path(chosen))
 
 
@@ -192,7 +193,7 @@ class Ledger:
     @property
     def url(self) -> str | None:
         """The shared database's URL (with its password: pass it on, never print it); None for a file."""
-        return self._db.url if isinstance(self._db, ledger_pg.PostgresBackend) else None
+        return self._db.url if isinstance(self._db, postgres.PostgresBackend) else None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -263,9 +264,9 @@ class Ledger:
     ) -> AbstractContextManager[None] | None:
         """The app's run lock held on the shared database, or None when the ledger is a local file
         (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``."""
-        if not isinstance(self._db, ledger_pg.PostgresBackend):
+        if not isinstance(self._db, postgres.PostgresBackend):
             return None
-        return ledger_pg.advisory_run_lock(
+        return postgres.advisory_run_lock(
             self._db.url, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
         )
 
@@ -561,8 +562,6 @@ _CLASS_STATUS = {"1xx": 100, "2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
 
 def catalog_resolver() -> Callable[[str, str], tuple[str, str | None, str, str | None]]:
     """(method, path) -> (template, permission, group, operation id) from the catalog."""
-    from runner.rc.catalog import load_catalog
-
     catalog = load_catalog()
 
     def resolve(method: str, path: str) -> tuple[str, str | None, str, str | None]:

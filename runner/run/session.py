@@ -18,15 +18,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from runner.auth.shared_store import choose_store
+from runner.auth.tokens import TokenManager
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError, InputError
+from runner.ledger.grants import load_granted, save_granted
+from runner.ledger.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
+from runner.rc import wire
 from runner.rc.limits import minimum_plan_seconds
-from runner.settings import app_identity, environment
-from runner.traffic.engine import Job
-from runner.traffic.limiter import RateLimits
-from runner.traffic.target import (
+from runner.records import CallRecord, Settle
+from runner.run.target import (
     LOCAL,
     Target,
     identity_for,
@@ -35,10 +38,11 @@ from runner.traffic.target import (
     local_partition,
     open_target,
 )
+from runner.settings import app_identity, environment
+from runner.traffic.engine import Job
+from runner.traffic.limiter import RateLimits
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
-from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
-from runner.verdict.records import CallRecord, Settle
+from runner.verdict.grants import GrantGap, compare
 from runner.verdict.subject import Subject, short_id
 from runner.verdict.topup import ItemKeys
 
@@ -148,13 +152,10 @@ class Session(LedgerView):
 
     @asynccontextmanager
     async def tokens(self) -> AsyncIterator[Any]:
-        from runner.auth.shared_store import choose_store
-        from runner.auth.tokens import TokenManager
-
         manager = TokenManager(
             self.target.credentials,
             clock=self.clock,
-            limiter=self.limits().for_group("Auth"),
+            limiter=self.limits().for_group(wire.AUTH_GROUP),
             on_intent=self.intend,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),

@@ -23,6 +23,8 @@ from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
 from runner.rc.hosts import ServerUrl, is_production_host, parse_server
+from runner.sandbox import SandboxConfig, running_sandbox
+from runner.sandbox.config import jwt_shaped
 from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
@@ -77,8 +79,6 @@ def open_target(
 ) -> Iterator[Target]:
     identity = identity_for(server, env, own)
     if server == LOCAL:
-        from runner.sandbox import SandboxConfig, running_sandbox
-
         config = SandboxConfig(
             scopes=frozenset(scopes),
             limits=dict(limits or {}),
@@ -150,8 +150,6 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
-    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
-
     path = state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
