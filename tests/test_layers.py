@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "auth": {"rc", CORE, "ledger"},
     "traffic": {"rc", CORE, "verdict"},
     "run": {"rc", CORE, "verdict", "plan", "ledger", "auth", "traffic", "sandbox"},
-    "report": {"rc", CORE, "verdict", "run"},
+    "report": {"rc", CORE, "verdict", "traffic", "run"},
     "commands": {"rc", CORE, "verdict", "plan", "ledger", "auth", "traffic", "sandbox", "run", "report"},
     "cli": {"rc", CORE, "commands"},
 }

@@ -114,7 +114,7 @@ def render(verdict: Verdict) -> str:
 {banner}
 <h1 class="{status}">{_e(app) + ": " if app else ""}{outcome}{" (rehearsal)" if rehearsal else ""}</h1>
 {subject}
-<p>Profile <b>{_e(verdict.profile)}</b> at {_e(iso(verdict.now))}. UTC days from {_e(iso(win.yesterday_start))};
+<p>For an application on <b>{_e(verdict.judged_day)}</b> (UTC). Profile <b>{_e(verdict.profile)}</b>, judged at {_e(iso(verdict.now))}. UTC days from {_e(iso(win.yesterday_start))};
 48 h from {_e(iso(win.rolling_start))}.</p>
 <h2>Criteria</h2>
 <table><tr><th>criterion</th><th>value</th><th>threshold</th><th>margin</th><th></th><th>detail</th></tr>

@@ -49,6 +49,11 @@ class Target:
     def is_production(self) -> bool:
         return is_production_host(self.url)
 
+    @property
+    def time_scale(self) -> float:
+        """How long a server second lasts here: the embedded sandbox runs on a scaled clock."""
+        return float(self.sandbox.config.time_scale) if self.sandbox is not None else 1.0
+
 
 def server_url(server: str) -> ServerUrl | None:
     """The one reading of the plan's server (an alias or a URL); None for the embedded sandbox."""

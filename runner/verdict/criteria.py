@@ -181,6 +181,15 @@ def iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def utc_day(ts: float) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date()
+
+
+def midnight(day: dt.date) -> float:
+    """The first instant of a UTC day: when a review of an application on that day can begin."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+
+
 # ---------------------------------------------------------------- tallies
 
 
@@ -368,6 +377,12 @@ class Verdict:
     window: Window
     hourly: tuple[HourBucket, ...] = ()
     subject: Subject | None = None  # what was judged; set by the caller that knows the plan and partition
+    apply_day: dt.date | None = None  # the application day judged (None: the day of ``now``)
+
+    @property
+    def judged_day(self) -> dt.date:
+        """The UTC day an application would be reviewed on: the review reads it and the day before."""
+        return self.apply_day or utc_day(self.now)
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

@@ -35,7 +35,9 @@ from runner.verdict.criteria import (
     Profile,
     Verdict,
     evaluate,
+    midnight,
     rules_for,
+    utc_day,
 )
 from runner.verdict.topup import Facts, ItemKeys, endpoint_facts, plan_warmup
 
@@ -227,14 +229,6 @@ def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon
             return Outlook(day, by_end, tuple(warmups), (), tuple(blockers), daily)
         failing = at_end.failed or at_start.failed
     return Outlook(None, by_end, tuple(warmups), failing, tuple(blockers), daily)
-
-
-def utc_day(ts: float) -> dt.date:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date()
-
-
-def midnight(day: dt.date) -> float:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
 class _Rows:
