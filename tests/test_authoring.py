@@ -67,6 +67,7 @@ def test_complete_plans_cover_all_but_live_telephony_and_real_recipients():
 COMPLETE = draft_plan(ALL).complete_scopes
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("scope", COMPLETE)
 def test_each_complete_plan_rehearses_clean_with_exactly_its_scope(scope, tmp_path, monkeypatch):
     draft = draft_plan([scope])

@@ -62,6 +62,7 @@ VALUES = st.sampled_from(
     command=st.sampled_from(COMMANDS),
     pairs=st.lists(st.tuples(st.sampled_from(FLAGS), VALUES), max_size=3),
 )
+@pytest.mark.loopback
 def test_random_flags_give_exit_2_or_a_clean_outcome_never_a_traceback(
     command, pairs, capsys, tmp_path, monkeypatch
 ):

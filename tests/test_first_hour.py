@@ -107,6 +107,7 @@ def test_a_missing_plan_points_at_plan_init(tmp_path: Path, capsys):
     assert "rcgrad plan init --scopes" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.subprocess
 def test_help_and_version_import_no_command_module():
     import subprocess
     import sys

@@ -118,6 +118,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("line", "command"), commands(), ids=lambda v: str(v))
 def test_every_command_runs_as_written(line: int, command: str, workspace: Path, tmp_path: Path):
     argv = shlex.split(command)

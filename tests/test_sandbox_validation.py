@@ -8,12 +8,15 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from runner.rc.bodies import minimal_value
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.requests import request_schemas
 from runner.rc.validate import Request, validate
 from runner.sandbox import SandboxConfig, running_sandbox
+
+pytestmark = pytest.mark.loopback
 
 UNTHROTTLED = {group: 1_000_000 for group in ("Light", "Medium", "Heavy", "Auth")}
 

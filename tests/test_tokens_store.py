@@ -104,6 +104,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.subprocess
 def test_the_lock_excludes_another_process() -> None:
     store = TokenStore(SERVER, "client")
     child = subprocess.Popen(

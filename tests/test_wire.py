@@ -152,6 +152,7 @@ def _run_engine(op: Any, handler: Any) -> list[CallRecord]:
     return recorded
 
 
+@pytest.mark.loopback
 def test_the_sandbox_logs_well_known_as_oauth_and_its_review_does_not_count_it():
     from runner.sandbox import SandboxConfig, running_sandbox
 

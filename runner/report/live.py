@@ -40,8 +40,10 @@ class ConsoleEvents:
                 file=sys.stderr,
             )
         elif isinstance(event, events.Note):
-            if event.kind in ("stopping", "waiting"):  # why the run stops, or seems to hang: even under -q
-                self._say(event.app, event.text, "yellow" if event.kind == "stopping" else "")
+            # Why the run stops, seems to hang, or will fail a criterion it cannot mend: even under -q.
+            if event.kind in ("stopping", "waiting", "warning"):
+                mark = "warning: " if event.kind == "warning" else ""
+                self._say(event.app, mark + event.text, "" if event.kind == "waiting" else "yellow")
             elif not self._quiet:
                 mark = {"blocker": "! ", "warning": "warning: "}.get(event.kind, "")
                 self._say(event.app, mark + event.text, "yellow" if mark else "")
