@@ -469,9 +469,9 @@ def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
     home.chmod(0o777)
     monkeypatch.setenv("RCGRAD_HOME", str(home))
     assert main(["check", write_plan(tmp_path)]) in (0, 1)
-    from runner.settings import state_home
+    from runner.settings import ensure_state_home
 
-    assert state_home() == home and home.stat().st_mode & 0o777 == 0o700
+    assert ensure_state_home() == home and home.stat().st_mode & 0o777 == 0o700
 
 
 def test_secrets_read_from_env_are_masked_by_check(tmp_path, monkeypatch, capsys):
@@ -618,12 +618,12 @@ AMBIGUOUS_SERVERS = [
 def test_a_server_read_two_ways_sends_nothing_without_consent(command, server, tmp_path, monkeypatch, capsys):
     _credentials(monkeypatch, tmp_path)
     _no_network(monkeypatch)
-    import runner.auth.tokens
+    import runner.auth.sdk
 
     def no_sdk(*args, **kwargs):
         raise AssertionError("the SDK was built")
 
-    monkeypatch.setattr(runner.auth.tokens, "Platform", no_sdk)
+    monkeypatch.setattr(runner.auth.sdk, "Platform", no_sdk)
     plan = write_plan(tmp_path)
     code = main([command, plan, "--server", server])
     err = capsys.readouterr().err
@@ -634,7 +634,7 @@ def test_a_server_read_two_ways_sends_nothing_without_consent(command, server, t
 def test_the_sdk_and_httpx_are_handed_the_one_normalised_url(tmp_path, monkeypatch, capsys):
     _credentials(monkeypatch, tmp_path)
     _no_network(monkeypatch)
-    import runner.auth.tokens
+    import runner.auth.sdk
 
     seen: list[str] = []
 
@@ -645,7 +645,7 @@ def test_the_sdk_and_httpx_are_handed_the_one_normalised_url(tmp_path, monkeypat
         seen.append(server)
         raise Refused
 
-    monkeypatch.setattr(runner.auth.tokens, "Platform", platform)
+    monkeypatch.setattr(runner.auth.sdk, "Platform", platform)
     plan = write_plan(tmp_path)
     with pytest.raises(Refused):
         main(["login", plan, "--server", "https://platform%2eringcentral%2ecom", "--allow-production"])

@@ -13,8 +13,9 @@ import anyio
 import httpx
 import pytest
 
+from runner.auth.policy import TokenPolicy
 from runner.auth.store import TokenStore
-from runner.auth.tokens import TokenManager, TokenPolicy
+from runner.auth.tokens import TokenManager
 from runner.clock import ManualClock
 from runner.errors import CredentialsError
 from runner.rc.wire import REVOKE_PATH as REVOKE_TEMPLATE

@@ -29,9 +29,9 @@ from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
     credentials_from,
+    ensure_state_home,
     environment,
     resolve_server,
-    state_home,
 )
 
 LOCAL = "local"
@@ -90,7 +90,7 @@ def open_target(
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            state_path=state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
+            state_path=ensure_state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle:
@@ -155,7 +155,7 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
-    path = state_home() / "local-sandbox" / "identity.json"
+    path = ensure_state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         data = json.loads(path.read_text())
