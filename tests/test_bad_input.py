@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from runner.cli import main
 from runner.errors import InputError
 from runner.jsonpath import extract, parse
-from runner.ledger.ledger import catalog_resolver, parse_console_csv
+from runner.ledger.console_csv import catalog_resolver, parse_console_csv
 from tests.conftest import REPO
 
 # A copy in the test's working directory: a random `--csv PATH` or `--json PATH` may write over it.

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from runner.clock import ManualClock
-from runner.ledger.ledger import parse_console_csv
+from runner.ledger.console_csv import parse_console_csv
 from runner.plan.loader import Item, Step
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
