@@ -17,6 +17,7 @@ from runner.report import html as html_report
 from runner.verdict.criteria import evaluate
 from runner.verdict.subject import Subject
 from tests.conftest import REPO
+from tests.rehearsal import PLAN_FOR_FLEET
 
 
 def test_plan_init_names_the_app_after_its_file_so_two_plans_rehearse_apart(tmp_path: Path, capsys):
@@ -190,7 +191,7 @@ def test_a_fleet_in_a_pipe_shows_each_finished_item_as_it_goes_and_each_verdict_
     plans = []
     for index in range(2):
         plan = tmp_path / f"app{index}.yaml"
-        plan.write_text(FLEET_PLAN.format(index=index))
+        plan.write_text(PLAN_FOR_FLEET.format(index=index))
         plans.append(str(plan))
     assert main(["graduate", *plans, "--calls", "5"]) in (0, 1)
     out = capsys.readouterr().out
@@ -200,26 +201,11 @@ def test_a_fleet_in_a_pipe_shows_each_finished_item_as_it_goes_and_each_verdict_
     assert out.count("for an application on") >= 2 and out.count("next: ") == 2
 
 
-FLEET_PLAN = """\
-app:
-  name: app {index}
-  description: Reads the user's own extension record to show who is signed in, in a fleet test.
-  scopes: [ReadAccounts]
-server: local
-credentials:
-  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
-  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
-  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
-endpoints:
-  - GET /restapi/v1.0/account/~/extension/~
-"""
-
-
 @pytest.mark.loopback
 def test_nothing_to_send_never_stands_above_not_met_without_its_reason(tmp_path: Path, capsys):
     plan = tmp_path / "plan.yaml"
     plan.write_text(
-        FLEET_PLAN.format(index=7).replace(
+        PLAN_FOR_FLEET.format(index=7).replace(
             "  - GET", "  - GET /restapi/v1.0/account/~/extension/99999\n  - GET"
         )
     )

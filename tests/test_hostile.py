@@ -13,7 +13,7 @@ from runner.cli import main
 from runner.errors import InputError
 from runner.rc.hosts import is_cleartext, is_production_host
 from tests.conftest import REPO
-from tests.rehearsal import write_plan
+from tests.rehearsal import PLAN_FOR_FLEET, write_plan
 
 WRITES = """\
   - GET /restapi/v1.0/account/~/extension/~
@@ -447,20 +447,6 @@ def test_a_fleet_never_writes_two_apps_reports_to_one_file(tmp_path, monkeypatch
     assert sorted(p.name for p in out.iterdir()) == ["v.alpha.json", "v.beta.json", "v.sub-alpha.json"]
     with pytest.raises(InputError, match="would write the same report files"):
         report_names([Path("a-b.yaml"), Path("a/b.yaml"), Path("b.yaml")])
-
-
-PLAN_FOR_FLEET = """app:
-  name: app {index}
-  description: Reads the user's own extension record to show who is signed in, in a fleet test.
-  scopes: [ReadAccounts]
-server: local
-credentials:
-  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
-  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
-  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
-endpoints:
-  - GET /restapi/v1.0/account/~/extension/~
-"""
 
 
 def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
