@@ -1,14 +1,16 @@
-"""The token lifecycle: one JWT login, proactive refresh, one refresher at a time, rotation-safe storage.
+"""The token lifecycle: one JWT login, proactive refresh, one refresher at a time, rotation-safe
+storage.
 
 ``TokenManager.access_token()`` hands out a token valid for at least the refresh margin. The first
 caller that finds the token near expiry refreshes it (every other caller, in this process or another
 one sharing ``$RCGRAD_HOME``, waits and reuses the result); a dead refresh token means one new JWT
 login; a login the server rejects is a ``CredentialsError`` (exit 3) before any API call goes out.
 Token calls go through a ``TokenEndpoint`` (the official ``ringcentral`` SDK's, ``auth.sdk``) in a
-worker thread, with a time limit, an Auth-group limiter and RingCentral's retry rules (400: never repeat; 429/503: honour Retry-After;
-408/500/timeout: 3 retries 10 s apart). Every token call becomes an OAuth ``CallRecord``: announced
-to ``on_intent`` before it goes out (so a killed process leaves it in the ledger, in the Auth rate
-window) and settled, then handed to ``on_record``, when it comes back.
+worker thread, with a time limit, an Auth-group limiter and RingCentral's retry rules (400: never
+repeat; 429/503: honour Retry-After; 408/500/timeout: 3 retries 10 s apart). Every token call
+becomes an OAuth ``CallRecord``: announced to ``on_intent`` before it goes out (so a killed process
+leaves it in the ledger, in the Auth rate window) and settled, then handed to ``on_record``, when it
+comes back.
 
 This module must never let a token, the JWT or the client secret reach a log line, a record, an
 exception's text or its traceback chain.

@@ -1,10 +1,10 @@
 """``rcgrad check``'s judgement of a loaded plan: every problem found before any request is sent.
 
 Errors are things that would cost the app (a request the spec refuses, a 403 for an undeclared
-permission, a scope nobody calls, a capture used before it exists, an unfinished TODO); warnings are things a person should
-look at (writes that touch data, a literal id that may not exist). The report also gives each
-endpoint's throttling group and the least wall time the traffic can take. Pure: this module must
-never do I/O.
+permission, a scope nobody calls, a capture used before it exists, an unfinished TODO); warnings are
+things a person should look at (writes that touch data, a literal id that may not exist). The report
+also gives each endpoint's throttling group and the least wall time the traffic can take. Pure: this
+module must never do I/O.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """App permissions (scopes) and which ones include others: the single source of that table.
 
-RingCentral grants a broader scope the rights of narrower ones (docs/ringcentral.md, Permissions): an app with SMS
-may call ReadMessages endpoints. The sandbox's 403s, ``rcgrad check`` and the criteria all ask
-this module. It must never hold endpoint knowledge; that lives in the catalog.
+RingCentral grants a broader scope the rights of narrower ones (docs/ringcentral.md, Permissions):
+an app with SMS may call ReadMessages endpoints. The sandbox's 403s, ``rcgrad check`` and the
+criteria all ask this module. It must never hold endpoint knowledge; that lives in the catalog.
 """
 
 from __future__ import annotations

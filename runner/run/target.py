@@ -3,9 +3,9 @@
 ``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
 scopes and state kept under ``$RCGRAD_HOME/local-sandbox/<app>`` so tokens and the sandbox's own
 request log survive between runs, like a real account's would. Each plan (app name) rehearses in a
-partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a URL (or an alias) reached
-with the ``RC_*`` credentials. This module must never print a credential, and never start a real
-run against production unless the caller has the user's explicit consent.
+partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a
+URL (or an alias) reached with the ``RC_*`` credentials. This module must never print a credential,
+and never start a real run against production unless the caller has the user's explicit consent.
 """
 
 from __future__ import annotations

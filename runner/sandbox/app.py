@@ -3,8 +3,9 @@
 The order of checks follows the real platform: route (404 CMN-120, or 405 with ``Allow`` when the
 path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401), the
 request against the spec (400 CMN-101, by the validator ``rcgrad check`` uses), the ids in the path
-(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every API and OAuth request is logged in the same shape rcgrad's
-ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
+(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every
+API and OAuth request is logged in the same shape rcgrad's ledger uses; control endpoints under
+``/__sandbox/`` are not. It must never log a token.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
 pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
-same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review criteria) and their
-union (``strict``, the default).
+same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review
+criteria) and their union (``strict``, the default).
 
 Counting rules, decided once here:
 
@@ -20,8 +20,8 @@ Counting rules, decided once here:
   back than yesterday's midnight), the stricter reading.
 - Records stamped after ``now`` are ignored.
 
-This module must never do I/O, read the clock or look at the plan file: callers pass ``now`` and
-the plan's facts.
+This module must never do I/O, read the clock or look at the plan file: callers pass ``now`` and the
+plan's facts.
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ Two targets:
 - ``warmup``: today's counts topped up to a daily baseline (the per-endpoint minimum unless the
   plan sets a daily number), so that any next day is a valid apply day.
 
-Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit
-over its steps; then the cheapest items are repeated to cover the total, the unused scopes and the
-4xx dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way
-``check`` cannot see (an id that does not exist there): items that call it are not planned again,
-so it costs at most one 4xx over any number of reruns, and the working items carry the dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
-module does not depend on the plan module. Counting goes through ``runner.verdict.criteria.tally`` so the
-rules are the verdict's rules. Pure: never I/O, never the clock.
+Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit over
+its steps; then the cheapest items are repeated to cover the total, the unused scopes and the 4xx
+dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way ``check``
+cannot see (an id that does not exist there): items that call it are not planned again, so it costs
+at most one 4xx over any number of reruns, and the working items carry the dilution. The input is
+neutral — (item name, endpoint keys of its steps in order) — so this module does not depend on the
+plan module. Counting goes through ``runner.verdict.criteria.tally`` so the rules are the verdict's
+rules. Pure: never I/O, never the clock.
 """
 
 from __future__ import annotations
