@@ -31,7 +31,7 @@ import httpx
 from runner.clock import Clock, SystemClock
 from runner.jsonpath import extract
 from runner.rc import wire
-from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
+from runner.rc.wire import Endpoint, ItemShape, Limiter, Limits, RenderedRequest, StepShape
 from runner.records import UNKNOWN, CallRecord, Intend, Kind
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
@@ -327,24 +327,9 @@ class Engine:
                 self._heed_give_up(cleanup)
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
-                async with self._server_turn(cleanup):
-                    if limiter is not None:
-                        await limiter.acquire()
-                        self._heed_give_up(cleanup)  # the wait for a slot may have been long
-                    if self._renewing is not None:
-                        await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                    async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
-                        outcome = await self._attempt(client, op, request, token)
-                    answers.append(outcome)  # before any other await: a cancellation must not lose it
-                    self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
-                error = type(outcome.error).__name__ if outcome.error is not None else None
-                if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
-                    self._stop_run()
-                if limiter is not None:
-                    if outcome.status == 0:
-                        limiter.abandon()
-                    else:
-                        limiter.observe(outcome.status, outcome.headers)
+                outcome, token = await self._on_the_wire(
+                    client, op, request, limiter, cleanup=cleanup, answers=answers
+                )
                 code = wire.error_code(outcome.body)
                 if outcome.status == 401 and code in wire.EXPIRED_TOKEN_CODES and not refreshed_on_401:
                     # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
@@ -374,6 +359,38 @@ class Engine:
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
+
+    async def _on_the_wire(
+        self,
+        client: httpx.AsyncClient,
+        op: Endpoint,
+        request: RenderedRequest,
+        limiter: Limiter | None,
+        *,
+        cleanup: bool,
+        answers: list[_Outcome],
+    ) -> tuple[_Outcome, str]:
+        """One attempt: the server's turn, a rate-limit slot, a leased token, the request; then what
+        its answer teaches the pacing and the give-up watch. Returns the outcome and the token used."""
+        async with self._server_turn(cleanup):
+            if limiter is not None:
+                await limiter.acquire()
+                self._heed_give_up(cleanup)  # the wait for a slot may have been long
+            if self._renewing is not None:
+                await self._renewing.wait()  # a token was just refused: nothing new goes out with it
+            async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                outcome = await self._attempt(client, op, request, token)
+            answers.append(outcome)  # before any other await: a cancellation must not lose it
+            self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
+        error = type(outcome.error).__name__ if outcome.error is not None else None
+        if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
+            self._stop_run()
+        if limiter is not None:
+            if outcome.status == 0:
+                limiter.abandon()
+            else:
+                limiter.observe(outcome.status, outcome.headers)
+        return outcome, token
 
     @asynccontextmanager
     async def _server_turn(self, cleanup: bool) -> AsyncIterator[None]:

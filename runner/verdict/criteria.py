@@ -463,9 +463,25 @@ def verdict_from(
         unplanned=frozenset(unplanned),
     )
     criteria = tuple(CRITERIA[name](facts) for name in rules.criteria)
-    scope_stats, tokens = facts.scopes, facts.tokens
+    return Verdict(
+        met=all(c.met for c in criteria),
+        profile=rules.profile,
+        now=win.now,
+        criteria=criteria,
+        endpoints=_endpoint_stats(eps, per_ep, planned),
+        scopes=facts.scopes,
+        tokens=facts.tokens,
+        caveats=caveats(counted),
+        window=win,
+        hourly=_hourly(counted),
+    )
 
-    stats = tuple(
+
+def _endpoint_stats(
+    eps: Mapping[str, EndpointTally], per_ep: Mapping[str, int], planned: set[str]
+) -> tuple[EndpointStats, ...]:
+    """One row per endpoint, the weakest first (the one a reader must look at)."""
+    return tuple(
         EndpointStats(
             key=ep.key,
             permission=ep.permission,
@@ -479,22 +495,15 @@ def verdict_from(
         )
         for ep in sorted(eps.values(), key=lambda e: (per_ep[e.key], e.key))
     )
-    hourly = tuple(
+
+
+def _hourly(counted: Tally) -> tuple[HourBucket, ...]:
+    """Calls per hour of the 48 h reading, by status class (the HTML report's chart)."""
+    win = counted.window
+    return tuple(
         HourBucket(hour * HOUR, h.ok, h.errors_4xx, h.errors_429, h.errors_5xx)
         for hour in range(int(win.rolling_start // HOUR), int(win.now // HOUR) + 1)
         if (h := counted.hourly.get(hour)) is not None
-    )
-    return Verdict(
-        met=all(c.met for c in criteria),
-        profile=rules.profile,
-        now=win.now,
-        criteria=criteria,
-        endpoints=stats,
-        scopes=scope_stats,
-        tokens=tokens,
-        caveats=caveats(counted),
-        window=win,
-        hourly=hourly,
     )
 
 
