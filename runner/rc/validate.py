@@ -24,44 +24,11 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from runner.rc.catalog import Operation
 from runner.rc.requests import request_schemas
+from runner.rc.unknown import UNKNOWN, Unknown, UnknownText
 
 REQUIRED = "required by the spec"
 # Content types rcgrad can send and the sandbox reads as JSON.
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
-
-
-class Unknown:
-    """A value that is known only at run time. It is of no JSON type, so keywords that apply to
-    one type (bounds, properties) pass it by, and every error about it is dropped."""
-
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    # Empty as a container, so that keywords over objects and arrays look inside and find nothing.
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __contains__(self, item: object) -> bool:
-        return False
-
-
-UNKNOWN = Unknown()
-
-
-class UnknownText(str):
-    """Text with a run-time value inside (``ext-{{id}}``): a string, of unknown content."""
-
-    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
