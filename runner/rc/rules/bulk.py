@@ -50,7 +50,7 @@ LIMIT_50 = _rule(
         "deleteMessage",
         "readUserCallRecord",
         "readCompanyCallRecord",
-    ),  # fmt: skip
+    ),
     when="a bulk request names more than 50 ids",
     status=400,
     code="CMN-106",
