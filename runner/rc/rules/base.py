@@ -81,6 +81,10 @@ class Rule:
             return "answer"
         return f"{self.status} {self.code}" if self.code else str(self.status)
 
+    def cite(self, what: str) -> str:
+        """``what``, then RingCentral's answer, this rule's id and its first source."""
+        return f"{what}: RingCentral answers {self.answer} (rule {self.id}, {self.sources[0]})"
+
     def error_body(self, parameter: str | None = None) -> dict[str, Any]:
         """The error RingCentral answers with: the specific code nested, the logical one on top."""
         message = (self.message or "Request is invalid").replace("{parameter}", parameter or "")
@@ -130,14 +134,8 @@ class Hit:
 
     @property
     def message(self) -> str:
-        """For ``rcgrad check``: RingCentral's answer, the rule and its first source."""
-        said = (
-            f": {self.rule.message.replace('{parameter}', self.parameter or '')}" if self.rule.message else ""
-        )
-        return (
-            f"RingCentral refuses this ({self.rule.when}) with {self.rule.answer}{said}"
-            f" [rule {self.rule.id}, {self.rule.sources[0]}]"
-        )
+        """For ``rcgrad check``: the condition, RingCentral's answer, the rule and its first source."""
+        return self.rule.cite(self.rule.when)
 
 
 Check = Callable[[RequestView], list[Hit]]
