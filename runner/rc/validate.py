@@ -187,7 +187,9 @@ def _check_body(body: dict[str, Any] | None, request: Request) -> list[Problem]:
     if not _takes(listed, sent):
         kinds = " or ".join(listed)
         what = "JSON" if JSON_TYPES.match(sent) else sent or "a body of no type"
-        return [Problem("json", UNSUPPORTED.cite(f"the spec takes a {kinds} body here, not {what}"), UNSUPPORTED)]
+        return [
+            Problem("json", UNSUPPORTED.cite(f"the spec takes a {kinds} body here, not {what}"), UNSUPPORTED)
+        ]
     by_type = body.get("schema_by_type") or {}
     if is_multipart(sent):
         form = by_type.get(sent) or by_type.get(_other_multipart(sent)) or body["schema"]
