@@ -278,6 +278,7 @@ def _top_up(args: argparse.Namespace, session: Session, rows: list[CallRecord], 
         "overrides": plan.criteria.overrides,
         "retry_broken": getattr(args, "retry_broken", False),
         "risky": _risky(session),
+        "facts": session.facts,  # a step's permission may be a rule's, by its body
     }
     try:
         if args.command == "graduate":

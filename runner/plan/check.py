@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from runner.plan.conformance import step_problems
 from runner.plan.loader import PLACEHOLDER, Item, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
-from runner.rc.scopes import UNMAPPABLE, grants
+from runner.rc.scopes import UNMAPPABLE, exercised_by, grants
 from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
 
 ERROR, WARNING = "error", "warning"
@@ -76,16 +76,17 @@ def check_plan(plan: Plan) -> CheckReport:
                     at = f"{where}.{problem.where}"
                     findings.append(Finding(ERROR, problem.message, file, _line(plan, at, step.line), at))
             op = step.operation
-            rows.append(EndpointRow(step.name, op.key, op.permission, op.group, op.is_write))
-            if op.permission:
-                exercised.add(op.permission)
+            permission = step.permission  # the operation's, or a rule's by the body (a WebHook create)
+            rows.append(EndpointRow(step.name, op.key, permission, op.group, op.is_write))
+            if permission:
+                exercised.update(exercised_by(permission))
             if step.todo is not None:
                 findings.append(Finding(ERROR, f"TODO left in the plan: {step.todo}", file, step.line, key))
-            if not grants(plan.app.scopes, op.permission):
+            if not grants(plan.app.scopes, permission):
                 findings.append(
                     Finding(
                         ERROR,
-                        f"{op.key} needs the {op.permission} permission, which app.scopes does not declare (a 403)",
+                        f"{op.key} needs the {permission} permission, which app.scopes does not declare (a 403)",
                         file,
                         step.line,
                         key,

@@ -36,7 +36,7 @@ import yaml
 from runner import redact
 from runner.errors import InputError
 from runner.plan import jsonpath, safeyaml
-from runner.rc import wire
+from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
@@ -80,6 +80,13 @@ class Step:
     expect: int | None = None  # None: any 2xx
     save: Mapping[str, str] = field(default_factory=dict)  # capture name -> JSONPath
     todo: str | None = None  # an unfinished step `plan init` left for a person
+
+    @property
+    def permission(self) -> str | None:
+        """The permission the call is made under: its operation's, or the one a rule gives it by
+        its body (a WebHook subscription's create is a call under SubscriptionWebhook). What check,
+        the verdict's facts and the ledger's permission column go by."""
+        return rules.permission(self.operation.id, self.operation.permission, self.json)
 
     def needs(self) -> frozenset[str]:
         """Placeholder names this step cannot be sent without."""

@@ -53,8 +53,6 @@ for _area in AREAS.values():
     for _op, _functions in _area.checks.items():
         _CHECKS.setdefault(_op, []).extend(_functions)
     _RELAX.update(_area.relaxations)
-# Permissions that no operation of the spec names, which a call can still be made under.
-EXTRA_PERMISSIONS = frozenset({subscriptions.WEBHOOK_PERMISSION})
 
 
 def rule(rule_id: str) -> Rule:

@@ -30,6 +30,7 @@ from runner.rc.rules.base import (
     items,
     text,
 )
+from runner.rc.scopes import SUBSCRIPTION_WEBHOOK
 
 AREA = Area()
 WEBHOOKS = GUIDE + "notifications/webhooks/creating-webhooks"
@@ -38,7 +39,6 @@ CREATE = "createSubscription"
 UPDATE = "updateSubscription"
 RENEW = "renewSubscription"
 BY_ID = ("readSubscription", UPDATE, "deleteSubscription", RENEW)
-WEBHOOK_PERMISSION = "SubscriptionWebhook"
 MAX_SUBSCRIPTIONS = 30
 MAX_WEBHOOK_SECONDS = 315_360_000  # ten years
 VALIDATION_SECONDS = 3.0
@@ -401,7 +401,7 @@ WS_SCOPE = _rule(
 def permission(body: Any) -> str | None:
     """The permission a subscription create is called under: SubscriptionWebhook for a WebHook."""
     mode = field_of(body, "deliveryMode")
-    return WEBHOOK_PERMISSION if text(field_of(mode, "transportType")) == "WebHook" else None
+    return SUBSCRIPTION_WEBHOOK if text(field_of(mode, "transportType")) == "WebHook" else None
 
 
 # ------------------------------------------------------------------------------------------ checks
