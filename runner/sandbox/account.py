@@ -30,6 +30,7 @@ from runner.sandbox.webhooks import other_extension
 
 EXTENSIONS = "/restapi/v1.0/account/{accountId}/extension"
 FORWARDING = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/forwarding-number"
+SUBSCRIPTIONS = "/restapi/v1.0/subscription"
 CALLER_NUMBER = "101"
 OWN = {"accountId": "~", "extensionId": "~"}
 
@@ -75,6 +76,10 @@ class Refusal:
 
 
 # ------------------------------------------------------------------------------------ the caller
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def phone_numbers(base: str) -> list[dict[str, Any]]:
@@ -364,3 +369,184 @@ class ProfileImage:
 
     content: bytes | None = None
     content_type: str = "image/png"
+
+
+# A grey 1x1 PNG: the default image a user has before uploading one.
+DEFAULT_IMAGE = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    b"\x00\x00\x00\x0cIDATx\x9cc8s\xe6\x0c\x00\x04\xcc\x02e9\x9ae,\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@dataclass
+class AccountState:
+    """What the account keeps besides its records: the caller's image and presence, issued tokens."""
+
+    image: ProfileImage = field(default_factory=ProfileImage)
+    presence: dict[str, Any] = field(default_factory=dict)  # what PUT presence set, read back
+    tokens: SyncTokens = field(default_factory=SyncTokens)
+
+
+# --------------------------------------------------------------------- answers from the account
+
+
+SENDS = {
+    "createSMSMessage": "SMS",
+    "createMMS": "SMS",  # RingCentral stores an MMS as an SMS with attachments
+    "createFaxMessage": "Fax",
+    "createInternalTextMessage": "Pager",
+}
+PROFILE_IMAGE_WRITES = ("createUserProfileImage", "updateUserProfileImage")
+SYNCS = ("syncUserCallLog", "syncAccountCallLog", "syncMessages")
+MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
+CALL_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
+ACCOUNT_CALL_LOG = "/restapi/v1.0/account/{accountId}/call-log"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request the account may answer itself."""
+
+    operation_id: str
+    own: bool  # addressed to the caller's own extension
+    params: Mapping[str, str]
+    body: Any
+    files: tuple[Attachment, ...]
+    query: Mapping[str, list[str]]
+    base: str
+    now: dt.datetime
+    contents: tuple[bytes, ...] = ()  # the files' bytes, in the order of ``files``
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list answer's records: the store pages them (``acct.paging-consistent``)."""
+
+    records: list[dict[str, Any]]
+
+
+def answer(call: Call, records: Records, state: AccountState, sample: Any) -> tuple[int, Any] | None:
+    """(status, body) for the requests the account answers from its own facts and state; None for
+    the store to answer. ``sample`` is the spec's success body, kept where it fits."""
+    op = call.operation_id
+    if op in SENDS:
+        record_id = records.new_id()
+        body = call.body if isinstance(call.body, dict) else {}
+        record = sent_message(SENDS[op], body, call.files, records, record_id, call.base, call.now)
+        records.records(MESSAGE_STORE, OWN, call.base)[record_id] = record
+        return 200, record
+    if op == "listExtensionPhoneNumbers" and call.own:
+        return 200, Listed(phone_numbers(call.base))
+    if op == "listFaxCoverPages":
+        return 200, Listed(cover_pages())
+    if op in PROFILE_IMAGE_WRITES and call.own and call.files:
+        part = call.files[0]
+        state.image = ProfileImage(
+            call.body.get("_image") if isinstance(call.body, dict) else None, messaging.type_of(part)
+        )
+        return 204, None
+    if op == "deleteUserProfileImage" and call.own:
+        state.image = ProfileImage()
+        return 204, None
+    if op == "updateUserPresenceStatus" and call.own and isinstance(call.body, dict):
+        state.presence.update(call.body)
+        return 200, {**_presence(sample, call.base), **state.presence}
+    if op == "readUserPresenceStatus" and call.own:
+        return 200, {**_presence(sample, call.base), **state.presence}
+    if op in SYNCS:
+        collection = {"syncUserCallLog": CALL_LOG, "syncAccountCallLog": ACCOUNT_CALL_LOG}.get(
+            op, MESSAGE_STORE
+        )
+        found, info = synced(
+            list(records.records(collection, call.params, call.base).values()),
+            call.query,
+            state.tokens,
+            call.now,
+        )
+        body = {k: v for k, v in (sample or {}).items() if k not in ("records", "syncInfo")}
+        return 200, {**body, "records": found, "syncInfo": info}
+    if op == "authWsToken":
+        # A single-use token for the WebSocket the sandbox does not serve; 30 s, as the guide shows.
+        socket = "ws" + call.base.removeprefix("http")
+        return 200, {"ws_access_token": secrets.token_urlsafe(24), "uri": f"{socket}/ws", "expires_in": 30}
+    if op == "createRingOutCall":
+        ringout_id = records.new_id()
+        uri = f"{call.base}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{EXTENSION_ID}/ring-out/{ringout_id}"
+        status = {"callStatus": "InProgress", "callerStatus": "InProgress", "calleeStatus": "InProgress"}
+        record = {"id": ringout_id, "uri": uri, "status": status}
+        records.records("/restapi/v1.0/account/{accountId}/extension/{extensionId}/ring-out", OWN, call.base)[
+            ringout_id
+        ] = record
+        return 200, record
+    return None
+
+
+def _presence(sample: Any, base: str) -> dict[str, Any]:
+    """The caller's presence: the spec's shape, without the sample's made-up words and calls."""
+    body = copy.deepcopy(sample) if isinstance(sample, dict) else {}
+    body.pop("activeCalls", None)
+    body["message"] = ""
+    body.update(userStatus="Available", dndStatus="TakeAllCalls", presenceStatus="Available")
+    body["uri"] = f"{base}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{EXTENSION_ID}/presence"
+    if isinstance(body.get("extension"), dict):
+        body["extension"].update(id=int(EXTENSION_ID), extensionNumber=CALLER_NUMBER)
+        body["extension"]["uri"] = f"{base}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{EXTENSION_ID}"
+    return body
+
+
+def refusal(call: Call, records: Records, state: AccountState) -> Refusal | None:
+    """The first rule that needs the account's state and that the request breaks, or None."""
+    op = call.operation_id
+    if op in ("createSMSMessage", "createMMS"):
+        return sms_sender(call.body, call.files)
+    if op == "createInternalTextMessage":
+        return pager_parties(call.body, records.records(EXTENSIONS, call.params, call.base))
+    if op == "createRingOutCall":
+        return ringout_parties(call.body, records.records(FORWARDING, OWN, call.base))
+    if op in SYNCS:
+        return sync_refusal(op, call.query, state.tokens)
+    if op in ("createSubscription", "updateSubscription"):
+        return subscription_filters(call.body)
+    return None
+
+
+def default_window(
+    collection: str, records: list[dict[str, Any]], query: Mapping[str, list[str]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """A message or call list read without ``dateFrom`` shows the last 24 hours, and a message list
+    without ``availability`` only Alive messages (``msg.list-window``, ``clog.list-window``)."""
+    if collection not in (MESSAGE_STORE, CALL_LOG, ACCOUNT_CALL_LOG):
+        return records
+    if not query.get("dateFrom"):
+        since = now - dt.timedelta(hours=24)
+        records = [r for r in records if (_when(r) or now) >= since]
+    if collection == MESSAGE_STORE and not query.get("availability"):
+        records = [r for r in records if r.get("availability", "Alive") == "Alive"]
+    return records
+
+
+def deleted(record: dict[str, Any], purge: bool) -> bool:
+    """A message's DELETE: the first moves it to Deleted, the second (or ``purge=true``) purges it,
+    which the store then forgets (``msg.delete-twice``). True when the record is to be dropped."""
+    if purge or record.get("availability") != "Alive":
+        return True
+    record["availability"] = "Deleted"
+    return False
+
+
+# Where the spec's samples say RingCentral's own hosts, an answer says the sandbox's (acct.nav-self-base).
+RINGCENTRAL_HOSTS = ("https://platform.ringcentral.com", "https://media.ringcentral.com")
+
+
+def rebased(value: Any, base: str) -> Any:
+    """``value`` with every link on RingCentral's hosts moved onto ``base``."""
+    if isinstance(value, str):
+        for host in RINGCENTRAL_HOSTS:
+            if value.startswith(host):
+                return base + value[len(host) :]
+        return value
+    if isinstance(value, dict):
+        return {k: rebased(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rebased(v, base) for v in value]
+    return value
