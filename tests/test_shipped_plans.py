@@ -18,9 +18,9 @@ from tests.conftest import REPO
 PLANS = sorted((REPO / "plans").glob("*.yaml"))
 
 
-def test_there_are_an_example_and_three_realistic_plans():
+def test_there_are_an_example_and_four_realistic_plans():
     names = {p.stem for p in PLANS}
-    assert {"example", "call-log-presence", "inbox", "contacts"} <= names
+    assert {"example", "call-log-presence", "inbox", "contacts", "sms-notifier"} <= names
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.stem)

@@ -497,7 +497,7 @@ async def _send(
                 on_intent=session.intend,  # the ledger's row, written before each call goes out
                 on_record=bars.advance,
                 on_item=bars.item_done,
-                variables=session.plan.vars,
+                variables={**session.plan.vars, **session.target.variables},
                 clock=session.clock,
                 timeout=args.timeout,
                 give_up=give_up,

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from runner.plan.conformance import step_problems
-from runner.plan.loader import PLACEHOLDER, Item, Plan, Step
+from runner.plan.loader import LOCAL_WEBHOOK_STANDIN, PLACEHOLDER, WEBHOOK_ADDRESS, Item, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.scopes import UNMAPPABLE, exercised_by, grants
 from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
@@ -66,13 +66,16 @@ def check_plan(plan: Plan) -> CheckReport:
     findings: list[Finding] = []
     rows: list[EndpointRow] = []
     exercised: set[str] = set()
+    variables = dict(plan.vars)
+    if plan.server == "local":  # the rehearsal's own receiver answers for the app's webhook
+        variables[WEBHOOK_ADDRESS] = LOCAL_WEBHOOK_STANDIN
     for item_index, item in enumerate(plan.endpoints):
         known = set(plan.vars)
         for step in item.steps:
             key = f"endpoints[{item_index}]"
             if step.todo is None:
                 where = _step_key(item, step, key)
-                for problem in step_problems(step, plan.vars):
+                for problem in step_problems(step, variables):
                     at = f"{where}.{problem.where}"
                     findings.append(Finding(ERROR, problem.message, file, _line(plan, at, step.line), at))
             op = step.operation

@@ -46,6 +46,11 @@ from runner.settings import read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
+# The variable a plan names its app's webhook address with. On server: local rcgrad answers the
+# validation request itself, with a receiver on 127.0.0.1 whose URL replaces it for the run (and
+# ``check`` judges a local plan with a loopback stand-in for it); elsewhere the plan's value is sent.
+WEBHOOK_ADDRESS = "webhook_address"
+LOCAL_WEBHOOK_STANDIN = "http://127.0.0.1/rcgrad/webhook"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
