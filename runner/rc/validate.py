@@ -44,6 +44,7 @@ class Problem:
     where: str
     message: str
     rule: Rule | None = None  # a rule RingCentral enforces beyond the spec (None: the spec's own)
+    named: str | None = None  # the parameter a rule's answer names (to.phoneNumber), when not the last key
 
     @property
     def missing(self) -> bool:
@@ -56,7 +57,9 @@ class Problem:
 
     @property
     def parameter(self) -> str:
-        """The name RingCentral puts in ``parameterName``: the last key of ``where``."""
+        """The name RingCentral puts in ``parameterName``: the rule's, else the last key of ``where``."""
+        if self.named:
+            return self.named
         return re.sub(r"(\[\d+\])+$", "", self.where).rsplit(".", 1)[-1]
 
 
@@ -167,7 +170,9 @@ def validate(op: Operation, request: Request) -> list[Problem]:
     problems += [p for p in body_problems if not (p.missing and p.parameter in relaxed)]
     if any(p.rule is UNSUPPORTED for p in problems):
         return problems  # a body of a type the operation does not take is not read any further
-    problems += [Problem(hit.where, hit.message, hit.rule) for hit in rules.violations(op.id, request)]
+    problems += [
+        Problem(hit.where, hit.message, hit.rule, hit.parameter) for hit in rules.violations(op.id, request)
+    ]
     return problems
 
 

@@ -113,8 +113,8 @@ def _numbers(request: RequestView) -> list[Hit]:
     to, sender = body.get("to"), body.get("from")
     if (
         isinstance(to, dict)
-        and not holds_unknown(to.get("phoneNumber"))
-        and _bad_number(to.get("phoneNumber"))
+        and not holds_unknown(to)
+        and (to.get("phoneNumber") is None or _bad_number(to.get("phoneNumber")))
     ):
         hits.append(Hit(TO_REQUIRED, "json.to.phoneNumber", "to.phoneNumber"))
     if isinstance(sender, dict) and not holds_unknown(sender):
