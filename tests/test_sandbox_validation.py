@@ -11,15 +11,18 @@ import httpx
 
 from runner.rc import wire
 from runner.rc.bodies import minimal_value
-from runner.rc.rules import RULES, Enforced
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.requests import request_schemas
+from runner.rc.rules import RULES, Enforced
 from runner.rc.validate import Request, validate
 from runner.sandbox import SandboxConfig, running_sandbox
 
 UNTHROTTLED = {group: 1_000_000 for group in ("Light", "Medium", "Heavy", "Auth")}
 # Refusals by rules that need the account's state or the address's answer, not the request alone.
-STATEFUL_CODES = {r.code for r in RULES if r.enforced is Enforced.SANDBOX and r.status} - {"CMN-101", "CMN-102"}
+STATEFUL_CODES = {r.code for r in RULES if r.enforced is Enforced.SANDBOX and r.status} - {
+    "CMN-101",
+    "CMN-102",
+}
 
 
 def _token(sb: Any) -> str:

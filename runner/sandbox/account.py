@@ -440,10 +440,8 @@ def answer(call: Call, records: Records, state: AccountState, sample: Any) -> tu
     if op == "listFaxCoverPages":
         return 200, Listed(cover_pages())
     if op in PROFILE_IMAGE_WRITES and call.own and call.files:
-        part = call.files[0]
-        state.image = ProfileImage(
-            call.body.get("_image") if isinstance(call.body, dict) else None, messaging.type_of(part)
-        )
+        content = call.contents[0] if call.contents else None
+        state.image = ProfileImage(content, messaging.type_of(call.files[0]))
         return 204, None
     if op == "deleteUserProfileImage" and call.own:
         state.image = ProfileImage()
