@@ -46,12 +46,14 @@ class Number:
     features: tuple[str, ...]
 
 
-# The caller's numbers: one that sends SMS and MMS, a fax line, and the company's main number, which
-# may be a caller id but sends no SMS (RingCentral: 403 MSG-242 from it).
+# The caller's numbers: one that sends SMS and MMS, a fax line, the company's main number, which
+# may be a caller id but sends no SMS (RingCentral: 403 MSG-242 from it), and a toll-free one.
 NUMBERS = (
     Number(40010001, "+16505550100", "VoiceFax", "DirectNumber", ("CallerId", "SmsSender", "MmsSender")),
     Number(40010002, "+16505550101", "FaxOnly", "CompanyFaxNumber", ()),
     Number(40010003, "+16505550102", "VoiceOnly", "MainCompanyNumber", ("CallerId",)),
+    # Toll-free: it sends SMS, never MMS (RingCentral's SMS requirements page).
+    Number(40010004, "+18885550100", "VoiceOnly", "CompanyNumber", ("SmsSender",)),
 )
 # The en-US cover pages (RingCentral's reference; 0 is no cover page).
 COVER_PAGES = (
@@ -94,7 +96,7 @@ def phone_numbers(base: str) -> list[dict[str, Any]]:
             "usageType": n.usage,
             "features": list(n.features),
             "status": "Normal",
-            "paymentType": "Local",
+            "paymentType": "TollFree" if n.phone_number.startswith("+1888") else "Local",
             "primary": n.usage == "DirectNumber",
             "country": {
                 "id": "1",

@@ -55,6 +55,9 @@ def parts(raw: bytes, content_type: str) -> list[Part]:
         raise Malformed("no boundary")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + raw)
+    boundary = message.get_boundary()
+    if boundary and raw.strip() == f"--{boundary}--".encode("latin-1", "replace"):
+        return []  # a body with no part at all: a form with nothing in it
     if not message.is_multipart():
         raise Malformed("not multipart")
     payload = message.get_payload()

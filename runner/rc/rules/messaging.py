@@ -744,7 +744,12 @@ def type_of(attachment: Attachment) -> str:
     return TYPES_BY_EXTENSION.get(extension, given or "application/octet-stream")
 
 
-@AREA.relax(SMS)
-def _text_optional_with_files(request: RequestView) -> frozenset[str]:
-    """A message with attachments needs no text (``mms.text-optional``)."""
-    return frozenset({"text"}) if request.files else frozenset()
+@AREA.relax(SMS, MMS)
+def _sms_relaxed(request: RequestView) -> frozenset[str]:
+    """A message with attachments needs no text (``mms.text-optional``); a party written as an
+    extension number is refused for that, not for lacking a phone number (``sms.ext-number``)."""
+    relaxed = {"text"} if request.files else set()
+    parties = [field_of(request.body, "from"), *items(field_of(request.body, "to"))]
+    if any(isinstance(p, dict) and "extensionNumber" in p for p in parties):
+        relaxed.add("phoneNumber")
+    return frozenset(relaxed)
