@@ -200,7 +200,8 @@ class LedgerPacing:
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
-    return sorted({step.operation.key for step in plan.steps})
+    """The plan's endpoints the criteria judge: OAuth calls (a WebSocket token) are never one."""
+    return sorted({step.operation.key for step in plan.steps if not step.operation.is_oauth})
 
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:

@@ -92,7 +92,17 @@ FILTER_FOR_SCOPE: dict[str, str] = {
     "TeamMessaging": "/team-messaging/v1/posts",
 }
 # Where every event filter lives; a path outside them is no event filter at all.
-_FILTER_ROOTS = ("/restapi/", "/team-messaging/", "/webinar/", "/ai/", "/cx/", "/rcvideo/", "/analytics/")
+# ``/account/...`` is the short form the SDKs let an app write (they add /restapi/v1.0 to paths).
+_FILTER_ROOTS = (
+    "/restapi/",
+    "/account/",
+    "/team-messaging/",
+    "/webinar/",
+    "/ai/",
+    "/cx/",
+    "/rcvideo/",
+    "/analytics/",
+)
 # Hosts that can never answer: reserved for documentation and tests (RFC 2606, RFC 6761).
 _RESERVED = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost)$")
 
