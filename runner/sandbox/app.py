@@ -432,8 +432,10 @@ class _Sandbox:
             # A rule puts the call under a permission by its body (sub.webhook-scope); read it now.
             try:
                 raw = await _body(call.request, op.body.max_bytes)
-            except _TooLarge:
-                raw = b""  # answered 413 by the spec's check
+            except _TooLarge as exc:
+                return self._answer(
+                    call, 413, errors.too_large(exc.limit), {**call.headers, "Connection": "close"}
+                )
             sent = _json_value(raw) if raw else None
             call.permission = rules.permission(op.id, op.permission, None if sent is _MALFORMED else sent)
         permission = call.permission
