@@ -430,3 +430,23 @@ def test_a_bulk_answer_is_what_the_python_sdk_reads() -> None:
     as_json = json.loads(bulk.answer("GET", parts, json_form=True).content)
     assert as_json[1] == {"resourceId": "2", "status": 404, "body": {"errorCode": "CMN-102"}}
     assert bulk.answer("DELETE", [bulk.Part("1", "h", 204, None)] * 2, json_form=False).status == 204
+
+
+def test_plan_scan_writes_a_found_subscription_as_a_webhook_the_rehearsal_answers() -> None:
+    from runner.plan.scan import plan_scopes
+    from runner.plan.scan import render as render_scan
+
+    filters = [("app.py", 7, "/restapi/v1.0/account/~/extension/~/presence")]
+    assert plan_scopes([], filters) == ["SubscriptionWebhook"]
+    text = render_scan([], name="listener", event_filters=filters)
+    text = text.replace("TODO: describe", "Shows who is on the phone to the support team: describe")
+    plan = parse_plan(
+        text.replace("scopes: [SubscriptionWebhook]", "scopes: [ReadPresence, SubscriptionWebhook]"),
+        Path("s.yaml"),
+        env={},
+    )
+    assert "todo:" not in text.split("endpoints:", 1)[1] and plan.vars["webhook_address"].startswith(
+        "https://"
+    )
+    assert [s.permission for s in plan.steps] == ["SubscriptionWebhook", None, None]
+    assert check_plan(plan).ok

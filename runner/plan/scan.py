@@ -800,6 +800,13 @@ def scopes_needed(found: list[Found]) -> list[str]:
     return sorted({f.operation.permission for f in found if f.operation.permission})
 
 
+def plan_scopes(found: list[Found], event_filters: list[tuple[str, int, str]] | None) -> list[str]:
+    """The scopes of the written plan: the calls', and SubscriptionWebhook when event filters make a
+    webhook subscription (its create is a call under it, rule sub.webhook-scope)."""
+    needed = scopes_needed(found)
+    return sorted({*needed, SUBSCRIPTION_WEBHOOK}) if event_filters else needed
+
+
 def render(
     found: list[Found],
     *,
@@ -807,9 +814,7 @@ def render(
     server: str = "local",
     event_filters: list[tuple[str, int, str]] | None = None,
 ) -> str:
-    scopes = scopes_needed(found)
-    if event_filters:  # a webhook subscription: its create is a call under SubscriptionWebhook
-        scopes = sorted({*scopes, SUBSCRIPTION_WEBHOOK})
+    scopes = plan_scopes(found, event_filters)
     lines = [
         "# Written by `rcgrad plan scan`: the RingCentral calls found in the source, where each came from.",
         "# Ids the code builds at run time are {{placeholders}}: capture them in a setup step or put them in",
