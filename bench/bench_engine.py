@@ -25,11 +25,11 @@ import httpx
 from runner.plan.loader import parse_plan
 from runner.rc.catalog import load_catalog
 from runner.rc.limits import GroupLimit, minimum_plan_seconds
+from runner.records import CallRecord
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job
 from runner.traffic.limiter import RateLimits
-from runner.verdict.records import CallRecord
 
 SCALE = 0.02
 WINDOW = 60.0 * SCALE

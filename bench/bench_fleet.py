@@ -18,10 +18,10 @@ from pathlib import Path
 
 from bench.bench_engine import TARGET_RATIO, _endpoints
 from runner.cli import main as cli_main
+from runner.ledger.ledger import Ledger
 from runner.rc.catalog import load_catalog
 from runner.rc.limits import GroupLimit, minimum_plan_seconds
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import Kind
+from runner.records import Kind
 
 APPS = 50
 ENDPOINTS = 12

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord
+from runner.ledger.ledger import Ledger
+from runner.records import CallRecord
 
 CALLS = 300
 TARGET_MS = 12.0

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from runner.ledger.ledger import Ledger
 from runner.rc.catalog import load_catalog
+from runner.records import CallRecord
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord
 
 N_CALLS = 1_000_000
 T = TypeVar("T")

@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_verdict import NOW, TARGET_S, _records, _timed
+from runner.ledger.ledger import ROW_COLUMNS, Ledger, record_row
+from runner.ledger.postgres import PostgresBackend
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import ROW_COLUMNS, Ledger, record_row
-from runner.verdict.ledger_pg import PostgresBackend
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import logging
 import sys
 from typing import NoReturn
@@ -41,6 +40,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"rcgrad {version()}")
+        parser.exit(0)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", metavar="URL", help="override the plan's server: (any http(s) URL)")
     noise = parser.add_mutually_exclusive_group()
@@ -49,12 +56,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``only``'s module is imported and its flags added (None: the command list)."""
     parser = _Parser(prog="rcgrad", description="Graduation-traffic QA runner for RingCentral apps.")
-    parser.add_argument("--version", action="version", version=f"rcgrad {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print rcgrad's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        if only is None or name == only:
+        if name == only:  # only the chosen command's module is imported: `rcgrad --help` needs none
             module = importlib.import_module(module_name)
             _add_common(cmd)
             module.configure(cmd, name)
@@ -63,6 +71,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def version() -> str:
+    import importlib.metadata  # 25 ms: paid by --version only
+
     try:
         return importlib.metadata.version("rcgrad")
     except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
@@ -82,9 +92,7 @@ def _setup_logging(verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in args_list if not a.startswith("-")), None)
-    if chosen not in COMMANDS:
-        chosen = None
-    parser = build_parser(only=chosen)
+    parser = build_parser(only=chosen if chosen in COMMANDS else None)
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()

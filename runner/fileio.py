@@ -1,31 +1,22 @@
-"""Files that must survive a crash and locks that two processes share: one atomic writer, one lock.
+"""Files that must survive a crash, and files read or written for a user without surprises.
 
 ``atomic_write`` writes a temporary file (owner-only), fsyncs it, renames it over the target and
 fsyncs the directory, so a reader sees the old file or the new one, never half of either, even
-after a power cut. ``ExclusiveLock`` is ``filelock``'s ``flock`` lock: the kernel releases it when
-its holder dies, so a crashed run never leaves anything locked. This module must never log a
-file's content: the token store writes secrets through it.
+after a power cut. ``read_regular_file`` reads a bounded regular file and nothing else;
+``check_writable`` proves a path writable before the work that will write it. This module must
+never log a file's content: the token store writes secrets through it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import stat
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-import anyio
-import filelock
-
 from runner.errors import InputError
-
-log = logging.getLogger("rcgrad.files")
-
-POLL_SECONDS = 0.05  # how often a waiter tries again: filelock polls, it does not block in the kernel
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
@@ -108,52 +99,3 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-class ExclusiveLock:
-    """An exclusive lock on ``path`` (created 0600, never deleted: deleting a lock file splits waiters).
-
-    Two ``ExclusiveLock`` objects exclude each other even inside one process; one object is not
-    re-entrant. ``on_acquired`` gets the lock file's descriptor, to write who holds it.
-    """
-
-    def __init__(self, path: Path, *, on_acquired: Callable[[int], None] | None = None) -> None:
-        self.path = path
-        # thread_local=False: the async waiter may acquire in one thread and release in another.
-        self._lock = filelock.FileLock(
-            str(path), mode=0o600, thread_local=False, poll_interval=POLL_SECONDS, on_acquired=on_acquired
-        )
-
-    def acquire(self, blocking: bool = True) -> bool:
-        """Take the lock; with ``blocking=False``, False at once when another holder has it."""
-        if self._lock.is_locked:
-            raise RuntimeError("lock already held by this object")
-        try:
-            self._lock.acquire(blocking=blocking)
-        except filelock.Timeout:
-            return False
-        return True
-
-    async def acquire_async(self, *, on_wait: Callable[[], None] | None = None) -> None:
-        """Take the lock without blocking the event loop; a cancelled waiter simply stops trying."""
-        if self.acquire(blocking=False):
-            return
-        if on_wait is not None:
-            on_wait()
-        while not self.acquire(blocking=False):
-            await anyio.sleep(POLL_SECONDS)
-
-    def release(self) -> None:
-        if self._lock.is_locked:
-            self._lock.release()
-
-    @property
-    def held(self) -> bool:
-        return bool(self._lock.is_locked)
-
-    def __enter__(self) -> ExclusiveLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from runner.traffic.session import SessionOptions, open_ledger_view, plan_endpoint_keys
-from runner.verdict.history import midnight, utc_day
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.records import CallRecord, Kind, TokenEvent
+from runner.run.session import SessionOptions, open_ledger_view, plan_endpoint_keys
+from runner.verdict.criteria import midnight, utc_day
 
 # A hostile app: its name and an endpoint it called would run script if a page let them through.
 HOSTILE_NAME = "<script>alert('app')</script> & \"friends\" \u202eevil"

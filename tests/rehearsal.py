@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from runner.cli import main
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import CallRecord, Kind
+from runner.ledger.ledger import Ledger
+from runner.records import CallRecord, Kind
 
 SCALE = 0.02
 SCOPES = ("ReadAccounts", "ReadCallLog", "ReadPresence")
@@ -32,6 +32,21 @@ ENDPOINTS = """\
   - GET /restapi/v1.0/account/~/extension/~
   - GET /restapi/v1.0/account/~/extension/~/presence
   - GET /restapi/v1.0/account/~/extension/~/call-log
+"""
+
+
+# One app of a fleet: its own credentials (defaults that are no secret), so each is its own partition.
+PLAN_FOR_FLEET = """app:
+  name: app {index}
+  description: Reads the user's own extension record to show who is signed in, in a fleet test.
+  scopes: [ReadAccounts]
+server: local
+credentials:
+  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
+  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
+  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
 """
 
 

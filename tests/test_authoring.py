@@ -71,6 +71,7 @@ def test_complete_plans_cover_all_but_live_telephony_and_real_recipients():
 COMPLETE = draft_plan(ALL).complete_scopes
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("scope", [s for s in COMPLETE if s not in WITH_ANOTHER])
 def test_each_complete_plan_rehearses_clean_with_exactly_its_scope(scope, tmp_path, monkeypatch):
     draft = draft_plan([scope])
@@ -86,6 +87,7 @@ def test_each_complete_plan_rehearses_clean_with_exactly_its_scope(scope, tmp_pa
     assert {s["scope"] for s in verdict["scopes"] if s["exercised"]} == {scope}
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("extra", ["SubscriptionWebhook", "WebSocketsSubscription"])
 def test_a_webhook_or_websocket_plan_rehearses_clean_with_its_scopes(extra, tmp_path, monkeypatch):
     # Each with a scope whose events it can subscribe to, or whose calls count as endpoints.

@@ -92,6 +92,7 @@ def test_a_fixed_plan_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert (code, errors) == (0, [])
 
 
+@pytest.mark.loopback
 def test_graduate_sends_nothing_for_a_plan_the_spec_refuses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runner.records import UNKNOWN, Kind, TokenEvent
 from runner.verdict.criteria import (
     APP_DESCRIPTION,
     Profile,
@@ -11,8 +12,7 @@ from runner.verdict.criteria import (
     evaluate,
     rules_for,
 )
-from runner.verdict.records import UNKNOWN, Kind, TokenEvent
-from tests.test_criteria_support import DESCRIPTION, at, many, rec
+from tests.criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")  # half an hour into "today"
 STRICT_NAMES = [

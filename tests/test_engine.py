@@ -19,12 +19,12 @@ import pytest
 from runner.clock import ManualClock
 from runner.plan.loader import Item, Step
 from runner.rc.catalog import load_catalog
+from runner.records import UNKNOWN, CallRecord, Intend
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.engine import Engine, Job, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.traffic.limiter import RateLimits
 from runner.traffic.retry import RetryPolicy, ServerBackoff
-from runner.verdict.records import UNKNOWN, CallRecord, Intend
 
 ACCOUNT = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
 CALL_LOG = f"{ACCOUNT}/call-log"  # Heavy: 10 a minute

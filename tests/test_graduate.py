@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from runner.cli import main
+from runner.records import TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
-from runner.verdict.records import TokenEvent
+
+pytestmark = pytest.mark.loopback
 
 SCALE = 0.02  # 60 s windows and penalties become 1.2 s
 SHARED = (
@@ -157,7 +159,7 @@ def test_dry_run_prints_the_schedule_and_sends_nothing(tmp_path, monkeypatch, ca
         plan = _plan(tmp_path, "ReadAccounts, ReadPresence, ReadCallLog", GOOD)
         assert main(["graduate", plan, "--server", sb.url, "--dry-run"]) == 0
         out = capsys.readouterr().out
-        assert "21 requests (Light 16, Heavy 5)" in out
+        assert "graduate: 21 calls (Light 16, Heavy 5) today, for an application on" in out
         assert sb.state.log == []
 
 

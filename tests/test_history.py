@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from runner.verdict.criteria import ENDPOINT_SUCCESSES, RATE_LIMITED_429, SCOPES_EXERCISED, evaluate
-from runner.verdict.history import DAYS, END_OF_DAY, HORIZON, AppFacts, history, midnight, outlook
-from runner.verdict.records import Kind
-from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
+from runner.records import Kind
+from runner.verdict.criteria import ENDPOINT_SUCCESSES, RATE_LIMITED_429, SCOPES_EXERCISED, evaluate, midnight
+from runner.verdict.history import DAYS, END_OF_DAY, HORIZON, AppFacts, history, outlook
+from tests.criteria_support import DESCRIPTION, at, facts, many, rec
 
 NOW = at("2026-03-14T12:00")
 TODAY = dt.date(2026, 3, 14)

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from runner.cli import main as cli_main
 from runner.errors import InputError
+from runner.ledger.ledger import LEDGER_FILE, Ledger, server_label
+from runner.ledger.sqlite import MIGRATIONS
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import LEDGER_FILE, Ledger, server_label
-from runner.verdict.ledger_sqlite import MIGRATIONS
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
-from tests.test_criteria_support import at, rec
+from tests.criteria_support import at, rec
 
 NOW = at("2026-03-10T00:30")
 
@@ -78,14 +78,15 @@ def test_partitions_keep_servers_apps_and_users_apart(tmp_path: Path):
     assert server_label("http://localhost:1/") == "local"
 
 
+@pytest.mark.subprocess
 def test_two_writer_processes_lose_no_row(tmp_path: Path):
     path = tmp_path / "shared.sqlite3"
     Ledger.open(path).close()
     script = textwrap.dedent(
         f"""
         import sys
-        from runner.verdict.ledger import Ledger
-        from runner.verdict.records import CallRecord
+        from runner.ledger.ledger import Ledger
+        from runner.records import CallRecord
         ledger = Ledger.open({str(path)!r})
         key = ledger.partition("local", "cid", "u")
         for i in range(250):
@@ -252,7 +253,14 @@ def test_cli_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str
     file.write_text(CONSOLE_CSV)
     monkeypatch.setenv("RC_APP_CLIENT_ID", "cid")
     assert cli_main(["ledger", "import", str(file), "--server", "production"]) == 2
+    assert "no plan would read these counts" in capsys.readouterr().err  # no run used it yet
+    with Ledger.open() as ledger:  # a run of this app and user (7) did; a second user's too
+        ledger.partition("https://platform.ringcentral.com", "cid", "7")
+        ledger.partition("https://platform.ringcentral.com", "cid", "8")
+    assert cli_main(["ledger", "import", str(file), "--server", "production"]) == 2
     assert "--user-id" in capsys.readouterr().err
+    assert cli_main(["ledger", "import", str(file), "--server", "production", "--user-id", "9"]) == 2
+    assert "partitions here: https://platform.ringcentral.com / cid / 7" in capsys.readouterr().err
     assert cli_main(["ledger", "import", str(file), "--server", "production", "--user-id", "7"]) == 0
     assert cli_main(["ledger", "import", str(tmp_path / "missing.csv"), "--server", "production"]) == 2
     assert "missing.csv" in capsys.readouterr().err
@@ -311,13 +319,14 @@ def conn_synchronous(ledger: Ledger) -> int:
     return int(ledger._db.execute("PRAGMA synchronous").fetchone()[0])
 
 
+@pytest.mark.subprocess
 def test_an_intent_survives_kill_9_of_the_process_that_wrote_it(tmp_path: Path):
     path = tmp_path / "l.sqlite3"
     script = textwrap.dedent(
         f"""
         import os, signal
-        from runner.verdict.ledger import Ledger
-        from runner.verdict.records import CallRecord
+        from runner.ledger.ledger import Ledger
+        from runner.records import CallRecord
         ledger = Ledger.open({str(path)!r})
         key = ledger.partition("local", "cid", "1")
         ledger.intend(key, CallRecord(ts=1.0, method="GET", template="/a", status=200, group="Light", permission=None))

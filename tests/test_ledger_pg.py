@@ -19,12 +19,12 @@ import pytest
 
 from runner.cli import main as cli_main
 from runner.errors import BusyError, InputError
-from runner.traffic.runlock import run_lock
+from runner.ledger.ledger import Ledger
+from runner.records import UNKNOWN, Kind, TokenEvent
+from runner.run.runlock import run_lock
 from runner.verdict.criteria import evaluate, lookback
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import UNKNOWN, Kind, TokenEvent
 from tests.conftest import REPO
-from tests.test_criteria_support import at, rec
+from tests.criteria_support import at, rec
 
 NOW = at("2026-03-10T00:30")
 
@@ -138,7 +138,7 @@ def test_an_unreachable_ledger_is_one_line_without_its_password(tmp_path: Path):
 
 
 def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: str):
-    script = f"from runner.verdict.ledger import Ledger\nLedger.open({pg_url!r}).close()"
+    script = f"from runner.ledger.ledger import Ledger\nLedger.open({pg_url!r}).close()"
     procs = [
         subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE) for _ in range(3)
     ]
@@ -154,8 +154,8 @@ def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: s
 _HOLDER = textwrap.dedent(
     """
     import sys, time
-    from runner.traffic.runlock import run_lock
-    from runner.verdict.ledger import Ledger
+    from runner.run.runlock import run_lock
+    from runner.ledger.ledger import Ledger
     with Ledger.open(sys.argv[1]) as ledger, run_lock("local", "cid", ledger=ledger, wait=False):
         print("locked", flush=True)
         time.sleep(120)
@@ -274,11 +274,11 @@ def test_a_ledger_server_gone_mid_command_is_one_line_without_the_password(pg_ur
 
 
 def test_a_version_1_postgresql_ledger_migrates_forward_and_keeps_its_verdict(pg_url: str, tmp_path: Path):
-    from runner.verdict import ledger_pg
+    from runner.ledger import postgres
 
     records = _mixed_records(11, 200)
     with psycopg.connect(pg_url, autocommit=True) as conn:  # a ledger as version 1 left it
-        for statement in ledger_pg.MIGRATIONS[0]:
+        for statement in postgres.MIGRATIONS[0]:
             conn.execute(statement)
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         conn.execute("INSERT INTO schema_version VALUES (1)")

@@ -219,7 +219,7 @@ def test_a_429_is_retried_with_no_wait_of_its_own():
 def test_wait_retry_after_honours_the_server_then_falls_back():
     from tenacity import AsyncRetrying, stop_after_attempt
 
-    from runner.traffic.retry import wait_retry_after
+    from runner.retrying import wait_retry_after
 
     class Refused(Exception):
         def __init__(self, retry_after: float | None) -> None:
@@ -249,7 +249,7 @@ def test_wait_retry_after_honours_the_server_then_falls_back():
 # --- Shared pacing: the ledger seeds the window and carries a 429's gate between processes -------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def ledger_at(request, tmp_path):
     """The pacing state on both back ends: a SQLite file, and a throwaway PostgreSQL database."""
     if request.param == "sqlite":
@@ -258,9 +258,9 @@ def ledger_at(request, tmp_path):
 
 
 def _ledger_pacing(ledger_at, clock, sends: int, group: str = "Heavy", ago: float = 1.0):
-    from runner.traffic.session import LedgerPacing
-    from runner.verdict.ledger import Ledger
-    from runner.verdict.records import CallRecord, Kind
+    from runner.ledger.ledger import Ledger
+    from runner.records import CallRecord, Kind
+    from runner.run.session import LedgerPacing
 
     ledger = Ledger.open(ledger_at)
     key = ledger.partition("https://example.test", "app", "jwt-1")

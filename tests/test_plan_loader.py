@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from runner.cli import main
 from runner.errors import InputError
+from runner.jsonpath import extract
 from runner.plan.check import check_plan
-from runner.plan.jsonpath import extract
 from runner.plan.loader import parse_plan
 
 GOOD = """\

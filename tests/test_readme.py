@@ -110,30 +110,35 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_"))}
-    env.update(
-        RCGRAD_HOME=str(home), COLUMNS="80", PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    )
+    """A user's shell: no virtualenv on PATH until the setup line activates it."""
+    venv_bin = str(Path(sys.prefix) / "bin")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_", "VIRTUAL_ENV"))}
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin]
+    env.update(RCGRAD_HOME=str(home), COLUMNS="80", PATH=os.pathsep.join(path))
     return env
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("line", "command"), commands(), ids=lambda v: str(v))
 def test_every_command_runs_as_written(line: int, command: str, workspace: Path, tmp_path: Path):
     argv = shlex.split(command)
     if command in NOT_RUN:
         pytest.skip(f"README.md:{line}: {NOT_RUN[command]}")
     cwd = workspace
-    if argv[0] == "make":
+    if command == "make install && . .venv/bin/activate":
+        argv = ["bash", "-c", f"{command} && command -v rcgrad"]
+        cwd = REPO
+    elif argv[0] == "make":
         cwd = REPO
         argv = ["make", "-s", *argv[1:]]
-    elif "--out" in argv:
-        # plan init / plan scan refuse to overwrite: each writes into a fresh copy of the workspace.
-        cwd = tmp_path / "ws"
-        shutil.copytree(workspace, cwd)
-        (cwd / argv[argv.index("--out") + 1]).unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "runner", *argv[1:]]
     else:
-        argv = [sys.executable, "-m", "runner", *argv[1:]]
+        if "--out" in argv:
+            # plan init / plan scan refuse to overwrite: each writes into a fresh copy of the workspace.
+            cwd = tmp_path / "ws"
+            shutil.copytree(workspace, cwd)
+            (cwd / argv[argv.index("--out") + 1]).unlink(missing_ok=True)
+        # As a user types it, after the README's setup line: `rcgrad` is the virtualenv's command.
+        argv = ["bash", "-c", f". {shlex.quote(sys.prefix)}/bin/activate && {command}"]
     # One home for the whole README, in its order: status after graduate, as a user would see it.
     done = subprocess.run(
         argv, cwd=cwd, env=_env(workspace / ".home"), capture_output=True, text=True, timeout=300, check=False

@@ -25,11 +25,11 @@ import httpx
 import pytest
 
 from runner.cli import main
+from runner.ledger.ledger import Ledger
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 from runner.sandbox.journal import record_from
 from runner.sandbox.server import free_port
-from runner.verdict.ledger import Ledger
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from tests.conftest import REPO
 from tests.rehearsal import (
     ENDPOINTS,
@@ -99,8 +99,10 @@ def test_a_sandbox_restart_mid_run_loses_no_record_and_a_rerun_sends_only_the_de
             time.sleep(0.005)
     # Down: requests in flight and new ones fail in transport; then the same server comes back.
     with running_sandbox(config, port=port) as sb:
-        runner.join(timeout=60)
-        assert outcome["code"] == 0
+        # The run backs off while the server is down (a pause that doubles, up to a minute): on a
+        # loaded machine the restart can cost it a few of those.
+        runner.join(timeout=300)
+        assert not runner.is_alive() and outcome["code"] == 0
         answered = [r for r in sandbox_api_records(sb) if r.status]
         in_ledger = [r for r in ledger_api_records() if r.status]
         assert len(answered) == len(in_ledger)  # every completed call is in the ledger
@@ -141,13 +143,17 @@ def test_an_expired_refresh_token_means_one_login_and_zero_401s(tmp_path, monkey
         use(monkeypatch, sb)
         plan = write_plan(tmp_path)
         assert graduate(tmp_path, plan, sb, "--calls", "1")[0] == 1
+        first_run = len(sb.state.log)
         time.sleep(1.2)  # both tokens (0.6 s and 1.0 s at this time scale) are dead
         code, verdict = graduate(tmp_path, plan, sb)
         assert code == 0
         assert not [r for r in ledger_api_records() if r.status == 401]
-        # JWT logins only (a 0.6 s access token may also be refreshed, properly, during a run).
-        logins = [r for r in sb.state.log if r.event is TokenEvent.LOGIN and r.status == 200]
-        assert len(logins) == 2
+        # The dead refresh token is never sent: the second run starts with a JWT login, and no token
+        # call is refused. (On a slow machine a run may outlive a 1 s refresh token and log in again,
+        # properly; the point is it never tries a dead one.)
+        token_calls = [r for r in sb.state.log[first_run:] if r.kind == "oauth"]
+        assert token_calls[0].event is TokenEvent.LOGIN and token_calls[0].status == 200
+        assert all(r.status == 200 for r in token_calls), [(r.event, r.status) for r in token_calls]
         row = record("expired refresh token", 2, verdict, sb, capsys.readouterr().out)
         assert (row.lost, row.unreached, row.rate_limited, row.leaked) == (0, 0, 0, 0)
 
@@ -338,7 +344,7 @@ def test_state_files_are_owner_only(tmp_path, monkeypatch, rcgrad_home):
 
 def test_the_ledger_survives_two_writers(tmp_path):
     script = (
-        "import sys\nfrom runner.verdict.ledger import Ledger\nfrom runner.verdict.records import CallRecord\n"
+        "import sys\nfrom runner.ledger.ledger import Ledger\nfrom runner.records import CallRecord\n"
         "with Ledger.open() as l:\n    k = l.partition('local', 'c', 'u')\n"
         "    for i in range(200): l.append(k, CallRecord(ts=i, method='GET', template='/x', status=200, "
         "group='Light', permission=None))\n"
@@ -350,19 +356,6 @@ def test_the_ledger_survives_two_writers(tmp_path):
 
 
 HEAVY = "  - GET /restapi/v1.0/account/~/extension/~/call-log\n"
-
-
-def test_back_to_back_runs_on_one_home_earn_no_429(tmp_path, monkeypatch, capsys):
-    # The second run starts while the first one's calls still fill the Heavy window: its limiter
-    # must start from the ledger, not from an empty window.
-    with running_sandbox(SandboxConfig(scopes=frozenset(SCOPES), time_scale=0.05)) as sb:
-        use(monkeypatch, sb)
-        plan = write_plan(tmp_path, HEAVY, scopes=("ReadCallLog",))
-        graduate(tmp_path, plan, sb, "--calls", "10")
-        _, verdict = graduate(tmp_path, plan, sb, "--calls", "2")
-        assert not [r for r in sb.state.log if r.status == 429]
-        row = record("back-to-back runs, one home", 2, verdict, sb, capsys.readouterr().out)
-        assert (row.sent, row.lost, row.unreached, row.rate_limited, row.leaked) == (12, 0, 0, 0, 0)
 
 
 def test_when_every_connection_drops_the_run_gives_up_at_its_deadline_with_one_line(

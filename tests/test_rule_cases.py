@@ -128,6 +128,7 @@ def send(api: httpx.Client, case: Case) -> httpx.Response:
     return api.request(case.method, case.path, params=case.query, json=case.json)
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.rule)
 def test_the_sandbox_answers_each_case_as_ringcentral_does(api: httpx.Client, case: Case) -> None:
     rule = _rule(case.rule)
@@ -164,6 +165,7 @@ class _Answers(BaseHTTPRequestHandler):
         return
 
 
+@pytest.mark.loopback
 def test_the_handshake_refuses_an_address_that_answers_it_wrong(api: httpx.Client) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -194,6 +196,7 @@ def test_the_handshake_refuses_an_address_that_answers_it_wrong(api: httpx.Clien
         server.server_close()
 
 
+@pytest.mark.loopback
 def test_a_webhook_create_is_a_call_under_subscription_webhook() -> None:
     body = {"eventFilters": ["/restapi/v1.0/account/~/extension/~/message-store"]}
     with (
@@ -222,6 +225,7 @@ def test_a_webhook_create_is_a_call_under_subscription_webhook() -> None:
         assert "SubscriptionWebhook" not in exercised["detail"]["unused"]
 
 
+@pytest.mark.loopback
 def test_the_websocket_token_needs_its_scope_and_lives_whole_seconds() -> None:
     with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}))) as sb:
         headers = {"Authorization": f"Bearer {_token(sb)}"}

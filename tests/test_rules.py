@@ -22,12 +22,12 @@ from runner.rc.rules import RULES, Confidence, Enforced, doc
 from runner.rc.rules.base import Attachment
 from runner.rc.scopes import closure, exercised_by, grants
 from runner.rc.validate import Request, validate
+from runner.records import CallRecord, Kind
 from runner.sandbox import account, bulk, multipart
 from runner.verdict.criteria import evaluate
-from runner.verdict.records import CallRecord, Kind
 from runner.verdict.topup import plan_graduate
 from tests.conftest import REPO
-from tests.test_criteria_support import at
+from tests.criteria_support import at
 
 ME = {"accountId": "~", "extensionId": "~"}
 

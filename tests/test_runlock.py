@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from runner.errors import BusyError
-from runner.traffic.runlock import run_lock
+from runner.run.runlock import run_lock
 
 
 def test_without_wait_a_second_run_stops_naming_the_holder_and_with_wait_it_waits():

@@ -16,6 +16,8 @@ import pytest
 from runner.rc.catalog import load_catalog
 from runner.sandbox import SandboxConfig, running_sandbox
 
+pytestmark = pytest.mark.loopback
+
 EXT = "/restapi/v1.0/account/~/extension/~"
 
 

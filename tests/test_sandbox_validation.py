@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from runner.rc import wire
 from runner.rc.bodies import minimal_value
@@ -16,6 +17,8 @@ from runner.rc.requests import request_schemas
 from runner.rc.rules import RULES, Enforced
 from runner.rc.validate import Request, validate
 from runner.sandbox import SandboxConfig, running_sandbox
+
+pytestmark = pytest.mark.loopback
 
 UNTHROTTLED = {group: 1_000_000 for group in ("Light", "Medium", "Heavy", "Auth")}
 # Refusals by rules that need the account's state or the address's answer, not the request alone.

@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from runner.cli import main
 from runner.plan.check import check_plan
 from runner.plan.loader import parse_plan
@@ -109,6 +111,7 @@ def fill_as_a_person_would(text: str) -> str:
     return re.sub(r'    todo: "set deliveryMode.address[^\n]*\n', "", text)
 
 
+@pytest.mark.loopback
 def test_the_scanned_plan_checks_and_rehearses_with_no_4xx_once_its_todos_are_filled(tmp_path, monkeypatch):
     out = tmp_path / "scanned.yaml"
     assert main(["plan", "scan", str(IDIOMS), "--out", str(out)]) == 0

@@ -22,6 +22,8 @@ from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.account import NUMBERS
 from runner.sandbox.receiver import webhook_receiver
 
+pytestmark = pytest.mark.loopback
+
 EXT = "/restapi/v1.0/account/~/extension/~"
 SENDER = NUMBERS[0].phone_number  # SmsSender and MmsSender
 MAIN_NUMBER = NUMBERS[2].phone_number  # the company's main number: no SmsSender

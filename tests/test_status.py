@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.verdict.ledger import Ledger
+from runner.ledger.ledger import Ledger
+
+pytestmark = pytest.mark.loopback
 
 PLAN = """
 app:

@@ -22,9 +22,9 @@ import anyio.to_thread
 from runner import redact
 from runner.auth.store import FileStamp, StoredTokens, TokenStore, envelope, unwrap
 from runner.errors import CredentialsError, InputError
+from runner.ledger import postgres
+from runner.ledger.ledger import LEDGER_FILE, Ledger
 from runner.settings import environment, ledger_target
-from runner.verdict import ledger_pg
-from runner.verdict.ledger import LEDGER_FILE, Ledger
 
 TOKENS_VAR = "RCGRAD_TOKENS"
 KEY_VAR = "RCGRAD_TOKEN_KEY"
@@ -64,9 +64,9 @@ class LedgerTokenStore:
         self.server = server
         self.client_id = client_id
         self.url = url
-        self.location = ledger_pg.describe(url)
+        self.location = postgres.describe(url)
         self._fernet = fernet
-        self._conn = ledger_pg.connect(url, application_name="rcgrad tokens")
+        self._conn = postgres.connect(url, application_name="rcgrad tokens")
         self._held: RowLock | None = None  # while held, reads and writes go through its transaction
         self._conn.execute(
             "INSERT INTO tokens (server, client_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
@@ -150,7 +150,7 @@ class RowLock:
             raise RuntimeError("lock already held by this object")
         store = self._store
         if self._conn is None:
-            self._conn = ledger_pg.connect(store.url, application_name="rcgrad token lock")
+            self._conn = postgres.connect(store.url, application_name="rcgrad token lock")
         tx = self._conn.transaction()
         tx.__enter__()
         try:
@@ -220,7 +220,7 @@ def choose_store(
         return TokenStore(server, client_id)
     fernet = fernet_from(values)
     target = ledger_target(ledger, default_file=LEDGER_FILE, env=values)
-    if not ledger_pg.is_postgres(target):
+    if not postgres.is_postgres(target):
         raise InputError(
             "tokens can be shared only through a PostgreSQL ledger: set RCGRAD_LEDGER=postgresql://... or --ledger",
             key=TOKENS_VAR,

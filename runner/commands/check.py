@@ -39,15 +39,19 @@ def run(args: argparse.Namespace) -> int:
                 soft_wrap=True,
             )
         groups = ", ".join(f"{g} {n}" for g, n in sorted(report.requests_by_group.items()))
-        console.print(
-            f"least wall time at the rate limits: {human_seconds(report.least_seconds)} "
-            f"for {sum(report.requests_by_group.values())} requests ({groups}), {report.assumption}"
+        total = sum(report.requests_by_group.values())
+        wait = (
+            f"at least {human_seconds(report.least_seconds)} at the rate limits"
+            if report.least_seconds >= 1
+            else "no waiting: each group's share fits in one rate window"
         )
+        console.print(f"{total} requests ({groups}): {wait}; {report.assumption}")
     for finding in report.findings:
         style = "red" if finding.severity == ERROR else "yellow"
         console.print(f"[{style}]{redact.redact(str(finding))}[/]", soft_wrap=True)
     if report.errors:
-        console.print(f"[red]{len(report.errors)} problems: no request would be sent[/]")
+        count = len(report.errors)
+        console.print(f"[red]{count} problem{'s' if count > 1 else ''}: no request would be sent[/]")
         return EXIT_BAD_INPUT
     console.print("[green]plan OK[/]")
     return EXIT_MET

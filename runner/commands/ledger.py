@@ -17,9 +17,11 @@ from pathlib import Path
 
 from runner.errors import EXIT_MET, InputError
 from runner.fileio import check_writable
-from runner.settings import LEDGER_VAR, environment, resolve_server, state_home
-from runner.verdict.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
-from runner.verdict.ledger_pg import is_postgres
+from runner.ledger.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
+from runner.ledger.postgres import is_postgres
+from runner.run.session import SessionOptions, open_ledger_view
+from runner.run.target import LOCAL
+from runner.settings import LEDGER_VAR, ensure_state_home, environment, resolve_server
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -55,6 +57,13 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="URL",
         help="migrate: the postgresql:// ledger to copy into (default: $RCGRAD_LEDGER when it is a URL)",
     )
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        metavar="PLAN",
+        help="import: into the partition this plan's runs use (a rehearsal's too); or name it with"
+        " --server, --client-id and --user-id",
+    )
     parser.add_argument("--client-id", help="import: the app's client id (default: RC_APP_CLIENT_ID)")
     parser.add_argument(
         "--user-id", help="import: the user the counts belong to (default: the only one in the ledger)"
@@ -81,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"rcgrad: exported {n} row(s)", file=sys.stderr)
             return EXIT_MET
         if args.file is None:
-            raise InputError("which file? usage: rcgrad ledger import FILE", key="FILE")
+            raise InputError("which file? usage: rcgrad ledger import FILE --plan PLAN", key="FILE")
+        if not args.file.is_file():
+            raise InputError("cannot read: no such file", file=str(args.file))
         key = _import_partition(ledger, args)
         n = ledger.import_counts(key, args.file)
         print(
@@ -105,7 +116,7 @@ def _migrate(args: argparse.Namespace) -> int:
     # The source is this machine's file: --ledger, else $RCGRAD_LEDGER when it names a file.
     source = args.ledger or (shared if shared and not is_postgres(shared) else None)
     if source is None:
-        source = state_home() / LEDGER_FILE
+        source = ensure_state_home() / LEDGER_FILE
     if not is_postgres(str(source)) and not Path(source).is_file():
         raise InputError("no ledger file here to migrate", file=str(source), key="--ledger")
     with Ledger.open(source) as origin:
@@ -121,23 +132,39 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _import_partition(ledger: Ledger, args: argparse.Namespace) -> PartitionKey:
+    """Where the counts go: the partition a plan's runs use (``--plan``; a rehearsal's is
+    ``local/<app>``, one per plan), or the one ``--server``, ``--client-id`` and ``--user-id`` name,
+    which must be one some run has used: counts in a partition no plan reads would count nowhere."""
+    if args.plan is not None:
+        with open_ledger_view(SessionOptions(plan=args.plan, server=args.server), ledger=ledger) as view:
+            if view.key.id < 0:
+                raise InputError(
+                    "this app has no traffic yet and no RC_USER_JWT names its user; set it, or run"
+                    " graduate once first",
+                    file=str(args.plan),
+                )
+            return view.key
     env = environment()
     server = args.server or env.get("RC_SERVER_URL")
     client_id = args.client_id or env.get("RC_APP_CLIENT_ID")
+    if server == LOCAL:
+        raise InputError(
+            "a rehearsal's partition is its plan's (local/<app>): pass --plan plans/myapp.yaml",
+            key="--server",
+        )
     if not server:
-        raise InputError("no server: pass --server or set RC_SERVER_URL", key="--server")
+        raise InputError("no server: pass --plan PLAN, or --server and --client-id", key="--server")
     if not client_id:
         raise InputError("no client id: pass --client-id or set RC_APP_CLIENT_ID", key="--client-id")
-    label = server_label(resolve_server(server))
-    user_id = args.user_id
-    if not user_id:
-        users = sorted(
-            {p.user_id for p in ledger.partitions() if p.server == label and p.client_id == client_id}
+    label = server_label(resolve_server(server, key="--server"))
+    known = [p for p in ledger.partitions() if p.server == label and p.client_id == client_id]
+    users = sorted({p.user_id for p in known})
+    user_id = args.user_id or (users[0] if len(users) == 1 else None)
+    if user_id is None or user_id not in users:
+        existing = ", ".join(f"{p.server} / {p.client_id} / {p.user_id}" for p in ledger.partitions()[:5])
+        raise InputError(
+            f"no run has used {label} / {client_id} / {user_id or '?'}, so no plan would read these counts"
+            f" (partitions here: {existing or 'none'}); pass --plan PLAN to import into the plan's own",
+            key="--user-id" if users else "--client-id",
         )
-        if len(users) != 1:
-            found = f"found {len(users)}" + (f": {', '.join(users)}" if users else "")
-            raise InputError(
-                f"cannot tell which user the counts belong to ({found}); pass --user-id", key="--user-id"
-            )
-        user_id = users[0]
     return ledger.partition(label, client_id, user_id)

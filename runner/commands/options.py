@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.errors import InputError
 from runner.report.write import STEP_SUMMARY_VAR, ReportRequest
-from runner.traffic.session import SessionOptions
+from runner.run.session import SessionOptions
 
 
 def add_report_flags(parser: argparse.ArgumentParser) -> None:

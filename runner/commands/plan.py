@@ -31,7 +31,14 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     )
     for each in (init, scanner):
         each.add_argument("--out", metavar="FILE", help="write the plan here (default: standard output)")
-        each.add_argument("--name", help="the app's name in the plan")
+        each.add_argument("--name", help="the app's name in the plan (default: from --out's file name)")
+
+
+def _name_from(out: str | None) -> str:
+    """The app's name when --name is not given: the plan file's (``plans/crm-sync.yaml`` -> ``crm
+    sync``), so two generated plans never share a rehearsal partition; ``my app`` on standard output."""
+    stem = Path(out).stem.replace("-", " ").replace("_", " ").strip() if out else ""
+    return stem or "my app"
 
 
 def _summary(result: scan.Scan) -> None:
@@ -53,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 "list at least one scope, e.g. --scopes ReadCallLog,ReadPresence", key="--scopes"
             )
         draft = authoring.draft_plan(scopes)
-        text = authoring.render(draft, name=args.name or "my app")
+        text = authoring.render(draft, name=args.name or _name_from(args.out))
         for warning in draft.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         missing = [i.scope for i in draft.items if not i.complete]

@@ -22,13 +22,13 @@ from runner.clock import SystemClock
 from runner.commands.options import add_ledger_flag, add_plans_argument, plan_paths, session_options
 from runner.errors import EXIT_MET, InputError
 from runner.fileio import atomic_write
+from runner.ledger.grants import load_granted
+from runner.ledger.ledger import Ledger
 from runner.report import history_console, history_html
 from runner.report.history_html import FleetEntry
-from runner.traffic.session import LedgerView, open_ledger_view, plan_endpoint_keys
-from runner.traffic.target import app_slug
-from runner.verdict.grants import load_granted
+from runner.run.session import LedgerView, open_ledger_view, plan_endpoint_keys
+from runner.run.target import app_slug
 from runner.verdict.history import AppFacts, History, history, reach
-from runner.verdict.ledger import Ledger
 
 INDEX = "index.html"
 PAGE_MODE = 0o644  # reports are meant to be shared: nothing in them is a secret

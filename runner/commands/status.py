@@ -23,11 +23,14 @@ from runner.commands.options import (
     session_options,
 )
 from runner.errors import EXIT_MET, EXIT_NOT_MET
+from runner.ledger.ledger import Ledger
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
+from runner.report.live import ConsoleEvents
 from runner.report.write import write_reports
-from runner.traffic.session import open_ledger_view
-from runner.verdict.ledger import Ledger
+from runner.run.events import Judged
+from runner.run.session import open_ledger_view
+from runner.verdict.criteria import Verdict
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -40,10 +43,18 @@ def run(args: argparse.Namespace) -> int:
     plans = plan_paths(args)
     if len(plans) > 1:
         return _fleet(args, plans)
+    console = Console()
     with open_ledger_view(session_options(args)) as view:
         verdict = view.verdict()
-    _say(write_reports(verdict, report_request(args), Console()))
+    _say(write_reports(verdict, report_request(args), console))
+    _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
     return EXIT_MET if verdict.met else EXIT_NOT_MET
+
+
+def _next(console: Console, args: argparse.Namespace, verdict: Verdict, app: str, plan: str) -> None:
+    """The one next step, as a run ends with; for an application today, which is what status judges."""
+    talk = ConsoleEvents(console, quiet=args.quiet)
+    talk.judged(Judged(app, verdict, verdict.judged_day), plan)
 
 
 def _say(problems: list[str]) -> None:
@@ -72,6 +83,7 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
                     Console(quiet=True) if args.quiet else console,
                 )
             )
+            _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
             rows.append(FleetRow(view.plan.app.name, verdict))
     fleet_report.render(rows, console)
     return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET

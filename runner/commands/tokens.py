@@ -21,9 +21,9 @@ from runner.clock import SystemClock
 from runner.commands.options import add_transport_flags, session_options
 from runner.errors import CredentialsError
 from runner.plan.loader import load_plan
+from runner.run.session import consent
+from runner.run.target import LOCAL, identity_for, local_partition, open_target
 from runner.settings import Credentials
-from runner.traffic.session import consent
-from runner.traffic.target import LOCAL, identity_for, local_partition, open_target
 
 MASK = redact.MASK
 

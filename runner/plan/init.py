@@ -33,14 +33,15 @@ from typing import Any
 
 from runner.errors import InputError
 from runner.plan.loader import WEBHOOK_ADDRESS
-from runner.rc import rules
+from runner.rc import rules, wire
 from runner.rc.catalog import Catalog, Operation, load_catalog
+from runner.rc.limits import UNTHROTTLED
 from runner.rc.requests import request_schemas
 from runner.rc.rules.subscriptions import EVENT_FILTER_INDEX, EVENT_FILTERS, FILTER_FOR_SCOPE
 from runner.rc.scopes import SAME_AS, SUBSCRIPTION_WEBHOOK, UNMAPPABLE, closure
 from runner.rc.validate import Request
 
-GROUP_COST = {"NoThrottling": 0, "Light": 1, "Medium": 2, "Heavy": 3, "Auth": 4}
+GROUP_COST = {UNTHROTTLED: 0, "Light": 1, "Medium": 2, "Heavy": 3, wire.AUTH_GROUP: 4}
 DATE_PARAM = re.compile(r"(?i)(time|date)(from|to)$|^(date|time)?(from|to)$")
 RANGE_START, RANGE_END = "2020-01-01T00:00:00Z", "2030-12-31T23:59:59Z"
 REAL_WORLD = re.compile(r"(?i)phone|number|e-?mail|extension|(^|_)id$|Id$|uri$|url$")

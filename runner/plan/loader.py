@@ -33,9 +33,9 @@ from typing import Any
 
 import yaml
 
-from runner import redact
+from runner import jsonpath, redact
 from runner.errors import InputError
-from runner.plan import jsonpath, safeyaml
+from runner.plan import safeyaml
 from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server
@@ -243,10 +243,7 @@ class _Loader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            hint = ""
-            if "flow" in str(exc.context or "") or "',' or '}'" in str(exc.problem or ""):
-                hint = " (quote a value that contains [ ] { } or , e.g. save: {id: '$.records[0].id'})"
-            raise self.fail(f"not valid YAML: {exc.problem or exc.context}{hint}", line, "yaml") from None
+            raise self.fail(_yaml_in_plain_words(exc), line, "yaml") from None
         except yaml.YAMLError as exc:
             raise self.fail(f"not valid YAML: {exc.__class__.__name__}", None, "yaml") from None
         except (ValueError, RecursionError) as exc:  # odd bytes; anchors nested too deep
@@ -428,7 +425,9 @@ class _Loader:
             return value
         key = "server" if line else "--server"
         if not re.match(r"(?i)https?://", value):
-            raise self.fail("server must be local, sandbox, production or an http(s) URL", line, key)
+            close = difflib.get_close_matches(value.lower(), SERVERS, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.fail(f"server must be local, sandbox, production or an http(s) URL{hint}", line, key)
         try:
             return parse_server(value).url
         except ServerUrlError as exc:
@@ -758,6 +757,28 @@ class _Loader:
 
 # A criterion's count beyond this is a typo: no review asks for a million calls.
 MAX_CRITERION = 1_000_000
+
+
+def _yaml_in_plain_words(exc: yaml.MarkedYAMLError) -> str:
+    """What the parser's words (``expected <block end>, but found '?'``) mean in a plan."""
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    if "flow" in context or "',' or '}'" in problem or "',' or ']'" in problem:
+        why = (
+            "a [ or { is not closed, or a value holds [ ] { } or , unquoted"
+            " (quote it, e.g. save: {id: '$.records[0].id'})"
+        )
+    elif (
+        "<block end>" in problem or "mapping values are not allowed" in problem or "block mapping" in context
+    ):
+        why = (
+            "the indentation is off here: keys of one mapping start in the same column, and a list"
+            " item's keys line up under the first one (spaces, not tabs)"
+        )
+    elif "\t" in problem or "tab" in problem:
+        why = "a tab here; YAML indents with spaces only"
+    else:
+        why = problem or context
+    return f"not valid YAML: {why}"
 
 
 def _looks_secret(name: str) -> bool:

@@ -41,6 +41,7 @@ from runner.plan.scan_values import (
     index_file,
     params_in,
 )
+from runner.rc import wire
 from runner.rc.catalog import Catalog, Operation, load_catalog
 from runner.rc.scopes import SUBSCRIPTION_WEBHOOK
 
@@ -685,7 +686,7 @@ def _roots(catalog: Catalog) -> tuple[tuple[str, ...], frozenset[str]]:
     short: set[str] = set()
     for op in catalog.operations:
         parts = op.path.split("/")
-        if len(parts) > 3 and "{" not in parts[2] and not op.path.startswith("/restapi/oauth"):
+        if len(parts) > 3 and "{" not in parts[2] and not wire.is_oauth(op.path):
             roots.add("/".join(parts[:3]))
         if op.path.startswith(SHORT_PREFIX + "/") and len(parts) > 3 and "{" not in parts[3]:
             short.add(parts[3])

@@ -15,6 +15,8 @@ PENALTY_SECONDS = 60.0
 # docs/ringcentral.md, Rate limits: requests per user per minute, the same in every version of the docs since 2022.
 DEFAULT_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
 UNTHROTTLED = "NoThrottling"
+# A group the documented plan does not name is paced as the most common one, Light.
+FALLBACK = ("Light", 50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,9 @@ def most_calls(groups: Iterable[str], seconds: float = SENSIBLE_SECONDS) -> tupl
     """The most requests the strictest of ``groups`` lets through in ``seconds`` at its documented
     limit, and that group's name (Light's when none is throttled)."""
     named = [(g, lim) for g in groups if (lim := default_limit(g)) is not None]
-    group, limit = min(named, key=lambda gl: gl[1].limit / gl[1].window, default=("Light", GroupLimit(50)))
+    group, limit = min(
+        named, key=lambda gl: gl[1].limit / gl[1].window, default=(FALLBACK[0], GroupLimit(FALLBACK[1]))
+    )
     return int(seconds // limit.window) * limit.limit, group
 
 

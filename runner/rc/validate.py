@@ -15,6 +15,7 @@ given (a header or body may hold a secret).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
 import re
 import uuid
@@ -152,7 +153,12 @@ def validate(op: Operation, request: Request) -> list[Problem]:
     declared = {(p["in"], p["name"]) for p in spec["params"]}
     for name in request.query:
         if ("query", name) not in declared:
-            problems.append(Problem(f"query.{name}", "not a query parameter of this endpoint in the spec"))
+            known = [n for where, n in declared if where == "query"]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                Problem(f"query.{name}", f"not a query parameter of this endpoint in the spec{hint}")
+            )
     headers = {k.lower(): v for k, v in request.headers.items()}
     for param in spec["params"]:
         where, name, schema = param["in"], param["name"], param["schema"]

@@ -15,12 +15,56 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
+# --- OAuth (docs/ringcentral.md, OAuth and tokens) -------------------------------------------------
+
 # OAuth and OpenID endpoints: recorded, never counted toward the criteria.
 OAUTH_PREFIXES = ("/restapi/oauth/", "/.well-known/")
+TOKEN_PATH = "/restapi/oauth/token"
+REVOKE_PATH = "/restapi/oauth/revoke"
+AUTHORIZE_PATH = "/restapi/oauth/authorize"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The token endpoint's failures: a 429 or 503 honours Retry-After; a timeout (0 here), 408 or 5xx
+# is tried again a few times, 10 s apart; anything else (a 400) is never repeated.
+TOKEN_RATE_LIMITED = frozenset({429, 503})
+TOKEN_TRANSIENT = frozenset({0, 408, 500, 502, 504})
+TOKEN_RETRY_SECONDS = 10.0
+
+# --- Error codes (docs/ringcentral.md, Errors) ------------------------------------------------------
+# Each code one name: the token manager and the verdict read them, the sandbox answers with them.
+
+INVALID_PARAMETER = "CMN-101"  # 400: a parameter or the body is missing or invalid
+RESOURCE_NOT_FOUND = "CMN-102"  # 404: an id names nothing
+INVALID_URI = "CMN-120"  # 404: no such path
+SERVICE_UNAVAILABLE = "CMN-211"  # 503
+RATE_EXCEEDED = "CMN-301"  # 429
+PERMISSION_REQUIRED = "CMN-401"  # 403, nested under InsufficientPermissions
+INSUFFICIENT_PERMISSIONS = "InsufficientPermissions"
+SUBSCRIPTIONS_LIMIT = "SUB-505"  # 403: past the subscriptions a user may hold
+TOKEN_INVALID = "TokenInvalid"  # 401's top-level code for a refused bearer token
+NO_AUTHORIZATION = "AGW-401"  # 401: no Authorization header
+TOKEN_EXPIRED = "OAU-128"
+TOKEN_UNPARSABLE = "OAU-149"
+BAD_OWNER_CREDENTIALS = "OAU-140"  # invalid_grant: the JWT was refused
+REFRESH_TOKEN_REVOKED = "OAU-211"  # invalid_grant: the refresh token is revoked or expired
+BAD_CLIENT = "OAU-146"  # invalid_client: the client id or secret was refused
 # A 401 whose code says the bearer token itself was refused: an expired token (OAU-128), an
 # unparsable one (OAU-149), or the top-level TokenInvalid when no nested code came with it.
-EXPIRED_TOKEN_CODES = frozenset({"OAU-128", "OAU-149", "TokenInvalid"})
+EXPIRED_TOKEN_CODES = frozenset({TOKEN_EXPIRED, TOKEN_UNPARSABLE, TOKEN_INVALID})
+# The app's own credentials were refused (not the user's JWT): bad client (OAU-146), bad
+# Authorization header (OAU-123, OAU-134), a grant the app may not use (OAU-125, OAU-112), an app
+# release that is blocked (OAU-127); and the OAuth errors that say the same.
+CLIENT_CODES = frozenset({BAD_CLIENT, "OAU-123", "OAU-134", "OAU-125", "OAU-127", "OAU-112"})
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
 _MAX_CODE_LENGTH = 40
+
+# --- Rate-limit headers (docs/ringcentral.md, Rate limits) ------------------------------------------
+
+RATE_GROUP_HEADER = "X-Rate-Limit-Group"
+RATE_LIMIT_HEADER = "X-Rate-Limit-Limit"
+RATE_REMAINING_HEADER = "X-Rate-Limit-Remaining"
+RATE_WINDOW_HEADER = "X-Rate-Limit-Window"
+RETRY_AFTER_HEADER = "Retry-After"
+AUTH_GROUP = "Auth"  # the throttling group of every OAuth call
 
 
 def is_oauth(path: str) -> bool:
@@ -38,6 +82,12 @@ def is_4xx(status: int) -> bool:
 
 def is_5xx(status: int) -> bool:
     return status >= 500
+
+
+def dilutable_4xx(status: int) -> bool:
+    """A 4xx that more successes dilute: not a 429 (it must age out of the window) nor a 401 (a
+    token matter, which more traffic does not mend)."""
+    return is_4xx(status) and status not in (401, 429)
 
 
 def api_code(body: Any) -> str | None:
@@ -91,8 +141,8 @@ def _code(value: Any) -> str | None:
     return value if value.replace("-", "").replace("_", "").isalnum() else None
 
 
-def seconds(text: str | None) -> float | None:
-    """A header's number of seconds (or requests): finite and not negative, else None."""
+def number(text: str | None) -> float | None:
+    """A header's number (seconds, or requests): finite and not negative, else None."""
     if text is None:
         return None
     try:
@@ -116,11 +166,30 @@ class RateHeaders:
 def rate_headers(headers: Mapping[str, str]) -> RateHeaders:
     lowered = {k.lower(): v for k, v in headers.items()}
     return RateHeaders(
-        limit=seconds(lowered.get("x-rate-limit-limit")),
-        window=seconds(lowered.get("x-rate-limit-window")),
-        remaining=seconds(lowered.get("x-rate-limit-remaining")),
-        retry_after=seconds(lowered.get("retry-after")),
+        limit=number(lowered.get(RATE_LIMIT_HEADER.lower())),
+        window=number(lowered.get(RATE_WINDOW_HEADER.lower())),
+        remaining=number(lowered.get(RATE_REMAINING_HEADER.lower())),
+        retry_after=number(lowered.get(RETRY_AFTER_HEADER.lower())),
     )
+
+
+def rate_header_values(
+    group: str, limit: int, remaining: int, window: float, retry_after: float | None = None
+) -> dict[str, str]:
+    """The headers RingCentral answers a throttled request with, as the sandbox sends them."""
+    headers = {
+        RATE_GROUP_HEADER: group,
+        RATE_LIMIT_HEADER: str(limit),
+        RATE_REMAINING_HEADER: str(max(0, remaining)),
+        RATE_WINDOW_HEADER: _header_seconds(window),
+    }
+    if retry_after is not None:
+        headers[RETRY_AFTER_HEADER] = _header_seconds(retry_after)
+    return headers
+
+
+def _header_seconds(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -6,6 +6,7 @@ the ✓/✗ marks for plain ASCII. Must never print anything that is not in the 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from rich.box import ASCII, ROUNDED
@@ -37,11 +38,16 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
     box = ASCII if ascii_only else ROUNDED
     win = verdict.window
     headline = "CRITERIA MET" if verdict.met else "CRITERIA NOT MET"
+    day = verdict.judged_day
+    before = day - dt.timedelta(days=1)
     console.print(
-        f"[bold]{headline}[/bold]  profile {verdict.profile}  at {iso(verdict.now)}", highlight=False
+        f"[bold]{headline}[/bold] for an application on {day} (UTC)  profile {verdict.profile}",
+        highlight=False,
+        soft_wrap=True,
     )
     console.print(
-        f"  window:  UTC days from {iso(win.yesterday_start)}, 48 h from {iso(win.rolling_start)}",
+        f"  window:  {before} and {day} (UTC days), and the 48 h from {iso(win.rolling_start)}"
+        f" to {iso(win.now)}",
         highlight=False,
         soft_wrap=True,
     )
@@ -64,7 +70,9 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
         # The path is the row's identity: on a line of its own and whole, whatever the width (CI logs
         # and cron mail are 80 columns wide); its figures go on the line below it.
         console.print(
-            "Endpoints: 2xx yesterday / today / last 48 h, then 4xx and all responses", highlight=False
+            f"Endpoints: 2xx on {before} / {day} / in the 48 h, then 4xx and all responses",
+            highlight=False,
+            soft_wrap=True,
         )
         for e in verdict.endpoints:
             name = e.key if e.in_plan else f"{e.key} (not in plan)"
@@ -94,6 +102,7 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
         f"Tokens: {t.logins} login(s), {t.relogins} re-login(s), {t.refreshes} proactive refresh(es),"
         f" {t.refresh_on_401} refresh(es) after a 401, {t.expired_401} 401(s) from expired tokens",
         highlight=False,
+        soft_wrap=True,
     )
     console.print("Caveats:", highlight=False)
     for note in verdict.caveats:

@@ -20,6 +20,7 @@ h1{font-size:1.4rem}.met{color:#2e7d32}.notmet{color:#c62828}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
 th:first-child,td:first-child,td.l{text-align:left}.ok{color:#2e7d32}.fail{color:#c62828;font-weight:bold}
 .confirm{color:#b26a00}svg{border:1px solid #ddd;background:#fafafa}.legend span{margin-right:1rem}
+.rehearsal{background:#fff3cd;border:2px solid #b26a00;color:#6b4000;padding:.5rem 1rem;font-size:1.2rem;font-weight:bold}
 """
 
 
@@ -97,12 +98,23 @@ def render(verdict: Verdict) -> str:
             )
             + "</table>"
         )
+    outcome = "Criteria met" if verdict.met else "Criteria not met"
+    app = verdict.subject.app if verdict.subject is not None else ""
+    rehearsal = verdict.subject is not None and verdict.subject.rehearsal
+    # As prominent as the verdict: a green "met" on a rehearsal is no production verdict.
+    banner = (
+        '<p class="rehearsal">REHEARSAL on the local sandbox: no real traffic was judged</p>'
+        if rehearsal
+        else ""
+    )
+    title = " - ".join(part for part in (app, "REHEARSAL" if rehearsal else "", outcome) if part)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>rcgrad verdict {_e(iso(verdict.now))}</title>
+<html lang="en"><head><meta charset="utf-8"><title>rcgrad: {_e(title)} ({_e(iso(verdict.now))})</title>
 <style>{_CSS}</style></head><body>
-<h1 class="{status}">{"Criteria met" if verdict.met else "Criteria not met"}</h1>
+{banner}
+<h1 class="{status}">{_e(app) + ": " if app else ""}{outcome}{" (rehearsal)" if rehearsal else ""}</h1>
 {subject}
-<p>Profile <b>{_e(verdict.profile)}</b> at {_e(iso(verdict.now))}. UTC days from {_e(iso(win.yesterday_start))};
+<p>For an application on <b>{_e(verdict.judged_day)}</b> (UTC). Profile <b>{_e(verdict.profile)}</b>, judged at {_e(iso(verdict.now))}. UTC days from {_e(iso(win.yesterday_start))};
 48 h from {_e(iso(win.rolling_start))}.</p>
 <h2>Criteria</h2>
 <table><tr><th>criterion</th><th>value</th><th>threshold</th><th>margin</th><th></th><th>detail</th></tr>

@@ -18,6 +18,7 @@ def to_dict(verdict: Verdict) -> dict[str, Any]:
         "subject": verdict.subject.as_dict() if verdict.subject else None,
         "profile": str(verdict.profile),
         "now": iso(verdict.now),
+        "apply_day": verdict.judged_day.isoformat(),
         "window": {
             "utc_days": {
                 "start": iso(win.yesterday_start),

@@ -20,7 +20,11 @@ def render(verdict: Verdict) -> str:
     if verdict.subject is not None:
         for label, value in verdict.subject.lines():
             lines.append(f"- **{label}**: {_cell(value)}")
-    lines += [f"- **judged at**: {iso(verdict.now)}", "", "| criterion | value | threshold | margin | |"]
+    lines += [
+        f"- **for an application on**: {verdict.judged_day} (UTC), judged at {iso(verdict.now)}",
+        "",
+        "| criterion | value | threshold | margin | |",
+    ]
     lines.append("|---|---:|---:|---:|---|")
     for c in verdict.criteria:
         mark = "FAIL" if not c.met else ("confirm" if c.needs_human else "ok")

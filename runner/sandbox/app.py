@@ -32,12 +32,14 @@ from runner.fileio import atomic_write
 from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import parse_server
+from runner.rc.limits import PENALTY_SECONDS
 from runner.rc.rules.base import Attachment, is_multipart
 from runner.rc.rules.bulk import BULK, JSON_FORM
 from runner.rc.rules.multipart import MALFORMED
 from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
+from runner.records import CallRecord, Kind, TokenEvent
 from runner.sandbox import account, bulk, errors, multipart, webhooks
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.journal import Journal, record_from
@@ -47,12 +49,13 @@ from runner.sandbox.review import review
 from runner.sandbox.samples import body_of, headers_of
 from runner.sandbox.store import Encoded, Store
 from runner.sandbox.throttle import Throttle
-from runner.verdict.records import CallRecord, Kind, TokenEvent
 
-TOKEN_PATH = "/restapi/oauth/token"
-REVOKE_PATH = "/restapi/oauth/revoke"
-AUTHORIZE_PATH = "/restapi/oauth/authorize"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_PATH, REVOKE_PATH, AUTHORIZE_PATH, JWT_GRANT = (
+    wire.TOKEN_PATH,
+    wire.REVOKE_PATH,
+    wire.AUTHORIZE_PATH,
+    wire.JWT_GRANT,
+)
 OPERATION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # the methods the catalog declares
 
 
@@ -235,11 +238,13 @@ class _Sandbox:
         op = self.catalog.by_key("POST", TOKEN_PATH)
         form = dict(parse_qsl((await _body(request, SMALL_BODY)).decode(errors="replace")))
         client_id = _basic_client(request.headers.get("authorization"), state.config)
-        decision = state.throttle.admit(f"app:{client_id or 'unknown'}", "Auth")
+        decision = state.throttle.admit(f"app:{client_id or 'unknown'}", wire.AUTH_GROUP)
         grant_type = form.get("grant_type", "")
         event = TokenEvent.REFRESH if grant_type == "refresh_token" else TokenEvent.LOGIN
         if decision is not None and not decision.allowed:
-            state.record("POST", TOKEN_PATH, 429, op, kind=Kind.OAUTH, error_code="CMN-301", event=event)
+            state.record(
+                "POST", TOKEN_PATH, 429, op, kind=Kind.OAUTH, error_code=wire.RATE_EXCEEDED, event=event
+            )
             return JSONResponse(errors.rate_exceeded(), status_code=429, headers=decision.headers)
         headers = decision.headers if decision else {}
         authorization = request.headers.get("authorization")
@@ -252,8 +257,10 @@ class _Sandbox:
             )
             return JSONResponse(body, status_code=400, headers=headers)
         if client_id is None:
-            body = errors.oauth_error("invalid_client", "Invalid client credentials", "OAU-146")
-            state.record("POST", TOKEN_PATH, 401, op, kind=Kind.OAUTH, error_code="OAU-146", event=event)
+            body = errors.oauth_error("invalid_client", "Invalid client credentials", wire.BAD_CLIENT)
+            state.record(
+                "POST", TOKEN_PATH, 401, op, kind=Kind.OAUTH, error_code=wire.BAD_CLIENT, event=event
+            )
             return JSONResponse(body, status_code=401, headers=headers)
         if grant_type == JWT_GRANT:
             grant = state.oauth.login(form.get("assertion"), form)
@@ -300,7 +307,7 @@ class _Sandbox:
                 return JSONResponse(
                     errors.method_not_allowed(method), status_code=405, headers={"Allow": allowed}
                 )
-            self.state.record(method, sent, 404, None, error_code="CMN-120")
+            self.state.record(method, sent, 404, None, error_code=wire.INVALID_URI)
             return JSONResponse(errors.invalid_uri(), status_code=404)
         op = match.value
         call = _Call(request, op, {k: str(v) for k, v in match.params.items()}, permission=op.permission)
@@ -398,8 +405,8 @@ class _Sandbox:
             return None
         if refusal == "AGW-401":
             return self._answer(call, 401, errors.no_authorization(), code="AGW-401")
-        message = "Access token expired" if refusal == "OAU-128" else "Invalid token"
-        return self._answer(call, 401, errors.token_invalid(refusal or "OAU-149", message))
+        message = "Access token expired" if refusal == wire.TOKEN_EXPIRED else "Invalid token"
+        return self._answer(call, 401, errors.token_invalid(refusal or wire.TOKEN_UNPARSABLE, message))
 
     async def _rate_limit(self, call: _Call) -> Response | None:
         decision = self.state.throttle.admit(f"user:{EXTENSION_ID}", call.op.group)
@@ -409,8 +416,8 @@ class _Sandbox:
         faults = self.state.faults
         if faults.force_429 > 0:
             faults.force_429 -= 1
-            retry = str(self.state.config.scaled(60.0))
-            headers = {**call.headers, "Retry-After": retry, "X-Rate-Limit-Remaining": "0"}
+            retry = str(self.state.config.scaled(PENALTY_SECONDS))
+            headers = {**call.headers, wire.RETRY_AFTER_HEADER: retry, wire.RATE_REMAINING_HEADER: "0"}
             return self._answer(call, 429, errors.rate_exceeded(), headers)
         return None
 
@@ -423,7 +430,9 @@ class _Sandbox:
             state.record(call.request.method, call.op.path, 0, call.op)
             return _Dropped()
         if _burst(faults, "error_burst") or (faults.error_rate and state.random.random() < faults.error_rate):
-            return self._answer(call, 503, errors.service_unavailable(), {**call.headers, "Retry-After": "0"})
+            return self._answer(
+                call, 503, errors.service_unavailable(), {**call.headers, wire.RETRY_AFTER_HEADER: "0"}
+            )
         return None
 
     async def _permission(self, call: _Call) -> Response | None:

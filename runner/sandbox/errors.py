@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.rc import wire
+
 
 def api_error(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {
@@ -18,22 +20,22 @@ def api_error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def token_invalid(nested: str, message: str) -> dict[str, Any]:
     return {
-        "errorCode": "TokenInvalid",
+        "errorCode": wire.TOKEN_INVALID,
         "message": "OAuth token is invalid",
         "errors": [{"errorCode": nested, "message": message}],
     }
 
 
 def no_authorization() -> dict[str, Any]:
-    return {"errorCode": "AGW-401", "message": "Authorization header is not specified"}
+    return {"errorCode": wire.NO_AUTHORIZATION, "message": "Authorization header is not specified"}
 
 
 def insufficient_permissions(permission: str) -> dict[str, Any]:
     message = f"In order to call this API endpoint, application needs to have [{permission}] permission"
     return {
-        "errorCode": "InsufficientPermissions",
+        "errorCode": wire.INSUFFICIENT_PERMISSIONS,
         "message": message,
-        "errors": [{"errorCode": "CMN-401", "message": message, "permissionName": permission}],
+        "errors": [{"errorCode": wire.PERMISSION_REQUIRED, "message": message, "permissionName": permission}],
         "permissionName": permission,
     }
 
@@ -41,10 +43,10 @@ def insufficient_permissions(permission: str) -> dict[str, Any]:
 def missing_parameter(name: str) -> dict[str, Any]:
     message = f"Parameter [{name}] is not specified"
     return {
-        "errorCode": "CMN-101",
+        "errorCode": wire.INVALID_PARAMETER,
         "message": message,
         "parameterName": name,
-        "errors": [{"errorCode": "CMN-101", "message": message, "parameterName": name}],
+        "errors": [{"errorCode": wire.INVALID_PARAMETER, "message": message, "parameterName": name}],
     }
 
 
@@ -54,16 +56,16 @@ def invalid_parameter(name: str, missing: bool) -> dict[str, Any]:
         return missing_parameter(name)
     message = f"Parameter [{name}] value is invalid"
     return {
-        "errorCode": "CMN-101",
+        "errorCode": wire.INVALID_PARAMETER,
         "message": message,
         "parameterName": name,
-        "errors": [{"errorCode": "CMN-101", "message": message, "parameterName": name}],
+        "errors": [{"errorCode": wire.INVALID_PARAMETER, "message": message, "parameterName": name}],
     }
 
 
 def not_found(parameter: str, value: str) -> dict[str, Any]:
     message = f"Resource for parameter [{parameter}] is not found"
-    return api_error("CMN-102", message, parameterName=parameter, parameterValue=value)
+    return api_error(wire.RESOURCE_NOT_FOUND, message, parameterName=parameter, parameterValue=value)
 
 
 def authorize_refused(name: str, missing: bool) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def authorize_refused(name: str, missing: bool) -> dict[str, Any]:
 
 def subscriptions_limit_exceeded() -> dict[str, Any]:
     # RingCentral's reference lists 403 SUB-505 for a user's subscription past the app's limit.
-    return api_error("SUB-505", "Subscriptions limit exceeded")
+    return api_error(wire.SUBSCRIPTIONS_LIMIT, "Subscriptions limit exceeded")
 
 
 # The code is ours: RingCentral's docs list none for 405, and a look-alike CMN code would mislead.
@@ -95,19 +97,19 @@ def too_large(limit: int) -> dict[str, Any]:
 
 
 def malformed_body() -> dict[str, Any]:
-    return api_error("CMN-101", "Malformed JSON body")
+    return api_error(wire.INVALID_PARAMETER, "Malformed JSON body")
 
 
 def invalid_uri() -> dict[str, Any]:
-    return api_error("CMN-120", "Invalid URI")
+    return api_error(wire.INVALID_URI, "Invalid URI")
 
 
 def rate_exceeded() -> dict[str, Any]:
-    return api_error("CMN-301", "Request rate exceeded")
+    return api_error(wire.RATE_EXCEEDED, "Request rate exceeded")
 
 
 def service_unavailable() -> dict[str, Any]:
-    return api_error("CMN-211", "Service temporarily unavailable")
+    return api_error(wire.SERVICE_UNAVAILABLE, "Service temporarily unavailable")
 
 
 def oauth_error(error: str, description: str, code: str | None = None) -> dict[str, Any]:

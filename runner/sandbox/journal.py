@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from runner.fileio import atomic_write
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.records import CallRecord, Kind, TokenEvent
 
 KEEP_SECONDS = 3 * 86_400  # the review reads two UTC days; a third covers clock skew and time zones
 

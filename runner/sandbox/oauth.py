@@ -11,7 +11,9 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from runner.rc import wire
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.errors import oauth_error
 
 ACCOUNT_ID = "37439510"
 EXTENSION_ID = "400100200300"
@@ -51,19 +53,17 @@ class OAuthState:
 
     def login(self, assertion: str | None, form: dict[str, str]) -> Grant:
         if not assertion or not secrets.compare_digest(assertion, self.config.jwt):
-            from runner.sandbox.errors import oauth_error
-
-            return Grant(400, oauth_error("invalid_grant", "Invalid JWT token", "OAU-140"))
+            return Grant(400, oauth_error("invalid_grant", "Invalid JWT token", wire.BAD_OWNER_CREDENTIALS))
         session = OAuthSession(secrets.token_hex(8), "", "", 0.0, 0.0)
         self.sessions[session.session_id] = session
         return self._issue(session, form)
 
     def refresh(self, refresh_token: str | None, form: dict[str, str]) -> Grant:
-        from runner.sandbox.errors import oauth_error
-
         session = self._by_refresh.get(refresh_token or "")
         if session is None or session.revoked or session.refresh_expires <= self._now():
-            return Grant(400, oauth_error("invalid_grant", "Token is revoked or expired", "OAU-211"))
+            return Grant(
+                400, oauth_error("invalid_grant", "Token is revoked or expired", wire.REFRESH_TOKEN_REVOKED)
+            )
         if session.got_expired_401:
             self.refresh_after_401 += 1
         return self._issue(session, form)
@@ -85,10 +85,10 @@ class OAuthState:
             return None, "AGW-401"
         session = self._by_access.get(authorization[7:].strip())
         if session is None or session.revoked:
-            return None, "OAU-149"
+            return None, wire.TOKEN_UNPARSABLE
         if session.access_expires <= self._now():
             session.got_expired_401 = True
-            return None, "OAU-128"
+            return None, wire.TOKEN_EXPIRED
         return session, None
 
     def _issue(self, session: OAuthSession, form: dict[str, str]) -> Grant:

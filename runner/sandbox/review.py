@@ -17,7 +17,7 @@ from typing import Any
 
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
-from runner.verdict.records import CallRecord, Kind
+from runner.records import CallRecord, Kind
 
 DAY = 86_400.0
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 
+from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.rules.base import Attachment
 from runner.sandbox import account, errors, listing
@@ -219,7 +220,7 @@ class Store:
         ids = wanted.split(",") if op.method in ("GET", "DELETE") and "," in wanted else [wanted]
         missing = [i for i in ids if i not in records]
         if missing:
-            return 404, ("CMN-102", id_name, missing[0])
+            return 404, (wire.RESOURCE_NOT_FOUND, id_name, missing[0])
         if op.method == "DELETE":
             purge = (query.get("purge") or ["false"])[0] == "true"
             for i in ids:

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+from runner.rc import wire
 from runner.rc.limits import DEFAULT_LIMITS, PENALTY_SECONDS, WINDOW_SECONDS
 from runner.sandbox.config import SandboxConfig
 
@@ -50,28 +51,10 @@ class Throttle:
                 sent.popleft()
             if now < self._penalty_until.get(key, 0.0):
                 self._penalty_until[key] = now + penalty  # every request during the penalty restarts it
-                return Decision(False, _headers(group, limit, 0, window, retry_after=penalty))
+                return Decision(False, wire.rate_header_values(group, limit, 0, window, retry_after=penalty))
             if len(sent) + background >= limit:
                 self._penalty_until[key] = now + penalty
-                return Decision(False, _headers(group, limit, 0, window, retry_after=penalty))
+                return Decision(False, wire.rate_header_values(group, limit, 0, window, retry_after=penalty))
             sent.append(now)
             remaining = max(0, limit - background - len(sent))
-            return Decision(True, _headers(group, limit, remaining, window))
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
-
-
-def _headers(
-    group: str, limit: int, remaining: int, window: float, retry_after: float | None = None
-) -> dict[str, str]:
-    headers = {
-        "X-Rate-Limit-Group": group,
-        "X-Rate-Limit-Limit": str(limit),
-        "X-Rate-Limit-Remaining": str(remaining),
-        "X-Rate-Limit-Window": _seconds(window),
-    }
-    if retry_after is not None:
-        headers["Retry-After"] = _seconds(retry_after)
-    return headers
+            return Decision(True, wire.rate_header_values(group, limit, remaining, window))

@@ -29,12 +29,13 @@ import anyio
 import httpx
 
 from runner.clock import Clock, SystemClock
+from runner.jsonpath import extract
 from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
+from runner.records import UNKNOWN, CallRecord, Intend, Kind
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, ServerBackoff, classify, retrying
-from runner.verdict.records import UNKNOWN, CallRecord, Intend, Kind
 
 log = logging.getLogger("rcgrad.engine")
 
@@ -77,6 +78,29 @@ class RunResult:
         return self.statuses.get(429, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A 4xx as it came back: the request, the status, RingCentral's code and message (for a
+    person, through the redactor: a message can echo what was sent, so it never goes to the ledger)."""
+
+    method: str
+    path: str
+    status: int
+    code: str | None
+    message: str | None
+
+
+def _log_refusal(refusal: Refusal) -> None:
+    log.warning(
+        "%s %s -> %s %s: %s",
+        refusal.method,
+        refusal.path,
+        refusal.status,
+        refusal.code or "(no error code)",
+        refusal.message or "(no message)",
+    )
+
+
 class _Skip(Exception):
     """A step that will not be sent; the reason is user-facing."""
 
@@ -108,6 +132,7 @@ class Engine:
         on_record: Callable[[CallRecord], None],
         on_intent: Intend | None = None,
         on_item: Callable[[str, bool], None] | None = None,
+        on_refused: Callable[[Refusal], None] | None = None,
         variables: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -123,6 +148,7 @@ class Engine:
         self._on_record = on_record
         self._on_intent = on_intent
         self._on_item = on_item or (lambda name, completed: None)
+        self._on_refused = on_refused or _log_refusal
         self._variables = dict(variables or {})
         self._retry = retry or RetryPolicy()
         self._backoff = ServerBackoff(self._retry)  # the whole run's pause while the server fails
@@ -451,13 +477,8 @@ class Engine:
         self._on_record(record)
         if wire.is_4xx(status):
             # Explained where it happens: what was refused and RingCentral's own words for why.
-            log.warning(
-                "%s %s -> %s %s: %s",
-                request.method,
-                request.path,
-                status,
-                record.error_code or "(no error code)",
-                wire.error_message(body) or "(no message)",
+            self._on_refused(
+                Refusal(request.method, request.path, status, record.error_code, wire.error_message(body))
             )
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
@@ -502,8 +523,6 @@ def _expected(step: StepShape, status: int) -> bool:
 
 
 def _extract(expression: str, body: Any) -> Any:
-    from runner.plan.jsonpath import extract
-
     try:
         return extract(expression, body)
     except (LookupError, ValueError, TypeError):

@@ -34,7 +34,7 @@ import anyio
 
 from runner.clock import Clock, SystemClock
 from runner.rc import wire
-from runner.rc.limits import PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
+from runner.rc.limits import FALLBACK, PENALTY_SECONDS, UNTHROTTLED, GroupLimit, Margin, default_limit
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ class GroupLimiter:
         self._rng = rng or random.Random()
         self._clock = clock or SystemClock()
         self._margin = margin or Margin()
-        start = initial or default_limit(group) or GroupLimit(50)
+        start = initial or default_limit(group) or GroupLimit(FALLBACK[1])
         self.limit = start.limit
         self.window = start.window
         self._sent: deque[_Slot] = deque()  # ours inside the current window, oldest first

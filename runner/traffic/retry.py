@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from tenacity import (
     AsyncRetrying,
@@ -30,10 +30,10 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
 
 from runner.clock import Clock
 from runner.rc import wire
+from runner.retrying import last_outcome, wait_retry_after
 
 
 class Disposition(StrEnum):
@@ -75,35 +75,12 @@ def classify(status: int, error: BaseException | None = None) -> Disposition:
     return Disposition.DONE
 
 
-class wait_retry_after(wait_base):
-    """Wait what the server asked for: the ``retry_after`` (seconds) of the last attempt's result
-    or exception, capped at ``maximum``; when it carries none, wait what ``fallback`` says."""
-
-    def __init__(self, fallback: Callable[[RetryCallState], float], *, maximum: float | None = None) -> None:
-        self.fallback = fallback
-        self.maximum = maximum
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        asked = getattr(_last(retry_state), "retry_after", None)
-        if asked is None:
-            return float(self.fallback(retry_state))
-        return float(asked) if self.maximum is None else min(float(asked), self.maximum)
-
-
-def _last(state: RetryCallState) -> Any:
-    """The last attempt's result, or the exception it raised."""
-    outcome = state.outcome
-    if outcome is None:
-        return None
-    return outcome.exception() if outcome.failed else outcome.result()
-
-
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     backoff = wait_exponential_jitter(multiplier=policy.initial, max=policy.maximum, jitter=policy.jitter)
     honour = wait_retry_after(backoff, maximum=policy.maximum)
 
     def wait(state: RetryCallState) -> float:
-        attempt = _last(state)
+        attempt = last_outcome(state)
         if getattr(attempt, "disposition", None) is Disposition.RATE_LIMITED:
             return 0.0  # the limiter's closed gate is the wait
         return honour(state)

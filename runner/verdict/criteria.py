@@ -35,8 +35,9 @@ from enum import StrEnum
 from typing import Any
 
 from runner.rc import wire
+from runner.rc.catalog import load_catalog
 from runner.rc.scopes import exercised_by
-from runner.verdict.records import UNKNOWN, CallRecord, Kind, TokenEvent
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.subject import Subject
 
 DAY = 86_400.0
@@ -178,6 +179,15 @@ def lookback(now: float) -> float:
 
 def iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def utc_day(ts: float) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date()
+
+
+def midnight(day: dt.date) -> float:
+    """The first instant of a UTC day: when a review of an application on that day can begin."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
 # ---------------------------------------------------------------- tallies
@@ -381,6 +391,12 @@ class Verdict:
     window: Window
     hourly: tuple[HourBucket, ...] = ()
     subject: Subject | None = None  # what was judged; set by the caller that knows the plan and partition
+    apply_day: dt.date | None = None  # the application day judged (None: the day of ``now``)
+
+    @property
+    def judged_day(self) -> dt.date:
+        """The UTC day an application would be reviewed on: the review reads it and the day before."""
+        return self.apply_day or utc_day(self.now)
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -589,8 +605,6 @@ def with_plan_endpoints(
 
 def endpoint_facts(key: str) -> tuple[str | None, str]:
     """(permission, throttling group) of an endpoint key from the catalog; (None, "") if unknown."""
-    from runner.rc.catalog import load_catalog  # deferred: pure callers with full records never pay for it
-
     method, _, template = key.partition(" ")
     op = load_catalog().by_key(method, template)
     return (op.permission, op.group) if op else (None, "")

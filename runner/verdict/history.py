@@ -27,6 +27,7 @@ from typing import Any
 
 from runner.rc import wire
 from runner.rc.scopes import exercised_by
+from runner.records import CallRecord, Kind
 from runner.verdict.criteria import (
     DAY,
     ROLLING_SECONDS,
@@ -34,9 +35,10 @@ from runner.verdict.criteria import (
     Profile,
     Verdict,
     evaluate,
+    midnight,
     rules_for,
+    utc_day,
 )
-from runner.verdict.records import CallRecord, Kind
 from runner.verdict.topup import Facts, ItemKeys, endpoint_facts, plan_warmup
 
 DAYS = 14  # the days a history shows, today included
@@ -227,14 +229,6 @@ def outlook(records: Iterable[CallRecord], *, now: float, app: AppFacts, horizon
             return Outlook(day, by_end, tuple(warmups), (), tuple(blockers), daily)
         failing = at_end.failed or at_start.failed
     return Outlook(None, by_end, tuple(warmups), failing, tuple(blockers), daily)
-
-
-def utc_day(ts: float) -> dt.date:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date()
-
-
-def midnight(day: dt.date) -> float:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
 class _Rows:

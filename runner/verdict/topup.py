@@ -30,6 +30,7 @@ from typing import Any
 from runner.rc import wire
 from runner.rc.limits import WINDOW_SECONDS, default_limit
 from runner.rc.scopes import exercised_by
+from runner.records import CallRecord
 from runner.verdict.criteria import (
     DAY,
     HOUR,
@@ -38,10 +39,11 @@ from runner.verdict.criteria import (
     Rules,
     Tally,
     endpoint_facts,
+    midnight,
     rules_for,
     tally,
+    utc_day,
 )
-from runner.verdict.records import CallRecord
 
 ItemKeys = tuple[str, tuple[str, ...]]  # (item name, endpoint keys of its steps, in execution order)
 Facts = Callable[[str], tuple[str | None, str]]  # endpoint key -> (permission, group)
@@ -57,6 +59,10 @@ class TopUp:
     per_endpoint: dict[str, int]  # endpoint key -> calls those repetitions send
     reasons: tuple[str, ...]  # why each number is what it is
     blockers: tuple[str, ...]  # what traffic cannot fix (429s in the window, unplanned endpoints)
+    # Calls beyond what the criteria's counts need: to dilute 4xx already in the window, or a cushion
+    # of safe successes before a risky first try; and why, one line per reason.
+    beyond_minimum: int = 0
+    beyond_why: tuple[str, ...] = ()
 
     @property
     def total_calls(self) -> int:
@@ -88,66 +94,53 @@ def calls_by_group(per_endpoint: Mapping[str, int], facts: Facts = endpoint_fact
     return groups
 
 
-def plan_graduate(
+def plan_top_up(
     records: Iterable[CallRecord],
     *,
+    mode: str,
     now: float,
     items: Sequence[ItemKeys],
     scopes: Iterable[str] = (),
     profile: Profile | str = Profile.STRICT,
     overrides: Mapping[str, Any] | None = None,
     apply_day: dt.date | None = None,
-    facts: Facts = endpoint_facts,
-    retry_broken: bool = False,
-    risky: Iterable[str] = (),
-) -> TopUp:
-    """What must be sent so that the criteria hold on ``apply_day`` (default: tomorrow, UTC)."""
-    today = _day(now)
-    day = apply_day or today + dt.timedelta(days=1)
-    if day < today:
-        raise ValueError(f"apply day {day.isoformat()} is in the past (today is {today.isoformat()} UTC)")
-    rules = rules_for(profile, overrides)
-    return _top_up(
-        tally(records, now),
-        mode="graduate",
-        apply_day=day,
-        items=items,
-        scopes=scopes,
-        rules=rules,
-        per_endpoint_target=rules.min_endpoint_successes,
-        facts=facts,
-        retry_broken=retry_broken,
-        risky=risky,
-    )
-
-
-def plan_warmup(
-    records: Iterable[CallRecord],
-    *,
-    now: float,
-    items: Sequence[ItemKeys],
-    scopes: Iterable[str] = (),
-    profile: Profile | str = Profile.STRICT,
-    overrides: Mapping[str, Any] | None = None,
     daily: int | None = None,
     facts: Facts = endpoint_facts,
     retry_broken: bool = False,
     risky: Iterable[str] = (),
 ) -> TopUp:
-    """Today's traffic topped up to ``daily`` 2xx per endpoint (default: the per-endpoint minimum)."""
+    """What must be sent today so that the criteria hold on the apply day (default: tomorrow, UTC).
+
+    ``graduate`` works for ``apply_day``; ``warmup`` for tomorrow, with ``daily`` 2xx per endpoint
+    today (default: the per-endpoint minimum), so the window is healthy whenever someone looks."""
+    today = utc_day(now)
+    day = (apply_day if mode == "graduate" else None) or today + dt.timedelta(days=1)
+    if day < today:
+        raise ValueError(f"apply day {day.isoformat()} is in the past (today is {today.isoformat()} UTC)")
     rules = rules_for(profile, overrides)
+    target = rules.min_endpoint_successes if mode == "graduate" or daily is None else daily
     return _top_up(
         tally(records, now),
-        mode="warmup",
-        apply_day=_day(now) + dt.timedelta(days=1),
+        mode=mode,
+        apply_day=day,
         items=items,
         scopes=scopes,
         rules=rules,
-        per_endpoint_target=rules.min_endpoint_successes if daily is None else daily,
+        per_endpoint_target=target,
         facts=facts,
         retry_broken=retry_broken,
         risky=risky,
     )
+
+
+def plan_graduate(records: Iterable[CallRecord], **kwargs: Any) -> TopUp:
+    """``plan_top_up`` for ``rcgrad graduate``."""
+    return plan_top_up(records, mode="graduate", **kwargs)
+
+
+def plan_warmup(records: Iterable[CallRecord], **kwargs: Any) -> TopUp:
+    """``plan_top_up`` for ``rcgrad warmup``."""
+    return plan_top_up(records, mode="warmup", **kwargs)
 
 
 def _top_up(
@@ -178,6 +171,8 @@ def _top_up(
         per_endpoint={k: v for k, v in expected_calls(draft.repeats, items).items() if v},
         reasons=tuple(draft.reasons),
         blockers=tuple(draft.blockers),
+        beyond_minimum=draft.beyond_minimum,
+        beyond_why=tuple(draft.beyond_why),
     )
 
 
@@ -194,12 +189,14 @@ class _Draft:
     ) -> None:
         self.counted = counted
         self.apply_day = apply_day
-        self.today = _day(counted.window.now)
+        self.today = utc_day(counted.window.now)
         self.traffic_day = apply_day - dt.timedelta(days=1)
-        self.sure_since = _midnight(self.traffic_day)  # counted under every reading on apply_day
+        self.sure_since = midnight(self.traffic_day)  # counted under every reading on apply_day
         self.risk_since = self.sure_since - DAY  # a 48 h reading on apply_day may reach back this far
         self.reasons: list[str] = []
         self.blockers: list[str] = []
+        self.beyond_minimum = 0
+        self.beyond_why: list[str] = []
         if self.traffic_day > self.today:
             self.reasons.append(
                 f"send this on {self.traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
@@ -343,6 +340,9 @@ class _Draft:
                     f"4xx: {errors} may still be in the window on {self.apply_day.isoformat()}; keeping them"
                     f" under {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
                 )
+                self.beyond(
+                    times * len(steps), f"to keep the {errors} 4xx already in the window under the bar"
+                )
 
     def cushion(self, risky: frozenset[str], rules: Rules) -> None:
         """Safe successes first: an unproven risky endpoint (a write, an id to guess) is tried only
@@ -367,6 +367,15 @@ class _Draft:
             f"{f' and {len(unproven) - 1} more unproven endpoints' if len(unproven) > 1 else ''}"
             f" (a 4xx there must stay under the bar) → {times} × {name}"
         )
+        self.beyond(
+            times * len(steps),
+            f"a cushion of safe successes before the first try of {len(unproven)} write or id-guessing"
+            " endpoint(s), so one 4xx there stays under the bar",
+        )
+
+    def beyond(self, calls: int, why: str) -> None:
+        self.beyond_minimum += calls
+        self.beyond_why.append(why)
 
     def _ever_worked(self, key: str) -> bool:
         ep = self.counted.endpoints.get(key)
@@ -379,7 +388,7 @@ class _Draft:
             (h for h, b in hours.items() if b.errors_429 and h * HOUR >= self.risk_since), default=None
         )
         if last is not None and RATE_LIMITED_429 in rules.criteria:
-            clear = _day((last + 1) * HOUR + 2 * DAY)
+            clear = utc_day((last + 1) * HOUR + 2 * DAY)
             self.blockers.append(
                 f"a 429 was received in the window; it stays in a 48 h reading until {clear.isoformat()}"
             )
@@ -404,11 +413,3 @@ def _cost(steps: Iterable[str], group: Mapping[str, str]) -> float:
         limit = default_limit(group.get(key, ""))
         total += WINDOW_SECONDS / limit.limit if limit else 0.01
     return total
-
-
-def _day(ts: float) -> dt.date:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date()
-
-
-def _midnight(day: dt.date) -> float:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()

@@ -2,7 +2,7 @@
 
 ``python -m runner.rc.rules.doc docs/ringcentral.md`` rewrites the part of the file between its
 ``<!-- rules -->`` markers; a test fails when the file and the rules drift apart. Pure rendering
-but for that one write, which goes through ``runner.fileio``.
+but for that one write of a docs file.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from runner.fileio import atomic_write
 from runner.rc.rules import AREAS, RULES
 from runner.rc.rules.base import Rule
 
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m runner.rc.rules.doc docs/ringcentral.md", file=sys.stderr)
         return 2
     path = Path(args[0])
-    atomic_write(path, rewrite(path.read_text(encoding="utf-8")))
+    path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
     print(f"wrote the rules into {path}")
     return 0
 

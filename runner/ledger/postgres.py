@@ -1,10 +1,10 @@
 """The ledger's PostgreSQL back end: one ledger shared by every machine of a team.
 
 It owns the connection (psycopg 3, autocommit with explicit transactions), the PostgreSQL spelling
-of the schema's migrations (same tables, columns and versions as ``ledger_sqlite``) and the
+of the schema's migrations (same tables, columns and versions as ``sqlite``) and the
 cross-machine run lock (a session advisory lock, which the server drops with the connection, so a
 killed process never leaves an app locked). Every query the ledger runs is written once in
-``runner.verdict.ledger``, with ``?`` placeholders this module turns into psycopg's. It must never
+``runner.ledger.ledger``, with ``?`` placeholders this module turns into psycopg's. It must never
 put a database password in a message: ``location`` names the database without it.
 """
 

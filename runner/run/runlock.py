@@ -4,7 +4,7 @@ ledger is shared on PostgreSQL, an advisory lock there (so two machines take tur
 A ``graduate`` and a scheduled ``warmup`` for the same app share one rate budget and one token
 pair; running them together could exceed the budget or refresh twice. So the second one waits for
 the first and says so (``wait``), or stops with ``BusyError`` before sending anything. The file
-lock is ``runner.fileio.ExclusiveLock`` (an ``flock`` the kernel releases if the holder dies); the
+lock is ``runner.locks.ExclusiveLock`` (an ``flock`` the kernel releases if the holder dies); the
 advisory lock is released by the server when the holder's connection ends; so a crashed run never
 leaves the app locked. This module must never touch the network other than the ledger's database.
 """
@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from runner.errors import BusyError
-from runner.fileio import ExclusiveLock, app_stem
-from runner.settings import state_home
-from runner.verdict.ledger import Ledger
+from runner.fileio import app_stem
+from runner.ledger.ledger import Ledger
+from runner.locks import ExclusiveLock
+from runner.settings import ensure_state_home
 
 
 def busy(holder: str) -> BusyError:
@@ -29,7 +30,7 @@ def busy(holder: str) -> BusyError:
 
 
 def lock_path(server: str, client_id: str) -> Path:
-    folder = state_home() / "locks"
+    folder = ensure_state_home() / "locks"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"run-{app_stem(server, client_id)}.lock"
 

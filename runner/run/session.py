@@ -10,24 +10,27 @@ plan has errors, and never write a secret to the ledger.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
+from runner.auth.shared_store import choose_store
+from runner.auth.tokens import TokenManager
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError, InputError
+from runner.ledger.grants import load_granted, save_granted
+from runner.ledger.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.plan.check import check_plan
 from runner.plan.loader import Plan, load_plan
+from runner.rc import wire
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.scopes import exercised_by
-from runner.settings import app_identity, environment
-from runner.traffic.engine import Job
-from runner.traffic.limiter import RateLimits
-from runner.traffic.target import (
+from runner.records import CallRecord, Settle
+from runner.run.target import (
     LOCAL,
     Target,
     identity_for,
@@ -36,10 +39,11 @@ from runner.traffic.target import (
     local_partition,
     open_target,
 )
-from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, rules_for
-from runner.verdict.grants import GrantGap, compare, load_granted, save_granted
-from runner.verdict.ledger import Ledger, PartitionKey, RateState, server_label
-from runner.verdict.records import CallRecord, Settle
+from runner.settings import app_identity, environment
+from runner.traffic.engine import Job
+from runner.traffic.limiter import RateLimits
+from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, midnight, rules_for, utc_day
+from runner.verdict.grants import GrantGap, compare
 from runner.verdict.subject import Subject, short_id
 from runner.verdict.topup import ItemKeys, endpoint_facts
 
@@ -96,11 +100,14 @@ class LedgerView:
             profile=str(self.plan.criteria.profile),
         )
 
-    def verdict(self) -> Verdict:
+    def verdict(self, apply_day: dt.date | None = None) -> Verdict:
+        """The verdict for an application on ``apply_day`` (default: today). A later day is judged as
+        its review would first see it, at its first instant: only traffic sent by now counts."""
         now = self.clock.time()
+        at = midnight(apply_day) if apply_day is not None and apply_day > utc_day(now) else now
         verdict = evaluate(
-            self.summary(since=lookback(now), until=now),
-            now=now,
+            self.summary(since=lookback(at), until=now),
+            now=at,
             profile=self.plan.criteria.profile,
             overrides=self.plan.criteria.overrides,
             scopes=self.plan.app.scopes,
@@ -108,7 +115,7 @@ class LedgerView:
             description=self.plan.app.description,
             granted=load_granted(self.key),  # as the last login saw them: status needs no login
         )
-        return replace(verdict, subject=self.subject())
+        return replace(verdict, subject=self.subject(), apply_day=apply_day or utc_day(now))
 
 
 @dataclass
@@ -156,14 +163,13 @@ class Session(LedgerView):
         return minimum_plan_seconds(by_group, limits)
 
     @asynccontextmanager
-    async def tokens(self) -> AsyncIterator[Any]:
-        from runner.auth.shared_store import choose_store
-        from runner.auth.tokens import TokenManager
-
+    async def logged_in(self) -> AsyncIterator[TokenManager]:
+        """The token manager, logged in (or its stored tokens reused) before any API traffic: a
+        refused login is exit 3 here, not later."""
         manager = TokenManager(
             self.target.credentials,
             clock=self.clock,
-            limiter=self.limits().for_group("Auth"),
+            limiter=self.limits().for_group(wire.AUTH_GROUP),
             on_intent=self.intend,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
             store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),

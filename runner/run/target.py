@@ -26,13 +26,16 @@ from runner.errors import InputError
 from runner.fileio import atomic_write
 from runner.plan.loader import WEBHOOK_ADDRESS
 from runner.rc.hosts import ServerUrl, is_production_host, parse_server
+from runner.sandbox import SandboxConfig, running_sandbox
+from runner.sandbox.config import jwt_shaped
+from runner.sandbox.receiver import webhook_receiver
 from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
     credentials_from,
+    ensure_state_home,
     environment,
     resolve_server,
-    state_home,
 )
 
 LOCAL = "local"
@@ -51,6 +54,11 @@ class Target:
     @property
     def is_production(self) -> bool:
         return is_production_host(self.url)
+
+    @property
+    def time_scale(self) -> float:
+        """How long a server second lasts here: the embedded sandbox runs on a scaled clock."""
+        return float(self.sandbox.config.time_scale) if self.sandbox is not None else 1.0
 
 
 def server_url(server: str) -> ServerUrl | None:
@@ -82,16 +90,13 @@ def open_target(
 ) -> Iterator[Target]:
     identity = identity_for(server, env, own)
     if server == LOCAL:
-        from runner.sandbox import SandboxConfig, running_sandbox
-        from runner.sandbox.receiver import webhook_receiver
-
         config = SandboxConfig(
             scopes=frozenset(scopes),
             limits=dict(limits or {}),
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            state_path=state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
+            state_path=ensure_state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
         with running_sandbox(config) as handle, webhook_receiver() as receiver:
@@ -157,9 +162,7 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
-    from runner.sandbox.config import jwt_shaped  # deferred: real servers never load the sandbox
-
-    path = state_home() / "local-sandbox" / "identity.json"
+    path = ensure_state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         data = json.loads(path.read_text())

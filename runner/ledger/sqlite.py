@@ -1,7 +1,7 @@
 """The ledger's SQLite back end: one file per machine, the default.
 
 It owns the connection (WAL, busy timeout, explicit transactions) and the SQLite spelling of the
-schema's migrations; every query the ledger runs is written once in ``runner.verdict.ledger``. It
+schema's migrations; every query the ledger runs is written once in ``runner.ledger.ledger``. It
 must never hold a transaction open between calls, so a second process only ever waits for one
 statement's worth of writing.
 """
@@ -19,7 +19,7 @@ from typing import Any
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry moves the schema one version up (a tuple of statements, run in one transaction);
-# never edit a released entry, append a new one. ``ledger_pg.MIGRATIONS`` keeps the same versions.
+# never edit a released entry, append a new one. ``postgres.MIGRATIONS`` keeps the same versions.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE partitions (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from runner.verdict.records import CallRecord, Kind, TokenEvent
+from runner.records import CallRecord, Kind, TokenEvent
 
 DESCRIPTION = (
     "Syncs the call log of every extension into our CRM each night and posts a daily SMS summary "
