@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from runner.rc.rules.subscriptions import VALIDATION_TOKEN
+
 HOST = "127.0.0.1"
 PATH = "/rcgrad/webhook"
-VALIDATION_TOKEN = "Validation-Token"
 MAX_BODY = 2**20  # a notification is small; anything larger is drained and dropped
 
 

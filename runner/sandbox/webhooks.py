@@ -35,11 +35,11 @@ from runner.rc.rules.subscriptions import (
     OTHER_EXTENSION,
     TOO_BIG,
     VALIDATION_SECONDS,
+    VALIDATION_TOKEN,
+    VERIFICATION_TOKEN,
     is_loopback,
 )
 
-VALIDATION_TOKEN = "Validation-Token"
-VERIFICATION_TOKEN = "Verification-Token"
 DEFAULT_SECONDS = 604_800  # a lifetime for a create that gives none (undocumented for WebHook)
 _OWN = re.compile(r"^(/restapi/v1\.0/account/)(~|\d+)(/extension/)(~|\d+)(?=/|\?|$)")
 _OWN_ACCOUNT = re.compile(r"^(/restapi/v1\.0/account/)~(?=/|\?|$)")

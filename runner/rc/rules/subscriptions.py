@@ -42,6 +42,8 @@ BY_ID = ("readSubscription", UPDATE, "deleteSubscription", RENEW)
 MAX_SUBSCRIPTIONS = 30
 MAX_WEBHOOK_SECONDS = 315_360_000  # ten years
 VALIDATION_SECONDS = 3.0
+VALIDATION_TOKEN = "Validation-Token"  # the header RingCentral sends, which the address must echo
+VERIFICATION_TOKEN = "Verification-Token"  # the subscription's verificationToken, on each request
 MAX_VALIDATION_RESPONSE = 1024  # bytes, headers and body together
 REMINDER = "/restapi/v1.0/subscription/~"
 
