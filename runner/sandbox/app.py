@@ -1,9 +1,12 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
 The order of checks follows the real platform: route (404 CMN-120, or 405 with ``Allow`` when the
-path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401), the
-request against the spec (400 CMN-101, by the validator ``rcgrad check`` uses), the ids in the path
-(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every API and OAuth request is logged in the same shape rcgrad's
+path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401; the
+call's permission may be a rule's, by its body), the request against the spec and the rules beyond
+it (400 CMN-101, 415, or a rule's own status and code, by the validator ``rcgrad check`` uses; a
+multipart body read first), a batch of ids (207), the ids in the path (404 CMN-102 unless they are
+the caller's own or name a record), the rules that need the account's state, a WebHook address's
+validation handshake, then the stateful resource. Every API and OAuth request is logged in the same shape rcgrad's
 ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
 """
 

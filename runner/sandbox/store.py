@@ -4,7 +4,9 @@ Records live in collections keyed by the collection's path template and its conc
 (``~`` and the account's or extension's own id address the same ones). List responses keep the
 catalog's envelope (records, paging, navigation) around the stored records, so generated clients
 parse them. Seed data lets read-only plans succeed: a message store with faxes carrying PDF
-attachments, a call log, contacts. This module must never do I/O beyond its optional JSON dump.
+attachments, a call log, contacts, the caller among the extensions. What the account answers from
+its own facts (what was sent, its numbers, sync tokens, the profile image) is ``account``'s; links
+on RingCentral's hosts move to the sandbox's. This module must never do I/O beyond its optional JSON dump.
 """
 
 from __future__ import annotations
