@@ -446,3 +446,18 @@ def test_plan_scan_writes_a_found_subscription_as_a_webhook_the_rehearsal_answer
     )
     assert [s.permission for s in plan.steps] == ["SubscriptionWebhook", None, None]
     assert check_plan(plan).ok
+
+
+def test_check_refuses_a_local_webhook_address_the_rehearsal_cannot_answer() -> None:
+    text = f"""\
+app: {{name: hooks, description: a test, scopes: [ReadMessages, SubscriptionWebhook]}}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~/message-store
+  - name: subscribe
+    request: POST /restapi/v1.0/subscription
+    json: {json.dumps({**WEBHOOK, "deliveryMode": {"transportType": "WebHook", "address": "https://hooks.acme.io/rc"}})}
+"""
+    errors = [str(f) for f in check_plan(parse_plan(text, Path("p.yaml"), env={})).errors]
+    assert any("deliveryMode.address" in e and "{{webhook_address}}" in e for e in errors), errors
+    production = parse_plan(text, Path("p.yaml"), env={}, server_override="production")
+    assert check_plan(production).ok  # there the address is the app's own, sent as written
