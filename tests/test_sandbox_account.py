@@ -154,3 +154,8 @@ def test_an_empty_multipart_sms_fax_or_mms_is_a_400(api: httpx.Client, path: str
     ):
         reply = api.post(path, content=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
         assert (reply.status_code, reply.json()["errorCode"]) == (400, "CMN-101"), (path, reply.text)
+
+
+def test_no_seeded_message_carries_a_made_up_failure(api: httpx.Client) -> None:
+    records = api.get(f"{EXT}/message-store", params={"perPage": 1000}).json()["records"]
+    assert records and not [m["id"] for m in records if "faxErrorCode" in str(m) or "deliveryErrorCode" in m]

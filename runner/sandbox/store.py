@@ -385,6 +385,13 @@ class Store:
         record["attachments"] = [
             {"id": int(attachment_id), "uri": content, **attachment, "size": len(PDF_BYTES)}
         ]
+        # The sample's made-up failures and forwards: a message that went through plainly carries
+        # no error codes, no forwarding and no voicemail recipients.
+        for made_up in ("deliveryErrorCode", "forwarding", "vmSideRecipients"):
+            record.pop(made_up, None)
+        for party in record.get("to") or []:
+            if isinstance(party, dict):
+                party.pop("faxErrorCode", None)
 
     def dump(self) -> list[Any]:
         with self._lock:
