@@ -431,7 +431,12 @@ def test_the_list_of_statuses_the_spec_leaves_out_is_current(doc: dict[str, Any]
     # 415 for a body of another type, 207 for a batch, 403 for a rule beyond the spec (runner.rc.rules).
     expected = {"400", "404", "415", "207", "403"}
     assert all(set(statuses) <= expected for label, statuses in found.items() if "/oauth/" not in label)
-    assert found["POST /restapi/v1.0/account/{accountId}/extension/{extensionId}/sms"] == ["400", "404", "415", "403"]
+    assert found["POST /restapi/v1.0/account/{accountId}/extension/{extensionId}/sms"] == [
+        "400",
+        "404",
+        "415",
+        "403",
+    ]
 
 
 def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> None:
