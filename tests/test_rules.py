@@ -461,3 +461,13 @@ endpoints:
     assert any("deliveryMode.address" in e and "{{webhook_address}}" in e for e in errors), errors
     production = parse_plan(text, Path("p.yaml"), env={}, server_override="production")
     assert check_plan(production).ok  # there the address is the app's own, sent as written
+
+
+def test_a_link_built_from_a_path_value_is_a_uri_whatever_was_sent() -> None:
+    from runner.sandbox.store import concrete
+
+    link = concrete("/restapi/v1.0/dictionary/brand/{brandId}/contracted-country", {"brandId": "?K \u008ad"})
+    assert link == "/restapi/v1.0/dictionary/brand/%3FK%20%C2%8Ad/contracted-country"
+    assert concrete(
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}", {"accountId": "~", "extensionId": "7"}
+    ).endswith("/extension/7")

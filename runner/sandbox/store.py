@@ -21,6 +21,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from jsonschema import Draft4Validator, FormatChecker
 
@@ -498,12 +499,13 @@ def _same_type(value: Any, like: Any) -> bool:
 
 
 def concrete(template: str, params: Mapping[str, str]) -> str:
-    """The template with its parameters filled in; ``~`` as the own account's or extension's id."""
+    """The template with its parameters filled in; ``~`` as the own account's or extension's id.
+    Each value is one percent-encoded segment, so a link built from it is a URI whatever was sent."""
     out = template
     for name, value in params.items():
         if name in OWN_IDS and value == "~":
             value = OWN_IDS[name]
-        out = out.replace("{" + name + "}", str(value))
+        out = out.replace("{" + name + "}", quote(str(value), safe="~,:@!$&'()*+;="))
     return out
 
 
