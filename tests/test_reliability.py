@@ -27,6 +27,7 @@ import pytest
 from runner.cli import main
 from runner.ledger.ledger import Ledger
 from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
+from runner.run.runlock import run_lock
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 from runner.sandbox.journal import record_from
 from runner.sandbox.server import free_port
@@ -293,20 +294,25 @@ def test_two_processes_for_one_app_share_the_budget_and_one_login(tmp_path, monk
     with running_sandbox(config) as sb:
         use(monkeypatch, sb)
         command = [sys.executable, "-m", "runner", "{}", plan, "--server", sb.url, "-q", "--wait"]
-        procs = [
-            subprocess.Popen(
-                [c.format(name) for c in command],
-                cwd=tmp_path,
-                env=os.environ.copy(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for name in ("graduate", "warmup")
-        ]
+        # Both start while the app's run lock is held (as by a third run), so both must wait and say
+        # why, however fast or slow the machine; then they take turns.
+        with run_lock(sb.url, sb.config.client_id, wait=False):
+            procs = [
+                subprocess.Popen(
+                    [c.format(name) for c in command],
+                    cwd=tmp_path,
+                    env=os.environ.copy(),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for name in ("graduate", "warmup")
+            ]
+            said = [p.stdout.readline() if p.stdout else "" for p in procs]  # before anything is sent
+            assert all("waiting for" in line for line in said), said
+            assert not sb.state.log
         outputs = [p.communicate(timeout=90) for p in procs]
         assert all(p.returncode in (0, 1) for p in procs), outputs
-        assert sum("waiting for" in out for out, _ in outputs) == 1  # the second one said why it waited
         log = sb.state.log
         assert not [r for r in log if r.status == 429]
         assert len([r for r in log if r.template == "/restapi/oauth/token"]) == 1  # never both logged in

@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"warning: {miss.file}:{miss.line}: {miss.text} is not in RingCentral's API", file=sys.stderr
             )
-        print(f"scopes the app needs: {', '.join(scan.scopes_needed(result.found))}", file=sys.stderr)
+        needed = scan.plan_scopes(result.found, result.event_filters)
+        print(f"scopes the app needs: {', '.join(needed)}", file=sys.stderr)
         text = scan.render(
             result.found, name=args.name or root.resolve().name, event_filters=result.event_filters
         )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from runner.plan.conformance import step_problems
-from runner.plan.loader import PLACEHOLDER, Item, Plan, Step
+from runner.plan.loader import LOCAL_WEBHOOK_STANDIN, PLACEHOLDER, WEBHOOK_ADDRESS, Item, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
-from runner.rc.scopes import UNMAPPABLE, grants
+from runner.rc.rules.subscriptions import is_loopback
+from runner.rc.scopes import SUBSCRIPTION_WEBHOOK, UNMAPPABLE, exercised_by, grants
 from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
 
 ERROR, WARNING = "error", "warning"
@@ -66,26 +68,30 @@ def check_plan(plan: Plan) -> CheckReport:
     findings: list[Finding] = []
     rows: list[EndpointRow] = []
     exercised: set[str] = set()
+    variables = dict(plan.vars)
+    if plan.server == "local":  # the rehearsal's own receiver answers for the app's webhook
+        variables[WEBHOOK_ADDRESS] = LOCAL_WEBHOOK_STANDIN
     for item_index, item in enumerate(plan.endpoints):
         known = set(plan.vars)
         for step in item.steps:
             key = f"endpoints[{item_index}]"
             if step.todo is None:
                 where = _step_key(item, step, key)
-                for problem in step_problems(step, plan.vars):
+                for problem in step_problems(step, variables):
                     at = f"{where}.{problem.where}"
                     findings.append(Finding(ERROR, problem.message, file, _line(plan, at, step.line), at))
             op = step.operation
-            rows.append(EndpointRow(step.name, op.key, op.permission, op.group, op.is_write))
-            if op.permission:
-                exercised.add(op.permission)
+            permission = step.permission  # the operation's, or a rule's by the body (a WebHook create)
+            rows.append(EndpointRow(step.name, op.key, permission, op.group, op.is_write))
+            if permission:
+                exercised.update(exercised_by(permission))
             if step.todo is not None:
                 findings.append(Finding(ERROR, f"TODO left in the plan: {step.todo}", file, step.line, key))
-            if not grants(plan.app.scopes, op.permission):
+            if not grants(plan.app.scopes, permission):
                 findings.append(
                     Finding(
                         ERROR,
-                        f"{op.key} needs the {op.permission} permission, which app.scopes does not declare (a 403)",
+                        f"{op.key} needs the {permission} permission, which app.scopes does not declare (a 403)",
                         file,
                         step.line,
                         key,
@@ -105,6 +111,10 @@ def check_plan(plan: Plan) -> CheckReport:
             known |= set(step.save)
             if op.is_write:
                 findings.append(Finding(WARNING, f"{op.key} writes data on the server", file, step.line, key))
+            unreachable = _unreachable_webhook(plan, step)
+            if unreachable:
+                at = f"{_step_key(item, step, key)}.json.deliveryMode.address"
+                findings.append(Finding(ERROR, unreachable, file, _line(plan, at, step.line), at))
             literal = _literal_id(step)
             if literal:
                 findings.append(
@@ -204,6 +214,25 @@ def requests_by_group(plan: Plan) -> dict[str, int]:
         for step in item.steps:
             counts[step.operation.group] = counts.get(step.operation.group, 0) + runs
     return counts
+
+
+def _unreachable_webhook(plan: Plan, step: Step) -> str | None:
+    """On server: local, a WebHook address the rehearsal cannot answer: the sandbox validates it and
+    reaches loopback addresses only, so anything but the rehearsal's own receiver is a 400 there."""
+    if plan.server != "local" or step.permission != SUBSCRIPTION_WEBHOOK or not isinstance(step.json, dict):
+        return None
+    mode = step.json.get("deliveryMode")
+    address = mode.get("address") if isinstance(mode, dict) else None
+    if not isinstance(address, str) or address.strip() == "{{" + WEBHOOK_ADDRESS + "}}":
+        return None
+    filled = PLACEHOLDER.sub(lambda m: str(plan.vars.get(m.group(1), "")), address)
+    if is_loopback(urlsplit(filled).hostname):
+        return None
+    return (
+        "a rehearsal cannot answer this address's validation request (the local sandbox reaches"
+        f" loopback addresses only, so it is a 400 SUB-521): write it as {{{{{WEBHOOK_ADDRESS}}}}},"
+        " which rcgrad's own receiver answers on server: local"
+    )
 
 
 def _literal_id(step: Step) -> str | None:

@@ -36,7 +36,7 @@ import yaml
 from runner import jsonpath, redact
 from runner.errors import InputError
 from runner.plan import safeyaml
-from runner.rc import wire
+from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
@@ -46,6 +46,11 @@ from runner.settings import read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
+# The variable a plan names its app's webhook address with. On server: local rcgrad answers the
+# validation request itself, with a receiver on 127.0.0.1 whose URL replaces it for the run (and
+# ``check`` judges a local plan with a loopback stand-in for it); elsewhere the plan's value is sent.
+WEBHOOK_ADDRESS = "webhook_address"
+LOCAL_WEBHOOK_STANDIN = "http://127.0.0.1/rcgrad/webhook"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -80,6 +85,13 @@ class Step:
     expect: int | None = None  # None: any 2xx
     save: Mapping[str, str] = field(default_factory=dict)  # capture name -> JSONPath
     todo: str | None = None  # an unfinished step `plan init` left for a person
+
+    @property
+    def permission(self) -> str | None:
+        """The permission the call is made under: its operation's, or the one a rule gives it by
+        its body (a WebHook subscription's create is a call under SubscriptionWebhook). What check,
+        the verdict's facts and the ledger's permission column go by."""
+        return rules.permission(self.operation.id, self.operation.permission, self.json)
 
     def needs(self) -> frozenset[str]:
         """Placeholder names this step cannot be sent without."""

@@ -22,7 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from runner.plan import scan_lang as lang
 from runner.plan import scan_sdk as sdk
-from runner.plan.init import body_for, plan_top
+from runner.plan.init import WEBHOOK_VARIABLE, body_for, plan_top
+from runner.plan.loader import WEBHOOK_ADDRESS
 from runner.plan.scan_lang import LANGUAGES, Node, line
 from runner.plan.scan_sdk import METHODS, SHORT_PREFIX
 from runner.plan.scan_values import (
@@ -42,6 +43,7 @@ from runner.plan.scan_values import (
 )
 from runner.rc import wire
 from runner.rc.catalog import Catalog, Operation, load_catalog
+from runner.rc.scopes import SUBSCRIPTION_WEBHOOK
 
 EXTENSIONS = frozenset(LANGUAGES)
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "vendor", "dist", "build", "__pycache__", "bin", "obj"}
@@ -799,6 +801,13 @@ def scopes_needed(found: list[Found]) -> list[str]:
     return sorted({f.operation.permission for f in found if f.operation.permission})
 
 
+def plan_scopes(found: list[Found], event_filters: list[tuple[str, int, str]] | None) -> list[str]:
+    """The scopes of the written plan: the calls', and SubscriptionWebhook when event filters make a
+    webhook subscription (its create is a call under it, rule sub.webhook-scope)."""
+    needed = scopes_needed(found)
+    return sorted({*needed, SUBSCRIPTION_WEBHOOK}) if event_filters else needed
+
+
 def render(
     found: list[Found],
     *,
@@ -806,11 +815,14 @@ def render(
     server: str = "local",
     event_filters: list[tuple[str, int, str]] | None = None,
 ) -> str:
+    scopes = plan_scopes(found, event_filters)
     lines = [
         "# Written by `rcgrad plan scan`: the RingCentral calls found in the source, where each came from.",
         "# Ids the code builds at run time are {{placeholders}}: capture them in a setup step or put them in",
         "# vars:, then remove the todo: line. `rcgrad check` refuses the plan until then.",
-        *plan_top(name=name, scopes=scopes_needed(found), server=server),
+        *plan_top(
+            name=name, scopes=scopes, server=server, variables=(WEBHOOK_VARIABLE,) if event_filters else ()
+        ),
     ]
     if event_filters:  # the code's own subscription create is the subscription item below
         found = [hit for hit in found if not (hit.method == "POST" and hit.operation.path == SUBSCRIPTION)]
@@ -863,17 +875,19 @@ def render(
     if event_filters:
         where = ", ".join(f"{f}:{n}" for f, n, _ in event_filters)
         filters = sorted({_OWN_FILTER.sub(r"/\1/~", p) for _, _, p in event_filters})
+        mode = {"transportType": "WebHook", "address": "{{" + WEBHOOK_ADDRESS + "}}"}
         lines += [
             f"  # Event filters ({where}) are a subscription, not calls: create, renew, delete it. A webhook",
-            "  # needs the SubscriptionWebhook scope and a WebSocket the WebSocket one, which the console grants.",
+            "  # needs the SubscriptionWebhook scope (a WebSocket the WebSocket one), which the console grants;",
+            f"  # its address is vars.{WEBHOOK_ADDRESS}, which a rehearsal answers itself.",
             '  - name: "subscription"',
             "    setup:",
             f"      - request: POST {SUBSCRIPTION}",
-            f"        json: {json.dumps({'eventFilters': filters, 'deliveryMode': {'transportType': 'WebHook', 'address': 'https://example.invalid/hook'}})}",
+            f"        json: {json.dumps({'eventFilters': filters, 'deliveryMode': mode})}",
             "        save: {subscription_id: $.id}",
             f"    request: POST {SUBSCRIPTION}/{{{{subscription_id}}}}/renew",
             "    teardown:",
             f"      - request: DELETE {SUBSCRIPTION}/{{{{subscription_id}}}}",
-            '    todo: "set deliveryMode.address to a webhook URL the app owns"',
+            "        expect: 204",
         ]
     return "\n".join(lines) + "\n"

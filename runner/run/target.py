@@ -2,10 +2,13 @@
 
 ``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
 scopes and state kept under ``$RCGRAD_HOME/local-sandbox/<app>`` so tokens and the sandbox's own
-request log survive between runs, like a real account's would. Each plan (app name) rehearses in a
-partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a
-URL (or an alias) reached with the ``RC_*`` credentials. This module must never print a credential,
-and never start a real run against production unless the caller has the user's explicit consent.
+request log survive between runs, like a real account's would, and a webhook receiver of rcgrad's
+own whose URL stands in for the plan's ``webhook_address`` (the sandbox validates a WebHook
+subscription's address, as RingCentral does, and the app's real one is not there to answer). Each
+plan (app name) rehearses in a partition of its own, ``local/<app>``: two plans never see each
+other's traffic. Anything else is a URL (or an alias) reached with the ``RC_*`` credentials. This
+module must never print a credential, and never start a real run against production unless the
+caller has the user's explicit consent.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
+from runner.plan.loader import WEBHOOK_ADDRESS
 from runner.rc.hosts import ServerUrl, is_production_host, parse_server
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.config import jwt_shaped
+from runner.sandbox.receiver import webhook_receiver
 from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
@@ -44,6 +49,8 @@ class Target:
     credentials: Credentials
     ledger_server: str  # "local/<app>" for the embedded sandbox, so rehearsal never mixes with real records
     sandbox: Any = None  # the running SandboxHandle, for server: local
+    # Plan variables the target sets over the plan's own: on local, the rehearsal's webhook address.
+    variables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -93,8 +100,9 @@ def open_target(
             state_path=ensure_state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
-        with running_sandbox(config) as handle:
-            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle)
+        with running_sandbox(config) as handle, webhook_receiver() as receiver:
+            webhook = {WEBHOOK_ADDRESS: receiver.url}
+            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle, webhook)
         return
     yield Target(identity.server, identity, identity.server)
 

@@ -1,11 +1,14 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
 The order of checks follows the real platform: route (404 CMN-120, or 405 with ``Allow`` when the
-path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401), the
-request against the spec (400 CMN-101, by the validator ``rcgrad check`` uses), the ids in the path
-(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every
-API and OAuth request is logged in the same shape rcgrad's ledger uses; control endpoints under
-``/__sandbox/`` are not. It must never log a token.
+path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401; the
+call's permission may be a rule's, by its body), the request against the spec and the rules beyond
+it (400 CMN-101, 415, or a rule's own status and code, by the validator ``rcgrad check`` uses; a
+multipart body read first), a batch of ids (207), the ids in the path (404 CMN-102 unless they are
+the caller's own or name a record), the rules that need the account's state, a WebHook address's
+validation handshake, then the stateful resource. Every API and OAuth request is logged in the same
+shape rcgrad's ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a
+token.
 """
 
 from __future__ import annotations
@@ -30,19 +33,22 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from runner.fileio import atomic_write
-from runner.rc import wire
+from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.hosts import parse_server
 from runner.rc.limits import PENALTY_SECONDS
+from runner.rc.rules.base import Attachment, is_multipart
+from runner.rc.rules.bulk import BULK, JSON_FORM
+from runner.rc.rules.multipart import MALFORMED
 from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
 from runner.records import CallRecord, Kind, TokenEvent
-from runner.sandbox import errors
+from runner.sandbox import account, bulk, errors, multipart, webhooks
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.journal import Journal, record_from
 from runner.sandbox.listing import BadPageToken
-from runner.sandbox.oauth import EXTENSION_ID, OAuthState
+from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID, OAuthState
 from runner.sandbox.review import review
 from runner.sandbox.samples import body_of, headers_of
 from runner.sandbox.store import Encoded, Store
@@ -73,14 +79,23 @@ class SandboxState:
     def faults(self) -> Any:
         return self.config.faults
 
-    def record(self, method: str, template: str, status: int, op: Operation | None, **extra: Any) -> None:
+    def record(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        op: Operation | None,
+        permission: str | None = None,
+        **extra: Any,
+    ) -> None:
         record = CallRecord(
             ts=self.config.clock.time(),
             method=method,
             template=template,
             status=status,
             group=op.group if op else "",
-            permission=op.permission if op else None,
+            # The call's permission: the operation's, or the one a rule gives it (a WebHook create).
+            permission=permission or (op.permission if op else None),
             operation_id=op.id if op else None,
             **extra,
         )
@@ -152,6 +167,9 @@ class _Call:
     params: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)  # the throttle's X-Rate-Limit-* headers
     body: Any = None
+    files: tuple[Attachment, ...] = ()  # a multipart body's files, as the validator sees them
+    contents: tuple[bytes, ...] = ()  # and their bytes, for what the account keeps
+    permission: str | None = None  # the call's: the operation's, or a rule's by the body
 
 
 _Check = Callable[[_Call], Awaitable[Response | None]]
@@ -174,7 +192,10 @@ class _Sandbox:
             self._injected_failures,
             self._permission,
             self._against_spec,
+            self._bulk,
             self._path_identity,
+            self._account_rules,
+            self._webhook,
             self._binary,
         )
 
@@ -292,7 +313,8 @@ class _Sandbox:
                 )
             self.state.record(method, sent, 404, None, error_code=wire.INVALID_URI)
             return JSONResponse(errors.invalid_uri(), status_code=404)
-        call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
+        op = match.value
+        call = _Call(request, op, {k: str(v) for k, v in match.params.items()}, permission=op.permission)
         for check in self.checks:
             response = await check(call)
             if response is not None:
@@ -325,7 +347,13 @@ class _Sandbox:
         op = call.op
         kind = Kind.OAUTH if wire.is_oauth(op.path) else Kind.API
         self.state.record(
-            call.request.method, op.path, status, op, kind=kind, error_code=code or wire.api_code(body)
+            call.request.method,
+            op.path,
+            status,
+            op,
+            call.permission,
+            kind=kind,
+            error_code=code or wire.api_code(body),
         )
         if body is None:
             return Response(status_code=status, headers=headers)
@@ -344,7 +372,9 @@ class _Sandbox:
     async def _oauth_sample(self, call: _Call) -> Response | None:
         if call.op.path == AUTHORIZE_PATH:
             return await self._authorize(call)
-        if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
+        if wire.is_oauth(call.op.path) and call.op.permission is None:
+            # OpenID discovery, userinfo, jwks: the spec's sample, no token. The WebSocket token is
+            # asked for with a bearer token and needs its permission (ws.scope): it goes on.
             return self._answer(call, call.op.response.status, body_of(call.op))
         return None
 
@@ -410,7 +440,18 @@ class _Sandbox:
         return None
 
     async def _permission(self, call: _Call) -> Response | None:
-        permission = call.op.permission
+        op = call.op
+        if rules.depends_on_body(op.id) and op.body is not None:
+            # A rule puts the call under a permission by its body (sub.webhook-scope); read it now.
+            try:
+                raw = await _body(call.request, op.body.max_bytes)
+            except _TooLarge as exc:
+                return self._answer(
+                    call, 413, errors.too_large(exc.limit), {**call.headers, "Connection": "close"}
+                )
+            sent = _json_value(raw) if raw else None
+            call.permission = rules.permission(op.id, op.permission, None if sent is _MALFORMED else sent)
+        permission = call.permission
         if permission and permission not in self.granted:
             return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
         return None
@@ -435,20 +476,123 @@ class _Sandbox:
             call.body = _json_value(raw)
             if call.body is _MALFORMED:
                 return self._answer(call, 400, errors.malformed_body(), call.headers)
+        elif raw and is_multipart(body_type) and _takes_multipart(call.op):
+            # Every form RingCentral takes: the spec's fields, the SDKs' JSON part and files.
+            try:
+                form = multipart.read(raw, body_type or "", call.op.id)
+            except multipart.Malformed:
+                return self._answer(call, 400, MALFORMED.error_body(), call.headers)
+            call.body, call.files = form.body, form.files
+            call.contents = tuple(part.data for part in form.file_parts)
         query = {
             name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
         }
-        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type)
+        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type, call.files)
         problems = validate(call.op, request)
         if not problems:
             return None
         first = problems[0]
+        if first.rule is not None and first.rule.status:
+            # A rule beyond the spec: RingCentral's own status and code for it.
+            return self._answer(call, first.status, first.rule.error_body(first.parameter), call.headers)
         return self._answer(call, 400, errors.invalid_parameter(first.parameter, first.missing), call.headers)
+
+    async def _bulk(self, call: _Call) -> Response | None:
+        """Comma-separated ids on an operation that takes them: a 207 with a part per id (rules
+        bulk.*); one id is a plain request; past the limit the documented 400."""
+        found = BULK.get(call.op.id)
+        if found is None or "," not in call.params.get(found.param, ""):
+            return None
+        ids = rules.bulk.ids(call.params[found.param])
+        if found.most is not None and found.over is not None and len(ids) > found.most:
+            return self._answer(call, 400, found.over.error_body(found.param), call.headers)
+        if len(ids) == 1:
+            call.params[found.param] = ids[0]
+            return None
+        base = _base(call.request)
+        parts = []
+        bodies = call.body if isinstance(call.body, list) else [call.body] * len(ids)
+        for index, one in enumerate(ids):
+            params = {**call.params, found.param: one}
+            body = bodies[index] if index < len(bodies) else None
+            if isinstance(body, dict) and "body" in body and isinstance(body["body"], dict):
+                body = body["body"]  # the JSON form's {resourceId, body}
+            status, answer = self._single(call, params, body, base)
+            href = base + call.op.path.replace("{" + found.param + "}", one)
+            for name, value in params.items():
+                href = href.replace("{" + name + "}", value)
+            parts.append(bulk.Part(one, href, status, answer))
+        json_form = found.json or JSON_FORM in call.request.headers.get("accept", "")
+        built = bulk.answer(call.request.method, parts, json_form=json_form)
+        self.state.record(call.request.method, call.op.path, built.status, call.op, call.permission)
+        return Response(
+            built.content, status_code=built.status, media_type=built.content_type, headers=call.headers
+        )
+
+    def _single(self, call: _Call, params: dict[str, str], body: Any, base: str) -> tuple[int, Any]:
+        """One id's answer inside a bulk request: its 404, or what the store answers."""
+        store = self.state.store
+        unknown = store.unknown_path_id(call.op.path, params, base)
+        if unknown is not None:
+            return 404, errors.not_found(*unknown)
+        query = {name: call.request.query_params.getlist(name) for name in call.request.query_params}
+        status, payload = store.handle(call.op, params, body, base=base, query=query)
+        if status == 404 and isinstance(payload, tuple):
+            return 404, errors.not_found(payload[1], payload[2])
+        if isinstance(payload, Encoded):
+            return status, json.loads(payload.body)
+        return status, payload
+
+    async def _account_rules(self, call: _Call) -> Response | None:
+        """The rules that need the account's state: an SMS sender it owns, a pager's parties, a sync
+        token it issued..."""
+        query = {name: call.request.query_params.getlist(name) for name in call.request.query_params}
+        store = self.state.store
+        asked = account.Call(
+            call.op.id,
+            True,
+            call.params,
+            call.body,
+            call.files,
+            query,
+            _base(call.request),
+            account.utc_now(),
+        )
+        with store.lock:
+            refused = account.refusal(asked, store, store.account)
+        if refused is None:
+            return None
+        return self._answer(
+            call, refused.rule.status or 400, refused.rule.error_body(refused.parameter), call.headers
+        )
+
+    async def _webhook(self, call: _Call) -> Response | None:
+        """A WebHook create: RingCentral's validation request to the address first (sub.webhook-*)."""
+        if call.op.id != "createSubscription" or not isinstance(call.body, dict):
+            return None
+        mode = call.body.get("deliveryMode")
+        if not isinstance(mode, dict) or mode.get("transportType") != "WebHook":
+            return None
+        address, token = mode.get("address"), mode.get("verificationToken")
+        refused = await webhooks.handshake(str(address), token if isinstance(token, str) else None)
+        if refused is None:
+            return None
+        return self._answer(
+            call, refused.rule.status or 400, refused.rule.error_body(refused.detail), call.headers
+        )
 
     async def _binary(self, call: _Call) -> Response | None:
         op, params, method = call.op, call.params, call.request.method
         if not (op.response.is_binary and method == "GET"):
             return None
+        if op.id in ("readUserProfileImageLegacy", "readScaledProfileImage"):
+            # The image uploaded last, else the default one (img.204).
+            image = self.state.store.account.image
+            self.state.record(method, op.path, 200, op)
+            kept = image.content or account.DEFAULT_IMAGE
+            return Response(
+                kept, media_type=image.content_type if image.content else "image/png", headers=call.headers
+            )
         if "attachmentId" in params and "messageId" in params:
             content = self.state.store.attachment(params, _base(call.request))
             if content is None:
@@ -465,6 +609,22 @@ class _Sandbox:
         blob = b"\x00" * 64
         return Response(blob, media_type=media, headers=_versioned(op, call.headers, lambda: blob))
 
+    def _subscription(self, call: _Call, base: str) -> tuple[int, Any] | None:
+        """A renewal or a PUT of a kept subscription: a new expiration, the record answered
+        (sub.renew-empty, sub.put-empty-renews); None for the store (its 404 included)."""
+        if call.op.id not in ("renewSubscription", "updateSubscription"):
+            return None
+        store = self.state.store
+        with store.lock:
+            record = store.records(account.SUBSCRIPTIONS, {}, base).get(call.params.get("subscriptionId", ""))
+            if record is None:
+                return None
+            if call.op.id == "renewSubscription":
+                webhooks.renew(record, None, account.utc_now())
+            else:
+                webhooks.updated(record, call.body, ACCOUNT_ID, EXTENSION_ID, account.utc_now())
+            return call.op.response.status, record
+
     def _resource(self, call: _Call) -> Response:
         """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
         state, faults, op, headers = self.state, self.state.faults, call.op, call.headers
@@ -473,12 +633,18 @@ class _Sandbox:
         query = {name: request.query_params.getlist(name) for name in request.query_params}
         base = _base(request)
         try:
-            status, payload = state.store.handle(op, call.params, call.body, base=base, query=query)
+            status, payload = self._subscription(call, base) or state.store.handle(
+                op, call.params, call.body, base=base, query=query, files=call.files, contents=call.contents
+            )
         except BadPageToken:
             return self._answer(call, 400, errors.invalid_parameter("pageToken", missing=False), headers)
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
             return self._answer(call, 404, errors.not_found(name, value), headers)
+        if op.id == "createSubscription" and wire.is_success(status) and isinstance(payload, dict):
+            # Kept as RingCentral keeps it: ~ resolved, no verification token, its own times.
+            body = call.body if isinstance(call.body, dict) else {}
+            webhooks.stored(payload, body, ACCOUNT_ID, EXTENSION_ID, account.utc_now())
         if _burst(faults, "garbage_burst") or (
             faults.garbage_rate and state.random.random() < faults.garbage_rate
         ):
@@ -504,6 +670,10 @@ class _Sandbox:
             # An empty answer keeps the status the spec documents: some operations say 200, not 204.
             return self._answer(call, status, None, headers)
         return self._answer(call, status, payload, headers)
+
+
+def _takes_multipart(op: Operation) -> bool:
+    return op.body is not None and any(is_multipart(ct) for ct in op.body.content_types)
 
 
 def _versioned(op: Operation, headers: dict[str, str], content: Callable[[], bytes]) -> dict[str, str]:

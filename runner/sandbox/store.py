@@ -4,7 +4,9 @@ Records live in collections keyed by the collection's path template and its conc
 (``~`` and the account's or extension's own id address the same ones). List responses keep the
 catalog's envelope (records, paging, navigation) around the stored records, so generated clients
 parse them. Seed data lets read-only plans succeed: a message store with faxes carrying PDF
-attachments, a call log, contacts. This module must never do I/O beyond its optional JSON dump.
+attachments, a call log, contacts, the caller among the extensions. What the account answers from
+its own facts (what was sent, its numbers, sync tokens, the profile image) is ``account``'s; links
+on RingCentral's hosts move to the sandbox's. This module must never do I/O beyond its optional JSON dump.
 """
 
 from __future__ import annotations
@@ -19,25 +21,20 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from jsonschema import Draft4Validator, FormatChecker
 
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.sandbox import errors, listing
+from runner.rc.rules.base import Attachment
+from runner.sandbox import account, errors, listing
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.samples import body_of, field_rules_of, max_records_of
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
 MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
 CALL_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
-# Sending a message creates it in the sender's message store, where it can be read and deleted.
-SENDS_TO_MESSAGE_STORE = {
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/sms": "SMS",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/mms": "SMS",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/fax": "Fax",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/company-pager": "Pager",
-}
 SEED_MESSAGES = 36  # every sixth one an outbound SMS, the rest inbound faxes, newest first
 SEED_RECORDS = 3
 TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
@@ -102,6 +99,8 @@ class Store:
             for op in catalog.operations
             if op.method == "GET" and op.path in self.collections and (most := max_records_of(op))
         }
+        # The caller's image, presence and issued sync tokens (runner.sandbox.account).
+        self.account = account.AccountState()
 
     # -- addressing -------------------------------------------------------------------------------
 
@@ -121,6 +120,17 @@ class Store:
 
     def new_id(self) -> str:
         return str(next(self._ids))
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a request reads or changes records."""
+        return self._lock
+
+    def records(
+        self, collection: str, params: Mapping[str, str], base: str = ""
+    ) -> dict[str, dict[str, Any]]:
+        """A collection's records (``account.Records``): call with the lock held, as ``handle`` does."""
+        return self._records(collection, params, base)
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -159,16 +169,33 @@ class Store:
         *,
         base: str = "",
         query: Mapping[str, list[str]] = NO_QUERY,
+        files: tuple[Attachment, ...] = (),
+        contents: tuple[bytes, ...] = (),
     ) -> tuple[int, Any]:
         """(status, JSON body or None) for a validated, authorised request."""
         with self._lock:
             parent = item_parent(op.path)
+            asked = account.Call(
+                op.id, _own("extensionId", params), params, body, files, query, base, _now(), contents
+            )
+            answered = account.answer(asked, self, self.account, body_of(op))
+            if answered is not None:
+                status, payload = answered
+                if isinstance(payload, account.Listed):
+                    payload = listing.page(
+                        account.rebased(body_of(op), base),
+                        payload.records,
+                        query,
+                        base + concrete(op.path, params),
+                    )
+                return status, payload
+            if parent and parent[0] == account.EXTENSIONS and _own(parent[1], params):
+                # The caller is a record of the extension list: a PUT is read back (ext.put-persists).
+                return self._item(
+                    op, parent[0], parent[1], {**params, parent[1]: EXTENSION_ID}, body, base, query
+                )
             if parent and parent[0] in self.collections and not _own(parent[1], params):
-                return self._item(op, parent[0], parent[1], params, body, base)
-            if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
-                record = self._create(MESSAGE_STORE, params, body, body_of(op), base, field_rules_of(op))
-                record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
-                return op.response.status, record
+                return self._item(op, parent[0], parent[1], params, body, base, query)
             if op.method == "POST" and op.path in self.collections:
                 cap = self._caps.get(op.path)
                 if cap is not None and len(self._records(op.path, params, base)) >= cap:
@@ -179,10 +206,17 @@ class Store:
                 )
             if op.method == "GET" and op.path in self.collections and isinstance(body_of(op), dict):
                 return op.response.status, self._listing(op, params, base, query)
-            return op.response.status, self._sample(op, params, body, base)
+            return op.response.status, self._sample(op, params, body, base, query)
 
     def _item(
-        self, op: Operation, collection: str, id_name: str, params: Mapping[str, str], body: Any, base: str
+        self,
+        op: Operation,
+        collection: str,
+        id_name: str,
+        params: Mapping[str, str],
+        body: Any,
+        base: str,
+        query: Mapping[str, list[str]] = NO_QUERY,
     ) -> tuple[int, Any]:
         records = self._records(collection, params, base)
         wanted = str(params.get(id_name, ""))
@@ -191,8 +225,10 @@ class Store:
         if missing:
             return 404, (wire.RESOURCE_NOT_FOUND, id_name, missing[0])
         if op.method == "DELETE":
+            purge = (query.get("purge") or ["false"])[0] == "true"
             for i in ids:
-                records.pop(i, None)
+                if collection != MESSAGE_STORE or account.deleted(records[i], purge):
+                    records.pop(i, None)
             # The status the spec documents: 204, or 200 with or without a body.
             answer = None if op.response.content_type is None else self._fresh_sample(op, params, None, base)
             return op.response.status, answer
@@ -234,8 +270,11 @@ class Store:
     def _listing(
         self, op: Operation, params: Mapping[str, str], base: str, query: Mapping[str, list[str]]
     ) -> dict[str, Any]:
-        sample = body_of(op)
-        records = listing.select(list(self._records(op.path, params, base).values()), query)
+        sample = account.rebased(body_of(op), base)
+        kept = account.default_window(
+            op.path, list(self._records(op.path, params, base).values()), query, _now()
+        )
+        records = listing.select(kept, query)
         body = listing.page(sample, records, query, base + concrete(op.path, params))
         listed = sample.get("records") or [{}]
         if isinstance(listed[0], dict) and isinstance(listed[0].get("id"), int) != _int_id(records):
@@ -243,7 +282,14 @@ class Store:
             body["records"] = [_id_as(record, listed[0].get("id")) for record in body["records"]]
         return body
 
-    def _sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
+    def _sample(
+        self, op: Operation, params: Mapping[str, str], body: Any, base: str, query: Mapping[str, list[str]]
+    ) -> Any:
+        sample = body_of(op)
+        if op.method == "GET" and isinstance(sample, dict) and isinstance(sample.get("records"), list):
+            # A list the sandbox keeps no records of: its sample's records, paged as they are.
+            fresh = self._fresh_sample(op, params, None, base)
+            return listing.page(fresh, fresh["records"], query, base + concrete(op.path, params))
         if op.method == "GET":
             # Read-only answers never change: encode once (copying a large sample per request was
             # most of the sandbox's time).
@@ -257,7 +303,7 @@ class Store:
         return self._fresh_sample(op, params, body, base)
 
     def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
-        sample = copy.deepcopy(body_of(op))
+        sample = account.rebased(body_of(op), base)
         if isinstance(sample, dict):
             # A search's body is a question, not a record: only a write shows up in its answer.
             if op.is_write and isinstance(body, dict):
@@ -285,6 +331,18 @@ class Store:
         sample = self._item_sample.get(collection)
         if not isinstance(sample, dict):
             return {}
+        sample = account.rebased(sample, base)
+        if collection == account.SUBSCRIPTIONS:
+            return {}  # the app has made none yet: each is made through the validation handshake
+        if collection == account.EXTENSIONS:
+            # The caller (101) and three colleagues (ext.list-includes-caller).
+            seeded = [(EXTENSION_ID, account.CALLER_NUMBER)] + [
+                (self.new_id(), str(102 + i)) for i in range(3)
+            ]
+            return {
+                i: account.extension_record(sample, i, number, base, i == EXTENSION_ID)
+                for i, number in seeded
+            }
         now = _now()
         count = SEED_MESSAGES if collection == MESSAGE_STORE else SEED_RECORDS
         named = sample.get("id")
@@ -328,6 +386,13 @@ class Store:
         record["attachments"] = [
             {"id": int(attachment_id), "uri": content, **attachment, "size": len(PDF_BYTES)}
         ]
+        # The sample's made-up failures and forwards: a message that went through plainly carries
+        # no error codes, no forwarding and no voicemail recipients.
+        for made_up in ("deliveryErrorCode", "forwarding", "vmSideRecipients"):
+            record.pop(made_up, None)
+        for party in record.get("to") or []:
+            if isinstance(party, dict):
+                party.pop("faxErrorCode", None)
 
     def dump(self) -> list[Any]:
         with self._lock:
@@ -434,12 +499,13 @@ def _same_type(value: Any, like: Any) -> bool:
 
 
 def concrete(template: str, params: Mapping[str, str]) -> str:
-    """The template with its parameters filled in; ``~`` as the own account's or extension's id."""
+    """The template with its parameters filled in; ``~`` as the own account's or extension's id.
+    Each value is one percent-encoded segment, so a link built from it is a URI whatever was sent."""
     out = template
     for name, value in params.items():
         if name in OWN_IDS and value == "~":
             value = OWN_IDS[name]
-        out = out.replace("{" + name + "}", str(value))
+        out = out.replace("{" + name + "}", quote(str(value), safe="~,:@!$&'()*+;="))
     return out
 
 

@@ -328,7 +328,7 @@ class Engine:
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
                 outcome, token = await self._on_the_wire(
-                    client, op, request, limiter, cleanup=cleanup, answers=answers
+                    client, op, request, limiter, step.permission, cleanup=cleanup, answers=answers
                 )
                 code = wire.error_code(outcome.body)
                 if outcome.status == 401 and code in wire.EXPIRED_TOKEN_CODES and not refreshed_on_401:
@@ -366,6 +366,7 @@ class Engine:
         op: Endpoint,
         request: RenderedRequest,
         limiter: Limiter | None,
+        permission: str | None,
         *,
         cleanup: bool,
         answers: list[_Outcome],
@@ -379,7 +380,7 @@ class Engine:
             if self._renewing is not None:
                 await self._renewing.wait()  # a token was just refused: nothing new goes out with it
             async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
-                outcome = await self._attempt(client, op, request, token)
+                outcome = await self._attempt(client, op, request, token, permission)
             answers.append(outcome)  # before any other await: a cancellation must not lose it
             self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
         error = type(outcome.error).__name__ if outcome.error is not None else None
@@ -444,7 +445,12 @@ class Engine:
             self._renewing = None
 
     async def _attempt(
-        self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
+        self,
+        client: httpx.AsyncClient,
+        op: Endpoint,
+        request: RenderedRequest,
+        token: str,
+        permission: str | None,
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
         # Built before the intent is written: a request that cannot be built never goes out.
@@ -463,7 +469,8 @@ class Engine:
         self._budget.sending()
         # Stored before the request goes out, with no await in between: if the process dies from
         # here on, the call is in the ledger as sent with an unknown answer.
-        settle = self._on_intent(self._call_record(op, UNKNOWN)) if self._on_intent is not None else None
+        intent = self._call_record(op, permission, UNKNOWN)
+        settle = self._on_intent(intent) if self._on_intent is not None else None
         # A request on the wire finishes (within the timeout) even if the run is cancelled: its
         # answer is recorded and a created record's id reaches the teardown.
         try:
@@ -479,7 +486,9 @@ class Engine:
             status = status if status and isinstance(exc, httpx.DecodingError) else 0
             log.info("%s %s: %s", request.method, request.path, type(exc).__name__)
         latency = (self._clock.monotonic() - started) * 1000
-        record = self._call_record(op, status, latency_ms=round(latency, 1), error_code=wire.error_code(body))
+        record = self._call_record(
+            op, permission, status, latency_ms=round(latency, 1), error_code=wire.error_code(body)
+        )
         self.result.statuses[status] += 1
         if settle is not None:
             settle(record)
@@ -492,14 +501,14 @@ class Engine:
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
 
-    def _call_record(self, op: Endpoint, status: int, **outcome: Any) -> CallRecord:
+    def _call_record(self, op: Endpoint, permission: str | None, status: int, **outcome: Any) -> CallRecord:
         return CallRecord(
             ts=self._clock.time(),
             method=op.method,
             template=op.path,
             status=status,
             group=op.group,
-            permission=op.permission,
+            permission=permission,  # the step's: a rule may put a call under another permission
             kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
             run_id=self.result.run_id,
             operation_id=op.id,

@@ -237,12 +237,15 @@ class Tally:
     hourly: dict[int, HourCounts] = field(default_factory=dict)  # hours since the epoch -> counts
     imported: int = 0
     unknown: int = 0  # calls sent whose answer was never recorded
+    # Successful OAuth calls made under a permission, by permission: never an endpoint, but they
+    # exercise it (a WebSocket token: docs/ringcentral.md, Rules, ws.scope).
+    oauth_scopes: dict[str, EndpointTally] = field(default_factory=dict)
     api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
     imported_days: set[int] = field(default_factory=set)
 
     def successes_by_permission(self, readings: tuple[Reading, ...]) -> dict[str, int]:
         by_scope: dict[str, int] = {}
-        for ep in self.endpoints.values():
+        for ep in [*self.endpoints.values(), *self.oauth_scopes.values()]:
             n = ep.successes(readings)
             for scope in exercised_by(ep.permission):
                 by_scope[scope] = by_scope.get(scope, 0) + n
@@ -267,6 +270,17 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
             events[rec.event] = events.get(rec.event, 0) + n
         status = rec.status
         if status == 0 or rec.is_oauth:
+            if rec.is_oauth and rec.permission and wire.is_success(status):
+                scope = result.oauth_scopes.get(rec.permission)
+                if scope is None:
+                    scope = result.oauth_scopes[rec.permission] = EndpointTally(
+                        rec.permission, rec.permission
+                    )
+                scope.last_48h += n
+                if ts >= today:
+                    scope.today += n
+                elif ts >= yesterday:
+                    scope.yesterday += n
             continue
         key = f"{rec.method} {rec.template}"
         ep = eps.get(key)

@@ -202,8 +202,13 @@ class _Draft:
             self.reasons.append(
                 f"send this on {self.traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
             )
-        # OAuth steps run but never count: they are no way to reach any target.
+        # OAuth steps run but never count: they are no way to reach any target but a scope, which a
+        # successful one under a permission exercises (a WebSocket token).
         self.counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
+        self.oauth_scopes = {
+            name: frozenset(s for k in steps if wire.is_oauth(k) for s in exercised_by(facts(k)[0]))
+            for name, steps in items
+        }
         self.broken = broken
         for key, errors in broken.items():
             if any(key in steps for _, steps in self.counting):
@@ -280,6 +285,15 @@ class _Draft:
             if key not in self.perm:
                 for scope in exercised_by(ep.permission):
                     out[scope] = out.get(scope, 0) + self.sure(key)
+        for ep in self.counted.oauth_scopes.values():
+            sure = ep.today + (ep.yesterday if self.traffic_day < self.today else 0)
+            if self.traffic_day > self.today:
+                sure = 0
+            for scope in exercised_by(ep.permission):
+                out[scope] = out.get(scope, 0) + sure
+        for name, scopes in self.oauth_scopes.items():
+            for scope in scopes if self.repeats.get(name) else ():
+                out[scope] = out.get(scope, 0) + self.repeats[name]
         return out
 
     def exercise(self, scopes: Iterable[str]) -> None:
@@ -288,6 +302,7 @@ class _Draft:
             if self.scope_successes().get(scope, 0) > 0:
                 continue
             options = [it for it in self.cheapest if any(scope in exercised_by(self.perm[k]) for k in it[1])]
+            options += [(name, steps) for name, steps in self.counting if scope in self.oauth_scopes[name]]
             if not options:
                 self.blockers.append(f"scope {scope}: no plan item calls an endpoint under it")
                 continue
