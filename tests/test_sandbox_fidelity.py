@@ -442,7 +442,7 @@ def test_the_list_of_statuses_the_spec_leaves_out_is_current(doc: dict[str, Any]
 def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> None:
     """Schemathesis stored `""` into links and enums, and `12:99` into a timestamp, then read them
     back as answers their schema refuses: such values keep the answer's own."""
-    from runner.sandbox.store import _merge
+    from runner.sandbox.fitting import merge as _merge
 
     record = {
         "uri": "https://sandbox/restapi/v1.0/account/1/ivr-menus/7",
@@ -473,7 +473,7 @@ def test_a_request_value_in_another_form_than_the_answers_is_not_stored() -> Non
 def test_a_write_keeps_within_the_bounds_of_the_answers_schema() -> None:
     """Schemathesis stored a 12-character `isoCode` where the answer's schema allows 2, and SCIM's
     `PatchOp` into `schemas`: the rules responses.json keeps per field path refuse them."""
-    from runner.sandbox.store import _merge
+    from runner.sandbox.fitting import merge as _merge
 
     rules = {
         "homeCountry.isoCode": {"minLength": 2, "maxLength": 2},

@@ -55,7 +55,7 @@ def _limits(text: str) -> dict[str, int]:
 def run(args: argparse.Namespace) -> int:
     from runner.rc.catalog import load_catalog
     from runner.sandbox import SandboxConfig, running_sandbox
-    from runner.sandbox.app import CONTROL_HEADER
+    from runner.sandbox.control import CONTROL_HEADER
 
     known = load_catalog().permissions
     scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip()) or known

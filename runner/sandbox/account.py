@@ -80,10 +80,6 @@ class Refusal:
 # ------------------------------------------------------------------------------------ the caller
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def phone_numbers(base: str) -> list[dict[str, Any]]:
     """The caller's numbers as ``GET .../extension/~/phone-number`` lists them, features and all."""
     own = f"{base}/restapi/v1.0/account/{ACCOUNT_ID}"

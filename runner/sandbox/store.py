@@ -16,19 +16,18 @@ import datetime as dt
 import itertools
 import json
 import random
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from jsonschema import Draft4Validator, FormatChecker
-
+from runner.clock import Clock, SystemClock
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
 from runner.rc.rules.base import Attachment
 from runner.sandbox import account, errors, listing
+from runner.sandbox.fitting import NO_RULES, merge
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.samples import body_of, field_rules_of, max_records_of
 
@@ -40,7 +39,6 @@ SEED_RECORDS = 3
 TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
 SEED_SPACING = dt.timedelta(minutes=20)  # seeded records are this far apart, all within the last day
 NO_QUERY: Mapping[str, list[str]] = {}
-NO_RULES: Mapping[str, dict[str, Any]] = {}
 
 # A tiny, valid one-page PDF: what a fax attachment download returns.
 PDF_BYTES = (
@@ -79,7 +77,8 @@ def item_parent(template: str) -> tuple[str, str] | None:
 class Store:
     """The sandbox's records. ``base`` (the URL the request came to) only builds ``uri`` fields."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, *, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()  # the sandbox's: a rehearsal's day, a test's moment
         self._collections: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, dict[str, Any]]] = {}
         self._ids = itertools.count(10_000_001)
         self._random = random.Random(seed)
@@ -176,7 +175,7 @@ class Store:
         with self._lock:
             parent = item_parent(op.path)
             asked = account.Call(
-                op.id, _own("extensionId", params), params, body, files, query, base, _now(), contents
+                op.id, _own("extensionId", params), params, body, files, query, base, self._now(), contents
             )
             answered = account.answer(asked, self, self.account, body_of(op))
             if answered is not None:
@@ -234,7 +233,7 @@ class Store:
             return op.response.status, answer
         record = records[ids[0]]
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
-            _merge(record, body, field_rules_of(op))
+            merge(record, body, field_rules_of(op))
         if op.method == "GET" and not isinstance(body_of(op), dict):
             return op.response.status, self._fresh_sample(op, params, body, base)
         return op.response.status, record
@@ -250,12 +249,12 @@ class Store:
     ) -> dict[str, Any]:
         record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
         if isinstance(body, dict):
-            _merge(record, body, rules)
+            merge(record, body, rules)
         record_id = self.new_id()
         self._identify(record, collection, params, record_id, base)
         for name in ("creationTime", "lastModifiedTime"):
             if name in record:
-                record[name] = _iso(_now())
+                record[name] = _iso(self._now())
         self._records(collection, params, base)[record_id] = record
         return record
 
@@ -272,7 +271,7 @@ class Store:
     ) -> dict[str, Any]:
         sample = account.rebased(body_of(op), base)
         kept = account.default_window(
-            op.path, list(self._records(op.path, params, base).values()), query, _now()
+            op.path, list(self._records(op.path, params, base).values()), query, self._now()
         )
         records = listing.select(kept, query)
         body = listing.page(sample, records, query, base + concrete(op.path, params))
@@ -307,7 +306,7 @@ class Store:
         if isinstance(sample, dict):
             # A search's body is a question, not a record: only a write shows up in its answer.
             if op.is_write and isinstance(body, dict):
-                _merge(sample, body, field_rules_of(op))
+                merge(sample, body, field_rules_of(op))
             parent = item_parent(op.path)
             if parent and _own(parent[1], params):
                 # The caller's own account or extension: its real ids, in the schema's type.
@@ -343,7 +342,7 @@ class Store:
                 i: account.extension_record(sample, i, number, base, i == EXTENSION_ID)
                 for i, number in seeded
             }
-        now = _now()
+        now = self._now()
         count = SEED_MESSAGES if collection == MESSAGE_STORE else SEED_RECORDS
         named = sample.get("id")
         if isinstance(named, str) and not named.isdigit():
@@ -394,6 +393,9 @@ class Store:
             if isinstance(party, dict):
                 party.pop("faxErrorCode", None)
 
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock.time(), dt.UTC)
+
     def dump(self) -> list[Any]:
         with self._lock:
             return [[c, list(p), list(r.items())] for (c, p), r in self._collections.items()]
@@ -408,94 +410,6 @@ class Store:
 def _own(id_name: str, params: Mapping[str, str]) -> bool:
     """``/extension/~`` reads the caller's own extension: always there, never in a collection."""
     return id_name in OWN_IDS and params.get(id_name) in ("~", OWN_IDS[id_name])
-
-
-def _merge(
-    target: dict[str, Any],
-    update: Mapping[str, Any],
-    rules: Mapping[str, dict[str, Any]] = NO_RULES,
-    at: str = "",
-) -> None:
-    """Fold a request body into a record: only the fields the answer has, each in the answer's type.
-
-    Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
-    string; a password sent as text is answered as an object; a SCIM PATCH names its own
-    ``schemas``): a field that does not fit keeps the answer's value, so what the sandbox serves
-    back still meets its response schema. So does a string in another form than the answer's (an
-    empty one for a filled field, text for a link or a timestamp), a value the answer's schema
-    bounds otherwise (``rules`` by field path: an enum, a length, a pattern, a range), and every
-    ``uri``, which the server owns.
-    """
-    for key, value in update.items():
-        if key not in target or key == "uri":
-            continue
-        path = f"{at}.{key}" if at else key
-        current = target[key]
-        if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value, rules, path)
-        elif isinstance(value, list) and isinstance(current, list):
-            items = f"{path}[]"
-            if current and not all(_same_type(item, current[0]) for item in value):
-                continue
-            if current and isinstance(current[0], dict):
-                target[key] = [_fitted(current[0], item, rules, items) for item in value]
-            elif all(_within(item, rules.get(items)) for item in value):
-                target[key] = copy.deepcopy(value)
-        elif _fits(value, current) and _within(value, rules.get(path)):
-            target[key] = value
-
-
-def _fitted(
-    like: dict[str, Any], item: dict[str, Any], rules: Mapping[str, dict[str, Any]], at: str
-) -> dict[str, Any]:
-    fitted = copy.deepcopy(like)
-    _merge(fitted, item, rules, at)
-    return fitted
-
-
-_RULE_CHECKS: dict[str, Draft4Validator] = {}
-
-
-def _within(value: Any, rules: dict[str, Any] | None) -> bool:
-    """True when ``value`` meets the answer's rules for its field (none: anything of its type)."""
-    if not rules:
-        return True
-    key = json.dumps(rules, sort_keys=True)
-    check = _RULE_CHECKS.get(key)
-    if check is None:
-        check = _RULE_CHECKS[key] = Draft4Validator(rules, format_checker=FormatChecker())
-    return bool(check.is_valid(value))
-
-
-def _fits(value: Any, like: Any) -> bool:
-    return _same_type(value, like) and (not isinstance(value, str) or _same_form(value, like))
-
-
-_LINK = re.compile(r"^https?://")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def _same_form(value: str, like: str) -> bool:
-    """A string fits where the answer has one of its form: a link, a timestamp, or any filled text."""
-    if like and not value:
-        return False
-    for form in (_LINK, _TIMESTAMP):
-        if form.match(like) and not form.match(value):
-            return False
-    if _TIMESTAMP.match(value):  # a well-formed timestamp must also be a real moment (no 12:99)
-        try:
-            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-    return True
-
-
-def _same_type(value: Any, like: Any) -> bool:
-    if isinstance(like, bool) or isinstance(value, bool):
-        return isinstance(like, bool) and isinstance(value, bool)
-    if isinstance(like, int | float) and isinstance(value, int | float):
-        return isinstance(value, int) or not isinstance(like, int)
-    return type(value) is type(like)
 
 
 def concrete(template: str, params: Mapping[str, str]) -> str:
@@ -520,10 +434,6 @@ def _id_as(record: dict[str, Any], like: Any) -> dict[str, Any]:
     if isinstance(like, str) and isinstance(value, int):
         return {**record, "id": str(value)}
     return record
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _iso(moment: dt.datetime) -> str:
