@@ -1,6 +1,7 @@
 """``rcgrad check``'s judgement of a loaded plan: every problem found before any request is sent.
 
-Errors are things that would cost the app (a request the spec refuses, a 403 for an undeclared
+Each check is a function in a registry (``STEP_CHECKS`` per step, ``PLAN_CHECKS`` for the whole
+plan), like the criteria's. Errors are things that would cost the app (a request the spec refuses, a 403 for an undeclared
 permission, a scope nobody calls, a capture used before it exists, an unfinished TODO); warnings are
 things a person should look at (writes that touch data, a literal id that may not exist). The report
 also gives each endpoint's throttling group and the least wall time the traffic can take. Pure: this
@@ -10,6 +11,7 @@ module must never do I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -63,8 +65,106 @@ class CheckReport:
         return not self.errors
 
 
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """One step as the step checks see it: where it is written, and what is known when it runs."""
+
+    plan: Plan
+    item: Item
+    step: Step
+    key: str  # endpoints[3]
+    where: str  # endpoints[3].setup[0]: the step itself
+    variables: Mapping[str, object]  # vars:, and what a rehearsal fills in
+    known: frozenset[str]  # captures saved by earlier steps of the item, and vars:
+
+    def finding(self, severity: str, message: str, at: str | None = None) -> Finding:
+        line = _line(self.plan, at, self.step.line) if at else self.step.line
+        return Finding(severity, message, str(self.plan.path), line, at or self.key)
+
+
+StepCheck = Callable[[StepContext], Iterable[Finding]]
+PlanCheck = Callable[[Plan, frozenset[str]], Iterable[Finding]]
+
+
+def _against_spec_and_rules(c: StepContext) -> Iterator[Finding]:
+    """Every request the spec or RingCentral's rules beyond it refuse (a finished step only)."""
+    if c.step.todo is None:
+        for problem in step_problems(c.step, dict(c.variables)):
+            at = f"{c.where}.{problem.where}"
+            yield c.finding(ERROR, problem.message, at)
+
+
+def _todo_left(c: StepContext) -> Iterator[Finding]:
+    if c.step.todo is not None:
+        yield c.finding(ERROR, f"TODO left in the plan: {c.step.todo}")
+
+
+def _permission_declared(c: StepContext) -> Iterator[Finding]:
+    permission = c.step.permission  # the operation's, or a rule's by the body (a WebHook create)
+    if not grants(c.plan.app.scopes, permission):
+        yield c.finding(
+            ERROR,
+            f"{c.step.operation.key} needs the {permission} permission, which app.scopes does not declare (a 403)",
+        )
+
+
+def _captures_saved_first(c: StepContext) -> Iterator[Finding]:
+    missing = sorted(c.step.needs() - c.known)
+    if missing:
+        yield c.finding(
+            ERROR,
+            f"{{{{{missing[0]}}}}} is used before any step saves it (add it to vars: or save: it earlier)",
+        )
+
+
+def _writes(c: StepContext) -> Iterator[Finding]:
+    if c.step.operation.is_write:
+        yield c.finding(WARNING, f"{c.step.operation.key} writes data on the server")
+
+
+def _webhook_reachable(c: StepContext) -> Iterator[Finding]:
+    unreachable = _unreachable_webhook(c.plan, c.step)
+    if unreachable:
+        yield c.finding(ERROR, unreachable, f"{c.where}.json.deliveryMode.address")
+
+
+def _literal_ids(c: StepContext) -> Iterator[Finding]:
+    literal = _literal_id(c.step)
+    if literal:
+        yield c.finding(
+            WARNING, f"{literal} is a literal id: if it does not exist every call is a 404; capture it"
+        )
+
+
+def _scopes_exercised(plan: Plan, exercised: frozenset[str]) -> Iterator[Finding]:
+    for scope in plan.app.scopes:
+        line = plan.app.scope_lines.get(scope)
+        if scope in UNMAPPABLE:
+            message = f"{scope} cannot be exercised through the REST API ({UNMAPPABLE[scope]}); remove it from the app"
+            yield Finding(ERROR, message, str(plan.path), line, "app.scopes")
+        elif scope not in exercised:
+            message = f"no endpoint uses {scope}: graduation needs a call under every declared scope"
+            yield Finding(ERROR, message, str(plan.path), line, "app.scopes")
+
+
+def _description(plan: Plan, exercised: frozenset[str]) -> list[Finding]:
+    return _description_findings(plan, str(plan.path))
+
+
+# The checks, in the order their findings are listed: each step's, then the plan's as a whole.
+STEP_CHECKS: tuple[StepCheck, ...] = (
+    _against_spec_and_rules,
+    _todo_left,
+    _permission_declared,
+    _captures_saved_first,
+    _writes,
+    _webhook_reachable,
+    _literal_ids,
+)
+PLAN_CHECKS: tuple[PlanCheck, ...] = (_scopes_exercised, _description)
+
+
 def check_plan(plan: Plan) -> CheckReport:
-    file = str(plan.path)
     findings: list[Finding] = []
     rows: list[EndpointRow] = []
     exercised: set[str] = set()
@@ -72,83 +172,19 @@ def check_plan(plan: Plan) -> CheckReport:
     if plan.server == "local":  # the rehearsal's own receiver answers for the app's webhook
         variables[WEBHOOK_ADDRESS] = LOCAL_WEBHOOK_STANDIN
     for item_index, item in enumerate(plan.endpoints):
-        known = set(plan.vars)
+        known = frozenset(plan.vars)
+        key = f"endpoints[{item_index}]"
         for step in item.steps:
-            key = f"endpoints[{item_index}]"
-            if step.todo is None:
-                where = _step_key(item, step, key)
-                for problem in step_problems(step, variables):
-                    at = f"{where}.{problem.where}"
-                    findings.append(Finding(ERROR, problem.message, file, _line(plan, at, step.line), at))
-            op = step.operation
-            permission = step.permission  # the operation's, or a rule's by the body (a WebHook create)
+            context = StepContext(plan, item, step, key, _step_key(item, step, key), variables, known)
+            for check in STEP_CHECKS:
+                findings.extend(check(context))
+            op, permission = step.operation, step.permission
             rows.append(EndpointRow(step.name, op.key, permission, op.group, op.is_write))
             if permission:
                 exercised.update(exercised_by(permission))
-            if step.todo is not None:
-                findings.append(Finding(ERROR, f"TODO left in the plan: {step.todo}", file, step.line, key))
-            if not grants(plan.app.scopes, permission):
-                findings.append(
-                    Finding(
-                        ERROR,
-                        f"{op.key} needs the {permission} permission, which app.scopes does not declare (a 403)",
-                        file,
-                        step.line,
-                        key,
-                    )
-                )
-            missing = sorted(step.needs() - known)
-            if missing:
-                findings.append(
-                    Finding(
-                        ERROR,
-                        f"{{{{{missing[0]}}}}} is used before any step saves it (add it to vars: or save: it earlier)",
-                        file,
-                        step.line,
-                        key,
-                    )
-                )
             known |= set(step.save)
-            if op.is_write:
-                findings.append(Finding(WARNING, f"{op.key} writes data on the server", file, step.line, key))
-            unreachable = _unreachable_webhook(plan, step)
-            if unreachable:
-                at = f"{_step_key(item, step, key)}.json.deliveryMode.address"
-                findings.append(Finding(ERROR, unreachable, file, _line(plan, at, step.line), at))
-            literal = _literal_id(step)
-            if literal:
-                findings.append(
-                    Finding(
-                        WARNING,
-                        f"{literal} is a literal id: if it does not exist every call is a 404; capture it",
-                        file,
-                        step.line,
-                        key,
-                    )
-                )
-    for scope in plan.app.scopes:
-        line = plan.app.scope_lines.get(scope)
-        if scope in UNMAPPABLE:
-            findings.append(
-                Finding(
-                    ERROR,
-                    f"{scope} cannot be exercised through the REST API ({UNMAPPABLE[scope]}); remove it from the app",
-                    file,
-                    line,
-                    "app.scopes",
-                )
-            )
-        elif scope not in exercised:
-            findings.append(
-                Finding(
-                    ERROR,
-                    f"no endpoint uses {scope}: graduation needs a call under every declared scope",
-                    file,
-                    line,
-                    "app.scopes",
-                )
-            )
-    findings.extend(_description_findings(plan, file))
+    for plan_check in PLAN_CHECKS:
+        findings.extend(plan_check(plan, frozenset(exercised)))
     by_group = requests_by_group(plan)
     limits = {group: limit for group in by_group if (limit := plan.paced_limit(group)) is not None}
     seconds = minimum_plan_seconds(by_group, limits)
