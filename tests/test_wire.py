@@ -18,7 +18,7 @@ import pytest
 
 from runner.clock import ManualClock
 from runner.ledger.console_csv import parse_console_csv
-from runner.plan.loader import Item, Step
+from runner.plan.model import Item, Step
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
 from runner.records import CallRecord, Kind

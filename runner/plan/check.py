@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from runner.plan.conformance import step_problems
-from runner.plan.loader import LOCAL_WEBHOOK_STANDIN, PLACEHOLDER, WEBHOOK_ADDRESS, Item, Plan, Step
+from runner.plan.loader import LOCAL_WEBHOOK_STANDIN, WEBHOOK_ADDRESS
+from runner.plan.model import PLACEHOLDER, Item, Plan, Step
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.rules.subscriptions import is_loopback
 from runner.rc.scopes import SUBSCRIPTION_WEBHOOK, UNMAPPABLE, exercised_by, grants

@@ -19,7 +19,7 @@ import anyio
 
 from runner.errors import InputError
 from runner.plan.init import draft_plan
-from runner.plan.loader import Plan
+from runner.plan.model import Plan
 from runner.rc import wire
 from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE

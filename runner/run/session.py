@@ -25,7 +25,8 @@ from runner.errors import CredentialsError, InputError
 from runner.ledger.grants import load_granted, save_granted
 from runner.ledger.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.plan.check import check_plan
-from runner.plan.loader import Plan, load_plan
+from runner.plan.loader import load_plan
+from runner.plan.model import Plan
 from runner.rc import wire
 from runner.rc.limits import minimum_plan_seconds
 from runner.rc.scopes import exercised_by
