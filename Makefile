@@ -25,7 +25,7 @@ install: $(STAMP)
 # Both layers. The integration tests mostly wait (on a sandbox, a subprocess, PostgreSQL), so six
 # workers share two cores well; `make unit` is the unit layer alone, in one process, in seconds.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 6 --dist worksteal
+	$(BIN)/python -m pytest -n 6 --dist loadgroup
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "$(UNIT)"

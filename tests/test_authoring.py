@@ -12,8 +12,8 @@ from runner.cli import main
 from runner.plan.check import check_plan
 from runner.plan.init import draft_plan, render
 from runner.plan.loader import parse_plan
-from runner.plan.scan import render as render_scan
 from runner.plan.scan import scan_tree
+from runner.plan.scan_plan import render as render_scan
 from runner.rc.catalog import load_catalog
 from tests.conftest import REPO
 

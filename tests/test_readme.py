@@ -27,6 +27,8 @@ import pytest
 from runner.cli import main
 from tests.conftest import REPO
 
+# The commands share one workspace (a module fixture): one worker runs them all.
+pytestmark = pytest.mark.xdist_group("readme")
 README = REPO / "README.md"
 DOCS = [README, REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
 PLACEHOLDER = re.compile(r"\b(PLAN|PATH|FILE|URL|DATE|N|A,B|SPEC)\b|\[|\]|\.\.\.|\\\||\|")
@@ -119,11 +121,18 @@ def test_every_plan_block_passes_check(block: Block, tmp_path: Path, capsys):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What a user has after following the README: the shipped plans, their own plan, a source tree."""
+    """What a user has after following the README: the shipped plans, their own plan, a source tree,
+    and a rehearsal of their plan in the ledger (the README's routine), whatever order the commands
+    below run in."""
     root = tmp_path_factory.mktemp("readme")
     shutil.copytree(REPO / "plans", root / "plans")
     (root / "plans" / "myapp.yaml").write_text(plan_blocks()[0].text)
     shutil.copytree(REPO / "tests" / "fixtures" / "scan" / "py", root / "src")
+    rehearsal = [sys.executable, "-m", "runner", "graduate", "plans/myapp.yaml", "--server", "local", "-q"]
+    done = subprocess.run(
+        rehearsal, cwd=root, env=_env(root / ".home"), capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
     return root
 
 

@@ -433,8 +433,8 @@ def test_a_bulk_answer_is_what_the_python_sdk_reads() -> None:
 
 
 def test_plan_scan_writes_a_found_subscription_as_a_webhook_the_rehearsal_answers() -> None:
-    from runner.plan.scan import plan_scopes
-    from runner.plan.scan import render as render_scan
+    from runner.plan.scan_plan import plan_scopes
+    from runner.plan.scan_plan import render as render_scan
 
     filters = [("app.py", 7, "/restapi/v1.0/account/~/extension/~/presence")]
     assert plan_scopes([], filters) == ["SubscriptionWebhook"]

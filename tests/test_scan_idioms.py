@@ -14,7 +14,8 @@ import pytest
 from runner.cli import main
 from runner.plan.check import check_plan
 from runner.plan.loader import parse_plan
-from runner.plan.scan import ScanOptions, render, scan_source
+from runner.plan.scan import ScanOptions, scan_source
+from runner.plan.scan_plan import render
 from tests.conftest import REPO
 
 IDIOMS = REPO / "tests" / "fixtures" / "scan_idioms"
