@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             if report.least_seconds >= 1
             else "no waiting: each group's share fits in one rate window"
         )
-        console.print(f"{total} requests ({groups}): {wait}; {report.assumption}")
+        console.print(f"{total} requests ({groups}): {wait}; {report.assumption}", soft_wrap=True)
     for finding in report.findings:
         style = "red" if finding.severity == ERROR else "yellow"
         console.print(f"[{style}]{redact.redact(str(finding))}[/]", soft_wrap=True)
