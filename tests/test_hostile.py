@@ -732,3 +732,20 @@ def test_migrate_refuses_rows_no_window_holds_in_one_line(tmp_path, capsys):
     )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "outside 1 to 1,000,000" in err, err
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN"])
+def test_a_number_json_cannot_carry_is_refused_before_any_request(value, tmp_path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "app: {name: inf, scopes: [Contacts]}\nendpoints:\n"
+        "  - request: POST /restapi/v1.0/account/~/extension/~/address-book/contact\n"
+        f"    json: {{firstName: x, a: {value}}}\n"
+    )
+    for command in ("check", "graduate"):  # graduate once sent 5 calls, then died with a traceback
+        assert main([command, str(plan)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert (
+            "plan.yaml:4: endpoints[0].json.a: a number JSON cannot carry" in err
+            and len(err.splitlines()) == 1
+        )
