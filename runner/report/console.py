@@ -1,17 +1,18 @@
-"""The verdict for a person at a terminal: rich tables of criteria, endpoints, scopes and tokens.
+"""The verdict for a person at a terminal or in a CI log: criteria, endpoints, scopes and tokens.
 
-When the output is not a terminal rich drops colour; ``ascii=True`` also swaps the box lines and
-the ✓/✗ marks for plain ASCII. Must never print anything that is not in the verdict.
+Lines of figures, with prose wrapped at the console's width (80 columns in a pipe, as CI and cron
+mail see it) and never a path cut. When the output is not a terminal rich drops colour;
+``ascii_only`` also swaps the ✓/✗ marks for plain words. Must never print anything that is not in
+the verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import textwrap
 
-from rich.box import ASCII, ROUNDED
 from rich.console import Console
-from rich.table import Table
 
 from runner.verdict.criteria import Criterion, Verdict, iso
 
@@ -31,11 +32,24 @@ def format_number(value: float) -> str:
     return f"{value:.2%}" if abs(value) < 1 else f"{value:g}"
 
 
+def _prose(console: Console, text: str, indent: str = "", first: str | None = None) -> None:
+    """Words wrapped at the console's width; a word longer than a line (a path) stays whole."""
+    first = indent if first is None else first
+    for line in textwrap.wrap(
+        text,
+        width=max(console.width, 40),
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool | None = None) -> None:
     console = console or Console()
     if ascii_only is None:
         ascii_only = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
-    box = ASCII if ascii_only else ROUNDED
     win = verdict.window
     headline = "CRITERIA MET" if verdict.met else "CRITERIA NOT MET"
     day = verdict.judged_day
@@ -45,15 +59,15 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
         highlight=False,
         soft_wrap=True,
     )
-    console.print(
-        f"  window:  {before} and {day} (UTC days), and the 48 h from {iso(win.rolling_start)}"
-        f" to {iso(win.now)}",
-        highlight=False,
-        soft_wrap=True,
+    _prose(
+        console,
+        f"{before} and {day} (UTC days), and the 48 h from {iso(win.rolling_start)} to {iso(win.now)}",
+        " " * 11,
+        first="  window:  ",
     )
     if verdict.subject is not None:
         for label, value in verdict.subject.lines():
-            console.print(f"  {label + ':':9}{value}", highlight=False, markup=False, soft_wrap=True)
+            _prose(console, value, " " * 11, first=f"  {label + ':':9}")
 
     # One line of figures per criterion and its detail on the next: readable at 80 columns.
     console.print(
@@ -65,15 +79,11 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
             f" {format_number(c.threshold):>9} {format_number(c.margin):>9}",
             highlight=False,
         )
-        console.print(f"{'':10}{c.detail}", highlight=False, markup=False, soft_wrap=True)
+        _prose(console, c.detail, " " * 10)
     if verdict.endpoints:
         # The path is the row's identity: on a line of its own and whole, whatever the width (CI logs
         # and cron mail are 80 columns wide); its figures go on the line below it.
-        console.print(
-            f"Endpoints: 2xx on {before} / {day} / in the 48 h, then 4xx and all responses",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _prose(console, f"Endpoints (2xx on {before} / {day} / in the 48 h; 4xx; responses)", "  ", "")
         for e in verdict.endpoints:
             name = e.key if e.in_plan else f"{e.key} (not in plan)"
             console.print(f"  {name}", highlight=False, markup=False, soft_wrap=True)
@@ -85,28 +95,26 @@ def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool
             )
 
     if verdict.scopes:
-        scopes = Table(title="Scopes", box=box, title_justify="left")
-        scopes.add_column("scope")
-        scopes.add_column("2xx", justify="right")
-        scopes.add_column("exercised")
+        console.print("Scopes: 2xx in the window", highlight=False, markup=False)
+        width = max(len(s.scope) for s in verdict.scopes)
         for s in verdict.scopes:
-            scopes.add_row(
-                s.scope,
-                str(s.successes),
-                ("yes" if s.exercised else "NO") if ascii_only else ("✓" if s.exercised else "[red]✗[/red]"),
-            )
-        console.print(scopes)
+            if ascii_only:
+                mark = "ok     " if s.exercised else "FAIL   "
+            else:
+                mark = "[green]✓[/green]      " if s.exercised else "[red]✗[/red]      "
+            console.print(f"  {mark} {s.scope:<{width}} {s.successes:>6}", highlight=False)
 
     t = verdict.tokens
-    console.print(
+    _prose(
+        console,
         f"Tokens: {t.logins} login(s), {t.relogins} re-login(s), {t.refreshes} proactive refresh(es),"
         f" {t.refresh_on_401} refresh(es) after a 401, {t.expired_401} 401(s) from expired tokens",
-        highlight=False,
-        soft_wrap=True,
+        "  ",
+        first="",
     )
     console.print("Caveats:", highlight=False)
     for note in verdict.caveats:
-        console.print(f"  - {note}", highlight=False, markup=False, soft_wrap=True)
+        _prose(console, note, "    ", first="  - ")
 
 
 def render_text(verdict: Verdict, width: int = 120, ascii_only: bool = True) -> str:
