@@ -260,7 +260,9 @@ class _Loader:
             return self.env_text(value, node.line, key)
         if isinstance(value, float) and not math.isfinite(value):
             # JSON has no infinity and no NaN: the request could never be sent.
-            raise self.fail("a number JSON cannot carry (.inf or .nan); write a finite number", node.line, key)
+            raise self.fail(
+                "a number JSON cannot carry (.inf or .nan); write a finite number", node.line, key
+            )
         if value is None or isinstance(value, (bool, int, float)):
             return value
         return str(value)  # dates and timestamps: send them as written
