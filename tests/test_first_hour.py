@@ -31,6 +31,15 @@ def test_plan_init_names_the_app_after_its_file_so_two_plans_rehearse_apart(tmp_
     assert 'name: "Acme CRM"' in capsys.readouterr().out
 
 
+def test_a_written_plan_says_what_to_do_before_check_refuses_it(tmp_path: Path, capsys):
+    out = tmp_path / "crm.yaml"
+    assert main(["plan", "init", "--scopes", "ReadAccounts", "--out", str(out)]) == 0
+    said = capsys.readouterr().err.splitlines()
+    assert said[-1] == f"next: describe the app in app.description (the TODO line), then rcgrad check {out}"
+    assert main(["check", str(out)]) == 2  # what the next step warned of
+    assert "app.description: error: the description still holds the placeholder" in capsys.readouterr().out
+
+
 def _console_counts() -> str:
     """Seven presence reads yesterday, as the console's analytics would show them."""
     import datetime as dt

@@ -96,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
                 f"cannot write the plan: {exc.strerror or exc.__class__.__name__}", file=str(out)
             ) from None
         print(f"wrote {out}", file=sys.stderr)
+        # The written plan holds a TODO description that check refuses: say so now, not at check.
+        print(
+            f"next: describe the app in app.description (the TODO line), then rcgrad check {out}",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return EXIT_MET
