@@ -226,3 +226,24 @@ def test_nothing_to_send_never_stands_above_not_met_without_its_reason(tmp_path:
     assert "Nothing to send" not in out[:verdict_at]
     assert "Nothing to send: more traffic cannot mend what fails (endpoint_successes" in out[verdict_at:]
     assert "--retry-broken" in out[verdict_at:] or "sends what the window still needs" in out[verdict_at:]
+
+
+@pytest.mark.loopback
+def test_check_announces_the_requests_the_first_graduate_sends(tmp_path: Path, capsys):
+    """A plan of two reads: check used to say 10 requests (5 each) and graduate sent 21, the
+    strict profile's total. The count check announces is the one the first run meets."""
+    plan = tmp_path / "two-reads.yaml"
+    plan.write_text(
+        "app:\n  name: two reads\n  description: >\n"
+        "    Reads the call log and the SMS consents of the account to remind the support team of\n"
+        "    customers who called and asked to be texted back the same day.\n"
+        "  scopes: [ReadCallLog, SMS]\nserver: local\nendpoints:\n"
+        "  - GET /restapi/v1.0/account/~/extension/~/call-log\n"
+        "  - GET /restapi/v2/accounts/~/sms/consents\n"
+    )
+    assert main(["check", str(plan)]) == 0
+    (announced,) = [ln for ln in capsys.readouterr().out.splitlines() if " requests (" in ln]
+    assert announced.startswith("21 requests (Heavy 5, Light 16)")
+    assert main(["graduate", str(plan)]) == 0
+    sent = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("run ")]
+    assert sum(int(ln.split(": ")[1].split()[0]) for ln in sent) == 21, sent

@@ -166,7 +166,8 @@ endpoints:
     assert any("TODO" in e for e in errors)
     warnings = [str(f) for f in report.findings if f.severity == "warning"]
     assert any("writes data" in w for w in warnings) and any("messageId=12345" in w for w in warnings)
-    assert report.requests_by_group == {"Heavy": 5, "Light": 5, "Medium": 5}
+    # What graduate sends to an empty window: 5 per endpoint, and the strict profile's 21 in total.
+    assert report.requests_by_group == {"Heavy": 5, "Light": 11, "Medium": 5}
 
 
 def test_least_wall_time_follows_the_plan_limits():
@@ -174,11 +175,12 @@ def test_least_wall_time_follows_the_plan_limits():
         f"  - name: n{i}\n    request: GET /restapi/v1.0/account/~/extension/~/call-log\n" for i in range(2)
     )
     report = check_plan(parse_plan(text, Path("p.yaml"), env={}))
-    assert report.least_seconds == 4 * 60  # 10 Heavy requests, 2 per window: 5 windows, 4 slides
+    # Graduate sends 21 Heavy requests (strict's total) at 2 per window: 11 windows, 10 slides.
+    assert report.requests_by_group == {"Heavy": 21} and report.least_seconds == 10 * 60
     spared = check_plan(
         parse_plan(text.replace("{Heavy: 2}", "{Heavy: 3, spare: 1}"), Path("p.yaml"), env={})
     )
-    assert spared.least_seconds == 4 * 60  # 3 per window less 1 spare slot: the same pace
+    assert spared.least_seconds == 10 * 60  # 3 per window less 1 spare slot: the same pace
 
 
 def test_the_check_command_exits_2_with_one_line_and_0_when_fine(tmp_path, capsys):

@@ -22,9 +22,9 @@ from runner.rc.limits import minimum_plan_seconds
 from runner.rc.rules.subscriptions import is_loopback
 from runner.rc.scopes import SUBSCRIPTION_WEBHOOK, UNMAPPABLE, exercised_by, grants
 from runner.verdict.criteria import APP_DESCRIPTION, description_criterion, description_placeholder, rules_for
+from runner.verdict.topup import calls_by_group, plan_graduate, with_least_runs
 
 ERROR, WARNING = "error", "warning"
-ASSUMED_RUNS = 5  # each item runs at least the per-endpoint minimum
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,7 @@ def check_plan(plan: Plan) -> CheckReport:
     by_group = requests_by_group(plan)
     limits = {group: limit for group in by_group if (limit := plan.paced_limit(group)) is not None}
     seconds = minimum_plan_seconds(by_group, limits)
-    assumption = f"assuming every item runs {ASSUMED_RUNS} times (or its calls:), every step counted"
+    assumption = "what graduate sends to an empty window, every step counted"
     return CheckReport(tuple(findings), tuple(rows), by_group, seconds, assumption)
 
 
@@ -245,12 +245,20 @@ def _description_findings(plan: Plan, file: str) -> list[Finding]:
 
 
 def requests_by_group(plan: Plan) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in plan.endpoints:
-        runs = max(ASSUMED_RUNS, item.calls or 0)
-        for step in item.steps:
-            counts[step.operation.group] = counts.get(step.operation.group, 0) + runs
-    return counts
+    """Throttling group -> the calls ``graduate`` sends to an empty window: the planner's own answer
+    (each endpoint's minimum, the profile's total, every item at least its ``calls:``), so the count
+    and the wait ``check`` announces are the ones the first run will meet."""
+    items = plan.item_keys()
+    topup = plan_graduate(
+        (),
+        now=0.0,  # an empty window needs the same on any day
+        items=items,
+        scopes=plan.app.scopes,
+        profile=plan.criteria.profile,
+        overrides=plan.criteria.overrides,
+        facts=plan.facts,
+    )
+    return calls_by_group(with_least_runs(topup, plan.least_runs(), items).per_endpoint, plan.facts)
 
 
 def _unreachable_webhook(plan: Plan, step: Step) -> str | None:

@@ -18,7 +18,7 @@ from runner.rc import rules, wire
 from runner.rc.catalog import Operation
 from runner.rc.limits import GroupLimit, Margin, default_limit
 from runner.rc.wire import RenderedRequest
-from runner.verdict.criteria import Profile
+from runner.verdict.criteria import Profile, endpoint_facts
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 
@@ -130,6 +130,22 @@ class Plan:
     @property
     def steps(self) -> tuple[Step, ...]:
         return tuple(step for item in self.endpoints for step in item.steps)
+
+    def item_keys(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
+        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.endpoints]
+
+    def facts(self, key: str) -> tuple[str | None, str]:
+        """(permission, group) of an endpoint as the plan calls it: a step's permission may be a
+        rule's (a WebHook create is a call under SubscriptionWebhook), else the catalog's."""
+        for step in self.steps:
+            if step.operation.key == key and step.permission:
+                return step.permission, step.operation.group
+        return endpoint_facts(key)
+
+    def least_runs(self) -> dict[str, int]:
+        """Item name -> its ``calls:``, the least number of runs whenever it runs at all."""
+        return {item.name: item.calls for item in self.endpoints if item.calls}
 
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:

@@ -34,7 +34,7 @@ from runner.traffic.engine import Engine, Job, Refusal, RunResult
 from runner.traffic.giveup import GiveUp, default_deadline
 from runner.verdict.criteria import GRANTED_NOT_PLANNED, lookback, utc_day
 from runner.verdict.grants import parse_scope
-from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_top_up
+from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_top_up, with_least_runs
 
 EXTRA_PASSES = 3  # passes after one that got new 4xx or held first tries back
 RunEngine = Callable[[Engine, list[Job]], Awaitable[RunResult]]  # how a fleet runs each app's engine
@@ -118,12 +118,7 @@ def plan_now(options: RunOptions, session: Session) -> TopUp:
         )
     except ValueError as exc:
         raise InputError(str(exc), key="--apply-on") from exc
-    # An item's calls: is its least number of runs whenever it runs at all; never a reason to run.
-    fixed = {item.name: item.calls for item in plan.endpoints if item.calls}
-    if not any(topup.repeats.get(name, 0) and topup.repeats[name] < n for name, n in fixed.items()):
-        return topup
-    repeats = {name: max(n, fixed.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
-    return replace(topup, repeats=repeats, per_endpoint=expected_calls(repeats, items))
+    return with_least_runs(topup, plan.least_runs(), items)
 
 
 def check_counts(options: RunOptions, plan: Plan) -> None:

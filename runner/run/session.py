@@ -46,7 +46,7 @@ from runner.traffic.limiter import RateLimits
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, midnight, rules_for, utc_day
 from runner.verdict.grants import GrantGap, compare
 from runner.verdict.subject import Subject, short_id
-from runner.verdict.topup import ItemKeys, endpoint_facts
+from runner.verdict.topup import ItemKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,10 @@ class LedgerView:
         return rules_for(self.plan.criteria.profile, self.plan.criteria.overrides)
 
     def item_keys(self) -> list[ItemKeys]:
-        """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
-        return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
+        return self.plan.item_keys()
 
     def facts(self, key: str) -> tuple[str | None, str]:
-        """(permission, group) of an endpoint as the plan calls it: a step's permission may be a
-        rule's (a WebHook create is a call under SubscriptionWebhook), else the catalog's."""
-        for step in self.plan.steps:
-            if step.operation.key == key and step.permission:
-                return step.permission, step.operation.group
-        return endpoint_facts(key)
+        return self.plan.facts(key)
 
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -84,6 +84,15 @@ def expected_calls(repeats: Mapping[str, int], items: Sequence[ItemKeys]) -> dic
         for key in steps:
             calls[key] = calls.get(key, 0) + times
     return calls
+
+
+def with_least_runs(topup: TopUp, least: Mapping[str, int], items: Sequence[ItemKeys]) -> TopUp:
+    """``topup`` with each item that runs at all run at least its ``calls:`` times (``least``): an
+    item's calls: is a floor whenever it runs, never a reason to run."""
+    if not any(topup.repeats.get(name, 0) and topup.repeats[name] < n for name, n in least.items()):
+        return topup
+    repeats = {name: max(n, least.get(name, 0)) if n else 0 for name, n in topup.repeats.items()}
+    return replace(topup, repeats=repeats, per_endpoint=expected_calls(repeats, items))
 
 
 def calls_by_group(per_endpoint: Mapping[str, int], facts: Facts = endpoint_facts) -> dict[str, int]:
