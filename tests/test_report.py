@@ -93,3 +93,9 @@ def test_html_is_self_contained_escaped_and_charts_every_status_class(verdict: V
     for label in ("2xx: 22", "429: 1", "4xx: 1"):
         assert label in page
     assert "2026-03-10" in page  # the UTC-midnight marker
+
+
+def test_moments_are_shown_to_the_second():
+    from runner.verdict.criteria import iso
+
+    assert iso(1765122000.026107) == "2025-12-07T15:40:00Z"

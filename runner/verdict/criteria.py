@@ -178,7 +178,8 @@ def lookback(now: float) -> float:
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+    """A moment as reports show it: UTC, to the second (``2026-12-05T15:57:40Z``)."""
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def utc_day(ts: float) -> dt.date:
