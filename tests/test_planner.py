@@ -89,6 +89,20 @@ def test_4xx_are_diluted_below_the_bar_with_a_margin_counting_yesterday():
     assert early.met
 
 
+def test_calls_beyond_each_endpoints_need_go_to_reads_even_in_a_slower_group():
+    """An SMS app with one read: the total's top-up used to go to the cheaper group, which was the
+    send (16 texts to a real customer); a read in the Heavy group costs only time."""
+    items = [("recent calls", ("GET /calls",)), ("text", ("POST /sms",))]
+    groups = {"GET /calls": ("ReadCallLog", "Heavy"), "POST /sms": ("SMS", "Medium")}
+    top = plan_graduate([], now=NOW, items=items, scopes=["ReadCallLog", "SMS"], facts=groups.__getitem__)
+    assert top.per_endpoint == {"GET /calls": 16, "POST /sms": 5}
+    # Only writes to choose from: the cheapest still makes the total.
+    writes = [("text", ("POST /sms",)), ("fax", ("POST /fax",))]
+    groups["POST /fax"] = ("Faxes", "Heavy")
+    top = plan_graduate([], now=NOW, items=writes, scopes=["SMS", "Faxes"], facts=groups.__getitem__)
+    assert top.per_endpoint == {"POST /sms": 16, "POST /fax": 5}
+
+
 def test_a_429_in_the_window_is_a_blocker_not_a_top_up():
     records = [*many(at("2026-03-10T08:00"), "GET /a", 5), rec(at("2026-03-10T09:00"), status=429)]
     top = plan_graduate(records, now=NOW, items=ITEMS, scopes=SCOPES, facts=facts)
