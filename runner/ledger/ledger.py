@@ -110,6 +110,15 @@ class RateState:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertState:
+    """The last alert sent for a partition: its state ("failing"), when, and for which apply day."""
+
+    state: str
+    since: float
+    day: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PartitionKey:
     """Whose traffic a row is: the console judges one app (client id) per user and server."""
 
@@ -434,6 +443,32 @@ class Ledger:
                 " window_seconds = excluded.window_seconds",
                 (pid, group, limit, window),
             )
+
+    # ------------------------------------------------------------ alerts (--notify)
+
+    def alert_state(self, key: PartitionKey) -> AlertState | None:
+        """The last alert sent for the partition and not yet followed by its recovery, if any."""
+        if key.id < 0:  # a partition no run has made yet: nothing was ever sent for it
+            return None
+        row = self._db.execute(
+            "SELECT state, since, day FROM alerts WHERE partition = ?", (self._pid(key),)
+        ).fetchone()
+        return None if row is None else AlertState(str(row[0]), float(row[1]), str(row[2]))
+
+    def set_alert_state(self, key: PartitionKey, state: AlertState | None) -> None:
+        """Keep (or, with None, clear) the partition's alert state, shared by every machine of the ledger."""
+        if key.id < 0:
+            return
+        pid = self._pid(key)
+        if state is None:
+            self._db.write("DELETE FROM alerts WHERE partition = ?", (pid,))
+            return
+        self._db.write(
+            "INSERT INTO alerts (partition, state, since, day) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (partition) DO UPDATE SET state = excluded.state, since = excluded.since,"
+            " day = excluded.day",
+            (pid, state.state, state.since, state.day),
+        )
 
     # ------------------------------------------------------------ copying (ledger migrate)
 

@@ -154,6 +154,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION rcgrad_hourly_update()""",
     ),
+    (
+        """CREATE TABLE alerts (
+            partition BIGINT PRIMARY KEY REFERENCES partitions(id),
+            state TEXT NOT NULL,
+            since DOUBLE PRECISION NOT NULL,
+            day TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 # A fixed key for "someone is migrating this database": CREATE TABLE IF NOT EXISTS is not safe

@@ -38,7 +38,7 @@ from runner.errors import InputError
 from runner.plan import safeyaml
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.hosts import ServerUrlError, parse_server
+from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.rc.wire import RenderedRequest
@@ -49,7 +49,7 @@ SERVERS = ("local", "sandbox", "production")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials")
+TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials", "notify")
 # credentials: field -> the RC_* variable it stands for; each value must come from ${ENV} or env_file.
 CREDENTIAL_FIELDS = {
     "server_url": "RC_SERVER_URL",
@@ -156,6 +156,8 @@ class Plan:
     lines: Mapping[str, int] = field(default_factory=dict)
     # The app's own RC_* values (from ``credentials:``), over the environment's; empty: the RC_* variables.
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # notify: the webhook alerts go to (a secret: its path is the hook's key); "" when none.
+    notify: str = field(default="", repr=False)
 
     def paced_limit(self, group: str) -> GroupLimit | None:
         """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the
@@ -262,6 +264,7 @@ class _Loader:
                     f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
                 )
         credentials = self.credentials(top.get("credentials"))
+        notify = self.notify(top.get("notify"))
         self.refuse_secret_names(app, endpoints)  # after credentials: every secret is registered now
         return Plan(
             path=self.path,
@@ -276,6 +279,7 @@ class _Loader:
             server_line=server_node.line if server_node else 0,
             lines=self.lines,
             credentials=credentials,
+            notify=notify,
         )
 
     def refuse_secret_names(self, app: App, endpoints: tuple[Item, ...]) -> None:
@@ -453,6 +457,27 @@ class _Loader:
         # Masked from the moment they are read, whatever the variable or file was called.
         redact.register(*(out[v] for n, v in CREDENTIAL_FIELDS.items() if n in SECRET_FIELDS and v in out))
         return out
+
+    def notify(self, node: _Node | None) -> str:
+        """``notify: ${VARIABLE}``: the webhook URL alerts go to. Its path is the hook's key, so it is
+        a secret: only a reference, never the URL itself, and masked from the moment it is read."""
+        if node is None:
+            return ""
+        raw = node.node.value if isinstance(node.node, yaml.ScalarNode) else ""
+        if not ENV_REFERENCE.search(str(raw)):
+            raise self.fail(
+                "write a ${VARIABLE} reference (such as ${RCGRAD_NOTIFY}): a webhook URL is a secret",
+                node.line,
+                "notify",
+            )
+        value = self.scalar(node, "notify", str).strip()
+        redact.register(value)
+        if value:
+            try:
+                parse_webhook(value)
+            except ServerUrlError as exc:
+                raise self.fail(f"the webhook URL {exc}", node.line, "notify") from None
+        return value
 
     def variables(self, node: _Node | None) -> dict[str, Any]:
         if node is None:

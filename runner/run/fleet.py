@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 import anyio
 
 from runner.errors import InputError, RcgradError
-from runner.ledger.ledger import Ledger
+from runner.ledger.ledger import Ledger, PartitionKey
+from runner.plan.loader import Plan
 from runner.run import events
 from runner.run.events import Emit
 from runner.run.passes import Outcome, RunOptions, judged, passes, too_early
@@ -33,6 +34,8 @@ class FleetApp:
     name: str  # unique in the fleet: the plan's file name is added when two apps share a name
     judged: events.Judged
     failure: RcgradError | None = None
+    plan: Plan | None = None
+    key: PartitionKey | None = None  # its ledger partition
 
 
 def run_fleet(
@@ -41,8 +44,11 @@ def run_fleet(
     emit: Emit,
     *,
     dry_run: Callable[[Session], None] | None = None,
+    ready: Callable[[list[Session]], None] | None = None,
 ) -> list[FleetApp]:
-    """Run every plan's app at once and judge each; ``dry_run`` instead shows each schedule."""
+    """Run every plan's app at once and judge each; ``dry_run`` instead shows each schedule.
+    ``ready`` sees every open session before the first lock is taken or request sent (the command
+    line's last checks, such as the alerts' webhooks)."""
     for plan in plans:  # every plan checked (and consented to) before any sandbox, ledger or login
         consent(plan, load_checked(plan))
     with ExitStack() as stack:
@@ -54,6 +60,8 @@ def run_fleet(
             for session in sessions:
                 dry_run(session)
             return []
+        if ready is not None:
+            ready(sessions)
         for session, name in zip(sessions, names, strict=True):
             stack.enter_context(
                 run_lock(
@@ -74,7 +82,13 @@ def run_fleet(
         running = [i for i in range(len(sessions)) if i not in early]
         outcomes, failures = anyio.run(_send_all, options, sessions, names, running, emit)
         return [
-            FleetApp(name, _rename(judged(options, session, outcome), name), failures.get(index))
+            FleetApp(
+                name,
+                _rename(judged(options, session, outcome), name),
+                failures.get(index),
+                session.plan,
+                session.key,
+            )
             for index, (name, session, outcome) in enumerate(zip(names, sessions, outcomes, strict=True))
         ]
 

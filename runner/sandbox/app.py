@@ -37,7 +37,7 @@ from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
 from runner.records import CallRecord, Kind, TokenEvent
-from runner.sandbox import errors
+from runner.sandbox import errors, incoming
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.journal import Journal, record_from
 from runner.sandbox.listing import BadPageToken
@@ -67,6 +67,7 @@ class SandboxState:
         self.log: list[CallRecord] = []
         self.journal: Journal | None = None  # with state_path: the log on disk, appended as it goes
         self.random = random.Random(config.seed)
+        self.incoming = incoming.IncomingHooks()  # Team Messaging's incoming webhooks (incoming.py)
 
     @property
     def faults(self) -> Any:
@@ -134,6 +135,7 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
             Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
+            Route(incoming.PATH, sandbox.state.incoming.receive, methods=["POST"]),
             # Every standard method reaches the handler: undeclared ones get 405 with Allow there.
             Route("/{path:path}", sandbox.api, methods=[*OPERATION_METHODS, "HEAD", "OPTIONS", "TRACE"]),
         ],
