@@ -48,6 +48,7 @@ def state_home(env: Mapping[str, str] | None = None) -> Path:
 
 
 LEDGER_VAR = "RCGRAD_LEDGER"
+NOTIFY_VAR = "RCGRAD_NOTIFY"  # the webhook alerts go to (a secret: its path is the hook's key)
 
 
 def ledger_target(

@@ -30,9 +30,8 @@ from runner.report import notify
 from runner.report.deliver import deliver, probe
 from runner.run.events import Judged
 from runner.run.session import SessionOptions
-from runner.settings import environment
+from runner.settings import NOTIFY_VAR, environment
 
-NOTIFY_VAR = "RCGRAD_NOTIFY"
 FAILING = "failing"
 
 
