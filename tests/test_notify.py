@@ -311,9 +311,9 @@ def test_a_hook_that_refuses_costs_one_line_and_never_the_exit_code(
     refusing = f"{sb.url}/webhook/v2/short"  # an id the hook service does not know: 404
     assert cli_main(["status", _plan(tmp_path), "-q", "--notify", refusing]) == 1
     err = capsys.readouterr().err.strip().splitlines()
+    port = sb.url.rsplit(":", 1)[1]
     assert err == [
-        "rcgrad: notify: alerting app: the alert was not delivered: 127.0.0.1:%s refused the message: 404"
-        % sb.url.rsplit(":", 1)[1]
+        f"rcgrad: notify: alerting app: the alert was not delivered: 127.0.0.1:{port} refused the message: 404"
     ]
 
 
