@@ -146,7 +146,7 @@ def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: s
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err.decode()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(7,)]
 
 
 # ---------------------------------------------------------------- the advisory run lock

@@ -192,6 +192,8 @@ class Ledger:
 
     def __init__(self, backend: Backend) -> None:
         self._db = backend
+        self._locks: postgres.LockSession | None = None  # PostgreSQL: the run locks' one session
+        self._pool: Any = None  # PostgreSQL: the few connections the shared tokens use
         self.path = backend.path  # the SQLite file; None on PostgreSQL
         self.location = backend.location  # for messages: a path, or a URL without its password
 
@@ -229,7 +231,23 @@ class Ledger:
         return ledger
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            if self._pool is not None:
+                self._pool.close()
+            if self._locks is not None:
+                self._locks.close()
+        finally:
+            self._pool = self._locks = None
+            self._db.close()
+
+    def pool(self) -> Any:
+        """PostgreSQL: a small pool of connections beside the ledger's own (the shared tokens' reads
+        and row locks), closed with the ledger; None for a SQLite file."""
+        if not isinstance(self._db, postgres.PostgresBackend):
+            return None
+        if self._pool is None:
+            self._pool = postgres.pool(self._db.url)
+        return self._pool
 
     def __enter__(self) -> Ledger:
         return self
@@ -272,11 +290,14 @@ class Ledger:
         poll: float = 0.2,
     ) -> AbstractContextManager[None] | None:
         """The app's run lock held on the shared database, or None when the ledger is a local file
-        (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``."""
+        (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``.
+        Every lock of this ledger handle is held on one connection (``postgres.LockSession``)."""
         if not isinstance(self._db, postgres.PostgresBackend):
             return None
+        if self._locks is None:
+            self._locks = postgres.LockSession(self._db.url)
         return postgres.advisory_run_lock(
-            self._db.url, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
+            self._locks, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
         )
 
     # ------------------------------------------------------------ partitions
