@@ -27,7 +27,7 @@ from runner.commands.options import (
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError
+from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError, InputError
 from runner.ledger.ledger import Ledger
 from runner.redact import redact
 from runner.report import fleet as fleet_report
@@ -88,6 +88,12 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="if another run (here or, with a shared ledger, on another machine) holds this app, wait for it"
         " instead of exiting",
     )
+    parser.add_argument(
+        "--skip-locked",
+        action="store_true",
+        help="skip (and name) an app whose run another process or machine holds, instead of exiting 1:"
+        " several machines running the same fleet run each app once",
+    )
     add_ledger_flag(parser)
     add_transport_flags(parser)
     add_report_flags(parser)
@@ -104,6 +110,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         timeout=args.timeout,
         deadline=args.deadline,
         wait=args.wait,
+        skip_locked=args.skip_locked,
     )
 
 
@@ -114,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     for name in names:  # every report path, before any plan is opened or anything sent
         check_outputs(report_request(args, name))
     options = run_options(args)
+    if options.wait and options.skip_locked:
+        raise InputError("--wait and --skip-locked ask for opposite things; choose one", key="--skip-locked")
     alerts = Alerts(args)  # a malformed --notify or RCGRAD_NOTIFY: exit 2 before anything is opened
     if len(plans) > 1:
         return _fleet(args, options, plans, console, alerts)
@@ -150,6 +159,8 @@ def _one(args: argparse.Namespace, options: RunOptions, console: Console, alerts
             raise
         finally:
             bars.close()
+        if judged is None:  # --skip-locked: another run holds the app; the note said who
+            return EXIT_MET
         _say(write_reports(judged.verdict, report_request(args), console))
         talk.judged(judged, str(session.plan.path))
         alerts.judged(hook, judged, plan=str(session.plan.path), ledger=session.ledger, key=session.key)
@@ -189,6 +200,9 @@ def _fleet(
         return EXIT_MET
     rows = []
     for app, report_name, plan in zip(apps, outputs, plans, strict=True):
+        if app.skipped is not None:  # another machine runs it: its verdict is that run's to give
+            rows.append(FleetRow(app.name, app.judged.verdict, None, skipped=app.skipped))
+            continue
         if not args.quiet:
             console.rule(app.name)
         # Each app's full report (files named after its plan); with -q, only the files and the table.
@@ -213,7 +227,7 @@ def _alert_fleet(
     """Each app's alert, after the table, on one ledger connection."""
     with Ledger.open(session_options(args).ledger) as ledger:
         for app in apps:
-            if app.plan is None or app.key is None:
+            if app.plan is None or app.key is None or app.skipped is not None:
                 continue
             hook, plan = hooks.get(app.plan.path), str(app.plan.path)
             if isinstance(app.failure, CredentialsError):

@@ -40,7 +40,8 @@ class ConsoleEvents:
                 file=sys.stderr,
             )
         elif isinstance(event, events.Note):
-            if event.kind in ("stopping", "waiting"):  # why the run stops, or seems to hang: even under -q
+            # Why the run stops, seems to hang, or leaves an app to another machine: even under -q.
+            if event.kind in ("stopping", "waiting", "skipped"):
                 self._say(event.app, event.text, "yellow" if event.kind == "stopping" else "")
             elif not self._quiet:
                 mark = {"blocker": "! ", "warning": "warning: "}.get(event.kind, "")
