@@ -25,7 +25,9 @@ MIN_LENGTH = 8  # shorter values would mask ordinary words
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+_forms: set[str] = set()  # every encoding of every secret
+_pattern: re.Pattern[str] | None = None  # all of _forms, compiled when next needed
+_stale = False  # _forms changed since _pattern was compiled
 # Bearer/Basic headers and token-shaped form fields are masked even when never registered.
 _SHAPES = re.compile(
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"
@@ -52,15 +54,57 @@ def encodings(value: str) -> set[str]:
 
 
 def register(*values: str | None) -> None:
-    """Remember values that must never be shown. Short values are ignored (too many false hits)."""
-    global _pattern
+    """Remember values that must never be shown. Short values are ignored (too many false hits).
+    Cheap: a fleet registers thousands (every app's secrets, every token as it arrives), so the
+    pattern is compiled once, when something is next checked, not once per value."""
+    global _stale
     with _lock:
         added = {v for v in values if v and len(v) >= MIN_LENGTH} - _secrets
         if added:
             _secrets.update(added)
-            forms = sorted({form for v in _secrets for form in encodings(v)}, key=len, reverse=True)
+            _forms.update(form for v in added for form in encodings(v))
+            _stale = True
+
+
+def _current() -> re.Pattern[str] | None:
+    global _pattern, _stale
+    if not _stale:
+        return _pattern
+    with _lock:
+        if _stale:
             # Percent-escapes may come back in either case: match every form without regard to case.
-            _pattern = re.compile("|".join(re.escape(form) for form in forms), re.IGNORECASE)
+            _pattern = re.compile(trie_pattern(_forms), re.IGNORECASE)
+            _stale = False
+        return _pattern
+
+
+def trie_pattern(forms: set[str]) -> str:
+    """One regular expression for all ``forms``, factored on their common prefixes: with thousands of
+    secrets (a fleet's), an alternation tries every form at every position, a trie only the few that
+    share what was read so far. It matches what the alternation of the forms, longest first, does."""
+    trie: dict[str, Any] = {}
+    for form in forms:
+        node = trie
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a form ends here
+
+    def build(node: dict[str, Any]) -> str:
+        out = []
+        while True:  # a run of single children is one literal, without recursion
+            keys = [k for k in node if k]
+            if len(keys) != 1 or "" in node:
+                break
+            out.append(re.escape(keys[0]))
+            node = node[keys[0]]
+        branches = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        if branches:
+            group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+            # A form ending here as others go on: the longer one first (greedy), as longest-first did.
+            out.append(f"(?:{group})?" if "" in node else group)
+        return "".join(out)
+
+    return build(trie) if forms else "(?!)"
 
 
 def looks_secret(name: str) -> bool:
@@ -75,12 +119,12 @@ def register_environment(env: Mapping[str, str]) -> None:
 
 def contains_secret(text: str) -> bool:
     """True when ``text`` holds a registered secret in any of its forms."""
-    pattern = _pattern
+    pattern = _current()
     return pattern is not None and pattern.search(text) is not None
 
 
 def redact(text: str) -> str:
-    pattern = _pattern
+    pattern = _current()
     if pattern is not None:
         text = pattern.sub(MASK, text)
     return _SHAPES.sub(lambda m: (m.group(1) or m.group(2)) + MASK, text)

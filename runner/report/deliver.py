@@ -21,6 +21,7 @@ from tenacity.wait import wait_exponential
 from runner import redact
 from runner.rc.hosts import WebhookUrl
 from runner.retrying import wait_retry_after
+from runner.tls import client_tls
 
 ATTEMPTS = 3
 WITHIN_SECONDS = 30.0  # every attempt and wait of one delivery, together
@@ -59,7 +60,7 @@ def deliver(
 ) -> str | None:
     """POST ``body`` as JSON to ``url``; None when a 2xx came back, else why not, in one line."""
     started = time.monotonic()
-    with httpx.Client(transport=transport, follow_redirects=False) as client:
+    with httpx.Client(transport=transport, follow_redirects=False, verify=client_tls()) as client:
 
         def attempt() -> None:
             left = max(0.5, within - (time.monotonic() - started))
