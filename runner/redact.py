@@ -25,9 +25,10 @@ MIN_LENGTH = 8  # shorter values would mask ordinary words
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_forms: set[str] = set()  # every encoding of every secret
-_pattern: re.Pattern[str] | None = None  # all of _forms, compiled when next needed
-_stale = False  # _forms changed since _pattern was compiled
+# Every encoding of every secret, in runs compiled one pattern each. A new run joins the last while
+# that is no larger (a binary counter's carries): each form is compiled O(log n) times in all, and a
+# fleet registering a thousand secrets one plan at a time never recompiles them all per plan.
+_runs: list[tuple[frozenset[str], re.Pattern[str]]] = []
 # Bearer/Basic headers and token-shaped form fields are masked even when never registered.
 _SHAPES = re.compile(
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"
@@ -54,28 +55,30 @@ def encodings(value: str) -> set[str]:
 
 
 def register(*values: str | None) -> None:
-    """Remember values that must never be shown. Short values are ignored (too many false hits).
-    Cheap: a fleet registers thousands (every app's secrets, every token as it arrives), so the
-    pattern is compiled once, when something is next checked, not once per value."""
-    global _stale
+    """Remember values that must never be shown. Short values are ignored (too many false hits)."""
     with _lock:
         added = {v for v in values if v and len(v) >= MIN_LENGTH} - _secrets
-        if added:
-            _secrets.update(added)
-            _forms.update(form for v in added for form in encodings(v))
-            _stale = True
+        if not added:
+            return
+        _secrets.update(added)
+        forms = frozenset(form for v in added for form in encodings(v))
+        while _runs and len(_runs[-1][0]) <= len(forms):
+            forms |= _runs.pop()[0]
+        # Percent-escapes may come back in either case: match every form without regard to case.
+        _runs.append((forms, re.compile(trie_pattern(set(forms)), re.IGNORECASE)))
 
 
-def _current() -> re.Pattern[str] | None:
-    global _pattern, _stale
-    if not _stale:
-        return _pattern
-    with _lock:
-        if _stale:
-            # Percent-escapes may come back in either case: match every form without regard to case.
-            _pattern = re.compile(trie_pattern(_forms), re.IGNORECASE)
-            _stale = False
-        return _pattern
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where any form of any secret is in ``text``, overlapping spans merged: a secret that holds
+    another is masked whole, whichever run each one is in."""
+    found = sorted(m.span() for _, pattern in list(_runs) for m in pattern.finditer(text))
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def trie_pattern(forms: set[str]) -> str:
@@ -119,14 +122,17 @@ def register_environment(env: Mapping[str, str]) -> None:
 
 def contains_secret(text: str) -> bool:
     """True when ``text`` holds a registered secret in any of its forms."""
-    pattern = _current()
-    return pattern is not None and pattern.search(text) is not None
+    return any(pattern.search(text) is not None for _, pattern in list(_runs))
 
 
 def redact(text: str) -> str:
-    pattern = _current()
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
+    spans = _spans(text) if _runs else []
+    if spans:
+        pieces, at = [], 0
+        for start, end in spans:
+            pieces += [text[at:start], MASK]
+            at = end
+        text = "".join(pieces) + text[at:]
     return _SHAPES.sub(lambda m: (m.group(1) or m.group(2)) + MASK, text)
 
 

@@ -120,7 +120,9 @@ def test_machines_running_the_same_fleet_with_skip_locked_run_each_app_once(
 def _finish(lines: FleetLines, app: str, sent: int) -> None:
     lines(events.Planned(app, _topup(sent), {"Light": sent}, 1.0))
     for _ in range(sent):
-        record = CallRecord(ts=0.0, method="GET", template="/x", status=200, group="Light", kind=Kind.API)
+        record = CallRecord(
+            ts=0.0, method="GET", template="/x", status=200, group="Light", permission=None, kind=Kind.API
+        )
         lines(events.CallFinished(app, record))
         lines(events.ItemFinished(app, "item", True))
     lines(events.AppFinished(app, sent))
@@ -144,7 +146,7 @@ def _topup(total: int):  # type: ignore[no-untyped-def]
 
 def test_in_a_pipe_a_fleet_prints_one_line_per_finished_app_not_per_item():
     out = io.StringIO()
-    lines = FleetLines(Console(file=out, force_terminal=False, width=80))
+    lines = FleetLines(Console(file=out, force_terminal=False, width=80), apps=3)
     for n in range(3):
         _finish(lines, f"app {n}", 5)
     lines.close()
@@ -207,7 +209,10 @@ def test_sandboxes_on_one_server_keep_each_apps_own_rate_window():
         def login(handle) -> str:  # type: ignore[no-untyped-def]
             reply = httpx.post(
                 handle.url + "/restapi/oauth/token",
-                data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": handle.config.jwt},
+                data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "assertion": handle.config.jwt,
+                },
                 auth=(handle.config.client_id, handle.config.client_secret),
             )
             return str(reply.json()["access_token"])

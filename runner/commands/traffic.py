@@ -179,7 +179,7 @@ def _fleet(
     (3 if an app's login was rejected: that app sent nothing, the others went on)."""
     outputs = report_names(plans)
     talk = ConsoleEvents(console, quiet=args.quiet, fleet=True)
-    lines = FleetLines(console, enabled=not args.quiet)
+    lines = FleetLines(console, enabled=not args.quiet, apps=len(plans))
     hooks: dict[Path, Hook | None] = {}
 
     def ready(sessions: list[Session]) -> None:  # every hook reachable, before any traffic

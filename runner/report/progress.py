@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from runner.records import Kind
 from runner.run import events
@@ -124,10 +125,11 @@ class FleetLines:
 
     ROWS = 12
 
-    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+    def __init__(self, console: Console, *, enabled: bool = True, apps: int = 0) -> None:
         self._console = console
         self._enabled = enabled
         self._lines = not console.is_terminal
+        self._size = apps  # the fleet's apps, known before they speak
         self._apps: dict[str, None] = {}  # in the order they first speak
         self._planned: Counter[str] = Counter()
         self._sent: Counter[str] = Counter()
@@ -174,7 +176,7 @@ class FleetLines:
             why = f": {event.failure or event.gave_up}" if state != "done" else ""
             self._console.print(
                 f"  {app}: {self._state[app]}, {event.sent} sent{issues}{why}"
-                f" ({self._finished} of {len(self._apps)} apps finished)",
+                f" ({self._finished} of {max(self._size, len(self._apps))} apps finished)",
                 highlight=False,
                 markup=False,
                 soft_wrap=True,
@@ -185,19 +187,18 @@ class FleetLines:
             self._live.stop()
             self._live = None
 
-    def _table(self) -> Table:
+    def _table(self) -> Group:
         apps = list(self._apps)
         states = Counter(self._state[a] for a in apps)
         totals = ", ".join(f"{n} {state}" for state, n in states.most_common())
         planned = sum(self._planned.values())
-        table = Table(
-            box=None,
-            show_header=True,
-            pad_edge=False,
-            title=f"{len(apps)} apps: {totals or 'starting'}; {sum(self._sent.values())}/{planned or '-'} sent,"
-            f" {sum(self._not_ok.values())} not 2xx",
-            title_justify="left",
+        head = Text(
+            f"{max(self._size, len(apps))} apps: {totals or 'starting'}; {sum(self._sent.values())}/{planned or '-'}"
+            f" sent, {sum(self._not_ok.values())} not 2xx",
+            no_wrap=True,
+            overflow="ellipsis",
         )
+        table = Table(box=None, show_header=True, pad_edge=False)
         for column, justify in (("app", "left"), ("sent", "right"), ("not 2xx", "right"), ("", "left")):
             table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         active = [a for a in apps if self._state[a] in ("sending", "waiting")]
@@ -211,4 +212,4 @@ class FleetLines:
             )
         if len(active) > self.ROWS:
             table.add_row(f"... and {len(active) - self.ROWS} more", "", "", "")
-        return table
+        return Group(head, table)
