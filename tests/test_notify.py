@@ -333,3 +333,33 @@ def test_a_login_refused_alerts_credentials_and_exits_3(
     assert message["rcgrad"]["state"] == "credentials failed"
     assert "a-wrong-secret-42" not in json.dumps(message)
     assert not [r for r in sb.state.log if r.kind == "api"]
+
+
+def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "RCGRAD_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "sandbox"], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        assert lines[5].startswith("# alerts: --notify http://127.0.0.1:")
+        url = lines[0].strip().split("=", 1)[1] + f"/webhook/v2/{HOOK_ID}"
+        message = notify.payload(
+            notify.after_verdict(_judged(), plan="p.yaml", alerted_on=None), "ringcentral"
+        )  # type: ignore[arg-type]
+        assert deliver(parse_webhook(url), message) is None
+        assert (
+            proc.stdout.readline().strip()
+            == "incoming webhook: rcgrad: CRM sync NOT MET for an application on 2026-12-08 (UTC)"
+        )
+        assert proc.stdout.readline().strip().startswith("server: https://platform.ringcentral.com")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
