@@ -135,6 +135,11 @@ def main() -> None:
             ).fetchone()
             assert row is not None
             first, last, calls, limited = row
+            other: dict[int, int] = dict(
+                conn.execute(
+                    "SELECT status, sum(count) FROM calls WHERE kind = 'api' AND status <> 200 GROUP BY status"
+                ).fetchall()
+            )
     finally:
         if host.poll() is None:
             host.kill()
@@ -145,6 +150,7 @@ def main() -> None:
     print(
         f"fleet: {APPS} apps x {ENDPOINTS} Light endpoints x {CALLS}: {calls:,} API calls, exit {fleet.returncode}"
         + (f" ({errors.strip().splitlines()[-1]})" if fleet.returncode and errors.strip() else "")
+        + (f"; answers other than 200: {other}" if other else "")
     )
     print(
         f"traffic span {span:6.2f} s  slowest app's bound {bound:5.2f} s  ratio {span / bound:.3f}"
