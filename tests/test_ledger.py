@@ -223,7 +223,7 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TRIGGER calls_hourly_update;"
         " DROP TABLE hourly;"
-        " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens;"
+        " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens; DROP TABLE alerts;"
         " UPDATE schema_version SET version = 1;"
     )
     conn.close()

@@ -19,6 +19,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 from tenacity.wait import wait_exponential
 
 from runner import redact
+from runner.rc import wire
 from runner.rc.hosts import WebhookUrl
 from runner.retrying import wait_retry_after
 from runner.tls import client_tls
@@ -71,7 +72,7 @@ def deliver(
             if reply.is_success:
                 return
             if reply.status_code == 429 or reply.status_code >= 500:
-                raise _TryAgain(f"{reply.status_code}", _retry_after(reply))
+                raise _TryAgain(f"{reply.status_code}", wire.retry_after(reply.headers))
             raise _Refused(f"{reply.status_code}")
 
         retrying = Retrying(
@@ -89,13 +90,6 @@ def deliver(
         except _Refused as exc:
             return redact.redact(f"{_where(url)} refused the message: {exc}")
     return None
-
-
-def _retry_after(reply: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(reply.headers.get("retry-after", "")))
-    except ValueError:
-        return None
 
 
 def _proxied(url: WebhookUrl) -> bool:
