@@ -8,8 +8,9 @@ SPEC   ?=
 FIND_SPEC = $(if $(SPEC),$(SPEC),$$($(BIN)/python -m runner.rc.spec_source))
 PLAN   ?= plans/example.yaml
 ARGS   ?=
+UNIT   := not (loopback or postgres or subprocess or reliability)
 
-.PHONY: install test lint bench graduate warmup status check sandbox spec catalog conformance reliability clean
+.PHONY: install test unit lint bench graduate warmup status check sandbox spec catalog conformance reliability clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +22,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Both layers. The integration tests mostly wait (on a sandbox, a subprocess, PostgreSQL), so six
+# workers share two cores well; `make unit` is the unit layer alone, in one process, in seconds.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 6 --dist loadgroup
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "$(UNIT)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check runner tests bench

@@ -21,7 +21,9 @@ SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
 CREDENTIAL_VARS = ("RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT")
 
 
-def state_home(env: Mapping[str, str] | None = None) -> Path:
+def ensure_state_home(env: Mapping[str, str] | None = None) -> Path:
+    """``$RCGRAD_HOME`` (default ``~/.local/state/rcgrad``), created owner-only when missing; refused
+    when another user owns it or it is a shared sticky folder; tightened when it is ours but open."""
     env = os.environ if env is None else env
     raw = env.get("RCGRAD_HOME") or str(Path.home() / ".local" / "state" / "rcgrad")
     home = Path(raw).expanduser()
@@ -55,13 +57,13 @@ def ledger_target(
     target: Path | str | None, *, default_file: str, env: Mapping[str, str] | None = None
 ) -> Path | str:
     """Where the ledger is: ``target`` (``--ledger``), else ``$RCGRAD_LEDGER`` (a file path or a
-    ``postgresql://`` URL), else ``default_file`` under ``state_home()``."""
+    ``postgresql://`` URL), else ``default_file`` under ``ensure_state_home()``."""
     if target is not None and str(target):
         return target
     chosen = (os.environ if env is None else env).get(LEDGER_VAR, "").strip()
     if chosen:
         return chosen
-    return state_home(env) / default_file
+    return ensure_state_home(env) / default_file
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

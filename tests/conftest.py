@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,8 +75,64 @@ def pg_url(pg_server: str) -> str:
     return fresh_database(pg_server, f"t{os.getpid()}_{next(_databases)}")
 
 
+# The integration layer, marked by what a test needs; the unit layer is every test with none of them,
+# and may open no socket and start no process (``_unit_layer_guard`` fails a test that does).
+LAYERS = {
+    "loopback": "talks to a server on 127.0.0.1 (the local sandbox, a webhook receiver)",
+    "postgres": "starts or uses the throwaway PostgreSQL (pg_server, pg_url)",
+    "subprocess": "runs rcgrad, make, sh or a browser in another process",
+    "reliability": "fault-injection runs summarised by `make reliability` (loopback too)",
+}
+INTEGRATION = tuple(LAYERS)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "reliability: fault-injection runs summarised by `make reliability`")
+    for name, meaning in LAYERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if {"pg_server", "pg_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("postgres")
+
+
+@pytest.fixture(autouse=True)
+def _unit_layer_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked with no integration layer is a unit test: no socket, no process. It fails the
+    moment it tries, so the unit layer stays fast and its markers honest."""
+    if any(request.node.get_closest_marker(name) for name in INTEGRATION):
+        return
+    import socket
+    import subprocess
+
+    def refuse(what: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"a unit test {what}: mark it with {', '.join(INTEGRATION)}")
+
+        return refused
+
+    monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("opened a connection"))
+    monkeypatch.setattr(socket.socket, "bind", refuse("bound a socket"))
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker hands its reliability rows to the controller, which prints them."""
+    from dataclasses import asdict
+
+    from tests.rehearsal import TABLE
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability_rows"] = [asdict(row) for row in TABLE]
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.rehearsal import TABLE, Row
+
+    TABLE.extend(Row(**row) for row in getattr(node, "workeroutput", {}).get("reliability_rows", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -35,6 +35,21 @@ ENDPOINTS = """\
 """
 
 
+# One app of a fleet: its own credentials (defaults that are no secret), so each is its own partition.
+PLAN_FOR_FLEET = """app:
+  name: app {index}
+  description: Reads the user's own extension record to show who is signed in, in a fleet test.
+  scopes: [ReadAccounts]
+server: local
+credentials:
+  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
+  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
+  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
+endpoints:
+  - GET /restapi/v1.0/account/~/extension/~
+"""
+
+
 @dataclass
 class Row:
     fault: str

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from runner.cli import main
 from runner.errors import InputError
 from runner.jsonpath import extract, parse
-from runner.ledger.ledger import catalog_resolver, parse_console_csv
+from runner.ledger.console_csv import catalog_resolver, parse_console_csv
 from tests.conftest import REPO
 
 # A copy in the test's working directory: a random `--csv PATH` or `--json PATH` may write over it.
@@ -62,6 +62,7 @@ VALUES = st.sampled_from(
     command=st.sampled_from(COMMANDS),
     pairs=st.lists(st.tuples(st.sampled_from(FLAGS), VALUES), max_size=3),
 )
+@pytest.mark.loopback
 def test_random_flags_give_exit_2_or_a_clean_outcome_never_a_traceback(
     command, pairs, capsys, tmp_path, monkeypatch
 ):

@@ -13,6 +13,8 @@ from runner.cli import main
 from runner.sandbox import SandboxConfig, running_sandbox
 from tests.rehearsal import ENDPOINTS, SCALE, ledger_api_records, use, write_plan
 
+pytestmark = pytest.mark.loopback
+
 BROKEN = (
     "GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}",
     "GET /restapi/v1.0/account/{accountId}/extension/{extensionId}/address-book/contact/{contactId}",

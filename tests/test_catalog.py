@@ -59,5 +59,9 @@ def test_read_only_posts_are_not_writes() -> None:
     assert audit and all(op.method == "POST" and not op.is_write for op in audit)
 
 
-def test_permissions_are_the_spec_s_29() -> None:
-    assert len(load_catalog().permissions) == 29
+def test_permissions_are_the_spec_s_29_and_the_scopes_rules_or_other_names_add() -> None:
+    catalog = load_catalog()
+    assert len({op.permission for op in catalog.operations if op.permission}) == 29
+    # SubscriptionWebhook (a WebHook create, rule sub.webhook-scope) and the guide's names of WebSocket.
+    extra = catalog.permissions - {op.permission for op in catalog.operations}
+    assert extra == {"SubscriptionWebhook", "WebSocketsSubscription", "WebSocketsSubscriptions"}

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conformance import run
+
+pytestmark = pytest.mark.loopback
 
 # The seeded lists, paged and filtered: call log, message store (faxes), contacts, extensions, chats.
 SLICE = (

@@ -12,7 +12,7 @@ from runner.verdict.criteria import (
     evaluate,
     rules_for,
 )
-from tests.test_criteria_support import DESCRIPTION, at, many, rec
+from tests.criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")  # half an hour into "today"
 STRICT_NAMES = [

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from runner.clock import ManualClock
-from runner.plan.loader import Item, Step
+from runner.plan.model import Item, Step
 from runner.rc.catalog import load_catalog
 from runner.records import UNKNOWN, CallRecord, Intend
 from runner.traffic.budget import ErrorBudget

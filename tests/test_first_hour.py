@@ -17,6 +17,7 @@ from runner.report import html as html_report
 from runner.verdict.criteria import evaluate
 from runner.verdict.subject import Subject
 from tests.conftest import REPO
+from tests.rehearsal import PLAN_FOR_FLEET
 
 
 def test_plan_init_names_the_app_after_its_file_so_two_plans_rehearse_apart(tmp_path: Path, capsys):
@@ -107,6 +108,7 @@ def test_a_missing_plan_points_at_plan_init(tmp_path: Path, capsys):
     assert "rcgrad plan init --scopes" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.subprocess
 def test_help_and_version_import_no_command_module():
     import subprocess
     import sys
@@ -120,3 +122,98 @@ def test_help_and_version_import_no_command_module():
     for flag in ("--help", "--version"):
         done = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True, text=True, check=True)
         assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+# -- every run says where the app stands and what to do next ----------------------------------------
+
+
+def _judged(met: bool, **kwargs):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from runner.run.events import Judged
+    from tests.criteria_support import rec
+
+    now = 1_800_000_000.0
+    rows = [rec(now - 60, "GET /restapi/v1.0/account/{accountId}", 200, count=25 if met else 1)]
+    verdict = evaluate(
+        rows, now=now, profile="docs-2019", scopes=(), endpoints=["GET /restapi/v1.0/account/{accountId}"]
+    )
+    return Judged("crm", verdict, dt.date(2027, 1, 16), **kwargs)
+
+
+def test_a_met_verdict_says_to_schedule_the_warm_up_and_an_unmet_one_what_mends_it():
+    from runner.report.next_step import advice
+
+    assert advice(_judged(True), "plans/crm.yaml").startswith("keep the window healthy")
+    assert "rcgrad schedule plans/crm.yaml --cron" in advice(_judged(True), "plans/crm.yaml")
+    broken = _judged(False, quarantined={"GET /restapi/v1.0/account/{accountId}/x": "404 CMN-102"})
+    assert "--retry-broken" in advice(broken, "plans/crm.yaml")
+    assert (
+        advice(_judged(False), "plans/crm.yaml")
+        == "rcgrad graduate plans/crm.yaml sends what the window still needs"
+    )
+    assert "try again later" in advice(_judged(False, gave_up="gave up: no answer"), "plans/my app.yaml")
+    assert "'plans/my app.yaml'" in advice(_judged(False), "plans/my app.yaml")  # quoted for a shell
+
+
+def test_the_planning_line_names_the_day_the_time_in_server_minutes_and_the_cushion():
+    import datetime as dt
+
+    from runner.report.live import plan_lines
+    from runner.run.events import Planned
+    from runner.verdict.topup import TopUp
+
+    topup = TopUp(
+        mode="graduate",
+        traffic_day=dt.date(2027, 1, 15),
+        apply_day=dt.date(2027, 1, 16),
+        repeats={"list contacts": 19, "lifecycle": 5},
+        per_endpoint={"GET /c": 24, "POST /c": 5},
+        reasons=(),
+        blockers=(),
+        beyond_minimum=14,
+        beyond_why=(
+            "a cushion of safe successes before the first try of 1 write or id-guessing endpoint(s)",
+        ),
+    )
+    lines = plan_lines(Planned("crm", topup, {"Heavy": 29}, seconds=180.0, time_scale=0.05))
+    assert lines[0] == (
+        "graduate: 29 calls (Heavy 29) today, for an application on 2027-01-16 (UTC); at least 3 min at the"
+        " rate limits, about 9 s here (the local sandbox runs at 1/20 time)"
+    )
+    assert lines[1].startswith("  14 of them beyond the bare minimum: a cushion of safe successes")
+
+
+@pytest.mark.loopback
+def test_a_fleet_in_a_pipe_shows_each_finished_item_as_it_goes_and_each_verdict_its_day(
+    tmp_path: Path, capsys
+):
+    plans = []
+    for index in range(2):
+        plan = tmp_path / f"app{index}.yaml"
+        plan.write_text(PLAN_FOR_FLEET.format(index=index))
+        plans.append(str(plan))
+    assert main(["graduate", *plans, "--calls", "5"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "app 0: GET /restapi/v1.0/account/~/extension/~: 1/5 done" in out
+    assert "app 1: GET /restapi/v1.0/account/~/extension/~: 5/5 done" in out
+    assert out.index("1/5 done") < out.index("fleet:")  # during the run, not after it
+    assert out.count("for an application on") >= 2 and out.count("next: ") == 2
+
+
+@pytest.mark.loopback
+def test_nothing_to_send_never_stands_above_not_met_without_its_reason(tmp_path: Path, capsys):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        PLAN_FOR_FLEET.format(index=7).replace(
+            "  - GET", "  - GET /restapi/v1.0/account/~/extension/99999\n  - GET"
+        )
+    )
+    assert main(["graduate", str(plan)]) == 1  # the unknown extension is a 404, then quarantined
+    capsys.readouterr()
+    assert main(["graduate", str(plan)]) == 1
+    out = capsys.readouterr().out
+    verdict_at = out.index("CRITERIA NOT MET")
+    assert "Nothing to send" not in out[:verdict_at]
+    assert "Nothing to send: more traffic cannot mend what fails (endpoint_successes" in out[verdict_at:]
+    assert "--retry-broken" in out[verdict_at:] or "sends what the window still needs" in out[verdict_at:]

@@ -54,6 +54,7 @@ def _calls_by_app(rcgrad_home: Path) -> dict[str, list]:
         }
 
 
+@pytest.mark.loopback
 def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -80,6 +81,7 @@ def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
     assert sum(len(rows) for rows in _calls_by_app(rcgrad_home).values()) == 63
 
 
+@pytest.mark.loopback
 def test_the_fleet_is_met_only_when_every_app_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -128,6 +130,7 @@ def test_a_fleet_on_the_shared_postgresql_ledger_keeps_each_app_apart(
     assert ok == {"fleet-1": 21, "fleet-2": 21}
 
 
+@pytest.mark.loopback
 def test_two_plans_for_one_app_are_refused_before_any_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -142,6 +145,7 @@ def test_two_plans_for_one_app_are_refused_before_any_request(
     assert f"{twin}: credentials: the same app as {plans[0]}" in capsys.readouterr().err
 
 
+@pytest.mark.loopback
 def test_an_app_whose_login_fails_sends_nothing_the_others_go_on_and_the_exit_is_3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):

@@ -17,6 +17,8 @@ from runner.cli import main
 from runner.records import TokenEvent
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 
+pytestmark = pytest.mark.loopback
+
 SCALE = 0.02  # 60 s windows and penalties become 1.2 s
 SHARED = (
     "endpoint_successes",

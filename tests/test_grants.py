@@ -21,6 +21,7 @@ def _criterion(path: Path, name: str) -> dict[str, object]:
     return next(c for c in verdict["criteria"] if c["name"] == name)
 
 
+@pytest.mark.loopback
 def test_a_granted_permission_the_plan_leaves_unused_fails_scopes_exercised_here_and_in_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -52,6 +53,7 @@ def test_a_granted_permission_the_plan_leaves_unused_fails_scopes_exercised_here
         assert len(sb.state.log) == before
 
 
+@pytest.mark.loopback
 def test_a_plan_scope_the_token_does_not_grant_is_refused_before_any_api_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,7 @@ import datetime as dt
 from runner.records import Kind
 from runner.verdict.criteria import ENDPOINT_SUCCESSES, RATE_LIMITED_429, SCOPES_EXERCISED, evaluate, midnight
 from runner.verdict.history import DAYS, END_OF_DAY, HORIZON, AppFacts, history, outlook
-from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
+from tests.criteria_support import DESCRIPTION, at, facts, many, rec
 
 NOW = at("2026-03-14T12:00")
 TODAY = dt.date(2026, 3, 14)

@@ -13,7 +13,7 @@ from runner.cli import main
 from runner.errors import InputError
 from runner.rc.hosts import is_cleartext, is_production_host
 from tests.conftest import REPO
-from tests.rehearsal import write_plan
+from tests.rehearsal import PLAN_FOR_FLEET, write_plan
 
 WRITES = """\
   - GET /restapi/v1.0/account/~/extension/~
@@ -142,6 +142,7 @@ endpoints:
 """
 
 
+@pytest.mark.loopback
 def test_hostile_captures_are_one_path_segment_or_fail_the_step(tmp_path, monkeypatch, capsys):
     from runner.sandbox import SandboxConfig, running_sandbox
     from tests.rehearsal import use
@@ -193,6 +194,7 @@ def test_check_refuses_a_literal_header_that_cannot_be_sent(value, tmp_path, cap
         (["warmup", "--daily", "1000000"], "--daily: expected 1 to 28800"),
     ],
 )
+@pytest.mark.loopback
 def test_absurd_counts_are_refused_before_anything_is_sent(argv, flag, tmp_path, monkeypatch, capsys):
     from runner.sandbox import SandboxConfig, running_sandbox
     from tests.rehearsal import SCOPES, use
@@ -328,6 +330,7 @@ def test_flags_that_are_not_finite_numbers_are_refused(argv, capsys):
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize("target", ["{dir}", "{dir}/missing/verdict.json", "/dev/full"])
 def test_report_paths_are_checked_before_the_first_request(target, tmp_path, monkeypatch, capsys):
     from runner.sandbox import SandboxConfig, running_sandbox
@@ -351,6 +354,7 @@ def test_report_paths_are_checked_before_the_first_request(target, tmp_path, mon
         ("GITHUB_STEP_SUMMARY", "/dev/full"),
     ],
 )
+@pytest.mark.loopback
 def test_every_output_is_opened_before_the_first_request(flag, target, tmp_path, monkeypatch, capsys):
     from runner.sandbox import SandboxConfig, running_sandbox
     from tests.rehearsal import SCOPES, use
@@ -366,6 +370,7 @@ def test_every_output_is_opened_before_the_first_request(flag, target, tmp_path,
     assert len(err.splitlines()) == 1 and f"{flag}:" in err, err
 
 
+@pytest.mark.loopback
 def test_a_write_that_fails_after_the_run_is_one_line_and_keeps_the_earlier_file(
     tmp_path, monkeypatch, capsys
 ):
@@ -444,29 +449,15 @@ def test_a_fleet_never_writes_two_apps_reports_to_one_file(tmp_path, monkeypatch
         report_names([Path("a-b.yaml"), Path("a/b.yaml"), Path("b.yaml")])
 
 
-PLAN_FOR_FLEET = """app:
-  name: app {index}
-  description: Reads the user's own extension record to show who is signed in, in a fleet test.
-  scopes: [ReadAccounts]
-server: local
-credentials:
-  client_id: ${{NOPE_ID_{index}:-fleet-{index}}}
-  client_secret: ${{NOPE_SECRET_{index}:-rehearsal-only-{index}}}
-  jwt: ${{NOPE_JWT_{index}:-rehearsal.only.jwt{index}}}
-endpoints:
-  - GET /restapi/v1.0/account/~/extension/~
-"""
-
-
 def test_a_world_writable_home_is_made_owner_only(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     home.chmod(0o777)
     monkeypatch.setenv("RCGRAD_HOME", str(home))
     assert main(["check", write_plan(tmp_path)]) in (0, 1)
-    from runner.settings import state_home
+    from runner.settings import ensure_state_home
 
-    assert state_home() == home and home.stat().st_mode & 0o777 == 0o700
+    assert ensure_state_home() == home and home.stat().st_mode & 0o777 == 0o700
 
 
 def test_secrets_read_from_env_are_masked_by_check(tmp_path, monkeypatch, capsys):
@@ -514,6 +505,7 @@ def test_plan_init_into_an_unwritable_place_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "cannot write the plan" in err, err
 
 
+@pytest.mark.loopback
 def test_apply_on_two_days_ahead_sends_nothing_and_names_the_day(tmp_path, monkeypatch, capsys):
     import datetime as dt
 
@@ -531,6 +523,7 @@ def test_apply_on_two_days_ahead_sends_nothing_and_names_the_day(tmp_path, monke
     assert f"Run graduate on {today + dt.timedelta(days=1)}" in out and "CRITERIA MET" not in out
 
 
+@pytest.mark.loopback
 def test_the_sandbox_control_api_refuses_bad_values_and_stays_usable():
     import httpx
 
@@ -565,6 +558,7 @@ def test_the_csv_export_path_is_checked_before_the_ledger_is_read(target, tmp_pa
     assert not (tmp_path / "rcgrad-home" / "ledger.sqlite3").exists()  # nothing opened, nothing made
 
 
+@pytest.mark.subprocess
 def test_a_csv_export_into_a_closed_pipe_ends_quietly():
     import subprocess
     import sys
@@ -610,12 +604,12 @@ AMBIGUOUS_SERVERS = [
 def test_a_server_read_two_ways_sends_nothing_without_consent(command, server, tmp_path, monkeypatch, capsys):
     _credentials(monkeypatch, tmp_path)
     _no_network(monkeypatch)
-    import runner.auth.tokens
+    import runner.auth.sdk
 
     def no_sdk(*args, **kwargs):
         raise AssertionError("the SDK was built")
 
-    monkeypatch.setattr(runner.auth.tokens, "Platform", no_sdk)
+    monkeypatch.setattr(runner.auth.sdk, "Platform", no_sdk)
     plan = write_plan(tmp_path)
     code = main([command, plan, "--server", server])
     err = capsys.readouterr().err
@@ -626,7 +620,7 @@ def test_a_server_read_two_ways_sends_nothing_without_consent(command, server, t
 def test_the_sdk_and_httpx_are_handed_the_one_normalised_url(tmp_path, monkeypatch, capsys):
     _credentials(monkeypatch, tmp_path)
     _no_network(monkeypatch)
-    import runner.auth.tokens
+    import runner.auth.sdk
 
     seen: list[str] = []
 
@@ -637,13 +631,14 @@ def test_the_sdk_and_httpx_are_handed_the_one_normalised_url(tmp_path, monkeypat
         seen.append(server)
         raise Refused
 
-    monkeypatch.setattr(runner.auth.tokens, "Platform", platform)
+    monkeypatch.setattr(runner.auth.sdk, "Platform", platform)
     plan = write_plan(tmp_path)
     with pytest.raises(Refused):
         main(["login", plan, "--server", "https://platform%2eringcentral%2ecom", "--allow-production"])
     assert seen == ["https://platform.ringcentral.com"]
 
 
+@pytest.mark.subprocess
 def test_schedule_judges_and_carries_the_same_server(tmp_path, monkeypatch, capsys):
     _credentials(monkeypatch, tmp_path)
     plan = write_plan(tmp_path)

@@ -41,7 +41,7 @@ def test_a_multipart_only_endpoint_is_a_todo_not_a_json_body() -> None:
 
 
 def test_plan_scan_writes_bodies_the_spec_accepts_or_a_todo(tmp_path: Path) -> None:
-    from runner.plan import scan
+    from runner.plan import scan, scan_plan
 
     source = tmp_path / "app.py"
     source.write_text(
@@ -50,7 +50,7 @@ def test_plan_scan_writes_bodies_the_spec_accepts_or_a_todo(tmp_path: Path) -> N
         'platform.post("/restapi/v1.0/account/~/extension/~/ring-out", call)\n'
     )
     found, _ = scan.scan_tree(tmp_path)
-    plan = parse_plan(scan.render(found, name="scanned"), tmp_path / "plan.yaml")
+    plan = parse_plan(scan_plan.render(found, name="scanned"), tmp_path / "plan.yaml")
     by_path = {item.main.path.rsplit("/", 1)[-1]: item.main for item in plan.endpoints}
     assert by_path["answering-rule"].json == {"name": "rcgrad test", "type": "rcgrad test"}
     assert by_path["answering-rule"].todo is None

@@ -22,7 +22,7 @@ from runner.ledger.sqlite import MIGRATIONS
 from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.verdict.criteria import evaluate, lookback
 from tests.conftest import REPO
-from tests.test_criteria_support import at, rec
+from tests.criteria_support import at, rec
 
 NOW = at("2026-03-10T00:30")
 
@@ -78,6 +78,7 @@ def test_partitions_keep_servers_apps_and_users_apart(tmp_path: Path):
     assert server_label("http://localhost:1/") == "local"
 
 
+@pytest.mark.subprocess
 def test_two_writer_processes_lose_no_row(tmp_path: Path):
     path = tmp_path / "shared.sqlite3"
     Ledger.open(path).close()
@@ -318,6 +319,7 @@ def conn_synchronous(ledger: Ledger) -> int:
     return int(ledger._db.execute("PRAGMA synchronous").fetchone()[0])
 
 
+@pytest.mark.subprocess
 def test_an_intent_survives_kill_9_of_the_process_that_wrote_it(tmp_path: Path):
     path = tmp_path / "l.sqlite3"
     script = textwrap.dedent(

@@ -24,7 +24,7 @@ from runner.records import UNKNOWN, Kind, TokenEvent
 from runner.run.runlock import run_lock
 from runner.verdict.criteria import evaluate, lookback
 from tests.conftest import REPO
-from tests.test_criteria_support import at, rec
+from tests.criteria_support import at, rec
 
 NOW = at("2026-03-10T00:30")
 

@@ -16,6 +16,8 @@ from ringcentral import SDK
 from runner.clock import ManualClock
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
 
+pytestmark = pytest.mark.loopback
+
 EXT = "/restapi/v1.0/account/~/extension/~"
 CONTACTS = f"{EXT}/address-book/contact"
 

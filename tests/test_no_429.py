@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,36 +64,37 @@ def test_a_gate_closed_by_another_process_is_waited_out(tmp_path, monkeypatch, c
         assert not [r for r in sandbox_api_records(sb) if r.status == 429]
 
 
+def _two_homes(tmp_path: Path, plan: Path, url: str, *, calls: int) -> list[subprocess.Popen[str]]:
+    """``graduate`` from two processes with a home each (nothing shared but the server), at once."""
+    procs = []
+    for name in ("a", "b"):
+        env = {**os.environ, "RCGRAD_HOME": str(tmp_path / f"home-{name}")}
+        argv = [
+            sys.executable,
+            "-m",
+            "runner",
+            "graduate",
+            str(plan),
+            "--server",
+            url,
+            "--calls",
+            str(calls),
+            "-q",
+        ]
+        procs.append(
+            subprocess.Popen(
+                argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
+    return procs
+
+
 def test_two_homes_at_once_earn_at_most_one_429_each(tmp_path, monkeypatch, capsys):
     plan = tmp_path / "contacts.yaml"
     plan.write_text(CONTACTS)
     with running_sandbox(_config()) as sb:
         use(monkeypatch, sb)
-        procs = []
-        for name in ("a", "b"):
-            env = os.environ.copy()
-            env["RCGRAD_HOME"] = str(tmp_path / f"home-{name}")
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "runner",
-                        "graduate",
-                        str(plan),
-                        "--server",
-                        sb.url,
-                        "--calls",
-                        "4",
-                        "-q",
-                    ],
-                    cwd=tmp_path,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
+        procs = _two_homes(tmp_path, plan, sb.url, calls=4)
         outputs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode in (0, 1) for p in procs), outputs
         assert all("Traceback" not in err for _, err in outputs)
@@ -130,27 +132,7 @@ def test_two_homes_at_once_earn_at_most_one_429_per_group_each(tmp_path, monkeyp
     config = SandboxConfig(scopes=frozenset({"ReadAccounts", "ReadContacts"}), time_scale=SCALE)
     with running_sandbox(config) as sb:
         use(monkeypatch, sb)
-        procs = []
-        for name in ("a", "b"):
-            env = os.environ.copy()
-            env["RCGRAD_HOME"] = str(tmp_path / f"home-{name}")
-            argv = [
-                sys.executable,
-                "-m",
-                "runner",
-                "graduate",
-                str(plan),
-                "--server",
-                sb.url,
-                "--calls",
-                "8",
-                "-q",
-            ]
-            procs.append(
-                subprocess.Popen(
-                    argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-                )
-            )
+        procs = _two_homes(tmp_path, plan, sb.url, calls=30)
         outputs = [p.communicate(timeout=180) for p in procs]
         assert all(p.returncode in (0, 1) for p in procs), outputs
         per_home: list[dict[str, int]] = []

@@ -249,7 +249,7 @@ def test_wait_retry_after_honours_the_server_then_falls_back():
 # --- Shared pacing: the ledger seeds the window and carries a 429's gate between processes -------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def ledger_at(request, tmp_path):
     """The pacing state on both back ends: a SQLite file, and a throwaway PostgreSQL database."""
     if request.param == "sqlite":

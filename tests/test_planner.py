@@ -9,7 +9,7 @@ import pytest
 from runner.records import UNKNOWN, CallRecord
 from runner.verdict.criteria import evaluate
 from runner.verdict.topup import TopUp, calls_by_group, expected_calls, plan_graduate, plan_warmup
-from tests.test_criteria_support import DESCRIPTION, at, facts, many, rec
+from tests.criteria_support import DESCRIPTION, at, facts, many, rec
 
 NOW = at("2026-03-10T15:00")
 TOMORROW_NOON = at("2026-03-11T12:00")

@@ -8,10 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.subprocess
 
 PROBE = """
 import tests.postgres as pg
+
 pg.find_tool = lambda name: None  # as on a machine without PostgreSQL
 
 

@@ -1,4 +1,4 @@
-"""The README's team section is executable too: its shared-ledger lines run against a throwaway
+"""The team guide (docs/team.md) is executable too: its shared-ledger lines run against a throwaway
 PostgreSQL (standing in for the ``docker run`` line), and its GitHub Actions matrix parses and
 names only flags rcgrad accepts. Kept apart from ``test_readme`` because it needs PostgreSQL."""
 
@@ -18,17 +18,18 @@ from tests.conftest import REPO
 from tests.test_readme import blocks, plan_blocks
 
 DOCKER = "docker run -d --name rcgrad-pg"
+TEAM = REPO / "docs" / "team.md"
 
 
 def _block(marker: str) -> str:
-    [text] = [b.text for b in blocks() if marker in b.text]
+    [text] = [b.text for b in blocks(TEAM) if marker in b.text]
     return text
 
 
 def test_the_shared_ledger_lines_run_on_postgresql(pg_url: str, tmp_path: Path):
     root = tmp_path / "ws"
     shutil.copytree(REPO / "plans", root / "plans")
-    (root / "plans" / "myapp.yaml").write_text(plan_blocks()[0].text)
+    (root / "plans" / "myapp.yaml").write_text(plan_blocks()[0].text)  # the README's plan
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "GITHUB_", "RCGRAD_LEDGER"))}
     env.update(RCGRAD_HOME=str(root / ".home"), COLUMNS="80")
 

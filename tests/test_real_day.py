@@ -46,6 +46,7 @@ def test_every_documented_criteria_form_checks_and_judges(tmp_path, capsys, crit
     assert json.loads(out.read_text())["met"] is False
 
 
+@pytest.mark.loopback
 def test_two_local_plans_rehearse_in_partitions_of_their_own(tmp_path, capsys):
     first, second = _plan(tmp_path, "first"), _plan(tmp_path, "second")
     assert main(["graduate", str(first), "-q"]) == 0
@@ -142,6 +143,7 @@ def _piped(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.subprocess
 def test_a_piped_run_reads_whole_at_80_columns_and_names_what_it_judged(tmp_path):
     plan = tmp_path / "piped.yaml"
     plan.write_text(LONG_PLAN.format(description=json.dumps(DESCRIPTION)))
@@ -179,6 +181,7 @@ def test_the_client_id_is_shortened_in_every_report():
     assert short_id("short") == "sh…"
 
 
+@pytest.mark.subprocess
 def test_check_in_a_pipe_shows_every_path_whole(tmp_path):
     plan = tmp_path / "piped.yaml"
     plan.write_text(LONG_PLAN.format(description=json.dumps(DESCRIPTION)))

@@ -11,7 +11,7 @@ from rich.console import Console
 from runner.report import console, html, junit
 from runner.report import json as json_report
 from runner.verdict.criteria import Verdict, evaluate
-from tests.test_criteria_support import DESCRIPTION, at, many, rec
+from tests.criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-10T00:30")
 

@@ -24,6 +24,8 @@ from runner.cli import main
 from tests import png
 from tests.history_support import fortnight, write_plans
 
+pytestmark = pytest.mark.subprocess
+
 WIDTHS = (390, 1280)
 INSTALL = "chromium not found: install it with `apt-get install -y chromium` (Debian's package)"
 FLAGS = (

@@ -21,8 +21,8 @@ from runner.cli import main
 from runner.ledger.ledger import Ledger
 from runner.report import history_html
 from runner.verdict.history import AppFacts, history
+from tests.criteria_support import DESCRIPTION, at, many, rec
 from tests.history_support import HOSTILE_NAME, HOSTILE_PATH, fill, fortnight, write_plans
-from tests.test_criteria_support import DESCRIPTION, at, many, rec
 
 NOW = at("2026-03-14T12:00")
 

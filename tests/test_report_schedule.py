@@ -54,6 +54,7 @@ def cron_command(field: str) -> str:
 @pytest.mark.parametrize(
     "plan", ["plans/a\\%b.yaml", "plans/%d\\\\%.yaml", "plans/it's 100%.yaml", "plans/x\\"]
 )
+@pytest.mark.subprocess
 def test_every_cron_word_reaches_sh_whole(plan):
     import subprocess
 
@@ -99,6 +100,7 @@ def test_bad_time_is_input_error(bad: str):
         parse_at(bad)
 
 
+@pytest.mark.subprocess
 def test_command_prints_a_definition_and_rejects_a_missing_plan(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plans").mkdir()
@@ -152,6 +154,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.subprocess
 def test_the_printed_cron_line_runs_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
     import subprocess
 
@@ -169,6 +172,7 @@ def test_the_printed_cron_line_runs_warmup_unattended(tmp_path: Path, monkeypatc
     assert not list(tmp_path.rglob("PWNED")), "a path was run as code"
 
 
+@pytest.mark.subprocess
 def test_the_printed_systemd_unit_runs_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
     import shlex
     import subprocess
@@ -191,6 +195,7 @@ def test_the_printed_systemd_unit_runs_warmup_unattended(tmp_path: Path, monkeyp
     assert not list(tmp_path.rglob("PWNED"))
 
 
+@pytest.mark.subprocess
 def test_a_production_schedule_needs_consent_given_to_schedule(tmp_path: Path, monkeypatch, capsys):
     repo = _repo(tmp_path, server="production")
     monkeypatch.chdir(repo)
@@ -247,6 +252,7 @@ def test_a_plan_outside_the_repository_is_refused(tmp_path: Path, monkeypatch, c
     assert "outside the repository" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_systemd_reads_the_printed_units_as_written(tmp_path: Path, monkeypatch, capsys):
     """``systemd-analyze verify`` is systemd's own parser; a repository path ending in a backslash
     once joined WorkingDirectory= to the ExecStart= line below it (no ExecStart at all)."""

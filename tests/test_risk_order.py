@@ -45,6 +45,7 @@ def test_an_unproven_risky_endpoint_waits_for_19_successes_per_4xx_at_5_percent(
     assert budget.may_send(WRITE)  # proven now: no cushion needed
 
 
+@pytest.mark.loopback
 def test_the_first_write_of_a_clean_window_comes_after_its_cushion(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from runner.sandbox import SandboxConfig, running_sandbox
 
+pytestmark = pytest.mark.loopback
+
 EXT = "/restapi/v1.0/account/~/extension/~"
 
 

@@ -9,10 +9,13 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from runner.cli import main
 from runner.plan.check import check_plan
 from runner.plan.loader import parse_plan
-from runner.plan.scan import ScanOptions, render, scan_source
+from runner.plan.scan import ScanOptions, scan_source
+from runner.plan.scan_plan import render
 from tests.conftest import REPO
 
 IDIOMS = REPO / "tests" / "fixtures" / "scan_idioms"
@@ -109,6 +112,7 @@ def fill_as_a_person_would(text: str) -> str:
     return re.sub(r'    todo: "set deliveryMode.address[^\n]*\n', "", text)
 
 
+@pytest.mark.loopback
 def test_the_scanned_plan_checks_and_rehearses_with_no_4xx_once_its_todos_are_filled(tmp_path, monkeypatch):
     out = tmp_path / "scanned.yaml"
     assert main(["plan", "scan", str(IDIOMS), "--out", str(out)]) == 0

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from runner.plan.check import check_plan
 from runner.plan.loader import parse_plan
-from runner.plan.scan import render, scan_source
+from runner.plan.scan import scan_source
+from runner.plan.scan_plan import render
 from tests.conftest import REPO
 
 REAL = REPO / "tests" / "fixtures" / "scan_real"

@@ -10,7 +10,7 @@ import pytest
 
 from runner import redact
 from runner.errors import CredentialsError
-from runner.settings import credentials_from, environment, read_dotenv, resolve_server, state_home
+from runner.settings import credentials_from, ensure_state_home, environment, read_dotenv, resolve_server
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_server_aliases() -> None:
 
 
 def test_state_home_is_owner_only(rcgrad_home: Path) -> None:
-    home = state_home()
+    home = ensure_state_home()
     assert home == rcgrad_home
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
 

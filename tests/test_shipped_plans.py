@@ -17,8 +17,10 @@ from runner.plan.check import check_plan
 from runner.plan.loader import load_plan
 from tests.conftest import REPO
 
+pytestmark = [pytest.mark.loopback, pytest.mark.subprocess]
+
 # The plans rcgrad ships, by name: a user's own plans in plans/ (a TODO still in them) are theirs.
-SHIPPED = ("example", "call-log-presence", "inbox", "contacts")
+SHIPPED = ("example", "call-log-presence", "inbox", "contacts", "sms-notifier")
 PLANS = [REPO / "plans" / f"{name}.yaml" for name in SHIPPED]
 
 

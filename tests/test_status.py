@@ -15,6 +15,8 @@ import pytest
 from runner.cli import main
 from runner.ledger.ledger import Ledger
 
+pytestmark = pytest.mark.loopback
+
 PLAN = """
 app:
   name: status

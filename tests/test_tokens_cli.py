@@ -71,6 +71,7 @@ def rcgrad(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, out.out + out.err
 
 
+@pytest.mark.loopback
 def test_login_token_logout_show_expiry_and_never_a_secret(
     sb: Any, env: None, plan: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,6 +107,7 @@ def test_login_token_logout_show_expiry_and_never_a_secret(
         assert secret and secret not in everything
 
 
+@pytest.mark.loopback
 def test_a_rejected_jwt_exits_3_before_any_api_call(
     sb: Any, env: None, plan: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,6 +124,7 @@ def test_a_rejected_jwt_exits_3_before_any_api_call(
     assert stored(sb) is None
 
 
+@pytest.mark.loopback
 def test_a_missing_plan_is_bad_input(env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, text = rcgrad(capsys, "login", str(tmp_path / "nope.yaml"))
     assert code == 2 and "nope.yaml" in text
@@ -171,6 +174,7 @@ def finish(child: subprocess.Popen[str]) -> dict[str, Any]:
     return dict(json.loads(out))
 
 
+@pytest.mark.loopback
 def test_a_second_process_reuses_the_stored_token(sb: Any) -> None:
     first = finish(start_child(sb))
     second = finish(start_child(sb))
@@ -201,6 +205,7 @@ def wait_until_queued(child: subprocess.Popen[str], deadline: float) -> None:
                     return
 
 
+@pytest.mark.loopback
 def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
     finish(start_child(sb))
     store = TokenStore(sb.credentials().server, sb.credentials().client_id)
@@ -224,6 +229,7 @@ def test_processes_racing_for_a_refresh_make_exactly_one(sb: Any) -> None:
     assert hashlib.sha256(renewed.access_token.encode()).hexdigest() == results[0]["token"]
 
 
+@pytest.mark.loopback
 def test_token_finds_what_login_stored_for_a_local_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     plan = tmp_path / "plan.yaml"
     plan.write_text(

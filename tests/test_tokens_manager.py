@@ -13,8 +13,9 @@ import anyio
 import httpx
 import pytest
 
+from runner.auth.policy import TokenPolicy
 from runner.auth.store import TokenStore
-from runner.auth.tokens import TokenManager, TokenPolicy
+from runner.auth.tokens import TokenManager
 from runner.clock import ManualClock
 from runner.errors import CredentialsError
 from runner.rc.wire import REVOKE_PATH as REVOKE_TEMPLATE
@@ -23,6 +24,8 @@ from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.server import free_port
 from runner.settings import Credentials
+
+pytestmark = pytest.mark.loopback
 
 API = "/restapi/v1.0/account/~/extension/~"
 HOUR = 3600.0
@@ -378,18 +381,23 @@ def test_a_refresh_waits_for_the_requests_still_on_the_wire_with_the_old_token(
     answers: list[int] = []
 
     async def main() -> None:
-        async with tokens.lease() as old:
-            clock.advance(HOUR - 60)  # inside the refresh margin: the next caller refreshes
+        async def next_caller() -> None:
+            await tokens.access_token()
+            refreshed.set()
 
-            async def next_caller() -> None:
-                await tokens.access_token()
-
-            async with anyio.create_task_group() as tg:
+        refreshed = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            async with tokens.lease() as old:
+                clock.advance(HOUR - 60)  # inside the refresh margin: the next caller refreshes
                 tg.start_soon(next_caller)
-                await anyio.sleep(0.2)  # the next caller waits for this lease; nothing refreshed yet
-                assert len(token_calls(sb)) == 1
+                # Let the next caller run as far as it can, the drain; were it not to wait there, its
+                # refresh (a thread) would be done long before this (a correct drain never is).
+                await anyio.sleep(0.5)
+                assert len(token_calls(sb)) == 1 and not refreshed.is_set()  # it waits for this lease
                 answers.append(call_api(sb, old).status_code)  # the request on the wire lands
-        # the lease ended: the refresh went ahead
+            # The lease ended: the refresh goes ahead at once (not after the drain's time limit).
+            with anyio.fail_after(10):
+                await refreshed.wait()
         assert len(token_calls(sb)) == 2
 
     anyio.run(main)

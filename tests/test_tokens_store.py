@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.auth.policy import Action, TokenPolicy, next_action, refresh_margin
 from runner.auth.store import StoredTokens, TokenStore
-from runner.auth.tokens import Action, TokenPolicy, next_action, refresh_margin
 
 SERVER = "http://127.0.0.1:9"
 ACCESS = "access-token-value-0123456789"
@@ -104,6 +104,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.subprocess
 def test_the_lock_excludes_another_process() -> None:
     store = TokenStore(SERVER, "client")
     child = subprocess.Popen(

@@ -18,6 +18,8 @@ ME = {"accountId": "~", "extensionId": "~"}
 # The spec offers two shapes here (anyOf: a location or an address): without location, the
 # address shape matches, so dropping it is no error.
 EITHER_SHAPE = {("bulkAddDevicesV2", ("records", 0, "emergency", "location"))}
+# Required by the schema, not by RingCentral: a PUT of {} renews a subscription (sub.put-empty-renews).
+RELAXED = {("updateSubscription", ("eventFilters",))}
 
 
 def _op(operation_id: str) -> Operation:
@@ -73,7 +75,8 @@ def test_a_minimal_body_passes_and_each_field_dropped_fails_over_the_whole_catal
     silent: list[str] = []
     for op, spec in _json_body_ops():
         body = minimal_value(spec["body"]["schema"])
-        assert validate(op, _minimal_request(spec, body)) == [], op.id
+        # The spec's own side: the rules beyond it refuse made-up values (test_rules.py).
+        assert [p for p in validate(op, _minimal_request(spec, body)) if p.rule is None] == [], op.id
         # The catalog's skeleton, which `plan init` starts from, is that body.
         assert op.body is not None and op.body.skeleton == body, op.id
         for keys in _key_paths(body):
@@ -87,7 +90,7 @@ def test_a_minimal_body_passes_and_each_field_dropped_fails_over_the_whole_catal
             if (op.id, keys[:-1]) in EITHER_SHAPE:
                 continue
             problems = validate(op, _minimal_request(spec, broken))
-            if not problems:
+            if not problems and (op.id, keys) not in RELAXED:
                 silent.append(f"{op.id}: {keys}")
     assert silent == []
 
@@ -97,9 +100,10 @@ def test_a_missing_body_and_a_json_body_for_multipart_are_refused() -> None:
     assert [str(p.where) for p in validate(sms, Request(path=ME))] == ["json"]
     mms = _op("createMMS")
     problems = validate(mms, Request(path=ME, body={"to": []}, body_type="application/json"))
-    assert [(p.where, p.message) for p in problems] == [
-        ("json", "the spec takes a multipart/form-data or multipart/mixed body here, not JSON")
-    ]
+    assert [(p.where, p.status, p.rule and p.rule.id) for p in problems] == [("json", 415, "ct.unsupported")]
+    assert problems[0].message.startswith(
+        "the spec takes a multipart/form-data or multipart/mixed body here, not JSON: RingCentral answers 415"
+    )
 
 
 def test_query_parameters_are_typed_named_and_bounded() -> None:
@@ -154,9 +158,11 @@ def test_unknown_values_are_checked_for_shape_only() -> None:
     assert validate(log, Request(path=ME, query={"view": UnknownText("x{{v}}"), "page": UNKNOWN})) == []
     body = {"from": {"phoneNumber": "+16505550100"}, "to": [{"phoneNumber": "+1"}], "text": 5}
     problems = validate(sms, Request(path=ME, body=body, body_type="application/json"))
-    assert [(p.where, p.message) for p in problems] == [
+    assert [(p.where, p.message) for p in problems if p.rule is None] == [
         ("json.text", "the spec wants a string, not a number")
     ]
+    # "+1" is text of the right type, and no phone number: a rule beyond the spec refuses it.
+    assert [(p.where, p.rule.id) for p in problems if p.rule] == [("json.to[0].phoneNumber", "sms.to-format")]
 
 
 def test_nullable_and_read_only_follow_openapi() -> None:

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from runner.clock import ManualClock
-from runner.ledger.ledger import parse_console_csv
-from runner.plan.loader import Item, Step
+from runner.ledger.console_csv import parse_console_csv
+from runner.plan.model import Item, Step
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
 from runner.records import CallRecord, Kind
@@ -152,6 +152,7 @@ def _run_engine(op: Any, handler: Any) -> list[CallRecord]:
     return recorded
 
 
+@pytest.mark.loopback
 def test_the_sandbox_logs_well_known_as_oauth_and_its_review_does_not_count_it():
     from runner.sandbox import SandboxConfig, running_sandbox
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from runner.fileio import app_stem, atomic_write, fsync_directory
 from runner.locks import ExclusiveLock
-from runner.settings import state_home
+from runner.settings import ensure_state_home
 
 TOKENS_DIR = "tokens"
 FORMAT_VERSION = 1
@@ -81,7 +81,7 @@ class TokenStore:
     def __init__(self, server: str, client_id: str, home: Path | None = None) -> None:
         self.server = server
         self.client_id = client_id
-        directory = (home or state_home()) / TOKENS_DIR
+        directory = (home or ensure_state_home()) / TOKENS_DIR
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         stem = app_stem(server, client_id)
         self.path = directory / f"{stem}.json"

@@ -1,41 +1,44 @@
-"""The token lifecycle: one JWT login, proactive refresh, one refresher at a time, rotation-safe storage.
+"""The token lifecycle: one JWT login, proactive refresh, one refresher at a time, rotation-safe
+storage.
 
 ``TokenManager.access_token()`` hands out a token valid for at least the refresh margin. The first
 caller that finds the token near expiry refreshes it (every other caller, in this process or another
 one sharing ``$RCGRAD_HOME``, waits and reuses the result); a dead refresh token means one new JWT
 login; a login the server rejects is a ``CredentialsError`` (exit 3) before any API call goes out.
-Token calls go through the official ``ringcentral`` SDK in a worker thread, with a time limit, an
-Auth-group limiter and RingCentral's retry rules (400: never repeat; 429/503: honour Retry-After;
-408/500/timeout: 3 retries 10 s apart). Every token call becomes an OAuth ``CallRecord``: announced
-to ``on_intent`` before it goes out (so a killed process leaves it in the ledger, in the Auth rate
-window) and settled, then handed to ``on_record``, when it comes back.
+Token calls go through a ``TokenEndpoint`` (the official ``ringcentral`` SDK's, ``auth.sdk``) in a
+worker thread, with a time limit, an Auth-group limiter and RingCentral's retry rules (400: never
+repeat; 429/503: honour Retry-After; 408/500/timeout: 3 retries 10 s apart). Every token call
+becomes an OAuth ``CallRecord``: announced to ``on_intent`` before it goes out (so a killed process
+leaves it in the ledger, in the Auth rate window) and settled, then handed to ``on_record``, when it
+comes back.
 
 This module must never let a token, the JWT or the client secret reach a log line, a record, an
-exception's text or its traceback chain; the SDK's ``ApiException`` (which carries the request and
-its Authorization header) never leaves the worker thread.
+exception's text or its traceback chain.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
-import requests
-from ringcentral.http.api_exception import ApiException
-from ringcentral.http.api_response import ApiResponse
-from ringcentral.http.client import Client
-from ringcentral.platform.platform import Platform
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from runner import redact
+from runner.auth.policy import (
+    Action,
+    TokenCounters,
+    TokenError,
+    TokenPolicy,
+    access_fresh,
+    next_action,
+    refresh_alive,
+)
+from runner.auth.sdk import Reply, SdkEndpoint, TokenEndpoint
 from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
@@ -59,185 +62,6 @@ class AuthLimiter(Protocol):
     def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
 
 
-@dataclass(frozen=True)
-class TokenPolicy:
-    min_margin: float = 5.0  # seconds: never hand out a token closer to expiry than this
-    margin_ratio: float = 0.1  # ... or than this share of its lifetime, whichever is larger
-    timeout: float = 30.0  # per token call
-    retries: int = 3  # after a timeout, 408 or 5xx
-    retry_delay: float = wire.TOKEN_RETRY_SECONDS
-    default_retry_after: float = 60.0  # a 429/503 without Retry-After
-    recent_refresh_grace: float = 30.0  # a 401 this soon after a refresh is about the token it replaced
-
-
-@dataclass
-class TokenCounters:
-    logins: int = 0
-    relogins: int = 0
-    refreshes: int = 0
-    refresh_on_401: int = 0
-    revokes: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-class TokenError(Exception):
-    """A failed token call, stripped of everything but status, OAuth error and error code."""
-
-    def __init__(
-        self,
-        status: int,
-        error: str | None = None,
-        code: str | None = None,
-        *,
-        retry_after: float | None = None,
-        reason: str | None = None,
-    ) -> None:
-        self.status, self.error, self.code = status, error, code
-        self.retry_after, self.reason = retry_after, reason
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        parts = [f"HTTP {self.status}" if self.status else (self.reason or "no response")]
-        parts += [p for p in (self.error, self.code) if p]
-        return ", ".join(parts)
-
-
-class Action(StrEnum):
-    USE = "use"
-    REFRESH = "refresh"
-    LOGIN = "login"
-
-
-def refresh_margin(lifetime: float, policy: TokenPolicy) -> float:
-    """How long before expiry a token stops being handed out: a few seconds or 10 % of its lifetime,
-    but never more than half of it (time-scaled sandbox tokens may live two seconds)."""
-    wanted = max(policy.min_margin, policy.margin_ratio * lifetime)
-    return min(wanted, lifetime / 2) if lifetime > 0 else policy.min_margin
-
-
-def access_fresh(tokens: StoredTokens, now: float, policy: TokenPolicy) -> bool:
-    lifetime = tokens.expires_in or max(0.0, tokens.expire_time - now)
-    return tokens.expire_time - now > refresh_margin(lifetime, policy)
-
-
-def refresh_alive(tokens: StoredTokens, now: float, policy: TokenPolicy) -> bool:
-    if not tokens.refresh_token:
-        return False
-    lifetime = tokens.refresh_token_expires_in or max(0.0, tokens.refresh_token_expire_time - now)
-    # Leave room for the request itself to reach the server.
-    return tokens.refresh_token_expire_time - now > min(policy.min_margin, lifetime / 2)
-
-
-def next_action(tokens: StoredTokens | None, now: float, policy: TokenPolicy) -> Action:
-    if tokens is None or not tokens.access_token:
-        return Action.LOGIN
-    if access_fresh(tokens, now, policy):
-        return Action.USE
-    return Action.REFRESH if refresh_alive(tokens, now, policy) else Action.LOGIN
-
-
-# ---- the SDK, confined to a worker thread ------------------------------------------------------
-
-
-class _TimeoutClient(Client):
-    """The SDK's HTTP client with a time limit: its own sends without one and could hang forever."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def load_response(self, request: Any) -> ApiResponse:
-        with requests.Session() as session:
-            return ApiResponse(request, session.send(request, timeout=self._timeout))
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    headers: Mapping[str, str]
-    latency_ms: float
-    data: Mapping[str, Any] | None = field(default=None, repr=False)  # auth data after a success
-    error: TokenError | None = None
-
-
-class _Sdk:
-    """Synchronous token calls through ``ringcentral.platform.Platform``. Not thread-safe: callers
-    serialise (the manager's lock)."""
-
-    def __init__(self, credentials: Credentials, timeout: float) -> None:
-        self._jwt = credentials.jwt
-        self._platform = Platform(
-            _TimeoutClient(timeout),
-            credentials.client_id,
-            credentials.client_secret,
-            credentials.server,
-            name="rcgrad",
-            version="0.1.0",
-        )
-
-    def login(self) -> _Reply:
-        self._platform.auth().reset()  # nothing of an earlier session may leak into the new one
-        return self._call(lambda: self._platform.login(jwt=self._jwt))
-
-    def refresh(self, tokens: StoredTokens, now: float) -> _Reply:
-        self._load(tokens, now)
-        return self._call(self._platform.refresh)
-
-    def revoke(self, tokens: StoredTokens, now: float) -> _Reply:
-        self._load(tokens, now)
-        return self._call(self._platform.logout)
-
-    def _load(self, tokens: StoredTokens, now: float) -> None:
-        # The SDK checks expiry against time.time(); rcgrad decides on its own (injectable) clock.
-        offset = time.time() - now
-        data = dict(tokens.data)
-        data["expire_time"] = tokens.expire_time + offset
-        data["refresh_token_expire_time"] = tokens.refresh_token_expire_time + offset
-        self._platform.auth().set_data(data)
-
-    def _call(self, send: Callable[[], Any]) -> _Reply:
-        started = time.perf_counter()
-        try:
-            response = send()
-        except ApiException as exc:
-            return _failure(exc, (time.perf_counter() - started) * 1000)
-        except Exception as exc:
-            # Not an HTTP failure (the SDK's own checks): nothing reached the server.
-            return _Reply(0, {}, 0.0, error=TokenError(0, reason=type(exc).__name__))
-        http = response.response()
-        data = self._platform.auth().data()
-        return _Reply(http.status_code, dict(http.headers), (time.perf_counter() - started) * 1000, data)
-
-
-def _failure(exc: ApiException, latency_ms: float) -> _Reply:
-    http = exc.api_response().response() if exc.api_response() is not None else None
-    if http is None:
-        cause = exc.__cause__ or exc.__context__
-        reason = type(cause).__name__ if cause is not None else "no response"
-        return _Reply(0, {}, latency_ms, error=TokenError(0, reason=reason))
-    headers = dict(http.headers)
-    error, code = _oauth_error(http)
-    # Only a 429 or 503 is honoured for its Retry-After; other failures wait the fixed delay.
-    retry_after = wire.retry_after(headers) if http.status_code in wire.TOKEN_RATE_LIMITED else None
-    return _Reply(
-        http.status_code,
-        headers,
-        latency_ms,
-        error=TokenError(http.status_code, error, code, retry_after=retry_after),
-    )
-
-
-def _oauth_error(http: requests.Response) -> tuple[str | None, str | None]:
-    """(OAuth ``error``, the API error code): codes only, never a message that could echo a secret."""
-    try:
-        body = http.json()
-    except ValueError:
-        return None, None
-    return wire.oauth_error(body), wire.api_code(body)
-
-
 # ---- the manager ---------------------------------------------------------------------------------
 
 
@@ -255,6 +79,7 @@ class TokenManager:
         store: TokenStore | LedgerTokenStore | None = None,
         policy: TokenPolicy | None = None,
         run_id: str = "",
+        endpoint: TokenEndpoint | None = None,
     ) -> None:
         redact.register(*credentials.secrets())
         self.credentials = credentials
@@ -268,7 +93,7 @@ class TokenManager:
         self._on_record = on_record
         self._on_intent = on_intent
         self._run_id = run_id
-        self._sdk = _Sdk(credentials, self.policy.timeout)
+        self._sdk: TokenEndpoint = endpoint or SdkEndpoint(credentials, self.policy.timeout)
         self._lock = anyio.Lock()
         self._current: StoredTokens | None = None
         self._stamp: FileStamp | None = None
@@ -430,7 +255,7 @@ class TokenManager:
             self.counters.logins += 1
         return fresh
 
-    async def _obtain(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
+    async def _obtain(self, event: TokenEvent, call: Callable[[float], Reply]) -> StoredTokens:
         """One token call with RingCentral's retry rules; stores the result before anyone can use it."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.retries + 1),
@@ -444,7 +269,7 @@ class TokenManager:
         fresh: StoredTokens = await retrying(self._obtain_once, event, call)
         return fresh
 
-    async def _obtain_once(self, event: TokenEvent, call: Callable[[float], _Reply]) -> StoredTokens:
+    async def _obtain_once(self, event: TokenEvent, call: Callable[[float], Reply]) -> StoredTokens:
         started = self.clock.time()
         reply = await self._send(wire.TOKEN_PATH, event, call)
         if reply.error is not None or reply.data is None:
@@ -468,7 +293,7 @@ class TokenManager:
             return self.policy.default_retry_after
         return self.policy.retry_delay
 
-    async def _send(self, template: str, event: TokenEvent, call: Callable[[float], _Reply]) -> _Reply:
+    async def _send(self, template: str, event: TokenEvent, call: Callable[[float], Reply]) -> Reply:
         if self._limiter is not None:
             await self._limiter.acquire()
         now = self.clock.time()

@@ -1,14 +1,16 @@
 """``rcgrad check PLAN``: the plan judged offline. Exit 0 when fine (warnings allowed), 2 on errors.
 
-It must never open a network connection or read credentials.
+Plain lines (colour on a terminal only, none under ``NO_COLOR``): ``check`` is the command people
+run most, so it starts without a console library. It must never open a network connection or read
+credentials, and never read a user's text as markup.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
-
-from rich.console import Console
 
 from runner import redact
 from runner.errors import EXIT_BAD_INPUT, EXIT_MET
@@ -23,21 +25,14 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(Path(args.plan), server_override=args.server)
     report = check_plan(plan)
-    console = Console(highlight=False)
     if not args.quiet:
-        console.print(
-            f"[bold]{redact.redact(plan.app.name)}[/]: {len(report.endpoints)} steps, server {plan.server}"
-        )
+        _say(f"{redact.redact(plan.app.name)}: {len(report.endpoints)} steps, server {plan.server}", "bold")
         # One line per step, its path whole (CI logs are 80 columns wide), then what it costs.
         for row in report.endpoints:
-            console.print(f"  {redact.redact(row.key)}", markup=False, soft_wrap=True)
+            _say(f"  {redact.redact(row.key)}")
             named = f"{redact.redact(row.name)}: " if row.name != row.key else ""
             writes = ", writes" if row.write else ""
-            console.print(
-                f"      {named}{row.permission or 'no permission'}, {row.group}{writes}",
-                markup=False,
-                soft_wrap=True,
-            )
+            _say(f"      {named}{row.permission or 'no permission'}, {row.group}{writes}")
         groups = ", ".join(f"{g} {n}" for g, n in sorted(report.requests_by_group.items()))
         total = sum(report.requests_by_group.values())
         wait = (
@@ -45,13 +40,22 @@ def run(args: argparse.Namespace) -> int:
             if report.least_seconds >= 1
             else "no waiting: each group's share fits in one rate window"
         )
-        console.print(f"{total} requests ({groups}): {wait}; {report.assumption}")
+        _say(f"{total} requests ({groups}): {wait}; {report.assumption}")
     for finding in report.findings:
-        style = "red" if finding.severity == ERROR else "yellow"
-        console.print(f"[{style}]{redact.redact(str(finding))}[/]", soft_wrap=True)
+        _say(redact.redact(str(finding)), "red" if finding.severity == ERROR else "yellow")
     if report.errors:
         count = len(report.errors)
-        console.print(f"[red]{count} problem{'s' if count > 1 else ''}: no request would be sent[/]")
+        _say(f"{count} problem{'s' if count > 1 else ''}: no request would be sent", "red")
         return EXIT_BAD_INPUT
-    console.print("[green]plan OK[/]")
+    _say("plan OK", "green")
     return EXIT_MET
+
+
+_COLOURS = {"bold": "1", "red": "31", "yellow": "33", "green": "32"}
+
+
+def _say(text: str, style: str | None = None) -> None:
+    """One whole line; coloured only on a terminal, and never under NO_COLOR."""
+    if style and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        text = f"\x1b[{_COLOURS[style]}m{text}\x1b[0m"
+    print(text)

@@ -21,7 +21,7 @@ from runner.ledger.ledger import LEDGER_FILE, Ledger, PartitionKey, server_label
 from runner.ledger.postgres import is_postgres
 from runner.run.session import SessionOptions, open_ledger_view
 from runner.run.target import LOCAL
-from runner.settings import LEDGER_VAR, environment, resolve_server, state_home
+from runner.settings import LEDGER_VAR, ensure_state_home, environment, resolve_server
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -116,7 +116,7 @@ def _migrate(args: argparse.Namespace) -> int:
     # The source is this machine's file: --ledger, else $RCGRAD_LEDGER when it names a file.
     source = args.ledger or (shared if shared and not is_postgres(shared) else None)
     if source is None:
-        source = state_home() / LEDGER_FILE
+        source = ensure_state_home() / LEDGER_FILE
     if not is_postgres(str(source)) and not Path(source).is_file():
         raise InputError("no ledger file here to migrate", file=str(source), key="--ledger")
     with Ledger.open(source) as origin:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.errors import EXIT_MET, InputError
 from runner.plan import init as authoring
-from runner.plan import scan
+from runner.plan import scan, scan_plan
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"warning: {miss.file}:{miss.line}: {miss.text} is not in RingCentral's API", file=sys.stderr
             )
-        print(f"scopes the app needs: {', '.join(scan.scopes_needed(result.found))}", file=sys.stderr)
-        text = scan.render(
+        needed = scan_plan.plan_scopes(result.found, result.event_filters)
+        print(f"scopes the app needs: {', '.join(needed)}", file=sys.stderr)
+        text = scan_plan.render(
             result.found, name=args.name or root.resolve().name, event_filters=result.event_filters
         )
     if args.out:

@@ -19,7 +19,7 @@ from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
 from runner.rc.limits import DEFAULT_LIMITS
-from runner.settings import state_home
+from runner.settings import ensure_state_home
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -63,7 +63,7 @@ def _show_message(message: dict[str, object]) -> None:
 def run(args: argparse.Namespace) -> int:
     from runner.rc.catalog import load_catalog
     from runner.sandbox import SandboxConfig, running_sandbox
-    from runner.sandbox.app import CONTROL_HEADER
+    from runner.sandbox.control import CONTROL_HEADER
 
     known = load_catalog().permissions
     scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip()) or known
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         # The control API's token goes to its owner only: a file only they can read, gone at exit.
-        token_file = state_home() / "local-sandbox" / f"control-{sandbox.url.rsplit(':', 1)[1]}"
+        token_file = ensure_state_home() / "local-sandbox" / f"control-{sandbox.url.rsplit(':', 1)[1]}"
         atomic_write(token_file, config.control_token)
         stack.callback(token_file.unlink, missing_ok=True)
         print("\n".join(sandbox.env_lines()), file=redact.unmasked(sys.stdout), flush=True)

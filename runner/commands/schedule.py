@@ -290,7 +290,7 @@ def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
 
 
 def schedule_from(args: argparse.Namespace) -> Schedule:
-    from runner.settings import state_home
+    from runner.settings import ensure_state_home
 
     repo = (args.repo or Path.cwd()).resolve()
     plan_path = Path(args.plan)
@@ -307,7 +307,7 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
         ) from None
     flags = consent_flags(args, absolute)
     hour, minute = parse_at(args.at)
-    log = args.log or str(state_home() / "warmup.log")
+    log = args.log or str(ensure_state_home() / "warmup.log")
     install = args.rcgrad_from or ("." if is_rcgrad_checkout(repo) else pinned_source())
     for name, value in (
         ("--repo", str(repo)),

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from runner.fileio import atomic_write
 from runner.ledger.ledger import PartitionKey
-from runner.settings import state_home
+from runner.settings import ensure_state_home
 
 
 def _path() -> Path:
-    return state_home() / "grants.json"
+    return ensure_state_home() / "grants.json"
 
 
 def _slot(key: PartitionKey) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runner.plan.loader import PLACEHOLDER, Step
+from runner.plan.model import PLACEHOLDER, Step
 from runner.rc.validate import UNKNOWN, Problem, Request, UnknownText, validate
 
 

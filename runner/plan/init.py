@@ -11,8 +11,15 @@ For each scope, in order of preference:
 5. a PUT/PATCH of one of the user's own settings (``~`` only) whose body needs no real-world values;
 6. otherwise a step marked ``todo:``, which ``rcgrad check`` refuses until a person finishes it.
 
+Two scopes have calls of their own (``runner.rc.rules``): SubscriptionWebhook, a webhook
+subscription's create (with event filters for the plan's other scopes, from RingCentral's event
+filter index), renewal and delete, its address the ``webhook_address`` variable, which a rehearsal
+answers itself; and the WebSocket scope, a WebSocket token (an OAuth call: never an endpoint, but a
+successful one exercises the scope).
+
 A body whose required fields need real-world values (phone numbers, e-mail addresses, ids) gets a
-``todo:`` too: made-up values would be 4xx on a real account. Pure: this module decides and renders
+``todo:`` too, and so does one a rule beyond the spec refuses: made-up values would be 4xx on a real
+account. Pure: this module decides and renders
 text; it must never write files or touch the network.
 """
 
@@ -25,11 +32,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from runner.errors import InputError
-from runner.rc import wire
+from runner.plan.loader import WEBHOOK_ADDRESS
+from runner.rc import rules, wire
 from runner.rc.catalog import Catalog, Operation, load_catalog
 from runner.rc.limits import UNTHROTTLED
 from runner.rc.requests import request_schemas
-from runner.rc.scopes import UNMAPPABLE, closure
+from runner.rc.rules.subscriptions import EVENT_FILTER_INDEX, EVENT_FILTERS, FILTER_FOR_SCOPE
+from runner.rc.scopes import SAME_AS, SUBSCRIPTION_WEBHOOK, UNMAPPABLE, closure
+from runner.rc.validate import Request
 
 GROUP_COST = {UNTHROTTLED: 0, "Light": 1, "Medium": 2, "Heavy": 3, wire.AUTH_GROUP: 4}
 DATE_PARAM = re.compile(r"(?i)(time|date)(from|to)$|^(date|time)?(from|to)$")
@@ -63,10 +73,32 @@ class ItemDraft:
 
 
 @dataclass(frozen=True)
+class Variable:
+    name: str
+    value: str
+    comment: tuple[str, ...]  # lines written above it
+
+
+# The app's webhook address: what a real server validates; a rehearsal's receiver stands in for it.
+WEBHOOK_VARIABLE = Variable(
+    WEBHOOK_ADDRESS,
+    "${WEBHOOK_ADDRESS:-https://webhook.example.com/ringcentral}",
+    (
+        "The app's own webhook URL: RingCentral POSTs a Validation-Token to it and refuses the",
+        "subscription unless it answers 200 echoing that header within 3 s. On server: local rcgrad",
+        "answers with a receiver of its own on 127.0.0.1; set WEBHOOK_ADDRESS before any other server.",
+    ),
+)
+WS_TOKEN = "/restapi/oauth/wstoken"
+SUBSCRIPTION = "/restapi/v1.0/subscription"
+
+
+@dataclass(frozen=True)
 class Draft:
     scopes: tuple[str, ...]
     items: tuple[ItemDraft, ...]
     warnings: tuple[str, ...]
+    variables: tuple[Variable, ...] = ()
 
     @property
     def complete_scopes(self) -> tuple[str, ...]:
@@ -89,9 +121,58 @@ def draft_plan(scopes: Iterable[str], catalog: Catalog | None = None) -> Draft:
                 f"{scope}: {UNMAPPABLE[scope]}; no endpoint can exercise it, so it is left out of app.scopes"
             )
             continue
-        items.append(_choose(scope, catalog, granted))
+        if scope == SUBSCRIPTION_WEBHOOK:
+            items.append(webhook_item(declared, granted))
+        elif SAME_AS.get(scope, scope) == "WebSocket":
+            items.append(_websocket_item(scope))
+        else:
+            items.append(_choose(scope, catalog, granted))
     mappable = tuple(s for s in declared if s not in UNMAPPABLE)
-    return Draft(mappable, tuple(items), tuple(warnings))
+    variables = (WEBHOOK_VARIABLE,) if SUBSCRIPTION_WEBHOOK in declared else ()
+    return Draft(mappable, tuple(items), tuple(warnings), variables)
+
+
+def webhook_item(declared: Iterable[str], granted: frozenset[str]) -> ItemDraft:
+    """A webhook subscription: created (the call under SubscriptionWebhook), renewed, deleted."""
+    filters = event_filters(declared, granted)
+    todo = None
+    if not filters:
+        filters = ["/restapi/v1.0/account/~/extension/~/message-store"]
+        todo = f"choose event filters the app's scopes allow ({EVENT_FILTER_INDEX}) and declare their scopes"
+    body = {
+        "eventFilters": filters,
+        "deliveryMode": {"transportType": "WebHook", "address": "{{" + WEBHOOK_ADDRESS + "}}"},
+        "expiresIn": 3600,
+    }
+    create = StepDraft(
+        "create a webhook subscription", "POST", SUBSCRIPTION, body, {"subscription_id": "$.id"}, todo=todo
+    )
+    renew = StepDraft("renew it", "POST", SUBSCRIPTION + "/{{subscription_id}}/renew")
+    delete = StepDraft("delete it again", "DELETE", SUBSCRIPTION + "/{{subscription_id}}", expect=204)
+    why = f"{SUBSCRIPTION_WEBHOOK}: a webhook subscription: create (validated at vars.{WEBHOOK_ADDRESS}), renew, delete"
+    return ItemDraft(SUBSCRIPTION_WEBHOOK, why, renew, (create,), (delete,))
+
+
+def event_filters(declared: Iterable[str], granted: frozenset[str]) -> list[str]:
+    """An event filter for each declared scope that has one, whose permission the app holds."""
+    chosen: list[str] = []
+    for scope in declared:
+        found = FILTER_FOR_SCOPE.get(scope)
+        if found is None or found in chosen:
+            continue
+        template = re.sub(r"/extension/~", "/extension/{extensionId}", found.split("?", 1)[0])
+        template = re.sub(r"/account/~", "/account/{accountId}", template)
+        if EVENT_FILTERS.get(template) in granted:
+            chosen.append(found)
+    return chosen
+
+
+def _websocket_item(scope: str) -> ItemDraft:
+    why = (
+        f"{scope}: a WebSocket token, the one call under the scope; it is OAuth, so it never counts"
+        " as an endpoint, but a successful one exercises the scope"
+    )
+    return ItemDraft(scope, why, StepDraft("a WebSocket token", "POST", WS_TOKEN))
 
 
 def _choose(scope: str, catalog: Catalog, granted: frozenset[str]) -> ItemDraft:
@@ -230,6 +311,11 @@ def body_for(op: Operation) -> tuple[Any, str | None]:
     needs += _empty_but_needed(op, body)
     if needs:
         return body, f"give real values for {', '.join(needs[:4])} (made-up ones are 4xx on a real account)"
+    hits = rules.violations(op.id, Request(body=body, body_type="application/json"))
+    if hits:
+        # A value the spec takes and RingCentral refuses (an event filter of "rcgrad test").
+        refused = hits[0]
+        return body, f"give a real value for {refused.where.removeprefix('json.')}: {refused.message}"
     return body, None
 
 
@@ -308,16 +394,18 @@ def render(draft: Draft, *, name: str, server: str = "local") -> str:
         "# the plan until they are done.",
     ]
     lines += [f"# warning: {w}" for w in draft.warnings]
-    lines += plan_top(name=name, scopes=draft.scopes, server=server)
+    lines += plan_top(name=name, scopes=draft.scopes, server=server, variables=draft.variables)
     for item in draft.items:
         lines.append(f"  # {item.why}")
         lines += _render_item(item)
     return "\n".join(lines) + "\n"
 
 
-def plan_top(*, name: str, scopes: Iterable[str], server: str) -> list[str]:
+def plan_top(
+    *, name: str, scopes: Iterable[str], server: str, variables: Iterable[Variable] = ()
+) -> list[str]:
     """Everything of a generated plan above its endpoints; ``plan scan`` writes the same."""
-    return [
+    lines = [
         "app:",
         f"  name: {_scalar(name)}",
         "  description: >",
@@ -327,8 +415,15 @@ def plan_top(*, name: str, scopes: Iterable[str], server: str) -> list[str]:
         f"server: {server}",
         "criteria: strict",
         "",
-        "endpoints:",
     ]
+    written = list(variables)
+    if written:
+        lines.append("vars:")
+        for variable in written:
+            lines += [f"  # {line}" for line in variable.comment]
+            lines.append(f"  {variable.name}: {_scalar(variable.value)}")
+        lines.append("")
+    return [*lines, "endpoints:"]
 
 
 def _render_item(item: ItemDraft) -> list[str]:

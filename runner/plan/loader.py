@@ -27,7 +27,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +36,22 @@ import yaml
 from runner import jsonpath, redact
 from runner.errors import InputError
 from runner.plan import safeyaml
+from runner.plan.model import PLACEHOLDER, App, Criteria, Item, Plan, Step
 from runner.rc import wire
-from runner.rc.catalog import Operation, load_catalog
+from runner.rc.catalog import load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
-from runner.rc.wire import RenderedRequest
 from runner.settings import read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
+# The variable a plan names its app's webhook address with. On server: local rcgrad answers the
+# validation request itself, with a receiver on 127.0.0.1 whose URL replaces it for the run (and
+# ``check`` judges a local plan with a loopback stand-in for it); elsewhere the plan's value is sent.
+WEBHOOK_ADDRESS = "webhook_address"
+LOCAL_WEBHOOK_STANDIN = "http://127.0.0.1/rcgrad/webhook"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)\s*\}\}")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials", "notify")
 # credentials: field -> the RC_* variable it stands for; each value must come from ${ENV} or env_file.
@@ -65,110 +69,6 @@ WARMUP_KEYS = ("daily_calls",)
 # The safety margin, under limits: slots left for the app's other traffic, and extra wait at a
 # window's edge (default: none, and 0.01 s or 2% of the window).
 MARGIN_KEYS = ("spare", "edge_seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    name: str
-    method: str
-    path: str  # as written, with {{placeholders}}
-    operation: Operation
-    line: int
-    query: Mapping[str, Any] = field(default_factory=dict)
-    json: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    expect: int | None = None  # None: any 2xx
-    save: Mapping[str, str] = field(default_factory=dict)  # capture name -> JSONPath
-    todo: str | None = None  # an unfinished step `plan init` left for a person
-
-    def needs(self) -> frozenset[str]:
-        """Placeholder names this step cannot be sent without."""
-        return frozenset(
-            PLACEHOLDER.findall(repr((self.path, dict(self.query), self.json, dict(self.headers))))
-        )
-
-    def render(self, values: Mapping[str, Any]) -> RenderedRequest:
-        """The concrete request; raises ``wire.UnsendableValue`` for a value that cannot be sent as
-        asked (a captured ``..`` in the path, a line break in a header), so no request goes out."""
-        path = PLACEHOLDER.sub(
-            lambda m: wire.path_segment(values[m.group(1)]) if m.group(1) in values else m.group(0),
-            self.path,
-        )
-        headers = {k: str(_fill(v, values)) for k, v in self.headers.items()}
-        for name, value in headers.items():
-            problem = wire.header_problem(value)
-            if problem:
-                raise wire.UnsendableValue(f"header {name}: {problem}")
-        return RenderedRequest(
-            self.method,
-            path,
-            {k: _fill(v, values) for k, v in self.query.items()},
-            _fill(self.json, values),
-            headers,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One unit of work: setup steps, the main request, teardown steps, run in that order."""
-
-    name: str
-    main: Step
-    line: int
-    setup: tuple[Step, ...] = ()
-    teardown: tuple[Step, ...] = ()
-    calls: int | None = None  # a fixed number of runs per traffic run, instead of the planner's
-
-    @property
-    def steps(self) -> tuple[Step, ...]:
-        return (*self.setup, self.main, *self.teardown)
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    name: str
-    scopes: tuple[str, ...]
-    description: str | None = None
-    line: int = 0
-    scope_lines: Mapping[str, int] = field(default_factory=dict)
-    description_line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Criteria:
-    profile: str = Profile.STRICT.value
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    path: Path
-    app: App
-    server: str
-    criteria: Criteria
-    vars: Mapping[str, Any]
-    endpoints: tuple[Item, ...]
-    limits: Mapping[str, int] = field(default_factory=dict)
-    margin: Margin = field(default_factory=Margin)
-    warmup_daily: int | None = None
-    server_line: int = 0
-    # The line of every value under query:, json: and headers:, by key (``endpoints[3].json.to``).
-    lines: Mapping[str, int] = field(default_factory=dict)
-    # The app's own RC_* values (from ``credentials:``), over the environment's; empty: the RC_* variables.
-    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
-    # notify: the webhook alerts go to (a secret: its path is the hook's key); "" when none.
-    notify: str = field(default="", repr=False)
-
-    def paced_limit(self, group: str) -> GroupLimit | None:
-        """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the
-        spare slots. None for NoThrottling."""
-        custom = self.limits.get(group)
-        limit = GroupLimit(custom) if custom else default_limit(group)
-        return None if limit is None else self.margin.paced(limit)
-
-    @property
-    def steps(self) -> tuple[Step, ...]:
-        return tuple(step for item in self.endpoints for step in item.steps)
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -797,19 +697,6 @@ def _yaml_in_plain_words(exc: yaml.MarkedYAMLError) -> str:
 def _looks_secret(name: str) -> bool:
     """Every ``RC_*`` credential, and any variable whose name says it holds a secret."""
     return name.startswith("RC_") or redact.looks_secret(name)
-
-
-def _fill(value: Any, values: Mapping[str, Any]) -> Any:
-    if isinstance(value, str):
-        whole = PLACEHOLDER.fullmatch(value.strip())
-        if whole and whole.group(1) in values:
-            return values[whole.group(1)]  # keep the captured type: an id stays a number in JSON
-        return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), value)
-    if isinstance(value, dict):
-        return {k: _fill(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, values) for v in value]
-    return value
 
 
 def _kind(kind: type) -> str:

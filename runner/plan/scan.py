@@ -13,7 +13,6 @@ filters become the subscription's own calls. It must never execute, import or mo
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from pathlib import Path, PurePosixPath
 
 from runner.plan import scan_lang as lang
 from runner.plan import scan_sdk as sdk
-from runner.plan.init import body_for, plan_top
 from runner.plan.scan_lang import LANGUAGES, Node, line
 from runner.plan.scan_sdk import METHODS, SHORT_PREFIX
 from runner.plan.scan_values import (
@@ -83,7 +81,7 @@ _RELEVANT = re.compile(
     re.IGNORECASE,
 )
 _PROSE_PATH = re.compile(r"/restapi/v[\d.]+/[\w~{$][^\s\"'`)\],;]*|['\"`]/account/~[^\s\"'`]*")
-_OWN_FILTER = re.compile(r"/(account|extension)/\{\{[^}]*\}\}")
+OWN_FILTER = re.compile(r"/(account|extension)/\{\{[^}]*\}\}")
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 
 
@@ -777,103 +775,3 @@ def _own_ids(path: str, op: Operation) -> str:
     )
     number = iter(range(1, 100))  # the ids left, numbered again from 1
     return re.sub(r"\{\{id\d+\}\}", lambda _: f"{{{{id{next(number)}}}}}", path)
-
-
-_LAST_ID = re.compile(r"^(?P<listing>[^{]*)/\{\{(?P<name>id\d+)\}\}$")
-
-
-def _list_capture(hit: Found) -> tuple[str, str] | None:
-    """For a read of one record whose id the code builds: the list call to capture it from (as
-    ``plan init`` does), when the catalog has one. Never for a write: changing or deleting whichever
-    record comes first is not a test, it is damage."""
-    found = _LAST_ID.match(hit.path)
-    if hit.method != "GET" or found is None:
-        return None
-    parent = hit.operation.path.rsplit("/", 1)[0]
-    listing = load_catalog().by_key("GET", parent)
-    return (found.group("listing"), found.group("name")) if listing is not None else None
-
-
-def scopes_needed(found: list[Found]) -> list[str]:
-    """The permissions the found calls need, sorted."""
-    return sorted({f.operation.permission for f in found if f.operation.permission})
-
-
-def render(
-    found: list[Found],
-    *,
-    name: str,
-    server: str = "local",
-    event_filters: list[tuple[str, int, str]] | None = None,
-) -> str:
-    lines = [
-        "# Written by `rcgrad plan scan`: the RingCentral calls found in the source, where each came from.",
-        "# Ids the code builds at run time are {{placeholders}}: capture them in a setup step or put them in",
-        "# vars:, then remove the todo: line. `rcgrad check` refuses the plan until then.",
-        *plan_top(name=name, scopes=scopes_needed(found), server=server),
-    ]
-    if event_filters:  # the code's own subscription create is the subscription item below
-        found = [hit for hit in found if not (hit.method == "POST" and hit.operation.path == SUBSCRIPTION)]
-    places: dict[tuple[str, ...], list[Found]] = {}
-    for hit in found:  # one item per operation, with every place that calls it; one per unsure call
-        key = (hit.file, str(hit.line)) if hit.unsure else (hit.method, hit.operation.path)
-        places.setdefault(key, []).append(hit)
-    for hits in places.values():
-        hit = hits[0]
-        where = ", ".join(f"{h.file}:{h.line}" for h in hits)
-        body, body_todo = body_for(hit.operation)  # a body the spec accepts, or a todo
-        todos = []
-        if hit.unsure:
-            options = [f"{hit.method} {hit.path}", *hit.alternatives]
-            named = ", ".join(options[:MAX_CANDIDATES])
-            more = f" and {len(options) - MAX_CANDIDATES} more" if len(options) > MAX_CANDIDATES else ""
-            todos.append(
-                f"{where}: {hit.unsure}; it is one of {named}{more}: keep the one the app calls"
-                if len(options) > 1
-                else f"{where}: {hit.unsure}"
-            )
-        capture = None if hit.unsure else _list_capture(hit)
-        if "{{" in hit.path and capture is None:
-            todos.append("fill in the ids: capture them in a setup step or set them in vars:")
-        if hit.candidates:
-            todos.append(
-                f"the code chooses the method at run time ({' or '.join(hit.candidates)}): keep the one to test"
-            )
-        if body_todo:
-            todos.append(body_todo)
-        if capture is not None:
-            listing, name = capture
-            lines += [
-                f'  - name: "{hit.method} {hit.path}"    # {where}',
-                "    setup:",
-                f"      - request: GET {listing}    # the newest record: an id that exists",
-                f"        save: {{{name}: '$.records[0].id'}}",
-                f"    request: {hit.method} {hit.path}",
-            ]
-            lines += [f"    todo: {json.dumps('; '.join(todos))}"] if todos else []
-        elif todos or body is not None:
-            lines += [
-                f'  - name: "{hit.method} {hit.path}"    # {where}',
-                f"    request: {hit.method} {hit.path}",
-            ]
-            lines += [f"    json: {json.dumps(body)}"] if body is not None else []
-            lines += [f"    todo: {json.dumps('; '.join(todos))}"] if todos else []
-        else:
-            lines.append(f"  - {hit.method} {hit.path}    # {where}")
-    if event_filters:
-        where = ", ".join(f"{f}:{n}" for f, n, _ in event_filters)
-        filters = sorted({_OWN_FILTER.sub(r"/\1/~", p) for _, _, p in event_filters})
-        lines += [
-            f"  # Event filters ({where}) are a subscription, not calls: create, renew, delete it. A webhook",
-            "  # needs the SubscriptionWebhook scope and a WebSocket the WebSocket one, which the console grants.",
-            '  - name: "subscription"',
-            "    setup:",
-            f"      - request: POST {SUBSCRIPTION}",
-            f"        json: {json.dumps({'eventFilters': filters, 'deliveryMode': {'transportType': 'WebHook', 'address': 'https://example.invalid/hook'}})}",
-            "        save: {subscription_id: $.id}",
-            f"    request: POST {SUBSCRIPTION}/{{{{subscription_id}}}}/renew",
-            "    teardown:",
-            f"      - request: DELETE {SUBSCRIPTION}/{{{{subscription_id}}}}",
-            '    todo: "set deliveryMode.address to a webhook URL the app owns"',
-        ]
-    return "\n".join(lines) + "\n"

@@ -3,8 +3,9 @@
 Each source file is parsed by tree-sitter with its language's grammar; the rest of the scanner never
 names a grammar's node types, only what this module makes of them: string literals as text and
 interpolated expressions, calls as a name, a receiver and arguments, definitions, functions and
-their parameters, returns, comments, annotations, the marks of an entry point. The grammars are imported on first use, so that commands other
-than ``plan scan`` never pay for them. This module must never execute the code it reads.
+their parameters, returns, comments, annotations, the marks of an entry point. The grammars are
+imported on first use, so that commands other than ``plan scan`` never pay for them. This module
+must never execute the code it reads.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 
 from runner.rc import wire
 from runner.rc.matcher import Match, RouteMatcher
+from runner.rc.scopes import BY_RULE, SAME_AS
 
 CATALOG_PATH = Path(__file__).with_name("data") / "catalog.json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -139,7 +140,10 @@ class Catalog:
 
     @cached_property
     def permissions(self) -> frozenset[str]:
-        return frozenset(op.permission for op in self.operations if op.permission)
+        """Every scope an app can declare and exercise: the spec's, the ones a rule gives a call
+        (SubscriptionWebhook), and the other names of a scope (WebSocketsSubscription)."""
+        named = {op.permission for op in self.operations if op.permission}
+        return frozenset({*named, *BY_RULE, *SAME_AS})
 
 
 def _operation(raw: dict[str, Any]) -> Operation:

@@ -129,8 +129,14 @@ def _body(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
     json_type = next(iter(schemas), None)
     schema = schemas[json_type] if json_type is not None else None
     out = {"required": bool(body.get("required")), "content_types": list(content), "schema": schema}
-    # Another JSON type may carry another shape (message-store's batch update is a list).
-    others = {ct: other for ct, other in schemas.items() if ct != json_type and other != schema}
+    # Another JSON type may carry another shape (message-store's batch update is a list), and a
+    # multipart type its form's fields (a fax's attachment, which its JSON resend has not).
+    forms = {
+        ct: draft4(resolve(entry.get("schema") or {}, doc))
+        for ct, entry in content.items()
+        if ct.startswith("multipart/")
+    }
+    others = {ct: other for ct, other in {**schemas, **forms}.items() if ct != json_type and other != schema}
     if others:
         out["schema_by_type"] = others
     return out

@@ -1,8 +1,8 @@
 """App permissions (scopes) and which ones include others: the single source of that table.
 
-RingCentral grants a broader scope the rights of narrower ones (docs/ringcentral.md, Permissions): an app with SMS
-may call ReadMessages endpoints. The sandbox's 403s, ``rcgrad check`` and the criteria all ask
-this module. It must never hold endpoint knowledge; that lives in the catalog.
+RingCentral grants a broader scope the rights of narrower ones (docs/ringcentral.md, Permissions):
+an app with SMS may call ReadMessages endpoints. The sandbox's 403s, ``rcgrad check`` and the
+criteria all ask this module. It must never hold endpoint knowledge; that lives in the catalog.
 """
 
 from __future__ import annotations
@@ -22,10 +22,20 @@ INCLUDES: dict[str, frozenset[str]] = {
     "EditAccounts": frozenset({"ReadAccounts", "EditExtensions"}),
 }
 
+# One scope, several names: the guide's and the console's for the spec's x-app-permission
+# (docs/ringcentral.md, Rules: ws.scope). A call under the spec's name exercises every one of them.
+SAME_AS: dict[str, str] = {
+    "WebSocketsSubscription": "WebSocket",
+    "WebSocketsSubscriptions": "WebSocket",
+}
+
+# Scopes no operation of the spec names, that a call is still made under by a rule of
+# runner.rc.rules: a WebHook subscription's create needs SubscriptionWebhook (sub.webhook-scope).
+SUBSCRIPTION_WEBHOOK = "SubscriptionWebhook"
+BY_RULE = frozenset({SUBSCRIPTION_WEBHOOK})
+
 # Scopes the docs name but the spec never uses as x-app-permission: no endpoint can exercise them.
 UNMAPPABLE: dict[str, str] = {
-    "SubscriptionWebhook": "webhook subscriptions; the spec's /subscription endpoints carry no app permission",
-    "WebSocketsSubscription": "WebSocket subscriptions; the spec names the wstoken permission 'WebSocket'",
     "ReadClientInfo": "an old scope name with no endpoint in the current spec",
     "EditCustomData": "an old scope name with no endpoint in the current spec",
     "Voicemail": "an old scope name with no endpoint in the current spec",
@@ -45,6 +55,8 @@ def closure(scopes: Iterable[str]) -> frozenset[str]:
             continue
         granted.add(scope)
         pending.extend(INCLUDES.get(scope, ()))
+        if scope in SAME_AS:
+            pending.append(SAME_AS[scope])
     return frozenset(granted)
 
 
@@ -59,4 +71,6 @@ def exercised_by(permission: str | None) -> frozenset[str]:
     A call to a ReadMessages endpoint exercises ReadMessages only; the criterion asks for a call
     *per permission*, so a broader scope (SMS) still needs a call of its own.
     """
-    return frozenset() if permission is None else frozenset({permission})
+    if permission is None:
+        return frozenset()
+    return frozenset({permission, *(name for name, same in SAME_AS.items() if same == permission)})

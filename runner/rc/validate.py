@@ -1,8 +1,11 @@
 """Is a request what RingCentral's spec accepts? The one validator ``check`` and the sandbox share.
 
-It checks a request's path, query and header parameters and its JSON body against the operation's
+It checks a request's path, query and header parameters and its body against the operation's
 schemas in the generated ``runner/rc/data/requests.json`` (loaded on first use, so the catalog
-stays fast to load), with ``jsonschema``'s Draft 4 validator. A value that is not known yet (a
+stays fast to load), with ``jsonschema``'s Draft 4 validator, then against the rules RingCentral
+enforces beyond its spec (``runner.rc.rules``): its content type (415 for one the operation does
+not take), and each rule a request alone decides. A multipart body comes already read (its fields
+as an object, its files as ``files``). A value that is not known yet (a
 ``{{capture}}`` filled in at run time) is ``UNKNOWN``: only its presence is checked; text with a
 capture inside (``UnknownText``) is checked to be text, never against enums or patterns. Pure and
 offline: this module must never do I/O beyond reading that file, and never echo a value it was
@@ -23,46 +26,16 @@ from typing import Any, cast
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from runner.rc import rules
 from runner.rc.catalog import Operation
 from runner.rc.requests import request_schemas
+from runner.rc.rules.base import Attachment, Rule, is_multipart, media_type
+from runner.rc.rules.multipart import UNSUPPORTED
+from runner.rc.unknown import UNKNOWN, Unknown, UnknownText
 
 REQUIRED = "required by the spec"
 # Content types rcgrad can send and the sandbox reads as JSON.
 JSON_TYPES = re.compile(r"^application/([\w.+-]*\+)?json$")
-
-
-class Unknown:
-    """A value that is known only at run time. It is of no JSON type, so keywords that apply to
-    one type (bounds, properties) pass it by, and every error about it is dropped."""
-
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    # Empty as a container, so that keywords over objects and arrays look inside and find nothing.
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __contains__(self, item: object) -> bool:
-        return False
-
-
-UNKNOWN = Unknown()
-
-
-class UnknownText(str):
-    """Text with a run-time value inside (``ext-{{id}}``): a string, of unknown content."""
-
-    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +44,23 @@ class Problem:
 
     where: str
     message: str
+    rule: Rule | None = None  # a rule RingCentral enforces beyond the spec (None: the spec's own)
+    named: str | None = None  # the parameter a rule's answer names (to.phoneNumber), when not the last key
 
     @property
     def missing(self) -> bool:
         return self.message.endswith(REQUIRED)
 
     @property
+    def status(self) -> int:
+        """What RingCentral answers: the rule's status, else 400 for what its spec refuses."""
+        return self.rule.status if self.rule is not None and self.rule.status else 400
+
+    @property
     def parameter(self) -> str:
-        """The name RingCentral puts in ``parameterName``: the last key of ``where``."""
+        """The name RingCentral puts in ``parameterName``: the rule's, else the last key of ``where``."""
+        if self.named:
+            return self.named
         return re.sub(r"(\[\d+\])+$", "", self.where).rsplit(".", 1)[-1]
 
 
@@ -92,6 +74,7 @@ class Request:
     headers: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
     body_type: str | None = None
+    files: tuple[Attachment, ...] = ()  # a multipart body's file parts
 
 
 # ----------------------------------------------------------------------------------- the spec's side
@@ -188,31 +171,77 @@ def validate(op: Operation, request: Request) -> list[Problem]:
         if value == "" and param.get("joined") and "array" in _kinds(schema):
             value = []  # `status=` for a list written joined (`explode: false`) is the empty list
         problems += _check(_typed(value, schema), schema, f"{where}.{name}")
-    problems += _check_body(spec["body"], request)
+    body_problems = _check_body(spec["body"], request)
+    relaxed = rules.relaxed(op.id, request)
+    problems += [p for p in body_problems if not (p.missing and p.parameter in relaxed)]
+    if any(p.rule is UNSUPPORTED for p in problems):
+        return problems  # a body of a type the operation does not take is not read any further
+    problems += [
+        Problem(hit.where, hit.message, hit.rule, hit.parameter) for hit in rules.violations(op.id, request)
+    ]
     return problems
 
 
 def _check_body(body: dict[str, Any] | None, request: Request) -> list[Problem]:
     if body is None:
         return []
-    json_types = [ct for ct in body["content_types"] if JSON_TYPES.match(ct)]
+    listed = body["content_types"]
+    json_types = [ct for ct in listed if JSON_TYPES.match(ct)]
     if request.body_type is None:
         if not body["required"]:
             return []
         if not json_types:
-            kinds = " or ".join(body["content_types"])
+            kinds = " or ".join(listed)
             return [Problem("json", f"the spec requires a {kinds} body, which rcgrad cannot send")]
         return [Problem("json", f"a JSON body is {REQUIRED}")]
-    sent = request.body_type.split(";")[0].strip().lower()
-    if not JSON_TYPES.match(sent):
-        return []  # not ours to judge: rcgrad only sends JSON
-    if not json_types:
-        kinds = " or ".join(body["content_types"])
-        return [Problem("json", f"the spec takes a {kinds} body here, not JSON")]
-    schema = (body.get("schema_by_type") or {}).get(sent, body["schema"])
+    sent = media_type(request.body_type)
+    if not _takes(listed, sent):
+        kinds = " or ".join(listed)
+        what = "JSON" if JSON_TYPES.match(sent) else sent or "a body of no type"
+        return [
+            Problem("json", UNSUPPORTED.cite(f"the spec takes a {kinds} body here, not {what}"), UNSUPPORTED)
+        ]
+    by_type = body.get("schema_by_type") or {}
+    if is_multipart(sent):
+        form = by_type.get(sent) or by_type.get(_other_multipart(sent)) or body["schema"]
+        if not isinstance(form, dict) or "properties" not in form:
+            return []  # a bulk update's parts (one body per id) are not one object
+        return _check(_with_files(request.body, form, request.files), form, "json")
+    schema = by_type.get(sent, body["schema"])
     if schema is None:
         return []
     return _check(request.body, schema, "json")
+
+
+def _takes(listed: list[str], sent: str) -> bool:
+    """Whether an operation that lists ``listed`` takes a body of type ``sent``: any JSON type where
+    JSON is listed, and either multipart where one is (RingCentral reads both alike, rule
+    ``mp.mixed-alias``)."""
+    if sent in listed:
+        return True
+    if JSON_TYPES.match(sent):
+        return any(JSON_TYPES.match(ct) for ct in listed)
+    return is_multipart(sent) and _other_multipart(sent) in listed
+
+
+def _other_multipart(sent: str) -> str:
+    return "multipart/mixed" if sent == "multipart/form-data" else "multipart/form-data"
+
+
+def _with_files(body: Any, form: dict[str, Any], files: tuple[Attachment, ...]) -> Any:
+    """The form's fields with its files put where the schema has its binary fields, whatever the
+    parts were named (rule ``mp.any-file-name``): one file for a single one, all for a list."""
+    fields = dict(body) if isinstance(body, dict) else {}
+    if not files:
+        return fields
+    for name, prop in (form.get("properties") or {}).items():
+        if name in fields or not isinstance(prop, dict):
+            continue
+        if prop.get("format") == "binary":
+            fields[name] = files[0].filename or "file"
+        elif prop.get("type") == "array" and (prop.get("items") or {}).get("format") == "binary":
+            fields[name] = [f.filename or "file" for f in files]
+    return fields
 
 
 def _check(instance: Any, schema: dict[str, Any], where: str) -> list[Problem]:

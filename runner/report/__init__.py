@@ -1,10 +1,8 @@
-"""Renderers of a ``Verdict``: ``console`` (rich), ``json``, ``junit`` and ``html``, one module each.
+"""What a person or a tool reads: a ``Verdict`` rendered (``console``, ``json``, ``junit``, ``html``,
+``markdown``, the ``fleet`` table, the window's ``history``), and a run's events as they happen
+(``live`` lines, ``progress`` bars, the ``next_step`` after a verdict).
 
-Each takes a ``runner.verdict.criteria.Verdict`` and returns text (or prints to a rich Console). A verdict
-holds counts and endpoint templates only, so no report can carry a secret; renderers must never
-add anything from the environment, the plan's credentials or a token store.
+A verdict holds counts and endpoint templates only, so no report can carry a secret; renderers must
+never add anything from the environment, the plan's credentials or a token store, and everything
+written passes the redactor.
 """
-
-from __future__ import annotations
-
-FORMATS = ("console", "json", "junit", "html")

@@ -40,9 +40,13 @@ class ConsoleEvents:
                 file=sys.stderr,
             )
         elif isinstance(event, events.Note):
-            # Why the run stops, seems to hang, or leaves an app to another machine: even under -q.
-            if event.kind in ("stopping", "waiting", "skipped"):
-                self._say(event.app, event.text, "yellow" if event.kind == "stopping" else "")
+            # Why the run stops, seems to hang, leaves an app to another machine, or will fail a
+            # criterion it cannot mend: even under -q.
+            if event.kind in ("stopping", "waiting", "warning", "skipped"):
+                mark = "warning: " if event.kind == "warning" else ""
+                self._say(
+                    event.app, mark + event.text, "yellow" if event.kind in ("stopping", "warning") else ""
+                )
             elif not self._quiet:
                 mark = {"blocker": "! ", "warning": "warning: "}.get(event.kind, "")
                 self._say(event.app, mark + event.text, "yellow" if mark else "")

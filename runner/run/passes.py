@@ -20,7 +20,7 @@ import anyio
 
 from runner.errors import BusyError, InputError
 from runner.plan.init import draft_plan
-from runner.plan.loader import Plan
+from runner.plan.model import Plan
 from runner.rc import wire
 from runner.rc.limits import most_calls
 from runner.rc.scopes import UNMAPPABLE
@@ -116,6 +116,7 @@ def plan_now(options: RunOptions, session: Session) -> TopUp:
             daily=options.daily or plan.warmup_daily,
             retry_broken=options.retry_broken,
             risky=risky_endpoints(session),
+            facts=session.facts,  # a step's permission may be a rule's, by its body
         )
     except ValueError as exc:
         raise InputError(str(exc), key="--apply-on") from exc
@@ -262,7 +263,7 @@ async def _send(
             on_record=on_record,
             on_item=lambda name, completed: emit(events.ItemFinished(app, name, completed)),
             on_refused=lambda refusal: _refused(emit, app, refusal),
-            variables=session.plan.vars,
+            variables={**session.plan.vars, **session.target.variables},
             clock=session.clock,
             timeout=options.timeout,
             give_up=give_up,

@@ -20,7 +20,7 @@ from runner.errors import BusyError
 from runner.fileio import app_stem
 from runner.ledger.ledger import Ledger
 from runner.locks import ExclusiveLock
-from runner.settings import state_home
+from runner.settings import ensure_state_home
 
 
 def busy(holder: str) -> BusyError:
@@ -31,7 +31,7 @@ def busy(holder: str) -> BusyError:
 
 
 def lock_path(server: str, client_id: str) -> Path:
-    folder = state_home() / "locks"
+    folder = ensure_state_home() / "locks"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"run-{app_stem(server, client_id)}.lock"
 

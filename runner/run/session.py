@@ -25,9 +25,11 @@ from runner.errors import CredentialsError, InputError
 from runner.ledger.grants import load_granted, save_granted
 from runner.ledger.ledger import Ledger, PartitionKey, RateState, server_label
 from runner.plan.check import check_plan
-from runner.plan.loader import Plan, load_plan
+from runner.plan.loader import load_plan
+from runner.plan.model import Plan
 from runner.rc import wire
 from runner.rc.limits import minimum_plan_seconds
+from runner.rc.scopes import exercised_by
 from runner.records import CallRecord, Settle
 from runner.run.target import (
     LOCAL,
@@ -44,7 +46,7 @@ from runner.traffic.limiter import RateLimits
 from runner.verdict.criteria import Rules, Verdict, evaluate, lookback, midnight, rules_for, utc_day
 from runner.verdict.grants import GrantGap, compare
 from runner.verdict.subject import Subject, short_id
-from runner.verdict.topup import ItemKeys
+from runner.verdict.topup import ItemKeys, endpoint_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,14 @@ class LedgerView:
     def item_keys(self) -> list[ItemKeys]:
         """Each item's name and the endpoint keys of its steps, in order: what the top-up works on."""
         return [(item.name, tuple(step.operation.key for step in item.steps)) for item in self.plan.endpoints]
+
+    def facts(self, key: str) -> tuple[str | None, str]:
+        """(permission, group) of an endpoint as the plan calls it: a step's permission may be a
+        rule's (a WebHook create is a call under SubscriptionWebhook), else the catalog's."""
+        for step in self.plan.steps:
+            if step.operation.key == key and step.permission:
+                return step.permission, step.operation.group
+        return endpoint_facts(key)
 
     def summary(self, *, since: float, until: float) -> list[CallRecord]:
         return self.ledger.summary(self.key, since, until=until)
@@ -171,7 +181,7 @@ class Session(LedgerView):
     def adopt_grants(self, granted: frozenset[str]) -> GrantGap:
         """Keep what the server granted with the partition; how it differs from what the plan uses."""
         save_granted(self.key, granted, self.clock.time())
-        exercised = {step.operation.permission for step in self.plan.steps if step.operation.permission}
+        exercised = {scope for step in self.plan.steps for scope in exercised_by(step.permission)}
         return compare(self.plan.app.scopes, exercised, granted)
 
 
@@ -197,7 +207,8 @@ class LedgerPacing:
 
 
 def plan_endpoint_keys(plan: Plan) -> list[str]:
-    return sorted({step.operation.key for step in plan.steps})
+    """The plan's endpoints the criteria judge: OAuth calls (a WebSocket token) are never one."""
+    return sorted({step.operation.key for step in plan.steps if not step.operation.is_oauth})
 
 
 def partition_for(ledger: Ledger, plan: Plan) -> PartitionKey:

@@ -2,10 +2,13 @@
 
 ``server: local`` starts the sandbox on loopback for the length of the command, with the plan's
 scopes and state kept under ``$RCGRAD_HOME/local-sandbox/<app>`` so tokens and the sandbox's own
-request log survive between runs, like a real account's would. Each plan (app name) rehearses in a
-partition of its own, ``local/<app>``: two plans never see each other's traffic. Anything else is a URL (or an alias) reached
-with the ``RC_*`` credentials. This module must never print a credential, and never start a real
-run against production unless the caller has the user's explicit consent.
+request log survive between runs, like a real account's would, and a webhook receiver of rcgrad's
+own whose URL stands in for the plan's ``webhook_address`` (the sandbox validates a WebHook
+subscription's address, as RingCentral does, and the app's real one is not there to answer). Each
+plan (app name) rehearses in a partition of its own, ``local/<app>``: two plans never see each
+other's traffic. Anything else is a URL (or an alias) reached with the ``RC_*`` credentials. This
+module must never print a credential, and never start a real run against production unless the
+caller has the user's explicit consent.
 """
 
 from __future__ import annotations
@@ -16,22 +19,24 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
+from runner.plan.loader import WEBHOOK_ADDRESS
 from runner.rc.hosts import ServerUrl, is_production_host, parse_server
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.config import jwt_shaped
+from runner.sandbox.receiver import webhook_receiver
 from runner.settings import (
     CREDENTIAL_VARS,
     Credentials,
     credentials_from,
+    ensure_state_home,
     environment,
     resolve_server,
-    state_home,
 )
 
 LOCAL = "local"
@@ -44,6 +49,8 @@ class Target:
     credentials: Credentials
     ledger_server: str  # "local/<app>" for the embedded sandbox, so rehearsal never mixes with real records
     sandbox: Any = None  # the running SandboxHandle, for server: local
+    # Plan variables the target sets over the plan's own: on local, the rehearsal's webhook address.
+    variables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -90,11 +97,12 @@ def open_target(
             client_id=identity.client_id,
             client_secret=identity.client_secret,
             jwt=identity.jwt,
-            state_path=state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
+            state_path=ensure_state_home() / "local-sandbox" / app_slug(app_name) / "state.json",
             time_scale=local_time_scale(env),
         )
-        with running_sandbox(config) as handle:
-            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle)
+        with running_sandbox(config) as handle, webhook_receiver() as receiver:
+            webhook = {WEBHOOK_ADDRESS: receiver.url}
+            yield Target(handle.url, handle.credentials(), local_partition(app_name), handle, webhook)
         return
     yield Target(identity.server, identity, identity.server)
 
@@ -155,7 +163,7 @@ def real_credentials(server: str, env: Mapping[str, str] | None = None) -> Crede
 def local_identity() -> Credentials:
     """The embedded sandbox's app and user, made once per $RCGRAD_HOME and kept (0600) so stored tokens
     and the rehearsal ledger stay valid from one run to the next."""
-    path = state_home() / "local-sandbox" / "identity.json"
+    path = ensure_state_home() / "local-sandbox" / "identity.json"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         data = json.loads(path.read_text())

@@ -6,9 +6,10 @@ traffic and our tests run over real loopback HTTP. Public API: ``SandboxConfig``
 ``running_sandbox`` (``running_sandboxes``: many on one server thread), ``create_app``. It must never be reachable from anywhere but loopback.
 """
 
-from runner.sandbox.app import SandboxState, create_app
+from runner.sandbox.app import create_app
 from runner.sandbox.config import Faults, SandboxConfig
 from runner.sandbox.server import SandboxHandle, running_sandbox, running_sandboxes
+from runner.sandbox.state import SandboxState
 
 __all__ = [
     "Faults",

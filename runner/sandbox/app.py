@@ -1,10 +1,14 @@
 """The sandbox's HTTP face: a starlette app that answers every catalog operation like RingCentral.
 
 The order of checks follows the real platform: route (404 CMN-120, or 405 with ``Allow`` when the
-path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401), the
-request against the spec (400 CMN-101, by the validator ``rcgrad check`` uses), the ids in the path
-(404 CMN-102 unless they are the caller's own or name a record), then the stateful resource. Every API and OAuth request is logged in the same shape rcgrad's
-ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a token.
+path has other methods), bearer token (401), rate limit (429), app permission (403 CMN-401; the
+call's permission may be a rule's, by its body), the request against the spec and the rules beyond
+it (400 CMN-101, 415, or a rule's own status and code, by the validator ``rcgrad check`` uses; a
+multipart body read first), a batch of ids (207), the ids in the path (404 CMN-102 unless they are
+the caller's own or name a record), the rules that need the account's state, a WebHook address's
+validation handshake, then the stateful resource. Every API and OAuth request is logged in the same
+shape rcgrad's ledger uses; control endpoints under ``/__sandbox/`` are not. It must never log a
+token.
 """
 
 from __future__ import annotations
@@ -12,12 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
-import random
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,24 +30,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from runner.fileio import atomic_write
-from runner.rc import wire
+from runner.rc import rules, wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.rc.hosts import parse_server
 from runner.rc.limits import PENALTY_SECONDS
+from runner.rc.rules.base import Attachment, is_multipart
+from runner.rc.rules.bulk import BULK, JSON_FORM
+from runner.rc.rules.multipart import MALFORMED
 from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
-from runner.records import CallRecord, Kind, TokenEvent
-from runner.sandbox import errors, incoming
+from runner.records import Kind, TokenEvent
+from runner.sandbox import account, bulk, errors, incoming, multipart, webhooks
+from runner.sandbox.bodies import MALFORMED_JSON, TooLarge, json_value, read_body
 from runner.sandbox.config import SandboxConfig
-from runner.sandbox.journal import Journal, record_from
+from runner.sandbox.control import SMALL_BODY, control
 from runner.sandbox.listing import BadPageToken
-from runner.sandbox.oauth import EXTENSION_ID, OAuthState
-from runner.sandbox.review import review
+from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.samples import body_of, headers_of
-from runner.sandbox.store import Encoded, Store
-from runner.sandbox.throttle import Throttle
+from runner.sandbox.state import SandboxState
+from runner.sandbox.store import Encoded
 
 TOKEN_PATH, REVOKE_PATH, AUTHORIZE_PATH, JWT_GRANT = (
     wire.TOKEN_PATH,
@@ -54,67 +57,6 @@ TOKEN_PATH, REVOKE_PATH, AUTHORIZE_PATH, JWT_GRANT = (
     wire.JWT_GRANT,
 )
 OPERATION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # the methods the catalog declares
-
-
-class SandboxState:
-    """Everything the sandbox knows; shared by the app, the server thread and the tests."""
-
-    def __init__(self, config: SandboxConfig) -> None:
-        self.config = config
-        self.oauth = OAuthState(config)
-        self.throttle = Throttle(config)
-        self.store = Store(config.seed)
-        self.log: list[CallRecord] = []
-        self.journal: Journal | None = None  # with state_path: the log on disk, appended as it goes
-        self.random = random.Random(config.seed)
-        self.incoming = incoming.IncomingHooks()  # Team Messaging's incoming webhooks (incoming.py)
-
-    @property
-    def faults(self) -> Any:
-        return self.config.faults
-
-    def record(self, method: str, template: str, status: int, op: Operation | None, **extra: Any) -> None:
-        record = CallRecord(
-            ts=self.config.clock.time(),
-            method=method,
-            template=template,
-            status=status,
-            group=op.group if op else "",
-            permission=op.permission if op else None,
-            operation_id=op.id if op else None,
-            **extra,
-        )
-        self.log.append(record)
-        if self.journal is not None:
-            self.journal.append(record)
-
-    def status(self) -> dict[str, Any]:
-        return review(
-            self.log,
-            now=self.config.clock.time(),
-            scopes=self.config.scopes,
-            refresh_after_401=self.oauth.refresh_after_401,
-        )
-
-    def dump(self) -> dict[str, Any]:
-        # The log is not here: the journal keeps it, line by line, as requests arrive.
-        return {"sessions": self.oauth.dump(), "resources": self.store.dump()}
-
-    def load(self, data: dict[str, Any]) -> None:
-        self.oauth.load(data.get("sessions", []))
-        self.store.load(data.get("resources", []))
-        # A state file written before the journal existed carries the log itself.
-        self.log.extend(record_from(raw) for raw in data.get("log", []))
-
-    def checkpoint(self) -> None:
-        """Save sessions and resources now (a kept sandbox only): token changes are rare (Auth allows
-        five a minute) and a rehearsal killed with -9 must find its tokens valid on the next run."""
-        if self.journal is not None and self.config.state_path is not None:
-            atomic_write(self.config.state_path, json.dumps(self.dump()))
-
-    def open_journal(self, path: Path) -> None:
-        """Take the log from the journal at ``path`` (after ``load``) and append to it from now on."""
-        self.log, self.journal = Journal.reopen(path, now=self.config.clock.time(), earlier=self.log)
 
 
 def create_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> Starlette:
@@ -126,13 +68,13 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
         return await sandbox.api(request)
 
     async def too_large(request: Request, exc: Exception) -> Response:
-        limit = exc.limit if isinstance(exc, _TooLarge) else 0
+        limit = exc.limit if isinstance(exc, TooLarge) else 0
         return JSONResponse(errors.too_large(limit), status_code=413, headers={"Connection": "close"})
 
     app = Starlette(
-        exception_handlers={404: unrouted, 405: unrouted, _TooLarge: too_large},
+        exception_handlers={404: unrouted, 405: unrouted, TooLarge: too_large},
         routes=[
-            Route("/__sandbox/{name}", sandbox.control, methods=["GET", "POST"]),
+            Route("/__sandbox/{name}", partial(control, sandbox.state), methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
             Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
             Route(incoming.PATH, sandbox.state.incoming.receive, methods=["POST"]),
@@ -153,6 +95,9 @@ class _Call:
     params: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)  # the throttle's X-Rate-Limit-* headers
     body: Any = None
+    files: tuple[Attachment, ...] = ()  # a multipart body's files, as the validator sees them
+    contents: tuple[bytes, ...] = ()  # and their bytes, for what the account keeps
+    permission: str | None = None  # the call's: the operation's, or a rule's by the body
 
 
 _Check = Callable[[_Call], Awaitable[Response | None]]
@@ -175,52 +120,17 @@ class _Sandbox:
             self._injected_failures,
             self._permission,
             self._against_spec,
+            self._bulk,
             self._path_identity,
+            self._account_rules,
+            self._webhook,
             self._binary,
         )
-
-    async def control(self, request: Request) -> Response:
-        state, name = self.state, request.path_params["name"]
-        if name == "login" and request.method == "GET":  # where /restapi/oauth/authorize sends a browser
-            return Response(
-                "The local sandbox signs users in with the JWT grant only (RC_USER_JWT).\n",
-                media_type="text/plain",
-            )
-        refused = _control_refused(request, state.config)
-        if refused is not None:
-            return refused
-        if name == "status" and request.method == "GET":
-            return JSONResponse(state.status())
-        if name == "log" and request.method == "GET":
-            try:
-                since = float(request.query_params.get("since", "0") or 0)
-            except ValueError:
-                since = math.nan
-            if math.isnan(since):
-                return JSONResponse({"error": "since: a timestamp (seconds)"}, status_code=400)
-            return JSONResponse([asdict(r) for r in state.log if r.ts >= since])
-        if name == "faults" and request.method == "POST":
-            update = _json_value(await _body(request, SMALL_BODY))
-            known = {f.name for f in fields(state.faults)}
-            if not isinstance(update, dict) or set(update) - known:
-                return JSONResponse({"error": f"known faults: {sorted(known)}"}, status_code=400)
-            bad = [
-                key for key, value in update.items() if not _fault_value_ok(getattr(state.faults, key), value)
-            ]
-            if bad:
-                # Checked before any is set: a bad value must not leave the sandbox half-updated.
-                return JSONResponse({"error": f"{bad[0]}: a finite number, 0 or more"}, status_code=400)
-            for key, value in update.items():
-                setattr(state.faults, key, value)
-            return JSONResponse(asdict(state.faults))
-        if name == "revoke-all" and request.method == "POST":
-            return JSONResponse({"revoked": state.oauth.revoke_all()})
-        return JSONResponse(errors.invalid_uri(), status_code=404)
 
     async def token(self, request: Request) -> Response:
         state = self.state
         op = self.catalog.by_key("POST", TOKEN_PATH)
-        form = dict(parse_qsl((await _body(request, SMALL_BODY)).decode(errors="replace")))
+        form = dict(parse_qsl((await read_body(request, SMALL_BODY)).decode(errors="replace")))
         client_id = _basic_client(request.headers.get("authorization"), state.config)
         decision = state.throttle.admit(f"app:{client_id or 'unknown'}", wire.AUTH_GROUP)
         grant_type = form.get("grant_type", "")
@@ -262,7 +172,7 @@ class _Sandbox:
 
     async def revoke(self, request: Request) -> Response:
         op = self.catalog.by_key("POST", REVOKE_PATH)
-        form = dict(parse_qsl((await _body(request, SMALL_BODY)).decode(errors="replace")))
+        form = dict(parse_qsl((await read_body(request, SMALL_BODY)).decode(errors="replace")))
         self.state.oauth.revoke(form.get("token") or request.query_params.get("token"))
         self.state.checkpoint()
         self.state.record("POST", REVOKE_PATH, 200, op, kind=Kind.OAUTH, event=TokenEvent.REVOKE)
@@ -293,7 +203,8 @@ class _Sandbox:
                 )
             self.state.record(method, sent, 404, None, error_code=wire.INVALID_URI)
             return JSONResponse(errors.invalid_uri(), status_code=404)
-        call = _Call(request, match.value, {k: str(v) for k, v in match.params.items()})
+        op = match.value
+        call = _Call(request, op, {k: str(v) for k, v in match.params.items()}, permission=op.permission)
         for check in self.checks:
             response = await check(call)
             if response is not None:
@@ -326,7 +237,13 @@ class _Sandbox:
         op = call.op
         kind = Kind.OAUTH if wire.is_oauth(op.path) else Kind.API
         self.state.record(
-            call.request.method, op.path, status, op, kind=kind, error_code=code or wire.api_code(body)
+            call.request.method,
+            op.path,
+            status,
+            op,
+            call.permission,
+            kind=kind,
+            error_code=code or wire.api_code(body),
         )
         if body is None:
             return Response(status_code=status, headers=headers)
@@ -345,7 +262,9 @@ class _Sandbox:
     async def _oauth_sample(self, call: _Call) -> Response | None:
         if call.op.path == AUTHORIZE_PATH:
             return await self._authorize(call)
-        if wire.is_oauth(call.op.path):  # OpenID discovery, userinfo, jwks: the spec's sample, no token
+        if wire.is_oauth(call.op.path) and call.op.permission is None:
+            # OpenID discovery, userinfo, jwks: the spec's sample, no token. The WebSocket token is
+            # asked for with a bearer token and needs its permission (ws.scope): it goes on.
             return self._answer(call, call.op.response.status, body_of(call.op))
         return None
 
@@ -359,7 +278,7 @@ class _Sandbox:
             # The form's schema takes other fields too: those the GET does not name are ignored.
             op = self.catalog.by_key("GET", AUTHORIZE_PATH) or op
             known = {p.name for p in op.query_required} | set(op.query_optional)
-            raw = await _body(call.request, SMALL_BODY)
+            raw = await read_body(call.request, SMALL_BODY)
             form = parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)
             query: dict[str, Any] = {name: value for name, value in form if name in known}
         else:
@@ -411,7 +330,18 @@ class _Sandbox:
         return None
 
     async def _permission(self, call: _Call) -> Response | None:
-        permission = call.op.permission
+        op = call.op
+        if rules.depends_on_body(op.id) and op.body is not None:
+            # A rule puts the call under a permission by its body (sub.webhook-scope); read it now.
+            try:
+                raw = await read_body(call.request, op.body.max_bytes)
+            except TooLarge as exc:
+                return self._answer(
+                    call, 413, errors.too_large(exc.limit), {**call.headers, "Connection": "close"}
+                )
+            sent = json_value(raw) if raw else None
+            call.permission = rules.permission(op.id, op.permission, None if sent is MALFORMED_JSON else sent)
+        permission = call.permission
         if permission and permission not in self.granted:
             return self._answer(call, 403, errors.insufficient_permissions(permission), call.headers)
         return None
@@ -426,30 +356,133 @@ class _Sandbox:
         """The same validator as ``rcgrad check``: a rehearsal refuses what production would."""
         # Read only where the spec has a body: a GET's client may be gone by now (a stall fault).
         try:
-            raw = await _body(call.request, call.op.body.max_bytes) if call.op.body is not None else b""
-        except _TooLarge as exc:
+            raw = await read_body(call.request, call.op.body.max_bytes) if call.op.body is not None else b""
+        except TooLarge as exc:
             return self._answer(
                 call, 413, errors.too_large(exc.limit), {**call.headers, "Connection": "close"}
             )
         body_type = call.request.headers.get("content-type", "application/json") if raw else None
         if raw and body_type is not None and JSON_TYPES.match(body_type.split(";")[0].strip()):
-            call.body = _json_value(raw)
-            if call.body is _MALFORMED:
+            call.body = json_value(raw)
+            if call.body is MALFORMED_JSON:
                 return self._answer(call, 400, errors.malformed_body(), call.headers)
+        elif raw and is_multipart(body_type) and _takes_multipart(call.op):
+            # Every form RingCentral takes: the spec's fields, the SDKs' JSON part and files.
+            try:
+                form = multipart.read(raw, body_type or "", call.op.id)
+            except multipart.Malformed:
+                return self._answer(call, 400, MALFORMED.error_body(), call.headers)
+            call.body, call.files = form.body, form.files
+            call.contents = tuple(part.data for part in form.file_parts)
         query = {
             name: _one_or_all(call.request.query_params.getlist(name)) for name in call.request.query_params
         }
-        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type)
+        request = Validated(call.params, query, dict(call.request.headers), call.body, body_type, call.files)
         problems = validate(call.op, request)
         if not problems:
             return None
         first = problems[0]
+        if first.rule is not None and first.rule.status:
+            # A rule beyond the spec: RingCentral's own status and code for it.
+            return self._answer(call, first.status, first.rule.error_body(first.parameter), call.headers)
         return self._answer(call, 400, errors.invalid_parameter(first.parameter, first.missing), call.headers)
+
+    async def _bulk(self, call: _Call) -> Response | None:
+        """Comma-separated ids on an operation that takes them: a 207 with a part per id (rules
+        bulk.*); one id is a plain request; past the limit the documented 400."""
+        found = BULK.get(call.op.id)
+        if found is None or "," not in call.params.get(found.param, ""):
+            return None
+        ids = rules.bulk.ids(call.params[found.param])
+        if found.most is not None and found.over is not None and len(ids) > found.most:
+            return self._answer(call, 400, found.over.error_body(found.param), call.headers)
+        if len(ids) == 1:
+            call.params[found.param] = ids[0]
+            return None
+        base = _base(call.request)
+        parts = []
+        bodies = call.body if isinstance(call.body, list) else [call.body] * len(ids)
+        for index, one in enumerate(ids):
+            params = {**call.params, found.param: one}
+            body = bodies[index] if index < len(bodies) else None
+            if isinstance(body, dict) and "body" in body and isinstance(body["body"], dict):
+                body = body["body"]  # the JSON form's {resourceId, body}
+            status, answer = self._single(call, params, body, base)
+            href = base + call.op.path.replace("{" + found.param + "}", one)
+            for name, value in params.items():
+                href = href.replace("{" + name + "}", value)
+            parts.append(bulk.Part(one, href, status, answer))
+        json_form = found.json or JSON_FORM in call.request.headers.get("accept", "")
+        built = bulk.answer(call.request.method, parts, json_form=json_form)
+        self.state.record(call.request.method, call.op.path, built.status, call.op, call.permission)
+        return Response(
+            built.content, status_code=built.status, media_type=built.content_type, headers=call.headers
+        )
+
+    def _single(self, call: _Call, params: dict[str, str], body: Any, base: str) -> tuple[int, Any]:
+        """One id's answer inside a bulk request: its 404, or what the store answers."""
+        store = self.state.store
+        unknown = store.unknown_path_id(call.op.path, params, base)
+        if unknown is not None:
+            return 404, errors.not_found(*unknown)
+        query = {name: call.request.query_params.getlist(name) for name in call.request.query_params}
+        status, payload = store.handle(call.op, params, body, base=base, query=query)
+        if status == 404 and isinstance(payload, tuple):
+            return 404, errors.not_found(payload[1], payload[2])
+        if isinstance(payload, Encoded):
+            return status, json.loads(payload.body)
+        return status, payload
+
+    async def _account_rules(self, call: _Call) -> Response | None:
+        """The rules that need the account's state: an SMS sender it owns, a pager's parties, a sync
+        token it issued..."""
+        query = {name: call.request.query_params.getlist(name) for name in call.request.query_params}
+        store = self.state.store
+        asked = account.Call(
+            call.op.id,
+            True,
+            call.params,
+            call.body,
+            call.files,
+            query,
+            _base(call.request),
+            self.state.now(),
+        )
+        with store.lock:
+            refused = account.refusal(asked, store, store.account)
+        if refused is None:
+            return None
+        return self._answer(
+            call, refused.rule.status or 400, refused.rule.error_body(refused.parameter), call.headers
+        )
+
+    async def _webhook(self, call: _Call) -> Response | None:
+        """A WebHook create: RingCentral's validation request to the address first (sub.webhook-*)."""
+        if call.op.id != "createSubscription" or not isinstance(call.body, dict):
+            return None
+        mode = call.body.get("deliveryMode")
+        if not isinstance(mode, dict) or mode.get("transportType") != "WebHook":
+            return None
+        address, token = mode.get("address"), mode.get("verificationToken")
+        refused = await webhooks.handshake(str(address), token if isinstance(token, str) else None)
+        if refused is None:
+            return None
+        return self._answer(
+            call, refused.rule.status or 400, refused.rule.error_body(refused.detail), call.headers
+        )
 
     async def _binary(self, call: _Call) -> Response | None:
         op, params, method = call.op, call.params, call.request.method
         if not (op.response.is_binary and method == "GET"):
             return None
+        if op.id in ("readUserProfileImageLegacy", "readScaledProfileImage"):
+            # The image uploaded last, else the default one (img.204).
+            image = self.state.store.account.image
+            self.state.record(method, op.path, 200, op)
+            kept = image.content or account.DEFAULT_IMAGE
+            return Response(
+                kept, media_type=image.content_type if image.content else "image/png", headers=call.headers
+            )
         if "attachmentId" in params and "messageId" in params:
             content = self.state.store.attachment(params, _base(call.request))
             if content is None:
@@ -466,6 +499,22 @@ class _Sandbox:
         blob = b"\x00" * 64
         return Response(blob, media_type=media, headers=_versioned(op, call.headers, lambda: blob))
 
+    def _subscription(self, call: _Call, base: str) -> tuple[int, Any] | None:
+        """A renewal or a PUT of a kept subscription: a new expiration, the record answered
+        (sub.renew-empty, sub.put-empty-renews); None for the store (its 404 included)."""
+        if call.op.id not in ("renewSubscription", "updateSubscription"):
+            return None
+        store = self.state.store
+        with store.lock:
+            record = store.records(account.SUBSCRIPTIONS, {}, base).get(call.params.get("subscriptionId", ""))
+            if record is None:
+                return None
+            if call.op.id == "renewSubscription":
+                webhooks.renew(record, None, self.state.now())
+            else:
+                webhooks.updated(record, call.body, ACCOUNT_ID, EXTENSION_ID, self.state.now())
+            return call.op.response.status, record
+
     def _resource(self, call: _Call) -> Response:
         """The stateful answer (or its 404), with the garbage and huge-body faults applied."""
         state, faults, op, headers = self.state, self.state.faults, call.op, call.headers
@@ -474,12 +523,18 @@ class _Sandbox:
         query = {name: request.query_params.getlist(name) for name in request.query_params}
         base = _base(request)
         try:
-            status, payload = state.store.handle(op, call.params, call.body, base=base, query=query)
+            status, payload = self._subscription(call, base) or state.store.handle(
+                op, call.params, call.body, base=base, query=query, files=call.files, contents=call.contents
+            )
         except BadPageToken:
             return self._answer(call, 400, errors.invalid_parameter("pageToken", missing=False), headers)
         if status == 404 and isinstance(payload, tuple):
             _, name, value = payload
             return self._answer(call, 404, errors.not_found(name, value), headers)
+        if op.id == "createSubscription" and wire.is_success(status) and isinstance(payload, dict):
+            # Kept as RingCentral keeps it: ~ resolved, no verification token, its own times.
+            body = call.body if isinstance(call.body, dict) else {}
+            webhooks.stored(payload, body, ACCOUNT_ID, EXTENSION_ID, self.state.now())
         if _burst(faults, "garbage_burst") or (
             faults.garbage_rate and state.random.random() < faults.garbage_rate
         ):
@@ -505,6 +560,10 @@ class _Sandbox:
             # An empty answer keeps the status the spec documents: some operations say 200, not 204.
             return self._answer(call, status, None, headers)
         return self._answer(call, status, payload, headers)
+
+
+def _takes_multipart(op: Operation) -> bool:
+    return op.body is not None and any(is_multipart(ct) for ct in op.body.content_types)
 
 
 def _versioned(op: Operation, headers: dict[str, str], content: Callable[[], bytes]) -> dict[str, str]:
@@ -537,22 +596,6 @@ def _burst(faults: Any, name: str) -> bool:
     return False
 
 
-def _control_refused(request: Request, config: SandboxConfig) -> Response | None:
-    """The control API answers only its owner: the per-sandbox token in ``X-Sandbox-Control``, and a
-    loopback Host (a web page that rebinds a name to 127.0.0.1 sends its own name)."""
-    host = request.headers.get("host", "")
-    try:
-        loopback = parse_server(f"http://{host}").is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        return JSONResponse({"error": "the control API answers loopback hosts only"}, status_code=403)
-    given = request.headers.get(CONTROL_HEADER, "")
-    if not secrets.compare_digest(given.encode(), config.control_token.encode()):
-        return JSONResponse({"error": f"the control API needs {CONTROL_HEADER}"}, status_code=403)
-    return None
-
-
 def _basic_pair(header: str | None) -> tuple[str, str] | None:
     """(client id, secret) of a Basic header, or None when there is none or it cannot be read: not
     base64, not UTF-8, not even ASCII (``Basic \\xff\\xff==``), or no colon."""
@@ -579,43 +622,6 @@ def _basic_client(header: str | None, config: SandboxConfig) -> str | None:
     return None
 
 
-class _TooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    """The request body, read no further than ``limit`` bytes: a 400 MB body must not become 400 MB
-    of memory. Kept on the request, so a later ``request.body()`` returns it."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _TooLarge(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(limit)
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    request._body = body  # starlette's own cache of the body
-    return body
-
-
-def _json_value(raw: bytes) -> Any:
-    """The JSON value of ``raw``, or ``_MALFORMED``: bad syntax, or nesting deeper than the parser's
-    recursion allows (a 100,000-deep array), is the client's error, not the server's."""
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return _MALFORMED
-
-
-_MALFORMED = object()
-# The control API and OAuth forms are small: nothing a client sends there needs more.
-SMALL_BODY = 64 * 2**10
-CONTROL_HEADER = "X-Sandbox-Control"
-
-
 class _Dropped(Response):
     """Starts a response and cuts the connection halfway, like a network failure mid-request."""
 
@@ -632,12 +638,3 @@ class _Dropped(Response):
         )
         await send({"type": "http.response.body", "body": b'{"records": [', "more_body": True})
         raise ConnectionAbortedError("sandbox fault: connection dropped")
-
-
-def _fault_value_ok(current: object, value: object) -> bool:
-    """A fault switch takes a number of its own kind (a whole one for counts), finite and not negative."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if isinstance(current, int) and not isinstance(current, bool) and not isinstance(value, int):
-        return False
-    return math.isfinite(value) and value >= 0

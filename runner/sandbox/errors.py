@@ -1,4 +1,5 @@
-"""RingCentral's error bodies (docs/ringcentral.md, Errors and Tokens): one function per kind, the shapes seen on the wire.
+"""RingCentral's error bodies (docs/ringcentral.md, Errors and Tokens): one function per kind, the
+shapes seen on the wire.
 
 Pure data builders. They must never include a token, a secret or a request body in a message.
 """

@@ -86,6 +86,9 @@ def page(sample: dict[str, Any], records: Sequence[dict[str, Any]], query: Query
         }
         if chunk:
             facts.update(pageStart=start, pageEnd=start + len(chunk) - 1)
+        else:  # a page past the end names no first or last element (acct.paging-past-end)
+            body["paging"].pop("pageStart", None)
+            body["paging"].pop("pageEnd", None)
         body["paging"].update({k: v for k, v in facts.items() if k in body["paging"]})
     if navigation is not None:
         links = {"firstPage": 1, "lastPage": pages}

@@ -97,19 +97,25 @@ class OAuthState:
         access_ttl = _clamp(form.get("access_token_ttl"), MIN_ACCESS_TTL, self.config.access_token_ttl)
         refresh_ttl = _clamp(form.get("refresh_token_ttl"), 0.0, self.config.refresh_token_ttl)
         now = self._now()
+        # Whole seconds, as the spec types them (acct.expires-int): the lifetime the answer states is
+        # the one the sandbox keeps, at least a second however small the time scale.
+        access_seconds, refresh_seconds = (
+            _whole(self.config.scaled(access_ttl)),
+            _whole(self.config.scaled(refresh_ttl)),
+        )
         session.access_token = "sbx-at-" + secrets.token_urlsafe(24)
         session.refresh_token = "sbx-rt-" + secrets.token_urlsafe(24)
-        session.access_expires = now + self.config.scaled(access_ttl)
-        session.refresh_expires = now + self.config.scaled(refresh_ttl)
+        session.access_expires = now + access_seconds
+        session.refresh_expires = now + refresh_seconds
         session.got_expired_401 = False
         self._by_access[session.access_token] = session
         self._by_refresh[session.refresh_token] = session
         body = {
             "access_token": session.access_token,
             "token_type": "bearer",
-            "expires_in": round(self.config.scaled(access_ttl), 3),
+            "expires_in": access_seconds,
             "refresh_token": session.refresh_token,
-            "refresh_token_expires_in": round(self.config.scaled(refresh_ttl), 3),
+            "refresh_token_expires_in": refresh_seconds,
             "scope": " ".join(sorted(self.config.scopes)),
             "owner_id": EXTENSION_ID,
             "endpoint_id": "sandbox-endpoint",
@@ -131,6 +137,10 @@ class OAuthState:
             self.sessions[session.session_id] = session
             self._by_access[session.access_token] = session
             self._by_refresh[session.refresh_token] = session
+
+
+def _whole(seconds: float) -> int:
+    return max(1, int(seconds))
 
 
 def _clamp(text: str | None, low: float, high: float) -> float:

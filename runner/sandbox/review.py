@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner.rc import wire
+from runner.rc.scopes import exercised_by
 from runner.records import CallRecord, Kind
 
 DAY = 86_400.0
@@ -35,7 +36,10 @@ def review(
     seen = {f"{r.method} {r.template}" for r in in_window}
     per_endpoint = {key: successes.get(key, 0) for key in sorted(seen)}
     total = sum(successes.values())
-    used = {r.permission for r in in_window if wire.is_success(r.status) and r.permission}
+    # A scope is used by a call under it; an OAuth call never counts as an endpoint, but a successful
+    # one under a permission (a WebSocket token) uses it, and a call uses every name of its scope.
+    calls = [*in_window, *(r for r in log if r.is_oauth and window_start <= r.ts <= now)]
+    used = {s for r in calls if wire.is_success(r.status) for s in exercised_by(r.permission)}
     declared = sorted(set(scopes))
     unused = [s for s in declared if s not in used]
     errors = sum(1 for r in in_error_window if wire.is_4xx(r.status))

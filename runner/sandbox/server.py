@@ -22,8 +22,10 @@ from typing import Any
 import uvicorn
 
 from runner.fileio import atomic_write
-from runner.sandbox.app import CONTROL_HEADER, SandboxState, create_app
+from runner.sandbox.app import create_app
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.control import CONTROL_HEADER
+from runner.sandbox.state import SandboxState
 from runner.settings import Credentials
 
 HOST = "127.0.0.1"

@@ -2,8 +2,10 @@
 
 Run as ``python -m runner.sandbox.status_gaps SPEC OUT`` (``make catalog``). RingCentral's server
 refuses an invalid parameter or body with 400 CMN-101 and an id that names nothing with 404
-CMN-102 on every operation, and its token endpoint refuses a bad client with 401; so does the
-sandbox, but many operations' ``responses`` in the spec leave these out. Schemathesis'
+CMN-102 on every operation, and its token endpoint refuses a bad client with 401; it answers 415
+to a body of a type an operation does not take, 207 to a batch of ids, and the statuses of its rules
+beyond the spec (``runner.rc.rules``); so does the sandbox, but many operations' ``responses`` in the
+spec leave these out. Schemathesis'
 status_code_conformance counts each such answer as a failure. This module lists them, operation
 by operation, so that count is explained by the spec and nothing else: ``make conformance``
 reports any failing operation missing from the list.
@@ -17,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from runner.rc.rules import RULES, Enforced
+from runner.rc.rules.bulk import BULK
 from runner.rc.spec import deref, load_spec
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -26,7 +30,18 @@ REASONS = {
     " (another account's or extension's id included)",
     "401": "authenticates the app itself, and the sandbox refuses missing or wrong client credentials"
     " with 401 invalid_client (OAU-146), as RingCentral's token endpoint does",
+    "415": "takes a body, and the sandbox answers 415 to a body of a type the operation does not take"
+    " (rule ct.unsupported)",
+    "207": "takes comma-separated ids, and the sandbox answers a 207 with one part per id (rules bulk.*)",
+    "403": "is refused by a rule beyond the spec with 403 (docs/ringcentral.md, Rules beyond the spec)",
 }
+# What RingCentral's rules beyond its spec answer, by operation id (runner.rc.rules).
+_ENFORCED = (Enforced.CHECK, Enforced.SANDBOX)
+RULE_STATUSES: dict[str, set[str]] = {}
+for _rule in RULES:
+    if _rule.status and _rule.enforced in _ENFORCED:
+        for _op in _rule.operations:
+            RULE_STATUSES.setdefault(_op, set()).add(str(_rule.status))
 # OAuth operations answer as OAuth does, not with CMN codes; only these are known to differ.
 OAUTH_GAPS = {"POST /restapi/oauth/token": ["401"]}
 
@@ -54,6 +69,12 @@ def gaps(doc: dict[str, Any]) -> dict[str, list[str]]:
                 possible.append("400")
             if any(p.get("in") == "path" for p in params):
                 possible.append("404")
+            if op.get("requestBody"):
+                possible.append("415")
+            if op.get("operationId") in BULK:
+                possible.append("207")
+            ruled = RULE_STATUSES.get(op.get("operationId", ""), set())
+            possible += sorted(status for status in ruled if status not in possible and status in REASONS)
             missing = [status for status in possible if status not in documented]
             if missing:
                 out[f"{method.upper()} {path}"] = missing

@@ -4,7 +4,9 @@ Records live in collections keyed by the collection's path template and its conc
 (``~`` and the account's or extension's own id address the same ones). List responses keep the
 catalog's envelope (records, paging, navigation) around the stored records, so generated clients
 parse them. Seed data lets read-only plans succeed: a message store with faxes carrying PDF
-attachments, a call log, contacts. This module must never do I/O beyond its optional JSON dump.
+attachments, a call log, contacts, the caller among the extensions. What the account answers from
+its own facts (what was sent, its numbers, sync tokens, the profile image) is ``account``'s; links
+on RingCentral's hosts move to the sandbox's. This module must never do I/O beyond its optional JSON dump.
 """
 
 from __future__ import annotations
@@ -14,36 +16,29 @@ import datetime as dt
 import itertools
 import json
 import random
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-from jsonschema import Draft4Validator, FormatChecker
-
+from runner.clock import Clock, SystemClock
 from runner.rc import wire
 from runner.rc.catalog import Operation, load_catalog
-from runner.sandbox import errors, listing
+from runner.rc.rules.base import Attachment
+from runner.sandbox import account, errors, listing
+from runner.sandbox.fitting import NO_RULES, merge
 from runner.sandbox.oauth import ACCOUNT_ID, EXTENSION_ID
 from runner.sandbox.samples import body_of, field_rules_of, max_records_of
 
 OWN_IDS = {"accountId": ACCOUNT_ID, "extensionId": EXTENSION_ID}
 MESSAGE_STORE = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store"
 CALL_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
-# Sending a message creates it in the sender's message store, where it can be read and deleted.
-SENDS_TO_MESSAGE_STORE = {
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/sms": "SMS",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/mms": "SMS",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/fax": "Fax",
-    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/company-pager": "Pager",
-}
 SEED_MESSAGES = 36  # every sixth one an outbound SMS, the rest inbound faxes, newest first
 SEED_RECORDS = 3
 TIME_FIELDS = ("creationTime", "lastModifiedTime", "startTime")
 SEED_SPACING = dt.timedelta(minutes=20)  # seeded records are this far apart, all within the last day
 NO_QUERY: Mapping[str, list[str]] = {}
-NO_RULES: Mapping[str, dict[str, Any]] = {}
 
 # A tiny, valid one-page PDF: what a fax attachment download returns.
 PDF_BYTES = (
@@ -82,7 +77,8 @@ def item_parent(template: str) -> tuple[str, str] | None:
 class Store:
     """The sandbox's records. ``base`` (the URL the request came to) only builds ``uri`` fields."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, *, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()  # the sandbox's: a rehearsal's day, a test's moment
         self._collections: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, dict[str, Any]]] = {}
         self._ids = itertools.count(10_000_001)
         self._random = random.Random(seed)
@@ -102,6 +98,8 @@ class Store:
             for op in catalog.operations
             if op.method == "GET" and op.path in self.collections and (most := max_records_of(op))
         }
+        # The caller's image, presence and issued sync tokens (runner.sandbox.account).
+        self.account = account.AccountState()
 
     # -- addressing -------------------------------------------------------------------------------
 
@@ -121,6 +119,17 @@ class Store:
 
     def new_id(self) -> str:
         return str(next(self._ids))
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a request reads or changes records."""
+        return self._lock
+
+    def records(
+        self, collection: str, params: Mapping[str, str], base: str = ""
+    ) -> dict[str, dict[str, Any]]:
+        """A collection's records (``account.Records``): call with the lock held, as ``handle`` does."""
+        return self._records(collection, params, base)
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -159,16 +168,33 @@ class Store:
         *,
         base: str = "",
         query: Mapping[str, list[str]] = NO_QUERY,
+        files: tuple[Attachment, ...] = (),
+        contents: tuple[bytes, ...] = (),
     ) -> tuple[int, Any]:
         """(status, JSON body or None) for a validated, authorised request."""
         with self._lock:
             parent = item_parent(op.path)
+            asked = account.Call(
+                op.id, _own("extensionId", params), params, body, files, query, base, self._now(), contents
+            )
+            answered = account.answer(asked, self, self.account, body_of(op))
+            if answered is not None:
+                status, payload = answered
+                if isinstance(payload, account.Listed):
+                    payload = listing.page(
+                        account.rebased(body_of(op), base),
+                        payload.records,
+                        query,
+                        base + concrete(op.path, params),
+                    )
+                return status, payload
+            if parent and parent[0] == account.EXTENSIONS and _own(parent[1], params):
+                # The caller is a record of the extension list: a PUT is read back (ext.put-persists).
+                return self._item(
+                    op, parent[0], parent[1], {**params, parent[1]: EXTENSION_ID}, body, base, query
+                )
             if parent and parent[0] in self.collections and not _own(parent[1], params):
-                return self._item(op, parent[0], parent[1], params, body, base)
-            if op.method == "POST" and op.path in SENDS_TO_MESSAGE_STORE:
-                record = self._create(MESSAGE_STORE, params, body, body_of(op), base, field_rules_of(op))
-                record["type"] = SENDS_TO_MESSAGE_STORE[op.path]
-                return op.response.status, record
+                return self._item(op, parent[0], parent[1], params, body, base, query)
             if op.method == "POST" and op.path in self.collections:
                 cap = self._caps.get(op.path)
                 if cap is not None and len(self._records(op.path, params, base)) >= cap:
@@ -179,10 +205,17 @@ class Store:
                 )
             if op.method == "GET" and op.path in self.collections and isinstance(body_of(op), dict):
                 return op.response.status, self._listing(op, params, base, query)
-            return op.response.status, self._sample(op, params, body, base)
+            return op.response.status, self._sample(op, params, body, base, query)
 
     def _item(
-        self, op: Operation, collection: str, id_name: str, params: Mapping[str, str], body: Any, base: str
+        self,
+        op: Operation,
+        collection: str,
+        id_name: str,
+        params: Mapping[str, str],
+        body: Any,
+        base: str,
+        query: Mapping[str, list[str]] = NO_QUERY,
     ) -> tuple[int, Any]:
         records = self._records(collection, params, base)
         wanted = str(params.get(id_name, ""))
@@ -191,14 +224,16 @@ class Store:
         if missing:
             return 404, (wire.RESOURCE_NOT_FOUND, id_name, missing[0])
         if op.method == "DELETE":
+            purge = (query.get("purge") or ["false"])[0] == "true"
             for i in ids:
-                records.pop(i, None)
+                if collection != MESSAGE_STORE or account.deleted(records[i], purge):
+                    records.pop(i, None)
             # The status the spec documents: 204, or 200 with or without a body.
             answer = None if op.response.content_type is None else self._fresh_sample(op, params, None, base)
             return op.response.status, answer
         record = records[ids[0]]
         if op.method in ("PUT", "PATCH") and isinstance(body, dict):
-            _merge(record, body, field_rules_of(op))
+            merge(record, body, field_rules_of(op))
         if op.method == "GET" and not isinstance(body_of(op), dict):
             return op.response.status, self._fresh_sample(op, params, body, base)
         return op.response.status, record
@@ -214,12 +249,12 @@ class Store:
     ) -> dict[str, Any]:
         record = copy.deepcopy(sample) if isinstance(sample, dict) else {}
         if isinstance(body, dict):
-            _merge(record, body, rules)
+            merge(record, body, rules)
         record_id = self.new_id()
         self._identify(record, collection, params, record_id, base)
         for name in ("creationTime", "lastModifiedTime"):
             if name in record:
-                record[name] = _iso(_now())
+                record[name] = _iso(self._now())
         self._records(collection, params, base)[record_id] = record
         return record
 
@@ -234,8 +269,11 @@ class Store:
     def _listing(
         self, op: Operation, params: Mapping[str, str], base: str, query: Mapping[str, list[str]]
     ) -> dict[str, Any]:
-        sample = body_of(op)
-        records = listing.select(list(self._records(op.path, params, base).values()), query)
+        sample = account.rebased(body_of(op), base)
+        kept = account.default_window(
+            op.path, list(self._records(op.path, params, base).values()), query, self._now()
+        )
+        records = listing.select(kept, query)
         body = listing.page(sample, records, query, base + concrete(op.path, params))
         listed = sample.get("records") or [{}]
         if isinstance(listed[0], dict) and isinstance(listed[0].get("id"), int) != _int_id(records):
@@ -243,7 +281,14 @@ class Store:
             body["records"] = [_id_as(record, listed[0].get("id")) for record in body["records"]]
         return body
 
-    def _sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
+    def _sample(
+        self, op: Operation, params: Mapping[str, str], body: Any, base: str, query: Mapping[str, list[str]]
+    ) -> Any:
+        sample = body_of(op)
+        if op.method == "GET" and isinstance(sample, dict) and isinstance(sample.get("records"), list):
+            # A list the sandbox keeps no records of: its sample's records, paged as they are.
+            fresh = self._fresh_sample(op, params, None, base)
+            return listing.page(fresh, fresh["records"], query, base + concrete(op.path, params))
         if op.method == "GET":
             # Read-only answers never change: encode once (copying a large sample per request was
             # most of the sandbox's time).
@@ -257,11 +302,11 @@ class Store:
         return self._fresh_sample(op, params, body, base)
 
     def _fresh_sample(self, op: Operation, params: Mapping[str, str], body: Any, base: str) -> Any:
-        sample = copy.deepcopy(body_of(op))
+        sample = account.rebased(body_of(op), base)
         if isinstance(sample, dict):
             # A search's body is a question, not a record: only a write shows up in its answer.
             if op.is_write and isinstance(body, dict):
-                _merge(sample, body, field_rules_of(op))
+                merge(sample, body, field_rules_of(op))
             parent = item_parent(op.path)
             if parent and _own(parent[1], params):
                 # The caller's own account or extension: its real ids, in the schema's type.
@@ -285,7 +330,19 @@ class Store:
         sample = self._item_sample.get(collection)
         if not isinstance(sample, dict):
             return {}
-        now = _now()
+        sample = account.rebased(sample, base)
+        if collection == account.SUBSCRIPTIONS:
+            return {}  # the app has made none yet: each is made through the validation handshake
+        if collection == account.EXTENSIONS:
+            # The caller (101) and three colleagues (ext.list-includes-caller).
+            seeded = [(EXTENSION_ID, account.CALLER_NUMBER)] + [
+                (self.new_id(), str(102 + i)) for i in range(3)
+            ]
+            return {
+                i: account.extension_record(sample, i, number, base, i == EXTENSION_ID)
+                for i, number in seeded
+            }
+        now = self._now()
         count = SEED_MESSAGES if collection == MESSAGE_STORE else SEED_RECORDS
         named = sample.get("id")
         if isinstance(named, str) and not named.isdigit():
@@ -328,6 +385,16 @@ class Store:
         record["attachments"] = [
             {"id": int(attachment_id), "uri": content, **attachment, "size": len(PDF_BYTES)}
         ]
+        # The sample's made-up failures and forwards: a message that went through plainly carries
+        # no error codes, no forwarding and no voicemail recipients.
+        for made_up in ("deliveryErrorCode", "forwarding", "vmSideRecipients"):
+            record.pop(made_up, None)
+        for party in record.get("to") or []:
+            if isinstance(party, dict):
+                party.pop("faxErrorCode", None)
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock.time(), dt.UTC)
 
     def dump(self) -> list[Any]:
         with self._lock:
@@ -345,101 +412,14 @@ def _own(id_name: str, params: Mapping[str, str]) -> bool:
     return id_name in OWN_IDS and params.get(id_name) in ("~", OWN_IDS[id_name])
 
 
-def _merge(
-    target: dict[str, Any],
-    update: Mapping[str, Any],
-    rules: Mapping[str, dict[str, Any]] = NO_RULES,
-    at: str = "",
-) -> None:
-    """Fold a request body into a record: only the fields the answer has, each in the answer's type.
-
-    Request and response schemas differ (a request's ``flipNumber`` is a number, the answer's a
-    string; a password sent as text is answered as an object; a SCIM PATCH names its own
-    ``schemas``): a field that does not fit keeps the answer's value, so what the sandbox serves
-    back still meets its response schema. So does a string in another form than the answer's (an
-    empty one for a filled field, text for a link or a timestamp), a value the answer's schema
-    bounds otherwise (``rules`` by field path: an enum, a length, a pattern, a range), and every
-    ``uri``, which the server owns.
-    """
-    for key, value in update.items():
-        if key not in target or key == "uri":
-            continue
-        path = f"{at}.{key}" if at else key
-        current = target[key]
-        if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value, rules, path)
-        elif isinstance(value, list) and isinstance(current, list):
-            items = f"{path}[]"
-            if current and not all(_same_type(item, current[0]) for item in value):
-                continue
-            if current and isinstance(current[0], dict):
-                target[key] = [_fitted(current[0], item, rules, items) for item in value]
-            elif all(_within(item, rules.get(items)) for item in value):
-                target[key] = copy.deepcopy(value)
-        elif _fits(value, current) and _within(value, rules.get(path)):
-            target[key] = value
-
-
-def _fitted(
-    like: dict[str, Any], item: dict[str, Any], rules: Mapping[str, dict[str, Any]], at: str
-) -> dict[str, Any]:
-    fitted = copy.deepcopy(like)
-    _merge(fitted, item, rules, at)
-    return fitted
-
-
-_RULE_CHECKS: dict[str, Draft4Validator] = {}
-
-
-def _within(value: Any, rules: dict[str, Any] | None) -> bool:
-    """True when ``value`` meets the answer's rules for its field (none: anything of its type)."""
-    if not rules:
-        return True
-    key = json.dumps(rules, sort_keys=True)
-    check = _RULE_CHECKS.get(key)
-    if check is None:
-        check = _RULE_CHECKS[key] = Draft4Validator(rules, format_checker=FormatChecker())
-    return bool(check.is_valid(value))
-
-
-def _fits(value: Any, like: Any) -> bool:
-    return _same_type(value, like) and (not isinstance(value, str) or _same_form(value, like))
-
-
-_LINK = re.compile(r"^https?://")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def _same_form(value: str, like: str) -> bool:
-    """A string fits where the answer has one of its form: a link, a timestamp, or any filled text."""
-    if like and not value:
-        return False
-    for form in (_LINK, _TIMESTAMP):
-        if form.match(like) and not form.match(value):
-            return False
-    if _TIMESTAMP.match(value):  # a well-formed timestamp must also be a real moment (no 12:99)
-        try:
-            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-    return True
-
-
-def _same_type(value: Any, like: Any) -> bool:
-    if isinstance(like, bool) or isinstance(value, bool):
-        return isinstance(like, bool) and isinstance(value, bool)
-    if isinstance(like, int | float) and isinstance(value, int | float):
-        return isinstance(value, int) or not isinstance(like, int)
-    return type(value) is type(like)
-
-
 def concrete(template: str, params: Mapping[str, str]) -> str:
-    """The template with its parameters filled in; ``~`` as the own account's or extension's id."""
+    """The template with its parameters filled in; ``~`` as the own account's or extension's id.
+    Each value is one percent-encoded segment, so a link built from it is a URI whatever was sent."""
     out = template
     for name, value in params.items():
         if name in OWN_IDS and value == "~":
             value = OWN_IDS[name]
-        out = out.replace("{" + name + "}", str(value))
+        out = out.replace("{" + name + "}", quote(str(value), safe="~,:@!$&'()*+;="))
     return out
 
 
@@ -454,10 +434,6 @@ def _id_as(record: dict[str, Any], like: Any) -> dict[str, Any]:
     if isinstance(like, str) and isinstance(value, int):
         return {**record, "id": str(value)}
     return record
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -1,9 +1,9 @@
 """Server-side rate limiting, the way RingCentral counts: per user and group, sliding window.
 
 Going over the limit starts a penalty; every request sent during the penalty is refused and restarts
-it (the "429 trap", docs/ringcentral.md, Rate limits). Background load stands for the app's own traffic elsewhere and
-takes its share of each window. Window, penalty and headers are scaled by the time scale. This
-module must never sleep: it only decides and reports.
+it (the "429 trap", docs/ringcentral.md, Rate limits). Background load stands for the app's own
+traffic elsewhere and takes its share of each window. Window, penalty and headers are scaled by the
+time scale. This module must never sleep: it only decides and reports.
 """
 
 from __future__ import annotations

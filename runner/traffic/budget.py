@@ -18,8 +18,9 @@ The engine asks ``may_send()`` before every request and reports every outcome ba
 
 First tries go by risk: an endpoint in ``risky`` (a write, or an id to guess) that has never
 answered 2xx is tried only when the successes already in the window can absorb one more 4xx under
-the bar (at 5%: 19 successes for each 4xx, counting that one). Until then it is held back (``waiting``); the command plans another pass once the safe calls
-have built the cushion, or says why it stopped.
+the bar (at 5%: 19 successes for each 4xx, counting that one). Until then it is held back
+(``waiting``); the command plans another pass once the safe calls have built the cushion, or says
+why it stopped.
 
 Pure bookkeeping: this module must never send, sleep or look at the clock.
 """

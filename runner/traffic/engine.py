@@ -31,7 +31,7 @@ import httpx
 from runner.clock import Clock, SystemClock
 from runner.jsonpath import extract
 from runner.rc import wire
-from runner.rc.wire import Endpoint, ItemShape, Limits, RenderedRequest, StepShape
+from runner.rc.wire import Endpoint, ItemShape, Limiter, Limits, RenderedRequest, StepShape
 from runner.records import UNKNOWN, CallRecord, Intend, Kind
 from runner.tls import client_tls
 from runner.traffic.budget import ErrorBudget
@@ -329,24 +329,9 @@ class Engine:
                 self._heed_give_up(cleanup)
                 if not self._budget.may_send(op.key, cleanup=cleanup, proven=proven):
                     raise _Skip(self._budget.reason(op.key) or "error budget spent")
-                async with self._server_turn(cleanup):
-                    if limiter is not None:
-                        await limiter.acquire()
-                        self._heed_give_up(cleanup)  # the wait for a slot may have been long
-                    if self._renewing is not None:
-                        await self._renewing.wait()  # a token was just refused: nothing new goes out with it
-                    async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
-                        outcome = await self._attempt(client, op, request, token)
-                    answers.append(outcome)  # before any other await: a cancellation must not lose it
-                    self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
-                error = type(outcome.error).__name__ if outcome.error is not None else None
-                if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
-                    self._stop_run()
-                if limiter is not None:
-                    if outcome.status == 0:
-                        limiter.abandon()
-                    else:
-                        limiter.observe(outcome.status, outcome.headers)
+                outcome, token = await self._on_the_wire(
+                    client, op, request, limiter, step.permission, cleanup=cleanup, answers=answers
+                )
                 code = wire.error_code(outcome.body)
                 if outcome.status == 401 and code in wire.EXPIRED_TOKEN_CODES and not refreshed_on_401:
                     # Last resort, and a hygiene defect the token manager records: one refresh, one retry.
@@ -376,6 +361,39 @@ class Engine:
                     self._proven.add(op.key)
                 return outcome
         return await with_retries()
+
+    async def _on_the_wire(
+        self,
+        client: httpx.AsyncClient,
+        op: Endpoint,
+        request: RenderedRequest,
+        limiter: Limiter | None,
+        permission: str | None,
+        *,
+        cleanup: bool,
+        answers: list[_Outcome],
+    ) -> tuple[_Outcome, str]:
+        """One attempt: the server's turn, a rate-limit slot, a leased token, the request; then what
+        its answer teaches the pacing and the give-up watch. Returns the outcome and the token used."""
+        async with self._server_turn(cleanup):
+            if limiter is not None:
+                await limiter.acquire()
+                self._heed_give_up(cleanup)  # the wait for a slot may have been long
+            if self._renewing is not None:
+                await self._renewing.wait()  # a token was just refused: nothing new goes out with it
+            async with self._tokens.lease() as token:  # held while on the wire: see TokenManager
+                outcome = await self._attempt(client, op, request, token, permission)
+            answers.append(outcome)  # before any other await: a cancellation must not lose it
+            self._backoff.observe(outcome.status, self._clock.monotonic(), outcome.retry_after)
+        error = type(outcome.error).__name__ if outcome.error is not None else None
+        if self._watch.observe(outcome.status, self._clock.monotonic(), error) and not cleanup:
+            self._stop_run()
+        if limiter is not None:
+            if outcome.status == 0:
+                limiter.abandon()
+            else:
+                limiter.observe(outcome.status, outcome.headers)
+        return outcome, token
 
     @asynccontextmanager
     async def _server_turn(self, cleanup: bool) -> AsyncIterator[None]:
@@ -429,7 +447,12 @@ class Engine:
             self._renewing = None
 
     async def _attempt(
-        self, client: httpx.AsyncClient, op: Endpoint, request: RenderedRequest, token: str
+        self,
+        client: httpx.AsyncClient,
+        op: Endpoint,
+        request: RenderedRequest,
+        token: str,
+        permission: str | None,
     ) -> _Outcome:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **request.headers}
         # Built before the intent is written: a request that cannot be built never goes out.
@@ -448,7 +471,8 @@ class Engine:
         self._budget.sending()
         # Stored before the request goes out, with no await in between: if the process dies from
         # here on, the call is in the ledger as sent with an unknown answer.
-        settle = self._on_intent(self._call_record(op, UNKNOWN)) if self._on_intent is not None else None
+        intent = self._call_record(op, permission, UNKNOWN)
+        settle = self._on_intent(intent) if self._on_intent is not None else None
         # A request on the wire finishes (within the timeout) even if the run is cancelled: its
         # answer is recorded and a created record's id reaches the teardown.
         try:
@@ -464,7 +488,9 @@ class Engine:
             status = status if status and isinstance(exc, httpx.DecodingError) else 0
             log.info("%s %s: %s", request.method, request.path, type(exc).__name__)
         latency = (self._clock.monotonic() - started) * 1000
-        record = self._call_record(op, status, latency_ms=round(latency, 1), error_code=wire.error_code(body))
+        record = self._call_record(
+            op, permission, status, latency_ms=round(latency, 1), error_code=wire.error_code(body)
+        )
         self.result.statuses[status] += 1
         if settle is not None:
             settle(record)
@@ -477,14 +503,14 @@ class Engine:
         log.debug("%s %s -> %s in %.0f ms", request.method, request.path, status or "no response", latency)
         return _Outcome(status, body, response_headers, error)
 
-    def _call_record(self, op: Endpoint, status: int, **outcome: Any) -> CallRecord:
+    def _call_record(self, op: Endpoint, permission: str | None, status: int, **outcome: Any) -> CallRecord:
         return CallRecord(
             ts=self._clock.time(),
             method=op.method,
             template=op.path,
             status=status,
             group=op.group,
-            permission=op.permission,
+            permission=permission,  # the step's: a rule may put a call under another permission
             kind=Kind.OAUTH if wire.is_oauth(op.path) else Kind.API,
             run_id=self.result.run_id,
             operation_id=op.id,

@@ -1,8 +1,8 @@
 """The rate limiter: one sliding window per throttling group, so a run never earns a 429.
 
 RingCentral counts requests per user and group in a sliding window and answers 429 once a window
-holds more than the limit; every request sent during the penalty restarts it (docs/ringcentral.md, Rate limits). So a
-group's limiter:
+holds more than the limit; every request sent during the penalty restarts it (docs/ringcentral.md,
+Rate limits). So a group's limiter:
 
 - starts from the documented defaults (or the plan's custom limit) and lets one probe go alone,
   so a lower limit advertised in ``X-Rate-Limit-*`` headers is learned before any burst;
@@ -18,8 +18,8 @@ group's limiter:
   in the window, honours a gate another process closed, and closes its own there, so back-to-back
   and concurrent runs of one app pace as one.
 
-It must never sleep on the wall clock directly (the ``Clock`` is injected) and never let two
-waiters take the same slot.
+It must never sleep on the wall clock directly (the ``Clock`` is injected) and never let two waiters
+take the same slot.
 """
 
 from __future__ import annotations

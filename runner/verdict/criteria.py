@@ -2,8 +2,8 @@
 
 A pure function of (records, now, profile, plan facts). Records may be raw ``CallRecord`` rows or
 pre-aggregated ones (``Ledger.summary``): every rule reads ``record.count``, so both go through the
-same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review criteria) and their
-union (``strict``, the default).
+same code. Profiles follow the three published versions of the criteria (docs/ringcentral.md, Review
+criteria) and their union (``strict``, the default).
 
 Counting rules, decided once here:
 
@@ -20,8 +20,8 @@ Counting rules, decided once here:
   back than yesterday's midnight), the stricter reading.
 - Records stamped after ``now`` are ignored.
 
-This module must never do I/O, read the clock or look at the plan file: callers pass ``now`` and
-the plan's facts.
+This module must never do I/O, read the clock or look at the plan file: callers pass ``now`` and the
+plan's facts.
 """
 
 from __future__ import annotations
@@ -237,12 +237,15 @@ class Tally:
     hourly: dict[int, HourCounts] = field(default_factory=dict)  # hours since the epoch -> counts
     imported: int = 0
     unknown: int = 0  # calls sent whose answer was never recorded
+    # Successful OAuth calls made under a permission, by permission: never an endpoint, but they
+    # exercise it (a WebSocket token: docs/ringcentral.md, Rules, ws.scope).
+    oauth_scopes: dict[str, EndpointTally] = field(default_factory=dict)
     api_days: set[int] = field(default_factory=set)  # UTC day starts with rcgrad's own calls
     imported_days: set[int] = field(default_factory=set)
 
     def successes_by_permission(self, readings: tuple[Reading, ...]) -> dict[str, int]:
         by_scope: dict[str, int] = {}
-        for ep in self.endpoints.values():
+        for ep in [*self.endpoints.values(), *self.oauth_scopes.values()]:
             n = ep.successes(readings)
             for scope in exercised_by(ep.permission):
                 by_scope[scope] = by_scope.get(scope, 0) + n
@@ -267,6 +270,17 @@ def tally(records: Iterable[CallRecord], now: float) -> Tally:
             events[rec.event] = events.get(rec.event, 0) + n
         status = rec.status
         if status == 0 or rec.is_oauth:
+            if rec.is_oauth and rec.permission and wire.is_success(status):
+                scope = result.oauth_scopes.get(rec.permission)
+                if scope is None:
+                    scope = result.oauth_scopes[rec.permission] = EndpointTally(
+                        rec.permission, rec.permission
+                    )
+                scope.last_48h += n
+                if ts >= today:
+                    scope.today += n
+                elif ts >= yesterday:
+                    scope.yesterday += n
             continue
         key = f"{rec.method} {rec.template}"
         ep = eps.get(key)
@@ -463,9 +477,25 @@ def verdict_from(
         unplanned=frozenset(unplanned),
     )
     criteria = tuple(CRITERIA[name](facts) for name in rules.criteria)
-    scope_stats, tokens = facts.scopes, facts.tokens
+    return Verdict(
+        met=all(c.met for c in criteria),
+        profile=rules.profile,
+        now=win.now,
+        criteria=criteria,
+        endpoints=_endpoint_stats(eps, per_ep, planned),
+        scopes=facts.scopes,
+        tokens=facts.tokens,
+        caveats=caveats(counted),
+        window=win,
+        hourly=_hourly(counted),
+    )
 
-    stats = tuple(
+
+def _endpoint_stats(
+    eps: Mapping[str, EndpointTally], per_ep: Mapping[str, int], planned: set[str]
+) -> tuple[EndpointStats, ...]:
+    """One row per endpoint, the weakest first (the one a reader must look at)."""
+    return tuple(
         EndpointStats(
             key=ep.key,
             permission=ep.permission,
@@ -479,22 +509,15 @@ def verdict_from(
         )
         for ep in sorted(eps.values(), key=lambda e: (per_ep[e.key], e.key))
     )
-    hourly = tuple(
+
+
+def _hourly(counted: Tally) -> tuple[HourBucket, ...]:
+    """Calls per hour of the 48 h reading, by status class (the HTML report's chart)."""
+    win = counted.window
+    return tuple(
         HourBucket(hour * HOUR, h.ok, h.errors_4xx, h.errors_429, h.errors_5xx)
         for hour in range(int(win.rolling_start // HOUR), int(win.now // HOUR) + 1)
         if (h := counted.hourly.get(hour)) is not None
-    )
-    return Verdict(
-        met=all(c.met for c in criteria),
-        profile=rules.profile,
-        now=win.now,
-        criteria=criteria,
-        endpoints=stats,
-        scopes=scope_stats,
-        tokens=tokens,
-        caveats=caveats(counted),
-        window=win,
-        hourly=hourly,
     )
 
 

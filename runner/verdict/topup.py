@@ -9,13 +9,14 @@ Two targets:
 - ``warmup``: today's counts topped up to a daily baseline (the per-endpoint minimum unless the
   plan sets a daily number), so that any next day is a valid apply day.
 
-Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit
-over its steps; then the cheapest items are repeated to cover the total, the unused scopes and the
-4xx dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way
-``check`` cannot see (an id that does not exist there): items that call it are not planned again,
-so it costs at most one 4xx over any number of reruns, and the working items carry the dilution. The input is neutral — (item name, endpoint keys of its steps in order) — so this
-module does not depend on the plan module. Counting goes through ``runner.verdict.criteria.tally`` so the
-rules are the verdict's rules. Pure: never I/O, never the clock.
+Items run as a whole (create → read → delete), so an item's repetitions are the largest deficit over
+its steps; then the cheapest items are repeated to cover the total, the unused scopes and the 4xx
+dilution. An endpoint that answered 4xx in the window and never 2xx is broken in a way ``check``
+cannot see (an id that does not exist there): items that call it are not planned again, so it costs
+at most one 4xx over any number of reruns, and the working items carry the dilution. The input is
+neutral — (item name, endpoint keys of its steps in order) — so this module does not depend on the
+plan module. Counting goes through ``runner.verdict.criteria.tally`` so the rules are the verdict's
+rules. Pure: never I/O, never the clock.
 """
 
 from __future__ import annotations
@@ -201,8 +202,13 @@ class _Draft:
             self.reasons.append(
                 f"send this on {self.traffic_day.isoformat()} (UTC): traffic sent earlier is out of the window"
             )
-        # OAuth steps run but never count: they are no way to reach any target.
+        # OAuth steps run but never count: they are no way to reach any target but a scope, which a
+        # successful one under a permission exercises (a WebSocket token).
         self.counting = [(name, tuple(k for k in steps if not wire.is_oauth(k))) for name, steps in items]
+        self.oauth_scopes = {
+            name: frozenset(s for k in steps if wire.is_oauth(k) for s in exercised_by(facts(k)[0]))
+            for name, steps in items
+        }
         self.broken = broken
         for key, errors in broken.items():
             if any(key in steps for _, steps in self.counting):
@@ -279,6 +285,15 @@ class _Draft:
             if key not in self.perm:
                 for scope in exercised_by(ep.permission):
                     out[scope] = out.get(scope, 0) + self.sure(key)
+        for ep in self.counted.oauth_scopes.values():
+            sure = ep.today + (ep.yesterday if self.traffic_day < self.today else 0)
+            if self.traffic_day > self.today:
+                sure = 0
+            for scope in exercised_by(ep.permission):
+                out[scope] = out.get(scope, 0) + sure
+        for name, scopes in self.oauth_scopes.items():
+            for scope in scopes if self.repeats.get(name) else ():
+                out[scope] = out.get(scope, 0) + self.repeats[name]
         return out
 
     def exercise(self, scopes: Iterable[str]) -> None:
@@ -287,6 +302,7 @@ class _Draft:
             if self.scope_successes().get(scope, 0) > 0:
                 continue
             options = [it for it in self.cheapest if any(scope in exercised_by(self.perm[k]) for k in it[1])]
+            options += [(name, steps) for name, steps in self.counting if scope in self.oauth_scopes[name]]
             if not options:
                 self.blockers.append(f"scope {scope}: no plan item calls an endpoint under it")
                 continue
