@@ -46,6 +46,7 @@ class _Peak(threading.Thread):
                 time.sleep(0.01)
 
 
+@pytest.mark.loopback
 def test_a_fleet_of_twelve_with_shared_tokens_holds_at_most_ten_connections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, capsys: pytest.CaptureFixture[str]
 ):
@@ -83,6 +84,8 @@ _HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.subprocess
+@pytest.mark.loopback
 def test_machines_running_the_same_fleet_with_skip_locked_run_each_app_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, capsys: pytest.CaptureFixture[str]
 ):
@@ -202,6 +205,7 @@ def test_the_apps_start_together_once_every_other_is_ready_or_out():
 # ------------------------------------------------------------------------------------------ one server, many apps
 
 
+@pytest.mark.loopback
 def test_sandboxes_on_one_server_keep_each_apps_own_rate_window():
     configs = [SandboxConfig(limits={"Light": 2}, client_id=f"app-{n}") for n in range(2)]
     with running_sandboxes(configs) as handles:

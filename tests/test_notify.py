@@ -244,6 +244,7 @@ def _plan(tmp_path: Path, server: str = "local", extra: str = "") -> str:
     return str(path)
 
 
+@pytest.mark.loopback
 def test_status_alerts_not_met_then_graduate_says_recovered_once(
     tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -260,6 +261,7 @@ def test_status_alerts_not_met_then_graduate_says_recovered_once(
     assert url not in capsys.readouterr().out
 
 
+@pytest.mark.loopback
 def test_the_plans_notify_and_rcgrad_notify_are_used_and_the_flag_wins(
     tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch
 ):
@@ -277,6 +279,7 @@ def test_the_plans_notify_and_rcgrad_notify_are_used_and_the_flag_wins(
     assert len(sb.state.incoming.received("from-dotenv-01")) == 1
 
 
+@pytest.mark.loopback
 def test_a_malformed_or_unreachable_hook_is_bad_input_before_any_traffic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -304,6 +307,7 @@ def test_a_malformed_or_unreachable_hook_is_bad_input_before_any_traffic(
     )
 
 
+@pytest.mark.loopback
 def test_a_hook_that_refuses_costs_one_line_and_never_the_exit_code(
     tmp_path: Path, hook, capsys: pytest.CaptureFixture[str]
 ):
@@ -317,6 +321,7 @@ def test_a_hook_that_refuses_costs_one_line_and_never_the_exit_code(
     ]
 
 
+@pytest.mark.loopback
 def test_a_login_refused_alerts_credentials_and_exits_3(
     tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch
 ):
@@ -335,6 +340,8 @@ def test_a_login_refused_alerts_credentials_and_exits_3(
     assert not [r for r in sb.state.log if r.kind == "api"]
 
 
+@pytest.mark.subprocess
+@pytest.mark.loopback
 def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_path: Path):
     import os
     import subprocess

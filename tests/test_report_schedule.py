@@ -287,6 +287,7 @@ def test_systemd_reads_the_printed_units_as_written(tmp_path: Path, monkeypatch,
 HOOK = "aW5jb21pbmc.scheduled-hook"
 
 
+@pytest.mark.subprocess
 def test_a_schedule_alerts_through_rcgrad_notify_and_never_writes_the_url(
     tmp_path: Path, monkeypatch, capsys
 ):
@@ -310,6 +311,8 @@ def test_a_schedule_alerts_through_rcgrad_notify_and_never_writes_the_url(
     assert ".env: RCGRAD_NOTIFY: the webhook URL is plain http" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
+@pytest.mark.loopback
 def test_the_printed_cron_line_alerts_a_failing_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
     import subprocess
 
