@@ -1,35 +1,82 @@
-"""A fleet of 50 apps x 12 Light endpoints in one process against the local sandbox (issue 17 target:
-wall time <= 1.10x the slowest single app's bound, zero 429s).
+"""A fleet of 500 apps x 12 Light endpoints x 5 calls in one process, on a throwaway PostgreSQL
+ledger, against local sandboxes in real time (issue 29 targets: traffic span <= 1.10x the slowest
+app's bound, zero 429s, at most 10 PostgreSQL connections, under 1 GB of memory).
 
-Each app is its own plan with its own ``credentials:`` (so its own sandbox, limiters, tokens and
-ledger partition); ``rcgrad graduate plans... --calls 5`` runs them all at once. Rate limits are per
-app, so the fleet should take about as long as one app: the span of the fleet's API calls (first
-request to last answer, from the ledger) over the least time one app's calls need at the limits.
+Each app is its own plan with its own credentials (an ``env_file``), so its own limiters, tokens,
+ledger partition and run lock; ``rcgrad graduate plans... --calls 5 --ledger postgresql://...``
+runs them all at once in one process. The 500 sandboxes (one app each, its own port, its own rate
+windows) are served by one server in a second process, as a team's rehearsal server would be, so
+the figure is the fleet's own. Printed: the span of the fleet's API calls (first to last, from the
+ledger) over the least time one app's calls need at the limits, the 429s, the peak of PostgreSQL's
+client connections (pg_stat_activity, sampled every 20 ms) and the fleet process's peak memory.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import json
 import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from bench.bench_engine import TARGET_RATIO, _endpoints
-from runner.cli import main as cli_main
-from runner.ledger.ledger import Ledger
 from runner.rc.catalog import load_catalog
 from runner.rc.limits import GroupLimit, minimum_plan_seconds
-from runner.records import Kind
 
-APPS = 50
+APPS = int(os.environ.get("RCGRAD_BENCH_APPS", "500"))
 ENDPOINTS = 12
 CALLS = 5
-SCALE = 1.0  # real time: 60 s windows, as the fleet meets them on a real server
+MAX_CONNECTIONS = 10
+MAX_MEMORY_MB = 1024
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _plans(root: Path, hosts: list[dict[str, str]], scopes: list[str], endpoints: list[str]) -> list[str]:
+    plans = []
+    for n, host in enumerate(hosts):
+        (root / f"app{n}.env").write_text(
+            f"RC_APP_CLIENT_ID={host['id']}\nRC_APP_CLIENT_SECRET={host['secret']}\nRC_USER_JWT={host['jwt']}\n"
+        )
+        (root / f"app{n}.yaml").write_text(
+            f"app:\n  name: bench app {n}\n  description: A benchmark app that reads account, extension and"
+            " user data to measure a fleet of apps at once.\n"
+            f"  scopes: [{', '.join(scopes)}]\nserver: {host['url']}\ncredentials: {{env_file: app{n}.env}}\n"
+            "endpoints:\n" + "".join(f"  - {e}\n" for e in endpoints)
+        )
+        plans.append(str(root / f"app{n}.yaml"))
+    return plans
+
+
+class _Peak(threading.Thread):
+    """The most client connections PostgreSQL had at once, this sampler's own excluded."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.peak, self._done = url, 0, threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._done.is_set():
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchone()
+                self.peak = max(self.peak, int(row[0]) if row else 0)
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def main() -> None:
+    from tests.postgres import fresh_database, throwaway_server
+
     endpoints = _endpoints("Light", ENDPOINTS)
     catalog = load_catalog()
     scopes = sorted(
@@ -39,45 +86,81 @@ def main() -> None:
             if (m := catalog.match(*e.split(" ", 1))) and m.value.permission
         }
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        plans = []
-        for n in range(APPS):
-            (root / f"app{n}.env").write_text(
-                f"RC_APP_CLIENT_ID=bench-{n}\nRC_APP_CLIENT_SECRET=s{n}-{os.urandom(6).hex()}\nRC_USER_JWT=j.{n}.x\n"
-            )
-            text = (
-                f"app:\n  name: bench app {n}\n  description: A benchmark app that reads account, extension and user data to measure a fleet of apps at once.\n"
-                f"  scopes: [{', '.join(scopes)}]\nserver: local\ncredentials: {{env_file: app{n}.env}}\nendpoints:\n"
-                + "".join(f"  - {e}\n" for e in endpoints)
-            )
-            (root / f"app{n}.yaml").write_text(text)
-            plans.append(str(root / f"app{n}.yaml"))
-        saved = {k: os.environ.get(k) for k in ("RCGRAD_HOME", "RCGRAD_LOCAL_TIME_SCALE", "RCGRAD_LEDGER")}
-        os.environ.update(RCGRAD_HOME=str(root / "home"), RCGRAD_LOCAL_TIME_SCALE=str(SCALE))
-        os.environ.pop("RCGRAD_LEDGER", None)
-        try:
+    try:
+        server = throwaway_server()
+        pg = server.__enter__()
+    except FileNotFoundError as exc:
+        print(f"fleet: skipped: {exc}")
+        return
+    host = subprocess.Popen(
+        [sys.executable, "-m", "bench.sandbox_host", str(APPS), ",".join(scopes)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert host.stdout is not None and host.stdin is not None
+        hosts = [json.loads(host.stdout.readline()) for _ in range(APPS)]
+        url = fresh_database(pg, "fleet_bench")
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            plans = _plans(root, hosts, scopes, endpoints)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "RCGRAD_"))}
+            env.update(RCGRAD_HOME=str(root / "home"), RCGRAD_LEDGER=url)
+            peak = _Peak(url)
+            peak.start()
             started = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()):  # the 50-row table is not the figure
-                code = cli_main(
-                    ["graduate", *plans, "--calls", str(CALLS), "-q", "--json", str(root / "v.json")]
-                )
+            fleet = subprocess.Popen(
+                [sys.executable, "-m", "runner", "graduate", *plans, "--calls", str(CALLS), "-q"],
+                cwd=root,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            _, status, usage = os.wait4(fleet.pid, 0)
+            fleet.returncode = os.waitstatus_to_exitcode(status)
             whole = time.perf_counter() - started
-            with Ledger.open(root / "home" / "ledger.sqlite3") as ledger:
-                rows = [
-                    r for key in ledger.partitions() for r in ledger.records(key, 0) if r.kind is Kind.API
-                ]
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-    span = max(r.ts for r in rows) - min(r.ts for r in rows)
-    bound = minimum_plan_seconds({"Light": ENDPOINTS * CALLS}, {"Light": GroupLimit(50, 60.0 * SCALE)})
-    throttled = sum(r.count for r in rows if r.status == 429)
-    print(f"fleet: {APPS} apps x {ENDPOINTS} Light endpoints x {CALLS}: {len(rows):,} API calls, exit {code}")
+            peak.stop()
+            errors = fleet.stderr.read() if fleet.stderr else ""
+        host.stdin.close()
+        served = json.loads(host.stdout.readline())
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT min(ts), max(ts), sum(count), coalesce(sum(count) FILTER (WHERE status = 429), 0)"
+                " FROM calls WHERE kind = 'api'"
+            ).fetchone()
+            assert row is not None
+            first, last, calls, limited = row
+            other: dict[int, int] = dict(
+                conn.execute(
+                    "SELECT status, sum(count) FROM calls WHERE kind = 'api' AND status <> 200 GROUP BY status"
+                ).fetchall()
+            )
+    finally:
+        if host.poll() is None:
+            host.kill()
+        server.__exit__(None, None, None)
+    span = float(last) - float(first)
+    bound = minimum_plan_seconds({"Light": ENDPOINTS * CALLS}, {"Light": GroupLimit(50, 60.0)})
+    memory = usage.ru_maxrss / 1024
+    print(
+        f"fleet: {APPS} apps x {ENDPOINTS} Light endpoints x {CALLS}: {calls:,} API calls, exit {fleet.returncode}"
+        + (f" ({errors.strip().splitlines()[-1]})" if fleet.returncode and errors.strip() else "")
+        + (f"; answers other than 200: {other}" if other else "")
+    )
     print(
         f"traffic span {span:6.2f} s  slowest app's bound {bound:5.2f} s  ratio {span / bound:.3f}"
-        f"  target {TARGET_RATIO:.2f}  429s {throttled}  (whole command, with 50 sandboxes and logins: {whole:.1f} s)"
+        f"  target {TARGET_RATIO:.2f}  429s {limited} (the sandboxes saw {served['429']})"
     )
+    print(
+        f"peak PostgreSQL connections {peak.peak} (target <= {MAX_CONNECTIONS})  peak memory"
+        f" {memory:,.0f} MB (target < {MAX_MEMORY_MB})  whole command {whole:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

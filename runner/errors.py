@@ -48,3 +48,7 @@ class BusyError(RcgradError):
     """Another run holds this app's run lock and ``--wait`` was not given: nothing was sent."""
 
     exit_code = EXIT_NOT_MET
+
+    def __init__(self, message: str, *, holder: str = "") -> None:
+        super().__init__(message)
+        self.holder = holder  # who holds the lock: "rcgrad pid 41 on build-2"

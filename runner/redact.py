@@ -25,7 +25,10 @@ MIN_LENGTH = 8  # shorter values would mask ordinary words
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|JWT|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+# Every encoding of every secret, in runs compiled one pattern each. A new run joins the last while
+# that is no larger (a binary counter's carries): each form is compiled O(log n) times in all, and a
+# fleet registering a thousand secrets one plan at a time never recompiles them all per plan.
+_runs: list[tuple[frozenset[str], re.Pattern[str]]] = []
 # Bearer/Basic headers and token-shaped form fields are masked even when never registered.
 _SHAPES = re.compile(
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"
@@ -53,14 +56,58 @@ def encodings(value: str) -> set[str]:
 
 def register(*values: str | None) -> None:
     """Remember values that must never be shown. Short values are ignored (too many false hits)."""
-    global _pattern
     with _lock:
         added = {v for v in values if v and len(v) >= MIN_LENGTH} - _secrets
-        if added:
-            _secrets.update(added)
-            forms = sorted({form for v in _secrets for form in encodings(v)}, key=len, reverse=True)
-            # Percent-escapes may come back in either case: match every form without regard to case.
-            _pattern = re.compile("|".join(re.escape(form) for form in forms), re.IGNORECASE)
+        if not added:
+            return
+        _secrets.update(added)
+        forms = frozenset(form for v in added for form in encodings(v))
+        while _runs and len(_runs[-1][0]) <= len(forms):
+            forms |= _runs.pop()[0]
+        # Percent-escapes may come back in either case: match every form without regard to case.
+        _runs.append((forms, re.compile(trie_pattern(set(forms)), re.IGNORECASE)))
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where any form of any secret is in ``text``, overlapping spans merged: a secret that holds
+    another is masked whole, whichever run each one is in."""
+    found = sorted(m.span() for _, pattern in list(_runs) for m in pattern.finditer(text))
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def trie_pattern(forms: set[str]) -> str:
+    """One regular expression for all ``forms``, factored on their common prefixes: with thousands of
+    secrets (a fleet's), an alternation tries every form at every position, a trie only the few that
+    share what was read so far. It matches what the alternation of the forms, longest first, does."""
+    trie: dict[str, Any] = {}
+    for form in forms:
+        node = trie
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a form ends here
+
+    def build(node: dict[str, Any]) -> str:
+        out = []
+        while True:  # a run of single children is one literal, without recursion
+            keys = [k for k in node if k]
+            if len(keys) != 1 or "" in node:
+                break
+            out.append(re.escape(keys[0]))
+            node = node[keys[0]]
+        branches = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        if branches:
+            group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+            # A form ending here as others go on: the longer one first (greedy), as longest-first did.
+            out.append(f"(?:{group})?" if "" in node else group)
+        return "".join(out)
+
+    return build(trie) if forms else "(?!)"
 
 
 def looks_secret(name: str) -> bool:
@@ -75,14 +122,17 @@ def register_environment(env: Mapping[str, str]) -> None:
 
 def contains_secret(text: str) -> bool:
     """True when ``text`` holds a registered secret in any of its forms."""
-    pattern = _pattern
-    return pattern is not None and pattern.search(text) is not None
+    return any(pattern.search(text) is not None for _, pattern in list(_runs))
 
 
 def redact(text: str) -> str:
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
+    spans = _spans(text) if _runs else []
+    if spans:
+        pieces, at = [], 0
+        for start, end in spans:
+            pieces += [text[at:start], MASK]
+            at = end
+        text = "".join(pieces) + text[at:]
     return _SHAPES.sub(lambda m: (m.group(1) or m.group(2)) + MASK, text)
 
 

@@ -50,6 +50,7 @@ def ensure_state_home(env: Mapping[str, str] | None = None) -> Path:
 
 
 LEDGER_VAR = "RCGRAD_LEDGER"
+NOTIFY_VAR = "RCGRAD_NOTIFY"  # the webhook alerts go to (a secret: its path is the hook's key)
 
 
 def ledger_target(

@@ -51,7 +51,7 @@ def test_records_round_trip_and_survive_reopening(tmp_path: Path):
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         assert ledger.records(key, since=0) == [full, rec(NOW - 1)]
         assert ledger.records(key, since=NOW - 2) == [rec(NOW - 1)]
-        assert ledger.schema_version == len(MIGRATIONS) == 6
+        assert ledger.schema_version == len(MIGRATIONS) == 7
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {row[1] for row in conn.execute("PRAGMA index_list(calls)")}
@@ -224,12 +224,12 @@ def test_migrating_a_version_1_ledger_backfills_the_roll_up(tmp_path: Path):
     conn.executescript(
         "DROP TRIGGER calls_hourly_insert; DROP TRIGGER calls_hourly_delete; DROP TRIGGER calls_hourly_update;"
         " DROP TABLE hourly;"
-        " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens;"
+        " DROP TABLE rate_gates; ALTER TABLE calls DROP COLUMN hour; DROP TABLE tokens; DROP TABLE alerts;"
         " UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == len(MIGRATIONS) == 6
+        assert ledger.schema_version == len(MIGRATIONS) == 7
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)
     assert evaluate(summary, now=NOW, catalog_lookup=False) == evaluate(

@@ -48,7 +48,7 @@ def _mixed_records(seed: int, n: int = 400) -> list:
 def test_the_schema_and_rows_round_trip_on_postgresql(pg_url: str):
     records = _mixed_records(1, 50)
     with Ledger.open(pg_url) as ledger:
-        assert ledger.backend == "postgresql" and ledger.schema_version == 6
+        assert ledger.backend == "postgresql" and ledger.schema_version == 7
         key = ledger.partition("https://platform.ringcentral.com/", "cid", "42")
         ledger.append(key, records[0])
         ledger.append_many(key, records[1:])
@@ -146,7 +146,7 @@ def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(pg_url: s
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err.decode()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(7,)]
 
 
 # ---------------------------------------------------------------- the advisory run lock
@@ -309,7 +309,7 @@ def test_a_version_1_postgresql_ledger_migrates_forward_and_keeps_its_verdict(pg
                 ],
             )
     with Ledger.open(pg_url) as ledger:
-        assert ledger.schema_version == 6
+        assert ledger.schema_version == 7
         key = ledger.partition("local", "cid", "1")
         summary = ledger.summary(key, lookback(NOW), until=NOW)
     assert len(summary) < len(records)

@@ -68,7 +68,7 @@ def test_the_shared_ledger_lines_run_on_postgresql(pg_url: str, tmp_path: Path):
 
 
 def test_the_github_actions_matrix_parses_and_its_command_is_valid():
-    workflow = yaml.safe_load(_block("matrix:"))
+    workflow = yaml.safe_load(_block("plan: [plans/acme.yaml"))
     job = workflow["jobs"]["warmup"]
     plans = job["strategy"]["matrix"]["plan"]
     assert job["env"]["RCGRAD_TOKENS"] == "ledger" and "RCGRAD_TOKEN_KEY" in job["env"]
@@ -80,3 +80,24 @@ def test_the_github_actions_matrix_parses_and_its_command_is_valid():
         argv = [a for a in argv if a not in ("matrix.plan", "}}")]
         args = build_parser(only="warmup").parse_args(argv)
         assert args.wait and args.allow_production and args.plan == [plan]
+
+
+def _warmup_argv(command: str) -> list[str]:
+    words = shlex.split(command)
+    start = next(i for i, w in enumerate(words) if w.endswith("rcgrad"))
+    end = words.index(">>") if ">>" in words else len(words)
+    return words[start + 1 : end]
+
+
+def test_several_machines_split_a_fleet_with_skip_locked_as_the_readme_shows():
+    """The matrix over runners and the crontab line run the same fleet command on every machine:
+    a valid warm-up of every plan with --skip-locked (tests/test_fleet_scale runs two at once)."""
+    workflow = yaml.safe_load(_block("runner: [1, 2, 3]"))
+    job = workflow["jobs"]["fleet"]
+    assert len(job["strategy"]["matrix"]["runner"]) == 3 and "RCGRAD_LEDGER" in job["env"]
+    [command] = [s["run"] for s in job["steps"] if "run" in s]
+    cron = _block("17 9 * * * cd /srv/fleet").strip().split(" ", 5)[5]
+    for argv in (_warmup_argv(command.split("&&", 1)[1]), _warmup_argv(cron.split("&&", 1)[1])):
+        args = build_parser(only="warmup").parse_args(argv)
+        assert args.command == "warmup" and args.skip_locked and args.plan == ["plans/*.yaml"]
+        assert not args.wait

@@ -280,3 +280,62 @@ def test_systemd_reads_the_printed_units_as_written(tmp_path: Path, monkeypatch,
     monkeypatch.chdir(slashed)
     assert cli_main(["schedule", "plans/app.yaml", "--systemd"]) == 2
     assert "--repo: ends in a backslash" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- alerts in a schedule (--notify)
+
+HOOK = "aW5jb21pbmc.scheduled-hook"
+
+
+@pytest.mark.subprocess
+def test_a_schedule_alerts_through_rcgrad_notify_and_never_writes_the_url(
+    tmp_path: Path, monkeypatch, capsys
+):
+    repo = _repo(tmp_path)
+    secret_url = "https://hooks.ringcentral.com/webhook/v2/eyJ.SECRET-TOKEN-12345"
+    monkeypatch.chdir(repo)
+    assert cli_main(["schedule", "plans/app.yaml", "--cron", "--notify"]) == 2  # no .env yet
+    assert "put RCGRAD_NOTIFY=<webhook URL> in" in capsys.readouterr().err
+    assert cli_main(["schedule", "plans/app.yaml", "--cron", "--notify", secret_url]) == 2
+    err = capsys.readouterr().err
+    assert "never written into a schedule" in err and "SECRET-TOKEN" not in err
+    (repo / ".env").write_text(f"RCGRAD_NOTIFY={secret_url}\n")
+    for kind in ("--cron", "--systemd"):
+        out = _printed(repo, monkeypatch, capsys, kind, "--notify")
+        assert "RCGRAD_NOTIFY" in out and "SECRET-TOKEN" not in out and "hooks.ringcentral" not in out
+    out = _printed(repo, monkeypatch, capsys, "--github-actions", "--notify", "--rcgrad-from", "rcgrad==0.1")
+    job = yaml.safe_load(out)["jobs"]["warmup"]
+    assert job["env"]["RCGRAD_NOTIFY"] == "${{ secrets.RCGRAD_NOTIFY }}" and "SECRET-TOKEN" not in out
+    (repo / ".env").write_text("RCGRAD_NOTIFY=http://hooks.example.com/x\n")
+    assert cli_main(["schedule", "plans/app.yaml", "--cron", "--notify"]) == 2
+    assert ".env: RCGRAD_NOTIFY: the webhook URL is plain http" in capsys.readouterr().err
+
+
+@pytest.mark.subprocess
+@pytest.mark.loopback
+def test_the_printed_cron_line_alerts_a_failing_warmup_unattended(tmp_path: Path, monkeypatch, capsys):
+    import subprocess
+
+    from runner.sandbox import SandboxConfig, running_sandbox
+
+    repo = _repo(tmp_path)
+    # An id that names nothing: its endpoint answers only 404, so the run ends not met, exit 1.
+    plan = repo / "plans" / "app.yaml"
+    plan.write_text(
+        plan.read_text().replace("[ReadAccounts]", "[ReadAccounts, ReadContacts]")
+        + "  - GET /restapi/v1.0/account/~/extension/~/address-book/contact/424242\n"
+    )
+    log = tmp_path / "warm.log"
+    with running_sandbox(SandboxConfig()) as hook:
+        (repo / ".env").write_text(f"RCGRAD_NOTIFY={hook.url}/webhook/v2/{HOOK}\n")
+        out = _printed(repo, monkeypatch, capsys, "--cron", "--notify", "--log", str(log))
+        assert HOOK not in out
+        line = next(ln for ln in out.splitlines() if ln[:1].isdigit())
+        command = line.split(" ", 5)[5].replace("\\%", "%")
+        env = _env(tmp_path / "home")
+        env["RCGRAD_LOCAL_TIME_SCALE"] = "0.02"
+        done = subprocess.run(["sh", "-c", command], env=env, cwd="/", timeout=120, check=False)
+        assert done.returncode == 1, log.read_text()
+        (message,) = hook.state.incoming.received(HOOK)
+    assert message["text"].startswith("rcgrad: scheduled NOT MET")
+    assert HOOK not in log.read_text()

@@ -58,34 +58,41 @@ def fernet_from(env: Mapping[str, str]) -> Any:
 
 
 class LedgerTokenStore:
-    """The tokens of one server and app, in the ``tokens`` table of a PostgreSQL ledger."""
+    """The tokens of one server and app, in the ``tokens`` table of a PostgreSQL ledger.
 
-    def __init__(self, url: str, server: str, client_id: str, fernet: Any) -> None:
+    With ``pool`` (an open ledger's, ``Ledger.pool``) every statement and row lock borrows one of
+    its few connections, so a fleet of 500 apps shares them; without, the store has its own."""
+
+    def __init__(self, url: str, server: str, client_id: str, fernet: Any, *, pool: Any = None) -> None:
         self.server = server
         self.client_id = client_id
         self.url = url
         self.location = postgres.describe(url)
         self._fernet = fernet
-        self._conn = postgres.connect(url, application_name="rcgrad tokens")
+        self._pool = pool
+        self._conn = None if pool is not None else postgres.connect(url, application_name="rcgrad tokens")
         self._held: RowLock | None = None  # while held, reads and writes go through its transaction
-        self._conn.execute(
-            "INSERT INTO tokens (server, client_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (server, client_id),
-        )
+        self._execute("INSERT INTO tokens (server, client_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", ())
 
     def __repr__(self) -> str:
         return f"LedgerTokenStore({self.location})"
 
-    def _execute(self, sql: str, args: tuple[Any, ...]) -> Any:
+    def _execute(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """One statement on the store's row; its rows. ``sql`` names the row by server and client id:
+        either ``... WHERE`` is appended, or (an INSERT) the two are its last values."""
+        where = sql if sql.startswith("INSERT") else sql + " WHERE server = %s AND client_id = %s"
+        values = (*args, self.server, self.client_id)
         held = self._held
-        conn = held.conn if held is not None and held.conn is not None else self._conn
-        return conn.execute(
-            sql + " WHERE server = %s AND client_id = %s", (*args, self.server, self.client_id)
-        )
+        if held is not None and held.conn is not None:
+            return _rows(held.conn.execute(where, values))
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                return _rows(conn.execute(where, values))
+        return _rows(self._conn.execute(where, values))  # type: ignore[union-attr]
 
     def _row(self) -> tuple[int, bytes | None] | None:
-        row = self._execute("SELECT version, sealed FROM tokens", ()).fetchone()
-        return None if row is None else (int(row[0]), row[1])
+        rows = self._execute("SELECT version, sealed FROM tokens", ())
+        return None if not rows else (int(rows[0][0]), rows[0][1])
 
     def stamp(self) -> FileStamp | None:
         row = self._row()
@@ -124,7 +131,24 @@ class LedgerTokenStore:
         return RowLock(self)
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+
+    def borrow(self) -> Any:
+        """A connection for a row lock's transaction: the pool's, else one of its own."""
+        if self._pool is not None:
+            return self._pool.getconn()
+        return postgres.connect(self.url, application_name="rcgrad token lock")
+
+    def give_back(self, conn: Any) -> None:
+        if self._pool is not None:
+            self._pool.putconn(conn)
+        else:
+            conn.close()
+
+
+def _rows(cursor: Any) -> list[Any]:
+    return cursor.fetchall() if cursor.description else []
 
 
 class RowLock:
@@ -150,7 +174,7 @@ class RowLock:
             raise RuntimeError("lock already held by this object")
         store = self._store
         if self._conn is None:
-            self._conn = postgres.connect(store.url, application_name="rcgrad token lock")
+            self._conn = store.borrow()
         tx = self._conn.transaction()
         tx.__enter__()
         try:
@@ -160,7 +184,8 @@ class RowLock:
                 (store.server, store.client_id),
             )
         except psycopg.errors.LockNotAvailable as exc:
-            tx.__exit__(type(exc), exc, None)  # roll back; the connection stays for the next try
+            tx.__exit__(type(exc), exc, None)  # roll back; the connection goes back until the next try
+            self._close()
             return False
         except BaseException:
             self._close()
@@ -196,7 +221,7 @@ class RowLock:
     def _close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            conn.close()
+            self._store.give_back(conn)
 
     @property
     def held(self) -> bool:
@@ -211,14 +236,25 @@ class RowLock:
 
 
 def choose_store(
-    server: str, client_id: str, ledger: str | Path | None = None, env: Mapping[str, str] | None = None
+    server: str,
+    client_id: str,
+    ledger: Ledger | str | Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> TokenStore | LedgerTokenStore:
     """The token store this run uses: the file under ``$RCGRAD_HOME`` by default, or, with
-    ``RCGRAD_TOKENS=ledger``, the shared PostgreSQL ledger (``ledger``, else ``$RCGRAD_LEDGER``)."""
+    ``RCGRAD_TOKENS=ledger``, the shared PostgreSQL ledger (``ledger``, else ``$RCGRAD_LEDGER``). An
+    open ``Ledger`` lends its pool: no connection of the store's own."""
     values = environment() if env is None else env
     if not wants_shared_tokens(values):
         return TokenStore(server, client_id)
     fernet = fernet_from(values)
+    if isinstance(ledger, Ledger):
+        if ledger.url is None:
+            raise InputError(
+                "tokens can be shared only through a PostgreSQL ledger: set RCGRAD_LEDGER=postgresql://... or --ledger",
+                key=TOKENS_VAR,
+            )
+        return LedgerTokenStore(ledger.url, server, client_id, fernet, pool=ledger.pool())
     target = ledger_target(ledger, default_file=LEDGER_FILE, env=values)
     if not postgres.is_postgres(target):
         raise InputError(

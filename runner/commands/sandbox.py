@@ -52,6 +52,14 @@ def _limits(text: str) -> dict[str, int]:
     return limits
 
 
+def _show_message(message: dict[str, object]) -> None:
+    """A post to the emulated incoming webhook, as the chat would show it (through the redactor)."""
+    title = message.get("title")
+    lines = [f"incoming webhook: {title}" if title else "incoming webhook:"]
+    lines += [f"  {line}" for line in str(message.get("text") or "").splitlines()]
+    print("\n".join(lines), flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from runner.rc.catalog import load_catalog
     from runner.sandbox import SandboxConfig, running_sandbox
@@ -91,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"# control API (/__sandbox/*): send the header {CONTROL_HEADER} with the token in {token_file}"
         )
+        print(
+            f"# alerts: --notify {sandbox.url}/webhook/v2/ID (any ID of 8 or more letters and digits)"
+            " posts to Team Messaging's incoming webhook here; each message is printed below",
+            flush=True,
+        )
+        sandbox.state.incoming.on_message = _show_message
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

@@ -9,7 +9,8 @@ plan needs is given to ``schedule`` itself and carried into the definition (with
 run would exit 2, silently). Every value is quoted for its format: a path is data, never code.
 
 The definitions reference credentials by name only (``.env`` in the repository, or GitHub
-secrets); this module must never read or print a value.
+secrets), and so the alerts' webhook (``--notify``: ``RCGRAD_NOTIFY``, whose URL is a secret too);
+this module must never print a value.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import runner
+from runner import redact
 from runner.errors import EXIT_MET, InputError
-from runner.settings import CREDENTIAL_VARS
+from runner.rc.hosts import ServerUrlError, parse_webhook
+from runner.settings import CREDENTIAL_VARS, NOTIFY_VAR, read_dotenv
 
 DEFAULT_AT = "09:17"  # off the hour: scheduled jobs everywhere pile up on :00
 PLACEHOLDER_SOURCE = "rcgrad @ git+https://github.com/YOUR-ORG/rcgrad@YOUR-COMMIT"
@@ -39,6 +42,7 @@ class Schedule:
     log: str  # where cron and systemd append the output
     flags: tuple[str, ...] = ()  # the consent the plan needs, e.g. --allow-production
     install: str = "."  # what the workflow pip-installs: "." (rcgrad's own repository) or a requirement
+    notify: bool = False  # the runs alert through RCGRAD_NOTIFY (.env, or a GitHub secret)
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -63,23 +67,30 @@ def cron_word(value: str) -> str:
     return "'" + value.replace("'", "'\\''").replace("%", "'\\%'") + "'"
 
 
+NOTIFY_NOTE = (
+    "# Alerts go to the webhook in RCGRAD_NOTIFY, read from .env in the repository (never written here).\n"
+)
+
+
 def cron_entry(s: Schedule) -> str:
     argv = " ".join(cron_word(arg) for arg in s.argv)
     command = f"cd {cron_word(s.repo)} && {argv} >> {cron_word(s.log)} 2>&1"
     return (
         "# rcgrad daily warm-up (install with `crontab -e`). Times are UTC: CRON_TZ works with cronie;\n"
         "# with another cron, convert the hour to the machine's time zone.\n"
-        "CRON_TZ=UTC\n"
+        + (NOTIFY_NOTE if s.notify else "")
+        + "CRON_TZ=UTC\n"
         f"{s.minute} {s.hour} * * * {command}\n"
     )
 
 
 def github_workflow(s: Schedule) -> str:
-    env_lines = "\n".join(f"      {name}: ${{{{ secrets.{name} }}}}" for name in CREDENTIAL_VARS)
+    secrets = (*CREDENTIAL_VARS, NOTIFY_VAR) if s.notify else CREDENTIAL_VARS
+    env_lines = "\n".join(f"      {name}: ${{{{ secrets.{name} }}}}" for name in secrets)
     install = "." if s.install == "." else shlex.quote(s.install)
     warmup = shlex.join(("rcgrad", "warmup", s.plan, *s.flags))
     return f"""# rcgrad daily warm-up. Save as .github/workflows/rcgrad-warmup.yml and add the repository
-# secrets {", ".join(CREDENTIAL_VARS)}.
+# secrets {", ".join(secrets)}.
 name: rcgrad warm-up
 on:
   schedule:
@@ -136,7 +147,7 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-# Credentials come from .env in this directory.
+# Credentials come from .env in this directory{" (and RCGRAD_NOTIFY, the alerts' webhook)" if s.notify else ""}.
 WorkingDirectory={systemd_path(s.repo)}
 ExecStart={exec_start}
 StandardOutput=append:{systemd_path(s.log)}
@@ -188,6 +199,14 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         "--allow-production-writes",
         action="store_true",
         help="also consent to the plan's writes on production in every scheduled run",
+    )
+    parser.add_argument(
+        "--notify",
+        nargs="?",
+        const=True,
+        metavar="",
+        help=f"every run alerts through ${NOTIFY_VAR} (from .env; on GitHub, the secret {NOTIFY_VAR}); the"
+        " URL itself, a secret, is never written into the definition",
     )
     parser.add_argument(
         "--rcgrad-from",
@@ -312,7 +331,35 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
         log=log,
         flags=flags,
         install=install or ".",
+        notify=notify_checked(args.notify, args.kind, repo),
     )
+
+
+def notify_checked(value: object, kind: str, repo: Path) -> bool:
+    """``--notify``: the scheduled runs read the webhook from ``RCGRAD_NOTIFY``, never from the
+    definition. cron and systemd runs find it in the repository's ``.env`` (checked here, its value
+    never shown); a workflow gets it from the repository secret of that name."""
+    if value is None:
+        return False
+    if value is not True:
+        raise InputError(
+            f"a webhook URL is a secret and is never written into a schedule: put {NOTIFY_VAR}=URL in"
+            f" .env in the repository (GitHub: the repository secret {NOTIFY_VAR}) and pass --notify alone",
+            key="--notify",
+        )
+    if kind == "github":
+        return True
+    text = read_dotenv(repo / ".env").get(NOTIFY_VAR, "").strip()
+    if not text:
+        raise InputError(
+            f"put {NOTIFY_VAR}=<webhook URL> in {repo / '.env'}: {kind} runs read it there", key="--notify"
+        )
+    redact.register(text)
+    try:
+        parse_webhook(text)
+    except ServerUrlError as exc:
+        raise InputError(f"the webhook URL {exc}", file=str(repo / ".env"), key=NOTIFY_VAR) from None
+    return True
 
 
 def _refuse_unschedulable(name: str, value: str, kind: str) -> None:

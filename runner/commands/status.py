@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from runner.commands.alerting import Alerts, add_notify_flags
 from runner.commands.options import (
     add_ledger_flag,
     add_plans_argument,
@@ -22,7 +23,7 @@ from runner.commands.options import (
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET
+from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError
 from runner.ledger.ledger import Ledger
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
@@ -37,24 +38,35 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     add_plans_argument(parser)
     add_ledger_flag(parser)
     add_report_flags(parser)
+    add_notify_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     plans = plan_paths(args)
+    alerts = Alerts(args)
     if len(plans) > 1:
-        return _fleet(args, plans)
+        return _fleet(args, plans, alerts)
     console = Console()
-    with open_ledger_view(session_options(args)) as view:
-        verdict = view.verdict()
-    _say(write_reports(verdict, report_request(args), console))
-    _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
+    try:
+        with open_ledger_view(session_options(args)) as view:
+            hook = alerts.hook_for(view.plan)
+            alerts.check_reachable([hook])
+            verdict = view.verdict()
+            _say(write_reports(verdict, report_request(args), console))
+            judged = _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
+            alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
+    except CredentialsError as exc:  # no client id to find the partition by
+        alerts.failed_to_open(session_options(args), exc)
+        raise
     return EXIT_MET if verdict.met else EXIT_NOT_MET
 
 
-def _next(console: Console, args: argparse.Namespace, verdict: Verdict, app: str, plan: str) -> None:
+def _next(console: Console, args: argparse.Namespace, verdict: Verdict, app: str, plan: str) -> Judged:
     """The one next step, as a run ends with; for an application today, which is what status judges."""
     talk = ConsoleEvents(console, quiet=args.quiet)
-    talk.judged(Judged(app, verdict, verdict.judged_day), plan)
+    judged = Judged(app, verdict, verdict.judged_day)
+    talk.judged(judged, plan)
+    return judged
 
 
 def _say(problems: list[str]) -> None:
@@ -62,7 +74,7 @@ def _say(problems: list[str]) -> None:
         print(f"rcgrad: {problem}", file=sys.stderr)
 
 
-def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
+def _fleet(args: argparse.Namespace, plans: list[Path], alerts: Alerts) -> int:
     """Every plan's verdict from the ledger, each app's report, then one summary table."""
     console = Console()
     with ExitStack() as stack:
@@ -71,7 +83,9 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
             stack.enter_context(open_ledger_view(session_options(args, plan), ledger=ledger))
             for plan in plans
         ]
-        rows = []
+        hooks = [alerts.hook_for(view.plan) for view in views]
+        alerts.check_reachable(hooks)
+        rows, judgements = [], []
         for view, report_name in zip(views, report_names(plans), strict=True):
             verdict = view.verdict()
             if not args.quiet:
@@ -83,7 +97,9 @@ def _fleet(args: argparse.Namespace, plans: list[Path]) -> int:
                     Console(quiet=True) if args.quiet else console,
                 )
             )
-            _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
+            judgements.append(_next(console, args, verdict, view.plan.app.name, str(view.plan.path)))
             rows.append(FleetRow(view.plan.app.name, verdict))
-    fleet_report.render(rows, console)
+        fleet_report.render(rows, console)
+        for view, hook, judged in zip(views, hooks, judgements, strict=True):
+            alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
     return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET

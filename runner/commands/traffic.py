@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from runner.commands.alerting import Alerts, Hook, add_notify_flags
 from runner.commands.options import (
     add_ledger_flag,
     add_plans_argument,
@@ -26,7 +27,8 @@ from runner.commands.options import (
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET
+from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError, InputError
+from runner.ledger.ledger import Ledger
 from runner.redact import redact
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
@@ -34,7 +36,7 @@ from runner.report.live import ConsoleEvents, schedule_lines
 from runner.report.progress import FleetLines, GroupBars
 from runner.report.write import check_outputs, write_reports
 from runner.run import events
-from runner.run.fleet import run_fleet
+from runner.run.fleet import FleetApp, run_fleet
 from runner.run.passes import RunOptions, plan_now, planned, run_app
 from runner.run.session import Session, open_session
 
@@ -86,9 +88,16 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="if another run (here or, with a shared ledger, on another machine) holds this app, wait for it"
         " instead of exiting",
     )
+    parser.add_argument(
+        "--skip-locked",
+        action="store_true",
+        help="skip (and name) an app whose run another process or machine holds, instead of exiting 1:"
+        " several machines running the same fleet run each app once",
+    )
     add_ledger_flag(parser)
     add_transport_flags(parser)
     add_report_flags(parser)
+    add_notify_flags(parser)
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
@@ -101,6 +110,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         timeout=args.timeout,
         deadline=args.deadline,
         wait=args.wait,
+        skip_locked=args.skip_locked,
     )
 
 
@@ -111,20 +121,49 @@ def run(args: argparse.Namespace) -> int:
     for name in names:  # every report path, before any plan is opened or anything sent
         check_outputs(report_request(args, name))
     options = run_options(args)
+    if options.wait and options.skip_locked:
+        raise InputError("--wait and --skip-locked ask for opposite things; choose one", key="--skip-locked")
+    alerts = Alerts(args)  # a malformed --notify or RCGRAD_NOTIFY: exit 2 before anything is opened
     if len(plans) > 1:
-        return _fleet(args, options, plans, console)
+        return _fleet(args, options, plans, console, alerts)
+    try:
+        return _one(args, options, console, alerts)
+    except CredentialsError as exc:  # before the run had a session: an RC_* variable missing
+        alerts.failed_to_open(session_options(args), exc)
+        raise
+
+
+def _one(args: argparse.Namespace, options: RunOptions, console: Console, alerts: Alerts) -> int:
     talk = ConsoleEvents(console, quiet=args.quiet)
     bars = GroupBars(console, enabled=not args.quiet)
     with open_session(session_options(args)) as session:
+        hook = alerts.hook_for(session.plan)
         if args.dry_run:
             _show_schedule(console, options, session)
             return EXIT_MET
+        alerts.check_reachable([hook])  # before any traffic
         try:
             judged = run_app(options, session, events.Broadcast(bars, talk))
+        except CredentialsError as exc:
+            subject = session.subject()
+            alerts.failed(
+                hook,
+                exc,
+                app=session.plan.app.name,
+                server=subject.server,
+                client_id=subject.client_id,
+                plan=str(session.plan.path),
+                ledger=session.ledger,
+                key=session.key,
+            )
+            raise
         finally:
             bars.close()
+        if judged is None:  # --skip-locked: another run holds the app; the note said who
+            return EXIT_MET
         _say(write_reports(judged.verdict, report_request(args), console))
         talk.judged(judged, str(session.plan.path))
+        alerts.judged(hook, judged, plan=str(session.plan.path), ledger=session.ledger, key=session.key)
         return EXIT_MET if judged.verdict.met else EXIT_NOT_MET
 
 
@@ -133,18 +172,27 @@ def _show_schedule(console: Console, options: RunOptions, session: Session) -> N
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
-def _fleet(args: argparse.Namespace, options: RunOptions, plans: list[Path], console: Console) -> int:
+def _fleet(
+    args: argparse.Namespace, options: RunOptions, plans: list[Path], console: Console, alerts: Alerts
+) -> int:
     """Many apps in one process; each app's report, then one table. Exit 0 only if every app met
     (3 if an app's login was rejected: that app sent nothing, the others went on)."""
     outputs = report_names(plans)
     talk = ConsoleEvents(console, quiet=args.quiet, fleet=True)
-    lines = FleetLines(console, enabled=not args.quiet)
+    lines = FleetLines(console, enabled=not args.quiet, apps=len(plans))
+    hooks: dict[Path, Hook | None] = {}
+
+    def ready(sessions: list[Session]) -> None:  # every hook reachable, before any traffic
+        hooks.update((s.plan.path, alerts.hook_for(s.plan)) for s in sessions)
+        alerts.check_reachable(hooks.values())
+
     try:
         apps = run_fleet(
             [session_options(args, plan) for plan in plans],
             options,
             events.Broadcast(lines, talk),
             dry_run=(lambda session: _show_schedule(console, options, session)) if args.dry_run else None,
+            ready=ready,
         )
     finally:
         lines.close()
@@ -152,6 +200,9 @@ def _fleet(args: argparse.Namespace, options: RunOptions, plans: list[Path], con
         return EXIT_MET
     rows = []
     for app, report_name, plan in zip(apps, outputs, plans, strict=True):
+        if app.skipped is not None:  # another machine runs it: its verdict is that run's to give
+            rows.append(FleetRow(app.name, app.judged.verdict, None, skipped=app.skipped))
+            continue
         if not args.quiet:
             console.rule(app.name)
         # Each app's full report (files named after its plan); with -q, only the files and the table.
@@ -163,9 +214,36 @@ def _fleet(args: argparse.Namespace, options: RunOptions, plans: list[Path], con
     failures = [app for app in apps if app.failure is not None]
     for app in failures:
         print(f"rcgrad: {app.name}: {redact(str(app.failure))}", file=sys.stderr)
+    if any(hooks.values()):
+        _alert_fleet(args, apps, hooks, alerts)
     if failures:  # a credentials failure (3) says more than "not met" (1)
         return max(app.failure.exit_code for app in failures if app.failure is not None)
     return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET
+
+
+def _alert_fleet(
+    args: argparse.Namespace, apps: list[FleetApp], hooks: dict[Path, Hook | None], alerts: Alerts
+) -> None:
+    """Each app's alert, after the table, on one ledger connection."""
+    with Ledger.open(session_options(args).ledger) as ledger:
+        for app in apps:
+            if app.plan is None or app.key is None or app.skipped is not None:
+                continue
+            hook, plan = hooks.get(app.plan.path), str(app.plan.path)
+            if isinstance(app.failure, CredentialsError):
+                subject = app.judged.verdict.subject
+                alerts.failed(
+                    hook,
+                    app.failure,
+                    app=app.name,
+                    server=subject.server if subject else app.plan.server,
+                    client_id=subject.client_id if subject else "",
+                    plan=plan,
+                    ledger=ledger,
+                    key=app.key,
+                )
+            else:
+                alerts.judged(hook, app.judged, plan=plan, ledger=ledger, key=app.key)
 
 
 def _say(problems: list[str]) -> None:

@@ -113,6 +113,15 @@ class RateState:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertState:
+    """The last alert sent for a partition: its state ("failing"), when, and for which apply day."""
+
+    state: str
+    since: float
+    day: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PartitionKey:
     """Whose traffic a row is: the console judges one app (client id) per user and server."""
 
@@ -186,6 +195,8 @@ class Ledger:
 
     def __init__(self, backend: Backend) -> None:
         self._db = backend
+        self._locks: postgres.LockSession | None = None  # PostgreSQL: the run locks' one session
+        self._pool: Any = None  # PostgreSQL: the few connections the shared tokens use
         self.path = backend.path  # the SQLite file; None on PostgreSQL
         self.location = backend.location  # for messages: a path, or a URL without its password
 
@@ -223,7 +234,23 @@ class Ledger:
         return ledger
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            if self._pool is not None:
+                self._pool.close()
+            if self._locks is not None:
+                self._locks.close()
+        finally:
+            self._pool = self._locks = None
+            self._db.close()
+
+    def pool(self) -> Any:
+        """PostgreSQL: a small pool of connections beside the ledger's own (the shared tokens' reads
+        and row locks), closed with the ledger; None for a SQLite file."""
+        if not isinstance(self._db, postgres.PostgresBackend):
+            return None
+        if self._pool is None:
+            self._pool = postgres.pool(self._db.url)
+        return self._pool
 
     def __enter__(self) -> Ledger:
         return self
@@ -266,11 +293,14 @@ class Ledger:
         poll: float = 0.2,
     ) -> AbstractContextManager[None] | None:
         """The app's run lock held on the shared database, or None when the ledger is a local file
-        (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``."""
+        (the caller then locks on this machine). Busy without ``wait``: raise ``on_busy(holder)``.
+        Every lock of this ledger handle is held on one connection (``postgres.LockSession``)."""
         if not isinstance(self._db, postgres.PostgresBackend):
             return None
+        if self._locks is None:
+            self._locks = postgres.LockSession(self._db.url)
         return postgres.advisory_run_lock(
-            self._db.url, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
+            self._locks, server, client_id, wait=wait, notify=notify, poll=poll, on_busy=on_busy
         )
 
     # ------------------------------------------------------------ partitions
@@ -437,6 +467,32 @@ class Ledger:
                 " window_seconds = excluded.window_seconds",
                 (pid, group, limit, window),
             )
+
+    # ------------------------------------------------------------ alerts (--notify)
+
+    def alert_state(self, key: PartitionKey) -> AlertState | None:
+        """The last alert sent for the partition and not yet followed by its recovery, if any."""
+        if key.id < 0:  # a partition no run has made yet: nothing was ever sent for it
+            return None
+        row = self._db.execute(
+            "SELECT state, since, day FROM alerts WHERE partition = ?", (self._pid(key),)
+        ).fetchone()
+        return None if row is None else AlertState(str(row[0]), float(row[1]), str(row[2]))
+
+    def set_alert_state(self, key: PartitionKey, state: AlertState | None) -> None:
+        """Keep (or, with None, clear) the partition's alert state, shared by every machine of the ledger."""
+        if key.id < 0:
+            return
+        pid = self._pid(key)
+        if state is None:
+            self._db.write("DELETE FROM alerts WHERE partition = ?", (pid,))
+            return
+        self._db.write(
+            "INSERT INTO alerts (partition, state, since, day) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (partition) DO UPDATE SET state = excluded.state, since = excluded.since,"
+            " day = excluded.day",
+            (pid, state.state, state.since, state.day),
+        )
 
     # ------------------------------------------------------------ copying (ledger migrate)
 

@@ -154,6 +154,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION rcgrad_hourly_update()""",
     ),
+    (
+        """CREATE TABLE alerts (
+            partition BIGINT PRIMARY KEY REFERENCES partitions(id),
+            state TEXT NOT NULL,
+            since DOUBLE PRECISION NOT NULL,
+            day TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 # A fixed key for "someone is migrating this database": CREATE TABLE IF NOT EXISTS is not safe
@@ -279,9 +287,59 @@ def run_lock_key(server: str, client_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+POOL_SIZE = 4  # connections for everything but the ledger's own and the locks' (shared tokens)
+
+
+def pool(url: str) -> Any:
+    """A small pool of autocommit connections to ``url``, opened lazily, at most ``POOL_SIZE``."""
+    from psycopg_pool import ConnectionPool
+
+    return ConnectionPool(
+        url,
+        min_size=0,
+        max_size=POOL_SIZE,
+        kwargs={"autocommit": True, "application_name": "rcgrad pool", "connect_timeout": 10},
+        open=True,
+    )
+
+
+class LockSession:
+    """Every run lock this process holds on one database, on one connection.
+
+    Advisory locks belong to the session that took them, so one connection holds the locks of a
+    whole fleet (500 apps, one connection) and the server drops them all if the process dies. A key
+    this session already holds is busy here too (PostgreSQL would grant it again: locks nest).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.me = f"rcgrad pid {os.getpid()} on {socket.gethostname()}"
+        self._conn = connect(url, application_name=self.me[:63])
+        self._held: set[int] = set()
+
+    def try_lock(self, key: int) -> bool:
+        if key in self._held:
+            return False
+        if not _try_lock(self._conn, key):
+            return False
+        self._held.add(key)
+        return True
+
+    def unlock(self, key: int) -> None:
+        if key in self._held:
+            self._held.discard(key)
+            self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def holder(self, key: int) -> str:
+        return self.me if key in self._held else _holder(self._conn, key)
+
+    def close(self) -> None:
+        self._held.clear()
+        self._conn.close()  # ending the session releases every lock it still holds
+
+
 @contextmanager
 def advisory_run_lock(
-    url: str,
+    locks: LockSession,
     server: str,
     client_id: str,
     *,
@@ -290,25 +348,21 @@ def advisory_run_lock(
     poll: float = 0.2,
     on_busy: Callable[[str], BaseException],
 ) -> Iterator[None]:
-    """Hold the app's run lock on the shared ledger for the duration.
-
-    The lock lives on its own connection: the server releases it when that connection ends, by
-    ``close`` or by the process dying. Busy and ``wait`` false: raise ``on_busy(holder)``.
-    """
-    me = f"rcgrad pid {os.getpid()} on {socket.gethostname()}"
-    conn = connect(url, application_name=me[:63])
+    """Hold the app's run lock on the shared ledger for the duration, on the process's lock
+    session: the server releases it when that connection ends, by ``close`` or by the process
+    dying. Busy and ``wait`` false: raise ``on_busy(holder)``."""
     key = run_lock_key(server, client_id)
+    if not locks.try_lock(key):
+        holder = locks.holder(key)
+        if not wait:
+            raise on_busy(holder)
+        notify(f"waiting for {holder} on the same app to finish (they share one rate budget)")
+        while not locks.try_lock(key):
+            time.sleep(poll)
     try:
-        if not _try_lock(conn, key):
-            holder = _holder(conn, key)
-            if not wait:
-                raise on_busy(holder)
-            notify(f"waiting for {holder} on the same app to finish (they share one rate budget)")
-            while not _try_lock(conn, key):
-                time.sleep(poll)
         yield
     finally:
-        conn.close()  # ending the session releases the lock
+        locks.unlock(key)
 
 
 def _try_lock(conn: Any, key: int) -> bool:

@@ -131,6 +131,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 permission = COALESCE(permission, excluded.permission);
         END""",
     ),
+    # The last alert sent for a partition (``--notify``): "failing" until a met run says it recovered.
+    (
+        """CREATE TABLE alerts (
+            partition INTEGER PRIMARY KEY REFERENCES partitions(id),
+            state TEXT NOT NULL,
+            since REAL NOT NULL,
+            day TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 

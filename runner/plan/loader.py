@@ -39,7 +39,7 @@ from runner.plan import safeyaml
 from runner.plan.model import PLACEHOLDER, App, Criteria, Item, Plan, Step
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
-from runner.rc.hosts import ServerUrlError, parse_server
+from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
 from runner.settings import read_dotenv
@@ -53,7 +53,7 @@ WEBHOOK_ADDRESS = "webhook_address"
 LOCAL_WEBHOOK_STANDIN = "http://127.0.0.1/rcgrad/webhook"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials")
+TOP_KEYS = ("app", "server", "criteria", "vars", "endpoints", "limits", "warmup", "credentials", "notify")
 # credentials: field -> the RC_* variable it stands for; each value must come from ${ENV} or env_file.
 CREDENTIAL_FIELDS = {
     "server_url": "RC_SERVER_URL",
@@ -164,6 +164,7 @@ class _Loader:
                     f"at most {most} (what {group} allows in two days)", line, "warmup.daily_calls"
                 )
         credentials = self.credentials(top.get("credentials"))
+        notify = self.notify(top.get("notify"))
         self.refuse_secret_names(app, endpoints)  # after credentials: every secret is registered now
         return Plan(
             path=self.path,
@@ -178,6 +179,7 @@ class _Loader:
             server_line=server_node.line if server_node else 0,
             lines=self.lines,
             credentials=credentials,
+            notify=notify,
         )
 
     def refuse_secret_names(self, app: App, endpoints: tuple[Item, ...]) -> None:
@@ -360,6 +362,27 @@ class _Loader:
         # Masked from the moment they are read, whatever the variable or file was called.
         redact.register(*(out[v] for n, v in CREDENTIAL_FIELDS.items() if n in SECRET_FIELDS and v in out))
         return out
+
+    def notify(self, node: _Node | None) -> str:
+        """``notify: ${VARIABLE}``: the webhook URL alerts go to. Its path is the hook's key, so it is
+        a secret: only a reference, never the URL itself, and masked from the moment it is read."""
+        if node is None:
+            return ""
+        raw = node.node.value if isinstance(node.node, yaml.ScalarNode) else ""
+        if not ENV_REFERENCE.search(str(raw)):
+            raise self.fail(
+                "write a ${VARIABLE} reference (such as ${RCGRAD_NOTIFY}): a webhook URL is a secret",
+                node.line,
+                "notify",
+            )
+        value = self.scalar(node, "notify", str).strip()
+        redact.register(value)
+        if value:
+            try:
+                parse_webhook(value)
+            except ServerUrlError as exc:
+                raise self.fail(f"the webhook URL {exc}", node.line, "notify") from None
+        return value
 
     def variables(self, node: _Node | None) -> dict[str, Any]:
         if node is None:

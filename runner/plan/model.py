@@ -119,6 +119,8 @@ class Plan:
     lines: Mapping[str, int] = field(default_factory=dict)
     # The app's own RC_* values (from ``credentials:``), over the environment's; empty: the RC_* variables.
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # notify: the webhook alerts go to (a secret: its path is the hook's key); "" when none.
+    notify: str = field(default="", repr=False)
 
     def paced_limit(self, group: str) -> GroupLimit | None:
         """The limit the runner paces ``group`` to: the plan's custom limit or the default, less the

@@ -169,6 +169,56 @@ def _within(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookUrl:
+    """A URL that takes a POST of JSON (an incoming webhook): a server read as ``parse_server``
+    reads one, and the path and query after it, kept as written (they often hold the hook's token)."""
+
+    server: ServerUrl
+    target: str  # "/webhook/v2/..." with its query, if any; never empty
+
+    @property
+    def url(self) -> str:
+        return self.server.url + self.target
+
+    @property
+    def host(self) -> str:
+        """What a message may name: the host alone, never the path that holds the token."""
+        return self.server.host
+
+
+# What a path and query may hold: printable ASCII with no space, backslash or fragment (percent-escapes
+# stay escaped, so every client sends the same bytes).
+_TARGET = re.compile(r"/[\x21-\x7e]*")
+
+
+def parse_webhook(text: str) -> WebhookUrl:
+    """The one reading of a webhook URL: its server part by ``parse_server``'s rules, then a path
+    (and query) that every client sends as written; plain http only on loopback, as for a server.
+    ``ServerUrlError`` otherwise."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ServerUrlError("holds a space or a control character")
+    scheme_match = _SCHEME.match(text)
+    if not scheme_match:
+        raise ServerUrlError("must start with https:// (or http:// on loopback)")
+    rest = text[scheme_match.end() :]
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    target = rest[cut:]
+    if target.startswith("?"):
+        target = "/" + target
+    server = parse_server(text[: scheme_match.end() + cut])
+    if not target or target == "/":
+        raise ServerUrlError("has no path: a webhook URL names its hook after the host")
+    if "#" in target:
+        raise ServerUrlError("holds a fragment (#), which is never sent")
+    if "\\" in target or not _TARGET.fullmatch(target):
+        raise ServerUrlError("holds a backslash or a character outside printable ASCII in its path")
+    if server.is_cleartext:
+        # The path is the hook's key: across the network it travels only encrypted.
+        raise ServerUrlError("is plain http to a host that is not loopback; use https")
+    return WebhookUrl(server, target)
+
+
 def is_production_host(url: str) -> bool:
     """True for any RingCentral host that is not a known non-production one (consent is needed).
     A string that does not parse but names RingCentral errs on the side of asking."""

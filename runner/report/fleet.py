@@ -21,10 +21,13 @@ class FleetRow:
     app: str
     verdict: Verdict
     sent: int | None = None  # requests this run sent; None for status (no traffic)
+    skipped: str | None = None  # --skip-locked: another run holds it (who), so this one judged nothing
 
 
 def all_met(rows: Sequence[FleetRow]) -> bool:
-    return bool(rows) and all(row.verdict.met for row in rows)
+    """Every app this run judged met; the apps another run holds are that run's to judge."""
+    judged = [row for row in rows if row.skipped is None]
+    return bool(rows) and all(row.verdict.met for row in judged)
 
 
 def _value(verdict: Verdict, name: str) -> str:
@@ -47,8 +50,12 @@ def tightest(verdict: Verdict) -> str:
 def render(rows: Sequence[FleetRow], console: Console) -> None:
     # Plain ASCII in a pipe or a log, as the per-app report does.
     plain = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
+    judged = [r for r in rows if r.skipped is None]
+    skipped = (
+        f", {len(rows) - len(judged)} skipped (another run holds them)" if len(judged) < len(rows) else ""
+    )
     table = Table(
-        title=f"fleet: {sum(r.verdict.met for r in rows)} of {len(rows)} apps met",
+        title=f"fleet: {sum(r.verdict.met for r in judged)} of {len(judged)} apps met{skipped}",
         title_justify="left",
         box=ASCII if plain else ROUNDED,
     )
@@ -62,6 +69,9 @@ def render(rows: Sequence[FleetRow], console: Console) -> None:
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
+        if row.skipped is not None:
+            table.add_row(row.app, "skipped", "-", "-", "-", row.skipped.removeprefix("skipped: "))
+            continue
         table.add_row(
             row.app,
             "met" if row.verdict.met else "NOT MET",

@@ -40,10 +40,13 @@ class ConsoleEvents:
                 file=sys.stderr,
             )
         elif isinstance(event, events.Note):
-            # Why the run stops, seems to hang, or will fail a criterion it cannot mend: even under -q.
-            if event.kind in ("stopping", "waiting", "warning"):
+            # Why the run stops, seems to hang, leaves an app to another machine, or will fail a
+            # criterion it cannot mend: even under -q.
+            if event.kind in ("stopping", "waiting", "warning", "skipped"):
                 mark = "warning: " if event.kind == "warning" else ""
-                self._say(event.app, mark + event.text, "" if event.kind == "waiting" else "yellow")
+                self._say(
+                    event.app, mark + event.text, "yellow" if event.kind in ("stopping", "warning") else ""
+                )
             elif not self._quiet:
                 mark = {"blocker": "! ", "warning": "warning: "}.get(event.kind, "")
                 self._say(event.app, mark + event.text, "yellow" if mark else "")

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from runner.records import Kind
 from runner.run import events
@@ -118,23 +119,29 @@ class GroupBars:
 
 
 class FleetLines:
-    """A fleet's progress as it goes: on a terminal, one live line per app (sent of planned, not
-    2xx, state); elsewhere, a line per finished item, named after its app."""
+    """A fleet's progress as it goes: on a terminal, a compact live table (one line of totals, then
+    the apps still sending, at most ``ROWS``, those with answers that were not 2xx first), redrawn a
+    few times a second whatever the number of events; elsewhere, one line per finished app."""
 
-    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+    ROWS = 12
+
+    def __init__(self, console: Console, *, enabled: bool = True, apps: int = 0) -> None:
         self._console = console
         self._enabled = enabled
         self._lines = not console.is_terminal
-        self._apps: list[str] = []  # in the order they first speak
+        self._size = apps  # the fleet's apps, known before they speak
+        self._apps: dict[str, None] = {}  # in the order they first speak
         self._planned: Counter[str] = Counter()
         self._sent: Counter[str] = Counter()
         self._not_ok: Counter[str] = Counter()
         self._state: dict[str, str] = {}
-        self._finished: Counter[tuple[str, str]] = Counter()
-        self._repeats: dict[str, Mapping[str, int]] = {}
+        self._finished = 0
         self._live: Live | None = None
         if enabled and not self._lines:
-            self._live = Live(self._table(), console=console, auto_refresh=True, transient=False)
+            # The table is built when rich redraws (4 times a second), not on each of 30,000 events.
+            self._live = Live(
+                console=console, get_renderable=self._table, refresh_per_second=4, transient=False
+            )
             self._live.start()
 
     def __call__(self, event: events.Event) -> None:
@@ -142,44 +149,67 @@ class FleetLines:
             return
         app = event.app
         if app and app not in self._state:
-            self._apps.append(app)
+            self._apps[app] = None
             self._state[app] = "waiting"
-        if isinstance(event, events.Planned):
+        if isinstance(event, events.CallFinished):
+            if event.record.kind is Kind.API:
+                self._sent[app] += 1
+                self._not_ok[app] += not event.record.ok
+        elif isinstance(event, events.Planned):
             self._planned[app] += event.topup.total_calls
-            self._repeats[app] = event.topup.repeats
             self._state[app] = "sending"
-        elif isinstance(event, events.CallFinished) and event.record.kind is Kind.API:
-            self._sent[app] += 1
-            self._not_ok[app] += not event.record.ok
-        elif isinstance(event, events.ItemFinished) and self._lines and event.completed:
-            done = self._finished[(app, event.name)] = self._finished[(app, event.name)] + 1
-            total = self._repeats.get(app, {}).get(event.name, done)
-            state = "done" if event.completed else "skipped"
+        elif isinstance(event, events.NothingToSend):
+            self._state[app] = "nothing to send"
+        elif isinstance(event, events.Note) and event.kind == "skipped":
+            self._state[app] = "skipped"
+        elif isinstance(event, events.AppFinished):
+            self._finish(event)
+
+    def _finish(self, event: events.AppFinished) -> None:
+        app = event.app
+        self._finished += 1
+        state = "failed" if event.failure else "gave up" if event.gave_up else "done"
+        if self._state.get(app) != "nothing to send" or state != "done":
+            self._state[app] = state
+        if self._lines:
+            issues = f", {self._not_ok[app]} not 2xx" if self._not_ok[app] else ""
+            why = f": {event.failure or event.gave_up}" if state != "done" else ""
             self._console.print(
-                f"  {app}: {event.name}: {done}/{total} {state}",
+                f"  {app}: {self._state[app]}, {event.sent} sent{issues}{why}"
+                f" ({self._finished} of {max(self._size, len(self._apps))} apps finished)",
                 highlight=False,
                 markup=False,
                 soft_wrap=True,
             )
-        elif isinstance(event, events.NothingToSend):
-            self._state[app] = "nothing to send"
-        elif isinstance(event, events.PassFinished):
-            self._state[app] = "gave up" if event.result.gave_up else "finished"
-        if self._live is not None:
-            self._live.update(self._table())
 
     def close(self) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
 
-    def _table(self) -> Table:
+    def _table(self) -> Group:
+        apps = list(self._apps)
+        states = Counter(self._state[a] for a in apps)
+        totals = ", ".join(f"{n} {state}" for state, n in states.most_common())
+        planned = sum(self._planned.values())
+        head = Text(
+            f"{max(self._size, len(apps))} apps: {totals or 'starting'}; {sum(self._sent.values())}/{planned or '-'}"
+            f" sent, {sum(self._not_ok.values())} not 2xx",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
         table = Table(box=None, show_header=True, pad_edge=False)
         for column, justify in (("app", "left"), ("sent", "right"), ("not 2xx", "right"), ("", "left")):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
-        for app in self._apps:
-            planned = self._planned[app]
+            table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        active = [a for a in apps if self._state[a] in ("sending", "waiting")]
+        active.sort(key=lambda a: (-self._not_ok[a], self._sent[a] - self._planned[a]))
+        for app in active[: self.ROWS]:
             table.add_row(
-                app, f"{self._sent[app]}/{planned or '-'}", str(self._not_ok[app]), self._state[app]
+                app,
+                f"{self._sent[app]}/{self._planned[app] or '-'}",
+                str(self._not_ok[app]),
+                self._state[app],
             )
-        return table
+        if len(active) > self.ROWS:
+            table.add_row(f"... and {len(active) - self.ROWS} more", "", "", "")
+        return Group(head, table)

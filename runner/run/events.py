@@ -37,7 +37,7 @@ class Note:
 
     app: str
     text: str
-    kind: str = "warning"  # "warning", "blocker", "waiting", "stopping"
+    kind: str = "warning"  # "warning", "blocker", "waiting", "stopping", "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,27 @@ class Judged:
     gave_up: str | None = None
 
 
-Event = Planned | Note | CallFinished | ItemFinished | Refused | PassFinished | NothingToSend | Judged
+@dataclass(frozen=True, slots=True)
+class AppFinished:
+    """A fleet's app is done sending (its verdict comes with the others')."""
+
+    app: str
+    sent: int
+    gave_up: str | None = None
+    failure: str | None = None  # why it could not run (its credentials), one line
+
+
+Event = (
+    Planned
+    | Note
+    | CallFinished
+    | ItemFinished
+    | Refused
+    | PassFinished
+    | NothingToSend
+    | Judged
+    | AppFinished
+)
 Emit = Callable[[Event], None]
 
 

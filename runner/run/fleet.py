@@ -8,6 +8,7 @@ go on. Like ``passes``, it takes options and emits events, and must never write 
 
 from __future__ import annotations
 
+import random
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -15,11 +16,14 @@ from dataclasses import dataclass, replace
 
 import anyio
 
-from runner.errors import InputError, RcgradError
-from runner.ledger.ledger import Ledger
+from runner.errors import BusyError, InputError, RcgradError
+from runner.ledger.ledger import Ledger, PartitionKey
+from runner.plan.loader import Plan
+from runner.redact import redact
 from runner.run import events
 from runner.run.events import Emit
 from runner.run.passes import Outcome, RunOptions, judged, passes, too_early
+from runner.run.passes import skipped as skipped_note
 from runner.run.runlock import run_lock
 from runner.run.session import Session, SessionOptions, consent, load_checked, open_session
 from runner.run.signals import watch_signals
@@ -33,6 +37,9 @@ class FleetApp:
     name: str  # unique in the fleet: the plan's file name is added when two apps share a name
     judged: events.Judged
     failure: RcgradError | None = None
+    plan: Plan | None = None
+    key: PartitionKey | None = None  # its ledger partition
+    skipped: str | None = None  # --skip-locked: why this process did not run it (who holds it)
 
 
 def run_fleet(
@@ -41,8 +48,11 @@ def run_fleet(
     emit: Emit,
     *,
     dry_run: Callable[[Session], None] | None = None,
+    ready: Callable[[list[Session]], None] | None = None,
 ) -> list[FleetApp]:
-    """Run every plan's app at once and judge each; ``dry_run`` instead shows each schedule."""
+    """Run every plan's app at once and judge each; ``dry_run`` instead shows each schedule.
+    ``ready`` sees every open session before the first lock is taken or request sent (the command
+    line's last checks, such as the alerts' webhooks)."""
     for plan in plans:  # every plan checked (and consented to) before any sandbox, ledger or login
         consent(plan, load_checked(plan))
     with ExitStack() as stack:
@@ -54,7 +64,45 @@ def run_fleet(
             for session in sessions:
                 dry_run(session)
             return []
-        for session, name in zip(sessions, names, strict=True):
+        if ready is not None:
+            ready(sessions)
+        skipped = _lock_all(stack, sessions, names, options, emit)
+        early = {i: why for i, s in enumerate(sessions) if (why := too_early(options, s))}
+        for index, why in early.items():
+            emit(events.Note(names[index], why, "blocker"))
+        if sum(session.target.sandbox is not None for session in sessions) > 1:
+            # Each embedded sandbox serves from its own thread: at the default 5 ms GIL switch
+            # interval every request would queue behind the other threads' slices.
+            sys.setswitchinterval(0.0005)
+        running = [i for i in range(len(sessions)) if i not in early and i not in skipped]
+        outcomes, failures = anyio.run(_send_all, options, sessions, names, running, emit)
+        return [
+            FleetApp(
+                name,
+                _rename(judged(options, session, outcome), name),
+                failures.get(index),
+                session.plan,
+                session.key,
+                skipped.get(index),
+            )
+            for index, (name, session, outcome) in enumerate(zip(names, sessions, outcomes, strict=True))
+        ]
+
+
+def _lock_all(
+    stack: ExitStack, sessions: list[Session], names: list[str], options: RunOptions, emit: Emit
+) -> dict[int, str]:
+    """Every app's run lock, held until the stack closes; with ``skip_locked``, the apps another run
+    holds are left to it: {index: why}. Each process tries the apps in its own random order, so
+    machines that start the same fleet together take turns at the first free app, not a race for
+    the same one."""
+    order = list(range(len(sessions)))
+    if options.skip_locked:
+        random.shuffle(order)
+    skipped: dict[int, str] = {}
+    for index in order:
+        session, name = sessions[index], names[index]
+        try:
             stack.enter_context(
                 run_lock(
                     session.target.ledger_server,
@@ -64,19 +112,12 @@ def run_fleet(
                     notify=_waiting(emit, name),
                 )
             )
-        early = {i: why for i, s in enumerate(sessions) if (why := too_early(options, s))}
-        for index, why in early.items():
-            emit(events.Note(names[index], why, "blocker"))
-        if sum(session.target.sandbox is not None for session in sessions) > 1:
-            # Each embedded sandbox serves from its own thread: at the default 5 ms GIL switch
-            # interval every request would queue behind the other threads' slices.
-            sys.setswitchinterval(0.0005)
-        running = [i for i in range(len(sessions)) if i not in early]
-        outcomes, failures = anyio.run(_send_all, options, sessions, names, running, emit)
-        return [
-            FleetApp(name, _rename(judged(options, session, outcome), name), failures.get(index))
-            for index, (name, session, outcome) in enumerate(zip(names, sessions, outcomes, strict=True))
-        ]
+        except BusyError as busy:
+            if not options.skip_locked:
+                raise
+            skipped[index] = skipped_note(busy)
+            emit(events.Note(name, skipped[index], "skipped"))
+    return skipped
 
 
 def _waiting(emit: Emit, name: str) -> Callable[[str], None]:
@@ -124,6 +165,8 @@ async def _send_all(
     failures: dict[int, RcgradError] = {}
     engines: list[Engine] = []
 
+    start = _StartLine(len(running))
+
     async def one(index: int) -> None:
         name = names[index]
 
@@ -132,16 +175,24 @@ async def _send_all(
 
         async def run_engine(engine: Engine, jobs: list[Job]) -> RunResult:
             engines.append(engine)
+            await start.ready(index)  # logged in and planned: wait for the others, then all go at once
             try:
                 return await engine.run(jobs)
             finally:
                 sent[index] += engine.result.sent
 
+        failure: str | None = None
         try:
             outcomes[index] = await passes(options, sessions[index], own, run_engine=run_engine)
         except RcgradError as exc:
             failures[index] = exc
+            failure = redact(str(exc))
             outcomes[index] = Outcome(sent=sent[index])  # what it sent before the failure
+        finally:
+            start.leave(index)  # an app that will not send (nothing to send, a failure) holds no one up
+        last = outcomes[index]
+        result = last.result if last is not None else None
+        emit(events.AppFinished(name, sent[index], result.gave_up if result else None, failure))
 
     def on_signal(signal_name: str) -> None:
         for engine in engines:
@@ -156,3 +207,32 @@ async def _send_all(
                 apps.start_soon(one, index)
         tg.cancel_scope.cancel()  # the apps are done: stop the watcher
     return outcomes, failures
+
+
+class _StartLine:
+    """The fleet's apps start sending together: each waits here, logged in with its first schedule,
+    until every other app is either waiting too or out (nothing to send, a failed login). Logins
+    and plans take a moment per app; without it the last of 500 apps would start seconds after the
+    first, and the fleet would take that much longer than its slowest app."""
+
+    def __init__(self, apps: int) -> None:
+        self._waiting_for = apps
+        self._arrived: set[int] = set()
+        self._go = anyio.Event()
+        if apps <= 0:
+            self._go.set()
+
+    async def ready(self, app: int) -> None:
+        self._arrive(app)
+        await self._go.wait()
+
+    def leave(self, app: int) -> None:
+        self._arrive(app)
+
+    def _arrive(self, app: int) -> None:
+        if app in self._arrived:
+            return
+        self._arrived.add(app)
+        self._waiting_for -= 1
+        if self._waiting_for <= 0:
+            self._go.set()

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
 
-from runner.errors import InputError
+from runner.errors import BusyError, InputError
 from runner.plan.init import draft_plan
 from runner.plan.model import Plan
 from runner.rc import wire
@@ -52,6 +53,7 @@ class RunOptions:
     timeout: float = 30.0  # seconds for one request
     deadline: float | None = None  # seconds for the whole run (default: from its least time)
     wait: bool = False  # wait for another run of the same app instead of exiting 1
+    skip_locked: bool = False  # an app another run holds is skipped (named), not waited for or failed
 
 
 @dataclass
@@ -329,20 +331,34 @@ def judged(options: RunOptions, session: Session, outcome: Outcome | None) -> ev
     )
 
 
-def run_app(options: RunOptions, session: Session, emit: Emit) -> events.Judged:
-    """The whole run of one app on an open session: the lock, the passes, the verdict."""
+def run_app(options: RunOptions, session: Session, emit: Emit) -> events.Judged | None:
+    """The whole run of one app on an open session: the lock, the passes, the verdict. None when
+    ``skip_locked`` and another run holds the app (said in a note): this run has nothing to judge."""
     app = session.plan.app.name
     early = too_early(options, session)
     if early:
         emit(events.Note(app, early, "blocker"))
         return judged(options, session, None)
     # The plan is made under the lock: a run that waited must see what the other one sent.
-    with run_lock(
-        session.target.ledger_server,
-        session.target.credentials.client_id,
-        ledger=session.ledger,
-        wait=options.wait,
-        notify=lambda text: emit(events.Note(app, text, "waiting")),
-    ):
+    with ExitStack() as held:
+        try:
+            held.enter_context(
+                run_lock(
+                    session.target.ledger_server,
+                    session.target.credentials.client_id,
+                    ledger=session.ledger,
+                    wait=options.wait,
+                    notify=lambda text: emit(events.Note(app, text, "waiting")),
+                )
+            )
+        except BusyError as busy:
+            if not options.skip_locked:
+                raise
+            emit(events.Note(app, skipped(busy), "skipped"))
+            return None
         outcome = anyio.run(passes, options, session, emit)
     return judged(options, session, outcome)
+
+
+def skipped(busy: BusyError) -> str:
+    return f"skipped: {busy.holder or 'another rcgrad run'} holds its run lock (--skip-locked)"

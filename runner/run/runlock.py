@@ -25,7 +25,8 @@ from runner.settings import ensure_state_home
 
 def busy(holder: str) -> BusyError:
     return BusyError(
-        f"{holder} is running traffic for this app now (one rate budget); pass --wait to wait for it"
+        f"{holder} is running traffic for this app now (one rate budget); pass --wait to wait for it",
+        holder=holder,
     )
 
 

@@ -167,7 +167,7 @@ class Session(LedgerView):
             limiter=self.limits().for_group(wire.AUTH_GROUP),
             on_intent=self.intend,
             # The embedded sandbox moves to a new port every run; its tokens belong to "local".
-            store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger.url),
+            store=choose_store(self.target.ledger_server, self.target.credentials.client_id, self.ledger),
         )
         await manager.access_token()  # log in (or reuse) before any API traffic: exit 3 here, not later
         yield manager

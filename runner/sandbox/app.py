@@ -40,7 +40,7 @@ from runner.rc.scopes import closure
 from runner.rc.validate import JSON_TYPES, validate
 from runner.rc.validate import Request as Validated
 from runner.records import Kind, TokenEvent
-from runner.sandbox import account, bulk, errors, multipart, webhooks
+from runner.sandbox import account, bulk, errors, incoming, multipart, webhooks
 from runner.sandbox.bodies import MALFORMED_JSON, TooLarge, json_value, read_body
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.control import SMALL_BODY, control
@@ -77,6 +77,7 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
             Route("/__sandbox/{name}", partial(control, sandbox.state), methods=["GET", "POST"]),
             Route(TOKEN_PATH, sandbox.token, methods=["POST"]),
             Route(REVOKE_PATH, sandbox.revoke, methods=["POST"]),
+            Route(incoming.PATH, sandbox.state.incoming.receive, methods=["POST"]),
             # Every standard method reaches the handler: undeclared ones get 405 with Allow there.
             Route("/{path:path}", sandbox.api, methods=[*OPERATION_METHODS, "HEAD", "OPTIONS", "TRACE"]),
         ],

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -97,6 +98,70 @@ def _save(config: SandboxConfig, state: SandboxState) -> None:
     if state.journal is not None:
         state.journal.close()
     atomic_write(config.state_path, json.dumps(state.dump()))
+
+
+class _ByPort:
+    """One ASGI app in front of many sandboxes: each listens on a port of its own and the port a
+    request came in on picks the sandbox, so every app keeps its own state, tokens and rate windows
+    (RingCentral's limits are per app and user) while one server thread serves them all."""
+
+    def __init__(self, apps: dict[int, Any]) -> None:
+        self._apps = apps
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        _, port = scope.get("server") or ("", 0)
+        await self._apps[int(port or 0)](scope, receive, send)
+
+
+@contextmanager
+def running_sandboxes(configs: list[SandboxConfig]) -> Iterator[list[SandboxHandle]]:
+    """Many sandboxes, one per config, on one uvicorn server in one thread: a fleet's rehearsal or a
+    benchmark of hundreds of apps without hundreds of threads. Each has its own port and URL."""
+    states = [SandboxState(config) for config in configs]
+    listeners: list[socket.socket] = []
+    try:
+        for _ in configs:
+            listeners.append(_listen(0))
+    except OSError:
+        for sock in listeners:
+            sock.close()
+        raise
+    ports = [int(sock.getsockname()[1]) for sock in listeners]
+    front = _ByPort({port: create_app(state=state) for port, state in zip(ports, states, strict=True)})
+    server = uvicorn.Server(
+        uvicorn.Config(
+            front,
+            host=HOST,
+            port=ports[0],
+            log_level="critical",
+            lifespan="off",
+            access_log=False,
+            backlog=2048,
+            limit_concurrency=None,
+        )
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": listeners}, name="rcgrad-sandboxes", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            for sock in listeners:
+                sock.close()
+            raise RuntimeError(f"the local sandboxes did not start on {HOST}")
+        time.sleep(0.01)
+    try:
+        yield [
+            SandboxHandle(f"http://{HOST}:{port}", config, state)
+            for port, config, state in zip(ports, configs, states, strict=True)
+        ]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        for sock in listeners:
+            sock.close()
 
 
 @contextmanager

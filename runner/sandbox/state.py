@@ -16,6 +16,7 @@ from runner.fileio import atomic_write
 from runner.rc.catalog import Operation
 from runner.records import CallRecord
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.incoming import IncomingHooks
 from runner.sandbox.journal import Journal, record_from
 from runner.sandbox.oauth import OAuthState
 from runner.sandbox.review import review
@@ -34,6 +35,7 @@ class SandboxState:
         self.log: list[CallRecord] = []
         self.journal: Journal | None = None  # with state_path: the log on disk, appended as it goes
         self.random = random.Random(config.seed)
+        self.incoming = IncomingHooks()  # Team Messaging's incoming webhooks (incoming.py)
 
     def now(self) -> dt.datetime:
         """The sandbox's moment, on its configured clock (a test's, or the wall clock)."""

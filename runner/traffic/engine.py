@@ -33,6 +33,7 @@ from runner.jsonpath import extract
 from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limiter, Limits, RenderedRequest, StepShape
 from runner.records import UNKNOWN, CallRecord, Intend, Kind
+from runner.tls import client_tls
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
 from runner.traffic.retry import Disposition, RetryPolicy, ServerBackoff, classify, retrying
@@ -168,6 +169,7 @@ class Engine:
         """Run every repetition of every job; groups progress in parallel, each at its own bound."""
         owned = self._client is None
         client = self._client or httpx.AsyncClient(
+            verify=client_tls(),  # one context for every app's client
             timeout=self._timeout,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             follow_redirects=False,

@@ -80,6 +80,10 @@ class PacingStore(Protocol):
 JITTER = (0.05, 1.0)
 # Requests of one group on the wire at once: _flight_full says why it is one.
 MAX_IN_FLIGHT = 1
+# How stale the shared gate may be, as a share of the window: 5 s of a 60 s window. Two processes of
+# one app on one ledger take turns under its run lock, so a gate closed meanwhile is rare; the first
+# acquire of every limiter reads it.
+GATE_READ_SHARE = 1 / 12
 
 
 class GroupLimiter:
@@ -115,6 +119,7 @@ class GroupLimiter:
         self.penalty_until = 0.0
         self.rate_limited = 0  # 429s observed
         self._learned: tuple[int, float] | None = None
+        self._gate_read_at = -float("inf")  # when the shared gate was last read (monotonic)
         self._streak_429 = 0  # 429s in a row: each one widens the jitter
         # A 429 we did not pace into means someone we cannot see spends this window too.
         self._window_shared = False
@@ -179,9 +184,13 @@ class GroupLimiter:
             if self._probe_done is not None and not self._probe_pending:
                 await self._probe_done.wait()
             while True:
-                if self._shared is not None:
-                    self._honour_gate(self._shared.rate_state(self.group).gate_until)
                 now = self._clock.monotonic()
+                if self._shared is not None and now >= self._gate_read_at + self.window * GATE_READ_SHARE:
+                    # Another process's 429 closes the gate it shares with us: read it often, not on
+                    # every request (one database round trip each, 30,000 of them in a big fleet).
+                    self._gate_read_at = now
+                    self._honour_gate(self._shared.rate_state(self.group).gate_until)
+                    now = self._clock.monotonic()
                 if now < self.penalty_until:
                     await self._clock.sleep(self.penalty_until - now)
                     continue

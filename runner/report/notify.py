@@ -1,0 +1,156 @@
+"""Alerts: the short message a run posts to a chat when it ends badly, and once when the app recovers.
+
+A run alerts when it ends not met, gives up, or fails on credentials (exit 3); a later run that is
+met after such an alert posts one "recovered" message. The message names the app, the server (its
+partition name and the client id's ends, never a secret), the application day, each failing
+criterion with its value, threshold and margin, and the one next step. Three shapes: RingCentral
+Team Messaging's incoming webhook (``hooks.ringcentral.com``), a Slack-compatible one
+(``hooks.slack.com``), or plain JSON for anything else (docs/ringcentral.md, "Alerts").
+
+Pure: it decides and builds; ``runner.report.deliver`` posts. It must never put a secret, or the
+webhook URL (its path is the hook's token), in a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from runner import redact
+from runner.rc.hosts import WebhookUrl
+from runner.report import next_step
+from runner.report.console import format_number
+from runner.run.events import Judged
+
+RINGCENTRAL, SLACK, JSON = "ringcentral", "slack", "json"
+KINDS = (RINGCENTRAL, SLACK, JSON)
+# Team Messaging's incoming webhooks (v2 on hooks.ringcentral.com; older ones on hooks.glip.com).
+RINGCENTRAL_HOSTS = ("hooks.ringcentral.com", "hooks.glip.com")
+SLACK_HOSTS = ("hooks.slack.com",)
+NOT_MET, GAVE_UP, CREDENTIALS, RECOVERED = "NOT MET", "GAVE UP", "CREDENTIALS FAILED", "RECOVERED"
+MAX_DETAIL = 160  # characters of a criterion's detail: a chat line, not the report
+
+
+def kind_of(url: WebhookUrl, chosen: str | None = None) -> str:
+    """The message shape the URL takes: ``chosen`` (``--notify-format``), else from its host."""
+    if chosen:
+        return chosen
+    if url.host in RINGCENTRAL_HOSTS:
+        return RINGCENTRAL
+    if url.host in SLACK_HOSTS or url.host.endswith(".slack.com"):
+        return SLACK
+    return JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message about one app."""
+
+    state: str  # NOT_MET, GAVE_UP, CREDENTIALS or RECOVERED
+    app: str
+    server: str  # the partition's server ("local/crm-sync", "https://platform.ringcentral.com")
+    client_id: str = ""  # its first and last four characters only
+    apply_day: dt.date | None = None
+    failing: tuple[tuple[str, str, str, str, str], ...] = ()  # name, value, threshold, margin, detail
+    next_step: str = ""
+    reason: str = ""  # why it gave up, or the credentials error's one line
+    since: str = ""  # RECOVERED: the day of the alert it follows
+
+    @property
+    def title(self) -> str:
+        day = f" for an application on {self.apply_day} (UTC)" if self.apply_day else ""
+        if self.state == RECOVERED:
+            return f"rcgrad: {self.app} recovered: criteria met{day}"
+        return f"rcgrad: {self.app} {self.state}{day}"
+
+    def lines(self) -> list[str]:
+        """The message body, line by line, every line through the redactor."""
+        server = self.server + (f" (client id {self.client_id})" if self.client_id else "")
+        lines = [f"server: {server}"]
+        if self.state == RECOVERED:
+            lines.append(f"met again after the alert of {self.since}" if self.since else "met again")
+        if self.reason:
+            lines.append(self.reason)
+        for name, value, threshold, margin, detail in self.failing:
+            lines.append(f"- {name}: {value} (threshold {threshold}, margin {margin}): {detail}")
+        if self.next_step:
+            lines.append(f"next: {self.next_step}")
+        return [redact.redact(line) for line in lines]
+
+    @property
+    def text(self) -> str:
+        return redact.redact(self.title) + "\n" + "\n".join(self.lines())
+
+    def facts(self) -> dict[str, Any]:
+        """The same, as data, for a receiver that reads JSON."""
+        return {
+            "state": self.state.lower(),
+            "app": redact.redact(self.app),
+            "server": self.server,
+            "client_id": self.client_id,
+            "apply_day": None if self.apply_day is None else self.apply_day.isoformat(),
+            "failing": [
+                {"name": n, "value": v, "threshold": t, "margin": m, "detail": redact.redact(d)}
+                for n, v, t, m, d in self.failing
+            ],
+            "reason": redact.redact(self.reason),
+            "next": redact.redact(self.next_step),
+        }
+
+
+def payload(alert: Alert, kind: str) -> dict[str, Any]:
+    """The JSON body for a hook of ``kind``."""
+    if kind == RINGCENTRAL:
+        # Team Messaging's incoming webhook: a post's text (Markdown), under a title and an activity.
+        return {"activity": "rcgrad", "title": redact.redact(alert.title), "text": "\n".join(alert.lines())}
+    if kind == SLACK:
+        return {"text": alert.text}
+    return {"text": alert.text, "rcgrad": alert.facts()}
+
+
+def _failing(judged: Judged) -> tuple[tuple[str, str, str, str, str], ...]:
+    out = []
+    for c in judged.verdict.failed:
+        detail = c.detail if len(c.detail) <= MAX_DETAIL else c.detail[: MAX_DETAIL - 3] + "..."
+        out.append(
+            (c.name, format_number(c.value), format_number(c.threshold), format_number(c.margin), detail)
+        )
+    return tuple(out)
+
+
+def after_verdict(judged: Judged, *, plan: str, alerted_on: str | None) -> Alert | None:
+    """The alert a judged run sends, or None. ``alerted_on``: the day of the alert this app's last
+    runs sent and no met run has followed yet (None: there is none), which a met run answers once."""
+    verdict = judged.verdict
+    subject = verdict.subject
+    server = subject.server if subject else ""
+    client_id = subject.client_id if subject else ""
+    day = judged.apply_day
+    if verdict.met and not judged.gave_up:
+        if alerted_on is None:
+            return None
+        return Alert(RECOVERED, judged.app, server, client_id, day, since=alerted_on)
+    return Alert(
+        GAVE_UP if judged.gave_up else NOT_MET,
+        judged.app,
+        server,
+        client_id,
+        day,
+        failing=_failing(judged),
+        next_step=next_step.advice(judged, plan),
+        reason=judged.gave_up or "",
+    )
+
+
+def after_failure(error: str, *, app: str, server: str, client_id: str = "", plan: str) -> Alert:
+    """The alert for a run stopped by its credentials (exit 3): nothing was judged."""
+    return Alert(
+        CREDENTIALS,
+        app,
+        server,
+        client_id,
+        reason=error,
+        next_step=f"fix the credentials this names, then check them with: rcgrad login {shlex.quote(plan)}",
+    )
