@@ -7,7 +7,7 @@ request body, a header or a token: only what the criteria need.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,6 +81,7 @@ class CallRecord:
 
 
 # How a sender records a call durably (``Session.intend``): it hands over the call, as status
-# ``UNKNOWN``, before the call goes out and gets back what completes that row with the outcome.
-Settle = Callable[[CallRecord], None]
-Intend = Callable[[CallRecord], Settle]
+# ``UNKNOWN``, and awaits its commit before the call goes out; it gets back what completes that row
+# with the outcome (awaited too).
+Settle = Callable[[CallRecord], Awaitable[None]]
+Intend = Callable[[CallRecord], Awaitable[Settle]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -345,10 +345,14 @@ def test_every_call_is_stored_before_it_goes_out_and_settled_in_place_when_it_co
     settled: dict[int, CallRecord] = {}
     on_wire: list[tuple[int, int]] = []  # (intents stored, settled) as each request reached the server
 
-    def intend(intent: CallRecord) -> Callable[[CallRecord], None]:
+    async def intend(intent: CallRecord) -> Callable[[CallRecord], Awaitable[None]]:
         row = len(intents)
         intents.append(intent)
-        return lambda record: settled.setdefault(row, record)
+
+        async def settle(record: CallRecord) -> None:
+            settled.setdefault(row, record)
+
+        return settle
 
     answers = iter([503, 200, 404])
 

@@ -20,7 +20,7 @@ import pytest
 from runner.cli import main as cli_main
 from runner.errors import BusyError, InputError
 from runner.ledger.ledger import Ledger
-from runner.records import UNKNOWN, Kind, TokenEvent
+from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
 from runner.run.runlock import run_lock
 from runner.verdict.criteria import evaluate, lookback
 from tests.conftest import REPO
@@ -351,3 +351,32 @@ def test_an_intent_is_settled_in_its_own_row_and_the_roll_up_follows_on_postgres
             summary = ledger.summary(key, lookback(now), until=now)
             args = {"profile": "strict", "scopes": ["ReadA", "EditB"], "catalog_lookup": False}
             assert evaluate(summary, now=now, **args) == evaluate(raw, now=now, **args)
+
+
+def test_calls_in_flight_share_transactions_and_keep_their_own_rows_on_postgresql(pg_url: str):
+    """A fleet's calls write through one connection: 40 intents waiting together are one pipelined
+    transaction, each with its own id, each settled in place; the roll-up follows as for single writes."""
+    import anyio
+
+    records = [replace(r, count=1) for r in _mixed_records(22, 40)]
+    with Ledger.open(pg_url) as ledger:
+        key = ledger.partition("local", "cid-together", "1")
+
+        async def call(record: CallRecord) -> None:
+            row = await ledger.intend_together(key, record)
+            await ledger.settle_together(key, row, record)
+
+        async def main() -> None:
+            async with anyio.create_task_group() as tg:
+                for record in records:
+                    tg.start_soon(call, record)
+
+        anyio.run(main)
+        assert ledger.write_batches == 2
+        raw = ledger.records(key, since=0)
+        assert sorted(raw, key=lambda r: r.ts) == sorted(records, key=lambda r: r.ts)
+        now = max(r.ts for r in records) + 60
+        args = {"profile": "strict", "scopes": ["ReadA", "EditB"], "catalog_lookup": False}
+        assert evaluate(ledger.summary(key, lookback(now), until=now), now=now, **args) == evaluate(
+            raw, now=now, **args
+        )

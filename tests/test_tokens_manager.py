@@ -410,9 +410,13 @@ def test_a_token_call_is_stored_before_it_goes_out_and_settled_when_it_comes_bac
     stored: list[tuple[CallRecord, int]] = []  # each intent, with the token calls the server had seen
     settled: list[CallRecord] = []
 
-    def intend(intent: CallRecord) -> Any:
+    async def intend(intent: CallRecord) -> Any:
         stored.append((intent, len(token_calls(sb))))
-        return settled.append
+
+        async def settle(record: CallRecord) -> None:
+            settled.append(record)
+
+        return settle
 
     tokens = TokenManager(sb.credentials(), clock=clock, on_intent=intend)
     anyio.run(tokens.access_token)

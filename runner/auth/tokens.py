@@ -43,7 +43,7 @@ from runner.auth.store import FileStamp, StoredTokens, TokenStore
 from runner.clock import Clock, SystemClock
 from runner.errors import CredentialsError
 from runner.rc import wire
-from runner.records import UNKNOWN, CallRecord, Intend, Kind, TokenEvent
+from runner.records import UNKNOWN, CallRecord, Intend, Kind, Settle, TokenEvent
 from runner.retrying import wait_retry_after
 from runner.settings import Credentials
 
@@ -300,8 +300,10 @@ class TokenManager:
         # Stored before the call goes out, and the call shielded (it is bounded by the policy's
         # timeout): no cancellation can leave the intent of a call that was never made.
         intent = self._call_record(template, event, UNKNOWN)
-        settle = self._on_intent(intent) if self._on_intent is not None else None
+        settle: Settle | None = None
         with anyio.CancelScope(shield=True):
+            if self._on_intent is not None:
+                settle = await self._on_intent(intent)
             reply = await anyio.to_thread.run_sync(call, now)
         if self._limiter is not None:
             abandon = getattr(self._limiter, "abandon", None)
@@ -325,7 +327,8 @@ class TokenManager:
             error_code=(reply.error.code or reply.error.error) if reply.error else None,
         )
         if settle is not None:
-            settle(record)
+            with anyio.CancelScope(shield=True):
+                await settle(record)
         if self._on_record is not None:
             self._on_record(record)
         return reply

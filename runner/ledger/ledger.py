@@ -36,6 +36,7 @@ from runner.ledger.console_csv import (
     catalog_resolver,
     parse_console_csv,
 )
+from runner.ledger.group_commit import GroupCommit
 from runner.ledger.sqlite import SQLiteBackend
 from runner.rc.hosts import ServerUrlError, parse_server
 from runner.records import UNKNOWN, CallRecord, Kind, TokenEvent
@@ -96,6 +97,7 @@ class Backend(Protocol):
 
     def execute(self, sql: str, args: Any = ()) -> Any: ...
     def write(self, sql: str, args: Any = (), *, durable: bool = False) -> list[Any]: ...
+    def write_batch(self, statements: Any, *, durable: bool = False) -> list[list[Any]]: ...
     def executemany(self, sql: str, rows: Iterable[Any]) -> None: ...
     def transaction(self) -> AbstractContextManager[None]: ...
     def lock_for_migration(self) -> None: ...
@@ -197,6 +199,7 @@ class Ledger:
         self._db = backend
         self._locks: postgres.LockSession | None = None  # PostgreSQL: the run locks' one session
         self._pool: Any = None  # PostgreSQL: the few connections the shared tokens use
+        self._together = GroupCommit(backend.write_batch)  # the calls' writes, committed in groups
         self.path = backend.path  # the SQLite file; None on PostgreSQL
         self.location = backend.location  # for messages: a path, or a URL without its password
 
@@ -347,6 +350,23 @@ class Ledger:
         """Complete the intent ``intent_id`` in place with the call's outcome, committed before returning."""
         pid = self._pid(key)
         self._db.write(_SETTLE, (*record_row(pid, record)[1:], intent_id, pid))
+
+    async def intend_together(self, key: PartitionKey, intent: CallRecord) -> int:
+        """``intend`` for a call among many in flight: committed (fsynced) before returning, in one
+        transaction with the other writes waiting at that moment (``group_commit``)."""
+        row = record_row(self._pid(key), replace(intent, status=UNKNOWN))
+        rows = await self._together.write((_INSERT + " RETURNING id", row), durable=True)
+        return int(rows[0][0])
+
+    async def settle_together(self, key: PartitionKey, intent_id: int, record: CallRecord) -> None:
+        """``settle`` for a call among many in flight, committed with the others waiting."""
+        pid = self._pid(key)
+        await self._together.write((_SETTLE, (*record_row(pid, record)[1:], intent_id, pid)))
+
+    @property
+    def write_batches(self) -> int:
+        """Transactions the calls' writes took so far (``intend_together``, ``settle_together``)."""
+        return self._together.batches
 
     def append_many(self, key: PartitionKey, records: Iterable[CallRecord]) -> int:
         """Store records in one transaction (imports, tests, benchmarks)."""

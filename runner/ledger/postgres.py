@@ -245,6 +245,17 @@ class PostgresBackend:
             cursor = self.conn.execute(_placeholders(sql), args)
             return cursor.fetchall() if cursor.description else []
 
+    def write_batch(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, durable: bool = False
+    ) -> list[list[Any]]:
+        """Statements in one transaction, sent together (pipeline mode: one round trip, not one per
+        statement) and committed once before returning; each statement's rows, in order."""
+        with self._lost(), self.conn.transaction():
+            with self.conn.pipeline() as pipeline:
+                cursors = [self.conn.execute(_placeholders(sql), args) for sql, args in statements]
+                pipeline.sync()
+            return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._lost(), self.conn.cursor() as cur:
             cur.executemany(_placeholders(sql), list(rows))

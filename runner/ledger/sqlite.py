@@ -201,6 +201,20 @@ class SQLiteBackend:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
         return rows
 
+    def write_batch(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, durable: bool = False
+    ) -> list[list[Any]]:
+        """Statements in one transaction, committed (and, ``durable``, fsynced) once before returning;
+        each statement's rows, in order."""
+        if durable:
+            self.conn.execute("PRAGMA synchronous = FULL")
+        try:
+            with self.transaction():
+                return [self.conn.execute(sql, args).fetchall() for sql, args in statements]
+        finally:
+            if durable:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead

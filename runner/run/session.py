@@ -123,10 +123,11 @@ class Session(LedgerView):
     def append(self, record: CallRecord) -> None:
         self.ledger.append(self.key, record)
 
-    def intend(self, intent: CallRecord) -> Settle:
-        """Store a call before it goes on the wire (the engine's ``on_intent``); returns what
-        completes it with its outcome."""
-        return partial(self.ledger.settle, self.key, self.ledger.intend(self.key, intent))
+    async def intend(self, intent: CallRecord) -> Settle:
+        """Store a call before it goes on the wire (the engine's ``on_intent``), committed with the
+        other calls' writes waiting (a fleet shares one ledger); returns what completes it."""
+        row = await self.ledger.intend_together(self.key, intent)
+        return partial(self.ledger.settle_together, self.key, row)
 
     def jobs(self, repeats: Mapping[str, int]) -> list[Job]:
         """The plan's items with their repetitions, the bottleneck group's items first."""

@@ -32,7 +32,7 @@ from runner.clock import Clock, SystemClock
 from runner.jsonpath import extract
 from runner.rc import wire
 from runner.rc.wire import Endpoint, ItemShape, Limiter, Limits, RenderedRequest, StepShape
-from runner.records import UNKNOWN, CallRecord, Intend, Kind
+from runner.records import UNKNOWN, CallRecord, Intend, Kind, Settle
 from runner.tls import client_tls
 from runner.traffic.budget import ErrorBudget
 from runner.traffic.giveup import GiveUp, GiveUpWatch
@@ -469,14 +469,17 @@ class Engine:
         response_headers: Mapping[str, str] = {}
         error: BaseException | None = None
         self._budget.sending()
-        # Stored before the request goes out, with no await in between: if the process dies from
-        # here on, the call is in the ledger as sent with an unknown answer.
         intent = self._call_record(op, permission, UNKNOWN)
-        settle = self._on_intent(intent) if self._on_intent is not None else None
-        # A request on the wire finishes (within the timeout) even if the run is cancelled: its
-        # answer is recorded and a created record's id reaches the teardown.
+        settle: Settle | None = None
+        # Stored, and committed, before the request goes out: if the process dies from here on,
+        # the call is in the ledger as sent with an unknown answer. Shielded from the intent on: a
+        # request on the wire finishes (within the timeout) even if the run is cancelled, its
+        # answer is recorded and a created record's id reaches the teardown; and no cancellation
+        # leaves the intent of a call that was never made.
         try:
             with anyio.CancelScope(shield=True):
+                if self._on_intent is not None:
+                    settle = await self._on_intent(intent)
                 response = await client.send(outgoing, stream=True)
                 try:
                     status, response_headers = response.status_code, response.headers
@@ -493,7 +496,8 @@ class Engine:
         )
         self.result.statuses[status] += 1
         if settle is not None:
-            settle(record)
+            with anyio.CancelScope(shield=True):
+                await settle(record)
         self._on_record(record)
         if wire.is_4xx(status):
             # Explained where it happens: what was refused and RingCentral's own words for why.
