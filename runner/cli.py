@@ -11,7 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from runner import redact
 from runner.errors import EXIT_BAD_INPUT, RcgradError
@@ -40,6 +40,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """A flag that takes an optional value only to refuse it (``schedule --notify``: a webhook URL
+    typed there is a secret, caught and refused rather than echoed) is shown as the bare flag."""
+
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        return (
+            ""
+            if action.nargs == "?" and action.metavar == ""
+            else super()._format_args(action, default_metavar)
+        )
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        return super()._format_action_invocation(action).rstrip()
+
+    def _format_usage(self, *args: Any, **kwargs: Any) -> str:
+        return super()._format_usage(*args, **kwargs).replace(" ]", "]")
+
+
 class _Version(argparse.Action):
     """``--version``: the installed version, read only when asked for."""
 
@@ -61,7 +79,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, nargs=0, help="print rcgrad's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Formatter)
         if name == only:  # only the chosen command's module is imported: `rcgrad --help` needs none
             module = importlib.import_module(module_name)
             _add_common(cmd)

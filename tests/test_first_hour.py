@@ -248,3 +248,10 @@ def test_check_announces_the_requests_the_first_graduate_sends(tmp_path: Path, c
     assert main(["graduate", str(plan)]) == 0
     sent = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("run ")]
     assert sum(int(ln.split(": ")[1].split()[0]) for ln in sent) == 21, sent
+
+
+def test_schedule_help_shows_notify_as_the_bare_flag_it_is(capsys):
+    with pytest.raises(SystemExit):
+        main(["schedule", "--help"])
+    shown = capsys.readouterr().out
+    assert "[--notify]" in shown and "--notify []" not in shown and "  --notify  " in shown

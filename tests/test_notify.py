@@ -370,3 +370,25 @@ def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.loopback
+def test_a_plan_that_broke_overnight_alerts_could_not_start_and_a_bad_hook_alerts_nothing(
+    tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch, rcgrad_home: Path
+):
+    """Under cron a warm-up refused as bad input (exit 2) printed one line to a log nobody reads."""
+    sb, url = hook
+    plan = Path(_plan(tmp_path))
+    plan.write_text(plan.read_text().replace("endpoints:", "endpoints:\n  - GET /restapi/v1.0/no-such-thing"))
+    monkeypatch.setenv("RCGRAD_NOTIFY", url)
+    assert cli_main(["warmup", str(plan), "-q"]) == 2
+    (message,) = sb.state.incoming.received(HOOK_ID)
+    assert message["rcgrad"]["state"] == "could not start"
+    assert f"{plan}:" in message["rcgrad"]["reason"] and "no-such-thing" in message["rcgrad"]["reason"]
+    assert message["rcgrad"]["next"] == f"fix what this names, then check the plan with: rcgrad check {plan}"
+    with Ledger.open(rcgrad_home / "ledger.sqlite3") as ledger:
+        assert ledger.count() == 0  # the alert is the only thing sent
+    # The webhook itself wrong: nothing to post to, and nothing tried.
+    monkeypatch.setenv("RCGRAD_NOTIFY", f"{sb.url}/webhook/v2/{HOOK_ID} and more")
+    assert cli_main(["warmup", str(plan), "-q"]) == 2
+    assert len(sb.state.incoming.received(HOOK_ID)) == 1

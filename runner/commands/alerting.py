@@ -57,12 +57,16 @@ class Hook:
     source: str  # what named it, for messages: "--notify", "RCGRAD_NOTIFY", "plan.yaml: notify"
 
 
+class HookError(InputError):
+    """The webhook itself is bad input (malformed, unreachable): the one error not alerted."""
+
+
 def _read(text: str, **where: str | None) -> WebhookUrl:
     redact.register(text)
     try:
         return parse_webhook(text)
     except ServerUrlError as exc:
-        raise InputError(f"the webhook URL {exc}", **where) from None  # type: ignore[arg-type]
+        raise HookError(f"the webhook URL {exc}", **where) from None  # type: ignore[arg-type]
 
 
 def _failing(alert: notify.Alert) -> AlertState:
@@ -100,6 +104,31 @@ class Alerts:
             return
         self.failed(hook, error, app=plan.app.name, server=plan.server, plan=str(plan.path))
 
+    def bad_input(self, plans: list[SessionOptions], error: InputError) -> None:
+        """A run refused before any traffic (exit 2): alert, so an unattended warm-up whose plan
+        broke overnight does not fail in silence. The hook is the plan's when it still loads, else
+        --notify or RCGRAD_NOTIFY; nothing is said when the hook itself is what is wrong."""
+        if isinstance(error, HookError) or id(error) in self._told:
+            return
+        self._told.add(id(error))
+        hook, app, server, plan_name = self._flag or self._env, "", "", ""
+        if len(plans) == 1:
+            options = plans[0]
+            plan_name, app, server = str(options.plan), options.plan.stem, options.server or ""
+            try:
+                plan = load_plan(options.plan, server_override=options.server)
+                hook, app, server = self.hook_for(plan), plan.app.name, plan.server
+            except RcgradError:
+                pass
+        else:
+            app, plan_name = f"a fleet of {len(plans)} apps", " ".join(str(o.plan) for o in plans)
+        if hook is None:
+            return
+        if not hook.kind:
+            hook = Hook(hook.url, notify.kind_of(hook.url, self._format), hook.source)
+        alert = notify.after_bad_input(redact.redact(str(error)), app=app, server=server, plan=plan_name)
+        self._send(hook, alert)
+
     def hook_for(self, plan: Plan) -> Hook | None:
         """The hook one plan's app alerts: --notify, else its notify:, else RCGRAD_NOTIFY."""
         chosen = self._flag
@@ -119,7 +148,7 @@ class Alerts:
             seen.add(hook.url.url)
             why = probe(hook.url)
             if why is not None:
-                raise InputError(f"the webhook cannot be reached: {why}; nothing was sent", key=hook.source)
+                raise HookError(f"the webhook cannot be reached: {why}; nothing was sent", key=hook.source)
 
     def judged(
         self, hook: Hook | None, judged: Judged, *, plan: str, ledger: Ledger, key: PartitionKey

@@ -23,7 +23,7 @@ from runner.commands.options import (
     report_request,
     session_options,
 )
-from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError
+from runner.errors import EXIT_MET, EXIT_NOT_MET, CredentialsError, InputError
 from runner.ledger.ledger import Ledger
 from runner.report import fleet as fleet_report
 from runner.report.fleet import FleetRow
@@ -44,19 +44,23 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     plans = plan_paths(args)
     alerts = Alerts(args)
-    if len(plans) > 1:
-        return _fleet(args, plans, alerts)
-    console = Console()
     try:
-        with open_ledger_view(session_options(args)) as view:
-            hook = alerts.hook_for(view.plan)
-            alerts.check_reachable([hook])
-            verdict = view.verdict()
-            _say(write_reports(verdict, report_request(args), console))
-            judged = _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
-            alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
-    except CredentialsError as exc:  # no client id to find the partition by
-        alerts.failed_to_open(session_options(args), exc)
+        if len(plans) > 1:
+            return _fleet(args, plans, alerts)
+        console = Console()
+        try:
+            with open_ledger_view(session_options(args)) as view:
+                hook = alerts.hook_for(view.plan)
+                alerts.check_reachable([hook])
+                verdict = view.verdict()
+                _say(write_reports(verdict, report_request(args), console))
+                judged = _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
+                alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
+        except CredentialsError as exc:  # no client id to find the partition by
+            alerts.failed_to_open(session_options(args), exc)
+            raise
+    except InputError as exc:  # a plan that broke: unattended, the alert is how anyone hears of it
+        alerts.bad_input([session_options(args, plan) for plan in plans], exc)
         raise
     return EXIT_MET if verdict.met else EXIT_NOT_MET
 

@@ -117,19 +117,25 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, quiet=False)
     plans = plan_paths(args)
-    names = report_names(plans) if len(plans) > 1 else [None]
-    for name in names:  # every report path, before any plan is opened or anything sent
-        check_outputs(report_request(args, name))
-    options = run_options(args)
-    if options.wait and options.skip_locked:
-        raise InputError("--wait and --skip-locked ask for opposite things; choose one", key="--skip-locked")
     alerts = Alerts(args)  # a malformed --notify or RCGRAD_NOTIFY: exit 2 before anything is opened
-    if len(plans) > 1:
-        return _fleet(args, options, plans, console, alerts)
     try:
-        return _one(args, options, console, alerts)
-    except CredentialsError as exc:  # before the run had a session: an RC_* variable missing
-        alerts.failed_to_open(session_options(args), exc)
+        names = report_names(plans) if len(plans) > 1 else [None]
+        for name in names:  # every report path, before any plan is opened or anything sent
+            check_outputs(report_request(args, name))
+        options = run_options(args)
+        if options.wait and options.skip_locked:
+            raise InputError(
+                "--wait and --skip-locked ask for opposite things; choose one", key="--skip-locked"
+            )
+        if len(plans) > 1:
+            return _fleet(args, options, plans, console, alerts)
+        try:
+            return _one(args, options, console, alerts)
+        except CredentialsError as exc:  # before the run had a session: an RC_* variable missing
+            alerts.failed_to_open(session_options(args), exc)
+            raise
+    except InputError as exc:  # nothing was sent; unattended, the alert is how anyone hears of it
+        alerts.bad_input([session_options(args, plan) for plan in plans], exc)
         raise
 
 

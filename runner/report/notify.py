@@ -30,6 +30,7 @@ KINDS = (RINGCENTRAL, SLACK, JSON)
 RINGCENTRAL_HOSTS = ("hooks.ringcentral.com", "hooks.glip.com")
 SLACK_HOSTS = ("hooks.slack.com",)
 NOT_MET, GAVE_UP, CREDENTIALS, RECOVERED = "NOT MET", "GAVE UP", "CREDENTIALS FAILED", "RECOVERED"
+COULD_NOT_START = "COULD NOT START"  # bad input (exit 2): a scheduled run that sent nothing
 MAX_DETAIL = 160  # characters of a criterion's detail: a chat line, not the report
 
 
@@ -48,7 +49,7 @@ def kind_of(url: WebhookUrl, chosen: str | None = None) -> str:
 class Alert:
     """One message about one app."""
 
-    state: str  # NOT_MET, GAVE_UP, CREDENTIALS or RECOVERED
+    state: str  # NOT_MET, GAVE_UP, CREDENTIALS, COULD_NOT_START or RECOVERED
     app: str
     server: str  # the partition's server ("local/crm-sync", "https://platform.ringcentral.com")
     client_id: str = ""  # its first and last four characters only
@@ -68,7 +69,7 @@ class Alert:
     def lines(self) -> list[str]:
         """The message body, line by line, every line through the redactor."""
         server = self.server + (f" (client id {self.client_id})" if self.client_id else "")
-        lines = [f"server: {server}"]
+        lines = [f"server: {server}"] if server else []  # unknown when the plan would not load
         if self.state == RECOVERED:
             lines.append(f"met again after the alert of {self.since}" if self.since else "met again")
         if self.reason:
@@ -153,4 +154,16 @@ def after_failure(error: str, *, app: str, server: str, client_id: str = "", pla
         client_id,
         reason=error,
         next_step=f"fix the credentials this names, then check them with: rcgrad login {shlex.quote(plan)}",
+    )
+
+
+def after_bad_input(error: str, *, app: str, server: str, plan: str) -> Alert:
+    """The alert for a run refused before any traffic (exit 2): a plan edited into an error, a
+    variable gone from the environment. Unattended, nobody reads the one line it printed."""
+    return Alert(
+        COULD_NOT_START,
+        app,
+        server,
+        reason=error,
+        next_step=f"fix what this names, then check the plan with: rcgrad check {shlex.quote(plan)}",
     )
