@@ -255,3 +255,24 @@ def test_schedule_help_shows_notify_as_the_bare_flag_it_is(capsys):
         main(["schedule", "--help"])
     shown = capsys.readouterr().out
     assert "[--notify]" in shown and "--notify []" not in shown and "  --notify  " in shown
+
+
+def test_a_plans_variables_come_from_dot_env_as_the_credentials_do(tmp_path: Path, monkeypatch, capsys):
+    """Under cron only .env holds them: ${VAR} used to read the process environment alone."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("TEAM_EXTENSION=1001\n")
+    plan = tmp_path / "vars.yaml"
+    plan.write_text(
+        "app:\n  name: vars\n  description: >\n"
+        "    Reads the presence of the support extension so the team's wallboard shows who can\n"
+        "    take the next call, refreshed every minute through the day.\n"
+        "  scopes: [ReadPresence]\nvars:\n  ext: ${TEAM_EXTENSION}\nendpoints:\n"
+        "  - GET /restapi/v1.0/account/~/extension/{{ext}}/presence\n"
+    )
+    assert main(["check", str(plan)]) == 0, capsys.readouterr()
+    monkeypatch.setenv("TEAM_EXTENSION", "2002")  # the environment still wins, as for credentials
+    from runner.plan.loader import load_plan
+
+    assert load_plan(plan).vars["ext"] == "2002"
+    monkeypatch.delenv("TEAM_EXTENSION")
+    assert load_plan(plan).vars["ext"] == "1001"

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -42,7 +41,7 @@ from runner.rc.catalog import load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
 from runner.rc.scopes import UNMAPPABLE
-from runner.settings import read_dotenv
+from runner.settings import environment, read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
 SERVERS = ("local", "sandbox", "production")
@@ -91,7 +90,8 @@ def load_plan(
         raise InputError(
             f"cannot read the plan: {exc.strerror or exc.__class__.__name__}", file=str(path)
         ) from None
-    return parse_plan(text, path, server_override=server_override, env=os.environ if env is None else env)
+    # ${VAR} reads what the credentials read: the environment over .env (a cron run has only .env).
+    return parse_plan(text, path, server_override=server_override, env=environment() if env is None else env)
 
 
 def parse_plan(
