@@ -237,5 +237,10 @@ def test_token_finds_what_login_stored_for_a_local_plan(tmp_path: Path, capsys: 
         "server: local\nendpoints:\n  - GET /restapi/v1.0/account/~/extension/~\n"
     )
     assert main(["login", str(plan)]) == 0
+    # The embedded sandbox's port is new every run: login names it as token does, not by its URL.
+    assert capsys.readouterr().out.splitlines()[0] == "logged in to the local sandbox"
     assert main(["token", str(plan)]) == 0
-    assert "access token: ***" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "access token: ***" in out and "server: the local sandbox" in out
+    assert main(["logout", str(plan)]) == 0
+    assert capsys.readouterr().out == "revoked and deleted the stored tokens for the local sandbox\n"

@@ -57,33 +57,35 @@ def run(args: argparse.Namespace) -> int:
         ) as target:
             store = choose_store(target.ledger_server, target.credentials.client_id)
             action = _login if command == "login" else _logout
-            lines = anyio.run(action, target.credentials, store)
+            # The embedded sandbox's port changes every run: name it as token does.
+            shown = "the local sandbox" if plan.server == LOCAL else target.credentials.server
+            lines = anyio.run(action, target.credentials, store, shown)
     for line in lines:
         print(redact.redact(line))
     return 0
 
 
-async def _login(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
+async def _login(credentials: Credentials, store: TokenStore | LedgerTokenStore, shown: str) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         await manager.access_token()
         counters = manager.counters
         tokens = manager.current
     if counters.logins or counters.relogins:
-        headline = f"logged in to {credentials.server}"
+        headline = f"logged in to {shown}"
     elif counters.refreshes:
-        headline = f"refreshed the stored token for {credentials.server}"
+        headline = f"refreshed the stored token for {shown}"
     else:
-        headline = f"reusing stored token for {credentials.server}"
+        headline = f"reusing stored token for {shown}"
     assert tokens is not None
     return [headline, *_expiry_lines(tokens, SystemClock().time())]
 
 
-async def _logout(credentials: Credentials, store: TokenStore | LedgerTokenStore) -> list[str]:
+async def _logout(credentials: Credentials, store: TokenStore | LedgerTokenStore, shown: str) -> list[str]:
     async with TokenManager(credentials, store=store) as manager:
         revoked = await manager.revoke()
     if not revoked:
-        return [f"no stored tokens for {credentials.server}: nothing to log out"]
-    return [f"revoked and deleted the stored tokens for {credentials.server}"]
+        return [f"no stored tokens for {shown}: nothing to log out"]
+    return [f"revoked and deleted the stored tokens for {shown}"]
 
 
 def _show(store: TokenStore | LedgerTokenStore, server: str, client_id: str) -> list[str]:
