@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	@# setuptools warns (a UserWarning) on every editable install of a flat layout, which rcgrad is by design.
 	@echo "installing rcgrad and its development tools into $(VENV)"
 	@PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install -q -e '.[dev]'
+	@# An editable install leaves rcgrad uncompiled; where PYTHONDONTWRITEBYTECODE is set (CI images)
+	@# every run would compile it again, a third of check's start-up.
+	@$(BIN)/python -m compileall -q runner
 	@touch $(STAMP)
 
 install: $(STAMP)
