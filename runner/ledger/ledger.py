@@ -339,29 +339,27 @@ class Ledger:
         returning its row id for ``settle``. Until settled, or for good if this process dies first,
         the row is a call sent with an unknown answer: it counts in the rate window, and the
         criteria count it as no success and as a 4xx."""
-        rows = self._db.write(
-            _INSERT + " RETURNING id",
-            record_row(self._pid(key), replace(intent, status=UNKNOWN)),
-            durable=True,
-        )
-        return int(rows[0][0])
+        return int(self._db.write(*self._intent(key, intent), durable=True)[0][0])
 
     def settle(self, key: PartitionKey, intent_id: int, record: CallRecord) -> None:
         """Complete the intent ``intent_id`` in place with the call's outcome, committed before returning."""
-        pid = self._pid(key)
-        self._db.write(_SETTLE, (*record_row(pid, record)[1:], intent_id, pid))
+        self._db.write(*self._settled(key, intent_id, record))
 
     async def intend_together(self, key: PartitionKey, intent: CallRecord) -> int:
         """``intend`` for a call among many in flight: committed (fsynced) before returning, in one
         transaction with the other writes waiting at that moment (``group_commit``)."""
-        row = record_row(self._pid(key), replace(intent, status=UNKNOWN))
-        rows = await self._together.write((_INSERT + " RETURNING id", row), durable=True)
-        return int(rows[0][0])
+        return int((await self._together.write(self._intent(key, intent), durable=True))[0][0])
 
     async def settle_together(self, key: PartitionKey, intent_id: int, record: CallRecord) -> None:
         """``settle`` for a call among many in flight, committed with the others waiting."""
+        await self._together.write(self._settled(key, intent_id, record))
+
+    def _intent(self, key: PartitionKey, intent: CallRecord) -> tuple[str, tuple[Any, ...]]:
+        return _INSERT + " RETURNING id", record_row(self._pid(key), replace(intent, status=UNKNOWN))
+
+    def _settled(self, key: PartitionKey, intent_id: int, record: CallRecord) -> tuple[str, tuple[Any, ...]]:
         pid = self._pid(key)
-        await self._together.write((_SETTLE, (*record_row(pid, record)[1:], intent_id, pid)))
+        return _SETTLE, (*record_row(pid, record)[1:], intent_id, pid)
 
     @property
     def write_batches(self) -> int:

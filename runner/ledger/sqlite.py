@@ -191,15 +191,7 @@ class SQLiteBackend:
         ``durable``: the commit is also fsynced (``synchronous = FULL`` for it), so not even a power
         loss takes it back. A commit under NORMAL already survives the process being killed.
         """
-        if durable:
-            self.conn.execute("PRAGMA synchronous = FULL")
-        try:
-            with self.transaction():
-                rows = self.conn.execute(sql, args).fetchall()
-        finally:
-            if durable:
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-        return rows
+        return self.write_batch([(sql, args)], durable=durable)[0]
 
     def write_batch(
         self, statements: Sequence[tuple[str, Sequence[Any]]], *, durable: bool = False
