@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from runner.rc import wire
+from runner.rc.catalog import WRITE_METHODS, load_catalog
 from runner.rc.limits import WINDOW_SECONDS, default_limit
 from runner.rc.scopes import exercised_by
 from runner.records import CallRecord
@@ -420,8 +421,11 @@ def broken_endpoints(counted: Tally) -> dict[str, int]:
 
 
 def _writes(key: str) -> bool:
-    """Whether a call to the endpoint ``key`` (``METHOD /path``) may change the account."""
-    return key.partition(" ")[0] not in ("GET", "HEAD")
+    """Whether a call to the endpoint ``key`` (``METHOD /path``) may change the account: the
+    catalog's reading (a search by POST only reads), else its method's."""
+    method, _, template = key.partition(" ")
+    op = load_catalog().by_key(method, template)
+    return op.is_write if op is not None else method in WRITE_METHODS
 
 
 def _cost(steps: Iterable[str], group: Mapping[str, str]) -> float:
