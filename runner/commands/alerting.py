@@ -111,7 +111,7 @@ class Alerts:
         if isinstance(error, HookError) or id(error) in self._told:
             return
         self._told.add(id(error))
-        hook, app, server, plan_name = self._flag or self._env, "", "", ""
+        hook, app, server, plan_name = self._shaped(self._flag or self._env), "", "", ""
         if len(plans) == 1:
             options = plans[0]
             plan_name, app, server = str(options.plan), options.plan.stem, options.server or ""
@@ -124,8 +124,6 @@ class Alerts:
             app, plan_name = f"a fleet of {len(plans)} apps", " ".join(str(o.plan) for o in plans)
         if hook is None:
             return
-        if not hook.kind:
-            hook = Hook(hook.url, notify.kind_of(hook.url, self._format), hook.source)
         alert = notify.after_bad_input(redact.redact(str(error)), app=app, server=server, plan=plan_name)
         self._send(hook, alert)
 
@@ -134,10 +132,13 @@ class Alerts:
         chosen = self._flag
         if chosen is None and plan.notify:
             chosen = Hook(_read(plan.notify, file=str(plan.path), key="notify"), "", f"{plan.path}: notify")
-        chosen = chosen or self._env
-        if chosen is None:
+        return self._shaped(chosen or self._env)
+
+    def _shaped(self, hook: Hook | None) -> Hook | None:
+        """The hook with its message shape: --notify-format, else from its host."""
+        if hook is None:
             return None
-        return Hook(chosen.url, notify.kind_of(chosen.url, self._format), chosen.source)
+        return Hook(hook.url, notify.kind_of(hook.url, self._format), hook.source)
 
     def check_reachable(self, hooks: Iterable[Hook | None]) -> None:
         """Bad input (exit 2) before any traffic when a hook's host cannot be reached."""
