@@ -25,6 +25,10 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        """Until ``event`` is set or ``seconds`` have passed, whichever comes first."""
+        ...
+
 
 class SystemClock:
     def time(self) -> float:
@@ -35,6 +39,13 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(max(0.0, seconds))
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        with anyio.move_on_after(max(0.0, seconds)):
+            await event.wait()
+
+
+_TURNS_BEFORE_TIME_PASSES = 8
 
 
 class ManualClock:
@@ -57,6 +68,16 @@ class ManualClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         await anyio.lowlevel.checkpoint()
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        # What is ready to run goes first, for a few turns of the loop (a fake server answering at
+        # once): an event it sets is seen with no time passed; otherwise the whole time passes, as
+        # a real clock would let it when nothing happens meanwhile.
+        for _ in range(_TURNS_BEFORE_TIME_PASSES):
+            await anyio.lowlevel.checkpoint()
+            if event.is_set():
+                return
+        await self.sleep(seconds)
 
 
 def utc(ts: float) -> dt.datetime:

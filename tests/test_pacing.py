@@ -383,3 +383,56 @@ def test_one_request_of_a_group_is_on_the_wire_at_a_time_unless_told_otherwise()
 
     assert anyio.run(on_the_wire, GroupLimiter("Light", clock=clock, probe=False)) == 1
     assert anyio.run(on_the_wire, GroupLimiter("Light", clock=clock, probe=False, max_in_flight=4)) == 4
+
+
+def test_a_request_waiting_for_the_wire_goes_as_soon_as_the_answer_before_it_arrives():
+    """The wire is full (one request in flight); the next waits for that answer, not a poll interval:
+    a fleet's apps each send their first requests back to back, which is what lets their last ones
+    go right after the window slides (the fleet's span)."""
+    clock = ManualClock()
+    limiter = GroupLimiter("Light", clock=clock, probe=False)
+    went: list[float] = []
+
+    async def second() -> None:
+        await limiter.acquire()
+        went.append(clock.monotonic())
+
+    async def main() -> float:
+        await limiter.acquire()
+        start = clock.monotonic()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(second)
+            for _ in range(3):  # the second request is now waiting for the wire
+                await anyio.lowlevel.checkpoint()
+            clock.advance(0.05)  # the answer takes 50 ms
+            limiter.observe(200, HEADERS)
+        return start
+
+    start = anyio.run(main)
+    assert went == [pytest.approx(start + 0.05)]
+
+
+def test_a_request_waiting_for_a_slot_is_not_woken_early_into_a_full_window():
+    """Woken by an answer while the window is full, a waiter looks again and keeps waiting for the
+    slot: an answer frees a place on the wire, never a place in the window."""
+    clock = ManualClock()
+    limiter = GroupLimiter("Heavy", clock=clock, probe=False)
+
+    async def fill_then_one_more() -> tuple[float, float]:
+        sent = await _burst(limiter, clock, 9)
+        await limiter.acquire()  # the tenth, on the wire: the window is full
+        went: list[float] = []
+
+        async def eleventh() -> None:
+            await limiter.acquire()
+            went.append(clock.monotonic())
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(eleventh)
+            for _ in range(3):
+                await anyio.lowlevel.checkpoint()
+            limiter.observe(200, {})  # wakes the eleventh, which must go on waiting
+        return sent[0], went[0]
+
+    first, eleventh = anyio.run(fill_then_one_more)
+    assert 60.0 <= eleventh - first < 62.0

@@ -13,7 +13,8 @@ Rate limits). So a group's limiter:
   widens with each 429 in a row, sends nothing until then, and lets one probe go alone again; from
   then on it uses at most half the window (the other half belongs to whoever it collided with);
 - puts one request of the group on the wire at a time, so a client it cannot see that fills the
-  window costs it one 429 per group, never a volley;
+  window costs it one 429 per group, never a volley; the next goes as soon as that one's answer is
+  in (no polling: an app's first requests go back to back, and its last right after the slide);
 - with a shared ``PacingStore`` (the ledger), starts from the calls the partition's earlier runs made
   in the window, honours a gate another process closed, and closes its own there, so back-to-back
   and concurrent runs of one app pace as one.
@@ -126,6 +127,7 @@ class GroupLimiter:
         # The server's Remaining in its latest answer: at most half of it goes on the wire before the
         # next answer, so another client that read the same number cannot push the window over.
         self._server_remaining: int | None = None
+        self._answered: anyio.Event | None = None  # what a waiter for the wire's next answer awaits
         if shared is not None:
             self._seed(shared)
 
@@ -197,10 +199,9 @@ class GroupLimiter:
                 self._expire(now)
                 if self.remaining() > 0 and not self._flight_full():
                     break
-                if self.remaining() > 0:  # a slot is free, but half of Remaining is on the wire
-                    await self._clock.sleep(max(self.window / 200, 1e-3))
-                    continue
-                await self._clock.sleep(self._next_free(now) - now)
+                # Woken by the next answer of ours (it frees a place on the wire, may settle a
+                # slot, and brings a fresh Remaining), or when the window next frees a slot.
+                await self._clock.wait(self._answer(), self._next_free(now) - now)
             now = self._clock.monotonic()
             self._sent.append(_Slot(sent_at=now, counts_from=now))
             self._probe_pending = False
@@ -269,6 +270,9 @@ class GroupLimiter:
     def _settle(self, now: float) -> None:
         # Answers arrive in about the order requests left; stamping the oldest one in flight with
         # this answer's time only ever moves times later, which is the safe direction.
+        if self._answered is not None:
+            self._answered.set()
+            self._answered = None
         for slot in self._sent:
             if slot.in_flight:
                 slot.counts_from, slot.in_flight = now, False
@@ -288,16 +292,23 @@ class GroupLimiter:
             self._others.popleft()
 
     def _next_free(self, now: float) -> float:
+        """When a slot frees up if no answer comes first; a waiter is woken by an answer anyway."""
+        if self.remaining() > 0:  # a slot is free, but the wire is full: only an answer helps
+            return now + self.window
         edge = self.window + self._margin.edge(self.window)
         candidates = [seen.seen_at + edge for seen in self._others]
         if self._sent:
             over = len(self._sent) - self._capacity()
             slot = self._sent[max(0, min(len(self._sent) - 1, over))]
-            # A slot held by a request still in flight frees up no sooner than its answer: look again soon.
-            candidates.append(
-                now + max(self.window / 50, 1e-3) if slot.in_flight else slot.counts_from + edge
-            )
+            # A slot held by a request still in flight frees up no sooner than its answer.
+            candidates.append(now + self.window if slot.in_flight else slot.counts_from + edge)
         return max(now + 1e-3, min(candidates, default=now + edge))
+
+    def _answer(self) -> anyio.Event:
+        """Set by the next answer (or abandonment) of a request of ours."""
+        if self._answered is None:
+            self._answered = anyio.Event()
+        return self._answered
 
 
 class RateLimits:
