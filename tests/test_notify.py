@@ -103,6 +103,40 @@ def test_each_kind_of_hook_gets_its_own_shape():
     assert notify.kind_of(parse_webhook("https://alerts.example.com/in"), "slack") == "slack"
 
 
+def test_a_fleets_digest_has_a_line_per_app_and_fits_what_the_hook_takes():
+    from dataclasses import replace
+
+    from runner.rc.wire import WEBHOOK_MAX_TEXT
+
+    failing = notify.after_verdict(_judged(), plan="plans/crm.yaml", alerted_on=None)
+    recovered = notify.after_verdict(_judged(met=True), plan="plans/crm.yaml", alerted_on="2026-12-06")
+    assert failing is not None and recovered is not None
+    digest = notify.Digest(
+        (("plans/a.yaml", replace(failing, app="app a")), ("plans/b.yaml", replace(recovered, app="app b"))),
+        apps=40,
+    )
+    assert digest.title == "rcgrad: 1 of 40 apps need attention, 1 recovered"
+    first = failing.failing[0]
+    assert digest.lines() == [
+        f"- app a (plans/a.yaml): NOT MET: {first[0]} {first[1]} (threshold {first[2]}, margin {first[3]})"
+        f" and {len(failing.failing) - 1} more",
+        "- app b (plans/b.yaml): recovered: criteria met after the alert of 2026-12-06",
+        "next: rcgrad status PLAN shows an app's window and the command that mends it",
+    ]
+    assert [a["app"] for a in digest.facts()["alerts"]] == ["app a", "app b"]
+    # 500 apps: the text stops where the hook would refuse it, and says how many it left out.
+    many = notify.Digest(
+        tuple((f"plans/customer-{n:03}.yaml", replace(failing, app=f"customer {n:03}")) for n in range(500)),
+        apps=500,
+    )
+    for kind in notify.KINDS:
+        assert len(notify.payload(many, kind)["text"]) <= WEBHOOK_MAX_TEXT
+    lines = many.lines()
+    listed = sum(1 for line in lines if line.startswith("- customer "))
+    assert 20 < listed < 500 and lines[-2] == f"... and {500 - listed} more apps not listed here"
+    assert len(many.facts()["alerts"]) == 500  # the data keeps every app
+
+
 def test_a_registered_secret_never_reaches_a_message():
     redact.register("very-secret-jwt-value-123")
     alert = notify.after_failure(
@@ -392,3 +426,43 @@ def test_a_plan_that_broke_overnight_alerts_could_not_start_and_a_bad_hook_alert
     monkeypatch.setenv("RCGRAD_NOTIFY", f"{sb.url}/webhook/v2/{HOOK_ID} and more")
     assert cli_main(["warmup", str(plan), "-q"]) == 2
     assert len(sb.state.incoming.received(HOOK_ID)) == 1
+
+
+@pytest.mark.loopback
+def test_a_fleet_posts_one_digest_to_a_hook_many_of_its_apps_share_and_recovers_in_one(
+    tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch
+):
+    """Partners run an app per customer: 500 posts would flood the team's chat."""
+    from tests.test_fleet import _fleet
+
+    sb, url = hook
+    plans = _fleet(tmp_path, monkeypatch, count=notify.DIGEST_AFTER + 2)
+    assert cli_main(["status", *plans, "-q", "--notify", url]) == 1
+    (digest,) = sb.state.incoming.received(HOOK_ID)
+    assert digest["text"].startswith(f"rcgrad: {len(plans)} of {len(plans)} apps need attention\n")
+    assert [a["app"] for a in digest["rcgrad"]["alerts"]] == [
+        f"fleet app {n}" for n in range(1, len(plans) + 1)
+    ]
+    assert all(f"({plan}): NOT MET: " in digest["text"] for plan in plans)
+    # Each app's alert state is kept as if it had posted alone: met again, one digest says so.
+    assert cli_main(["graduate", *plans, "-q", "--notify", url]) == 0
+    messages = sb.state.incoming.received(HOOK_ID)
+    assert len(messages) == 2 and messages[1]["text"].startswith(
+        f"rcgrad: {len(plans)} apps recovered: criteria met\n"
+    )
+    assert cli_main(["status", *plans, "-q", "--notify", url]) == 0
+    assert len(sb.state.incoming.received(HOOK_ID)) == 2
+
+
+@pytest.mark.loopback
+def test_a_few_apps_alerting_to_one_hook_each_post_their_own_message(
+    tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.test_fleet import _fleet
+
+    sb, url = hook
+    plans = _fleet(tmp_path, monkeypatch, count=notify.DIGEST_AFTER)
+    assert cli_main(["status", *plans, "-q", "--notify", url]) == 1
+    messages = sb.state.incoming.received(HOOK_ID)
+    assert [m["rcgrad"]["app"] for m in messages] == [f"fleet app {n}" for n in range(1, len(plans) + 1)]
+    assert all(m["rcgrad"]["state"] == "not met" for m in messages)

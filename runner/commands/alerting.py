@@ -9,7 +9,8 @@ verdict, ``runner.report.notify`` decides and builds the message and ``runner.re
 posts it; the last alert's state is kept with the ledger partition, so a met run after an alert
 says "recovered" once, whichever machine of a shared ledger runs it. Delivery never changes the
 exit code; a failure is one line on stderr, and a hook that failed is not tried again by the same
-command (a fleet of 500 must not wait 500 times).
+command (a fleet of 500 must not wait 500 times). A fleet collects its apps' alerts (``together``)
+and posts more than ``notify.DIGEST_AFTER`` of them to one hook as one digest.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import argparse
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from runner import redact
 from runner.errors import InputError, RcgradError
@@ -69,6 +72,16 @@ def _read(text: str, **where: str | None) -> WebhookUrl:
         raise HookError(f"the webhook URL {exc}", **where) from None  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An alert decided and not yet posted; ``keep`` records it with the ledger once delivered."""
+
+    hook: Hook
+    alert: notify.Alert
+    plan: str
+    keep: Callable[[], None] | None
+
+
 def _failing(alert: notify.Alert) -> AlertState:
     now = time.time()
     day = alert.apply_day or dt.datetime.fromtimestamp(now, dt.UTC).date()
@@ -91,6 +104,8 @@ class Alerts:
                 self._env = Hook(_read(text, key=NOTIFY_VAR), "", NOTIFY_VAR)
         self._failed: set[str] = set()  # hooks that failed once in this command: not tried again
         self._told: set[int] = set()  # the errors already alerted
+        self._held: list[_Pending] | None = None  # a fleet's alerts, while ``together`` collects them
+        self._apps = 0
 
     def failed_to_open(self, options: SessionOptions, error: RcgradError) -> None:
         """A credentials failure before the run had a session (an RC_* variable missing): alert with
@@ -125,7 +140,7 @@ class Alerts:
         if hook is None:
             return
         alert = notify.after_bad_input(redact.redact(str(error)), app=app, server=server, plan=plan_name)
-        self._send(hook, alert)
+        self._send(hook, alert, alert.app)
 
     def hook_for(self, plan: Plan) -> Hook | None:
         """The hook one plan's app alerts: --notify, else its notify:, else RCGRAD_NOTIFY."""
@@ -161,9 +176,8 @@ class Alerts:
         alert = notify.after_verdict(judged, plan=plan, alerted_on=previous.day if previous else None)
         if alert is None:
             return
-        if self._send(hook, alert):
-            after = None if alert.state == notify.RECOVERED else _failing(alert)
-            ledger.set_alert_state(key, after)
+        after = None if alert.state == notify.RECOVERED else _failing(alert)
+        self._post(_Pending(hook, alert, plan, partial(ledger.set_alert_state, key, after)))
 
     def failed(
         self,
@@ -184,19 +198,55 @@ class Alerts:
         alert = notify.after_failure(
             redact.redact(str(error)), app=app, server=server, client_id=client_id, plan=plan
         )
-        if self._send(hook, alert) and ledger is not None and key is not None:
-            ledger.set_alert_state(key, _failing(alert))
+        keep = (
+            None if ledger is None or key is None else partial(ledger.set_alert_state, key, _failing(alert))
+        )
+        self._post(_Pending(hook, alert, plan, keep))
 
-    def _send(self, hook: Hook, alert: notify.Alert) -> bool:
+    @contextmanager
+    def together(self, apps: int) -> Iterator[None]:
+        """A fleet's alerts: held while the block runs, then each hook's posted, as one digest when
+        there are more than ``notify.DIGEST_AFTER`` of them."""
+        self._held, self._apps = [], apps
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            by_hook: dict[str, list[_Pending]] = {}
+            for pending in held:
+                by_hook.setdefault(pending.hook.url.url, []).append(pending)
+            for group in by_hook.values():
+                if len(group) <= notify.DIGEST_AFTER:
+                    for pending in group:
+                        self._deliver(pending.hook, pending.alert, pending.alert.app, [pending])
+                    continue
+                digest = notify.Digest(tuple((p.plan, p.alert) for p in group), self._apps)
+                self._deliver(group[0].hook, digest, f"a digest of {len(group)} apps", group)
+
+    def _post(self, pending: _Pending) -> None:
+        if self._held is not None:
+            self._held.append(pending)
+        else:
+            self._deliver(pending.hook, pending.alert, pending.alert.app, [pending])
+
+    def _deliver(
+        self, hook: Hook, message: notify.Alert | notify.Digest, who: str, pending: list[_Pending]
+    ) -> None:
+        """Post, and on delivery keep each app's alert state."""
+        if self._send(hook, message, who):
+            for p in pending:
+                if p.keep is not None:
+                    p.keep()
+
+    def _send(self, hook: Hook, message: notify.Alert | notify.Digest, who: str) -> bool:
         if hook.url.url in self._failed:
             print(
-                f"rcgrad: notify: {alert.app}: not sent (the webhook failed earlier in this run)",
-                file=sys.stderr,
+                f"rcgrad: notify: {who}: not sent (the webhook failed earlier in this run)", file=sys.stderr
             )
             return False
-        why = deliver(hook.url, notify.payload(alert, hook.kind))
+        why = deliver(hook.url, notify.payload(message, hook.kind))
         if why is None:
             return True
         self._failed.add(hook.url.url)
-        print(f"rcgrad: notify: {alert.app}: the alert was not delivered: {why}", file=sys.stderr)
+        print(f"rcgrad: notify: {who}: the alert was not delivered: {why}", file=sys.stderr)
         return False

@@ -104,6 +104,7 @@ def _fleet(args: argparse.Namespace, plans: list[Path], alerts: Alerts) -> int:
             judgements.append(_next(console, args, verdict, view.plan.app.name, str(view.plan.path)))
             rows.append(FleetRow(view.plan.app.name, verdict))
         fleet_report.render(rows, console)
-        for view, hook, judged in zip(views, hooks, judgements, strict=True):
-            alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
+        with alerts.together(len(views)):  # many to one hook: one digest
+            for view, hook, judged in zip(views, hooks, judgements, strict=True):
+                alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
     return EXIT_MET if fleet_report.all_met(rows) else EXIT_NOT_MET

@@ -230,8 +230,8 @@ def _fleet(
 def _alert_fleet(
     args: argparse.Namespace, apps: list[FleetApp], hooks: dict[Path, Hook | None], alerts: Alerts
 ) -> None:
-    """Each app's alert, after the table, on one ledger connection."""
-    with Ledger.open(session_options(args).ledger) as ledger:
+    """Each app's alert, after the table, on one ledger connection; many to one hook as a digest."""
+    with Ledger.open(session_options(args).ledger) as ledger, alerts.together(len(apps)):
         for app in apps:
             if app.plan is None or app.key is None or app.skipped is not None:
                 continue

@@ -57,6 +57,10 @@ CLIENT_CODES = frozenset({BAD_CLIENT, "OAU-123", "OAU-134", "OAU-125", "OAU-127"
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
 _MAX_CODE_LENGTH = 40
 
+# --- Team Messaging's incoming webhooks (docs/ringcentral.md, Alerts) ------------------------------
+
+WEBHOOK_MAX_TEXT = 10_000  # characters of a post's text: a longer one is refused (400)
+
 # --- Rate-limit headers (docs/ringcentral.md, Rate limits) ------------------------------------------
 
 RATE_GROUP_HEADER = "X-Rate-Limit-Group"

@@ -1,7 +1,9 @@
 """Alerts: the short message a run posts to a chat when it ends badly, and once when the app recovers.
 
 A run alerts when it ends not met, gives up, or fails on credentials (exit 3); a later run that is
-met after such an alert posts one "recovered" message. The message names the app, the server (its
+met after such an alert posts one "recovered" message. A fleet whose apps would post more than
+``DIGEST_AFTER`` messages to one hook posts one digest there instead, a line per app: a chat takes
+one message where 500 would flood it. The message names the app, the server (its
 partition name and the client id's ends, never a secret), the application day, each failing
 criterion with its value, threshold and margin, and the one next step. Three shapes: RingCentral
 Team Messaging's incoming webhook (``hooks.ringcentral.com``), a Slack-compatible one
@@ -20,6 +22,7 @@ from typing import Any
 
 from runner import redact
 from runner.rc.hosts import WebhookUrl
+from runner.rc.wire import WEBHOOK_MAX_TEXT
 from runner.report import next_step
 from runner.report.console import format_number
 from runner.run.events import Judged
@@ -32,6 +35,7 @@ SLACK_HOSTS = ("hooks.slack.com",)
 NOT_MET, GAVE_UP, CREDENTIALS, RECOVERED = "NOT MET", "GAVE UP", "CREDENTIALS FAILED", "RECOVERED"
 COULD_NOT_START = "COULD NOT START"  # bad input (exit 2): a scheduled run that sent nothing
 MAX_DETAIL = 160  # characters of a criterion's detail: a chat line, not the report
+DIGEST_AFTER = 3  # more messages than this to one hook from one fleet command become one digest
 
 
 def kind_of(url: WebhookUrl, chosen: str | None = None) -> str:
@@ -101,7 +105,61 @@ class Alert:
         }
 
 
-def payload(alert: Alert, kind: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Many apps' alerts as one message: a fleet's, to one hook. Each app gets one line (its state
+    and what fails first); the lines stop where the text would pass what the hook takes, and the
+    last says how many were left out."""
+
+    alerts: tuple[tuple[str, Alert], ...]  # (plan file, its alert), in the fleet's order
+    apps: int  # the fleet's size
+
+    @property
+    def title(self) -> str:
+        bad = sum(1 for _, a in self.alerts if a.state != RECOVERED)
+        good = len(self.alerts) - bad
+        if not bad:
+            return f"rcgrad: {good} apps recovered: criteria met"
+        return f"rcgrad: {bad} of {self.apps} apps need attention" + (f", {good} recovered" if good else "")
+
+    def lines(self) -> list[str]:
+        bad = any(a.state != RECOVERED for _, a in self.alerts)
+        tail = "next: rcgrad status PLAN shows an app's window and the command that mends it" if bad else ""
+        budget = WEBHOOK_MAX_TEXT - len(self.title) - len(tail) - 80  # room for the "left out" line
+        lines: list[str] = []
+        for n, (plan, alert) in enumerate(self.alerts):
+            line = redact.redact(f"- {alert.app} ({plan}): {_summary(alert)}")
+            if sum(len(x) + 1 for x in lines) + len(line) + 1 > budget:
+                lines.append(f"... and {len(self.alerts) - n} more apps not listed here")
+                break
+            lines.append(line)
+        return [*lines, tail] if tail else lines
+
+    @property
+    def text(self) -> str:
+        return redact.redact(self.title) + "\n" + "\n".join(self.lines())
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "state": "digest",
+            "apps": self.apps,
+            "alerts": [{"plan": redact.redact(plan), **alert.facts()} for plan, alert in self.alerts],
+        }
+
+
+def _summary(alert: Alert) -> str:
+    """One app's state in a few words: what fails first (and how many more), or why it stopped."""
+    if alert.state == RECOVERED:
+        return "recovered: criteria met" + (f" after the alert of {alert.since}" if alert.since else "")
+    if alert.failing:
+        name, value, threshold, margin, _ = alert.failing[0]
+        more = f" and {len(alert.failing) - 1} more" if len(alert.failing) > 1 else ""
+        return f"{alert.state}: {name} {value} (threshold {threshold}, margin {margin}){more}"
+    reason = alert.reason if len(alert.reason) <= MAX_DETAIL else alert.reason[: MAX_DETAIL - 3] + "..."
+    return f"{alert.state}: {reason}" if reason else alert.state
+
+
+def payload(alert: Alert | Digest, kind: str) -> dict[str, Any]:
     """The JSON body for a hook of ``kind``."""
     if kind == RINGCENTRAL:
         # Team Messaging's incoming webhook: a post's text (Markdown), under a title and an activity.

@@ -19,9 +19,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from runner.rc.wire import WEBHOOK_MAX_TEXT
+
 PATH = "/webhook/v2/{hook_id}"
 MAX_BODY = 64 * 2**10
-MAX_TEXT = 10_000  # Team Messaging's limit on a post's text
 MAX_ATTACHMENTS = 25
 _HOOK_ID = re.compile(r"[A-Za-z0-9._~-]{8,2048}")
 
@@ -76,8 +77,8 @@ def _refused(raw: bytes) -> str | dict[str, Any]:
         return "attachments must be a list"
     if not text and not attachments:
         return "a message needs text or attachments"
-    if text and len(text) > MAX_TEXT:
-        return f"text is over {MAX_TEXT} characters"
+    if text and len(text) > WEBHOOK_MAX_TEXT:
+        return f"text is over {WEBHOOK_MAX_TEXT} characters"
     if attachments and len(attachments) > MAX_ATTACHMENTS:
         return f"more than {MAX_ATTACHMENTS} attachments"
     for name in ("title", "activity"):
