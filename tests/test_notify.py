@@ -378,8 +378,10 @@ def test_a_login_refused_alerts_credentials_and_exits_3(
 @pytest.mark.loopback
 def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_path: Path):
     import os
+    import queue
     import subprocess
     import sys
+    import threading
 
     from tests.conftest import REPO
 
@@ -387,9 +389,21 @@ def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_p
     proc = subprocess.Popen(
         [sys.executable, "-m", "runner", "sandbox"], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
     )
+    printed: queue.Queue[str] = queue.Queue()
+    stdout = proc.stdout
+    assert stdout is not None
+
+    def pump() -> None:
+        for line in stdout:
+            printed.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def readline() -> str:  # a line the sandbox never prints fails the test, never hangs it
+        return printed.get(timeout=30)
+
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(6)]
+        lines = [readline() for _ in range(6)]
         assert lines[5].startswith("# alerts: --notify http://127.0.0.1:")
         url = lines[0].strip().split("=", 1)[1] + f"/webhook/v2/{HOOK_ID}"
         message = notify.payload(
@@ -397,10 +411,10 @@ def test_rcgrad_sandbox_says_where_its_hook_is_and_prints_what_it_receives(tmp_p
         )  # type: ignore[arg-type]
         assert deliver(parse_webhook(url), message) is None
         assert (
-            proc.stdout.readline().strip()
+            readline().strip()
             == "incoming webhook: rcgrad: CRM sync NOT MET for an application on 2026-12-08 (UTC)"
         )
-        assert proc.stdout.readline().strip().startswith("server: https://platform.ringcentral.com")
+        assert readline().strip().startswith("server: https://platform.ringcentral.com")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         token_file = ensure_state_home() / "local-sandbox" / f"control-{sandbox.url.rsplit(':', 1)[1]}"
         atomic_write(token_file, config.control_token)
         stack.callback(token_file.unlink, missing_ok=True)
+        # Before a word is printed: whoever reads the lines below may post at once.
+        sandbox.state.incoming.on_message = _show_message
         print("\n".join(sandbox.env_lines()), file=redact.unmasked(sys.stdout), flush=True)
         print(
             f"# control API (/__sandbox/*): send the header {CONTROL_HEADER} with the token in {token_file}"
@@ -104,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
             " posts to Team Messaging's incoming webhook here; each message is printed below",
             flush=True,
         )
-        sandbox.state.incoming.on_message = _show_message
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
