@@ -480,3 +480,21 @@ def test_a_few_apps_alerting_to_one_hook_each_post_their_own_message(
     messages = sb.state.incoming.received(HOOK_ID)
     assert [m["rcgrad"]["app"] for m in messages] == [f"fleet app {n}" for n in range(1, len(plans) + 1)]
     assert all(m["rcgrad"]["state"] == "not met" for m in messages)
+
+
+@pytest.mark.loopback
+def test_a_digest_the_hook_refused_costs_one_line_and_leaves_no_app_alerted(
+    tmp_path: Path, hook, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from tests.test_fleet import _fleet
+
+    sb, url = hook
+    plans = _fleet(tmp_path, monkeypatch, count=notify.DIGEST_AFTER + 1)
+    assert cli_main(["status", *plans, "-q", "--notify", f"{sb.url}/webhook/v2/short"]) == 1  # 404
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"rcgrad: notify: a digest of {len(plans)} apps: the alert was not delivered:"
+        f" 127.0.0.1:{sb.url.rsplit(':', 1)[1]} refused the message: 404"
+    ]
+    # Nobody heard of a failure, so a met run has nothing to say "recovered" about.
+    assert cli_main(["graduate", *plans, "-q", "--notify", url]) == 0
+    assert sb.state.incoming.received(HOOK_ID) == []
