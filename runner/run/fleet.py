@@ -22,9 +22,8 @@ from runner.plan.loader import Plan
 from runner.redact import redact
 from runner.run import events
 from runner.run.events import Emit
-from runner.run.passes import Outcome, RunOptions, judged, passes, too_early
+from runner.run.passes import Outcome, RunOptions, app_lock, judged, passes, too_early
 from runner.run.passes import skipped as skipped_note
-from runner.run.runlock import run_lock
 from runner.run.session import Session, SessionOptions, consent, load_checked, open_session
 from runner.run.signals import watch_signals
 from runner.traffic.engine import Engine, Job, RunResult
@@ -103,28 +102,13 @@ def _lock_all(
     for index in order:
         session, name = sessions[index], names[index]
         try:
-            stack.enter_context(
-                run_lock(
-                    session.target.ledger_server,
-                    session.target.credentials.client_id,
-                    ledger=session.ledger,
-                    wait=options.wait,
-                    notify=_waiting(emit, name),
-                )
-            )
+            stack.enter_context(app_lock(session, options, emit, name))
         except BusyError as busy:
             if not options.skip_locked:
                 raise
             skipped[index] = skipped_note(busy)
             emit(events.Note(name, skipped[index], "skipped"))
     return skipped
-
-
-def _waiting(emit: Emit, name: str) -> Callable[[str], None]:
-    def notify(text: str) -> None:
-        emit(events.Note(name, text, "waiting"))
-
-    return notify
 
 
 def _rename(event: events.Judged, name: str) -> events.Judged:

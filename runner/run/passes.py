@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -342,15 +342,7 @@ def run_app(options: RunOptions, session: Session, emit: Emit) -> events.Judged 
     # The plan is made under the lock: a run that waited must see what the other one sent.
     with ExitStack() as held:
         try:
-            held.enter_context(
-                run_lock(
-                    session.target.ledger_server,
-                    session.target.credentials.client_id,
-                    ledger=session.ledger,
-                    wait=options.wait,
-                    notify=lambda text: emit(events.Note(app, text, "waiting")),
-                )
-            )
+            held.enter_context(app_lock(session, options, emit, app))
         except BusyError as busy:
             if not options.skip_locked:
                 raise
@@ -358,6 +350,18 @@ def run_app(options: RunOptions, session: Session, emit: Emit) -> events.Judged 
             return None
         outcome = anyio.run(passes, options, session, emit)
     return judged(options, session, outcome)
+
+
+def app_lock(session: Session, options: RunOptions, emit: Emit, app: str) -> AbstractContextManager[None]:
+    """The app's run lock (across machines on a shared ledger); a wait for it is told as a note.
+    ``BusyError`` when another run holds it and ``options.wait`` is off."""
+    return run_lock(
+        session.target.ledger_server,
+        session.target.credentials.client_id,
+        ledger=session.ledger,
+        wait=options.wait,
+        notify=lambda text: emit(events.Note(app, text, "waiting")),
+    )
 
 
 def skipped(busy: BusyError) -> str:
