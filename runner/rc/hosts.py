@@ -74,16 +74,9 @@ class ServerUrl:
 
 def parse_server(text: str) -> ServerUrl:
     """The one reading of a server URL, or ``ServerUrlError`` naming what makes it ambiguous."""
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise ServerUrlError("holds a space or a control character")
-    scheme_match = _SCHEME.match(text)
-    if not scheme_match:
-        raise ServerUrlError("must start with https:// (or http:// on loopback)")
-    rest = text[scheme_match.end() :]
-    if "\\" in rest:
+    scheme_match, authority, tail = _split(text)
+    if "\\" in authority + tail:
         raise ServerUrlError("holds a backslash, which HTTP clients read as the end of the host or not")
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
     if tail not in ("", "/"):
         raise ServerUrlError("is a server only: scheme, host and port, with no path, query or fragment")
     if "@" in authority:
@@ -96,6 +89,19 @@ def parse_server(text: str) -> ServerUrl:
     if port == _DEFAULT_PORTS[scheme]:
         port = None
     return ServerUrl(scheme, host, port)
+
+
+def _split(text: str) -> tuple[re.Match[str], str, str]:
+    """A URL's scheme, its authority, and what follows (path, query, fragment), once the checks
+    every URL shares are passed: no space or control character, an http(s) scheme."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ServerUrlError("holds a space or a control character")
+    scheme_match = _SCHEME.match(text)
+    if not scheme_match:
+        raise ServerUrlError("must start with https:// (or http:// on loopback)")
+    rest = text[scheme_match.end() :]
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return scheme_match, rest[:cut], rest[cut:]
 
 
 def _split_port(authority: str) -> tuple[str, int | None]:
@@ -196,17 +202,10 @@ def parse_webhook(text: str) -> WebhookUrl:
     """The one reading of a webhook URL: its server part by ``parse_server``'s rules, then a path
     (and query) that every client sends as written; plain http only on loopback, as for a server.
     ``ServerUrlError`` otherwise."""
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise ServerUrlError("holds a space or a control character")
-    scheme_match = _SCHEME.match(text)
-    if not scheme_match:
-        raise ServerUrlError("must start with https:// (or http:// on loopback)")
-    rest = text[scheme_match.end() :]
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    target = rest[cut:]
+    scheme_match, authority, target = _split(text)
     if target.startswith("?"):
         target = "/" + target
-    server = parse_server(text[: scheme_match.end() + cut])
+    server = parse_server(text[: scheme_match.end() + len(authority)])
     if not target or target == "/":
         raise ServerUrlError("has no path: a webhook URL names its hook after the host")
     if "#" in target:
