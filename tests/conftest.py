@@ -8,9 +8,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from runner.rc.wire import JWT_GRANT, TOKEN_PATH
+
 REPO = Path(__file__).resolve().parent.parent
+
+
+def sandbox_token(sb: Any) -> str:
+    """An access token from a running sandbox, logged in as its app with its JWT, as an app does."""
+    reply = httpx.post(
+        sb.url + TOKEN_PATH,
+        data={"grant_type": JWT_GRANT, "assertion": sb.config.jwt},
+        auth=(sb.config.client_id, sb.config.client_secret),
+    )
+    assert reply.status_code == 200, reply.text
+    return str(reply.json()["access_token"])
 
 
 # What a user's shell may hold that would change a test's result; RCGRAD_SPEC only says where a file is.

@@ -15,6 +15,7 @@ from ringcentral import SDK
 
 from runner.clock import ManualClock
 from runner.sandbox import Faults, SandboxConfig, running_sandbox
+from tests.conftest import sandbox_token
 
 pytestmark = pytest.mark.loopback
 
@@ -26,16 +27,6 @@ def _login(sb):  # type: ignore[no-untyped-def]
     platform = SDK(sb.config.client_id, sb.config.client_secret, sb.url).platform()
     platform.login(jwt=sb.config.jwt)
     return platform
-
-
-def _token(sb) -> str:  # type: ignore[no-untyped-def]
-    reply = httpx.post(
-        sb.url + "/restapi/oauth/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
-        auth=(sb.config.client_id, sb.config.client_secret),
-    )
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["access_token"])
 
 
 def test_the_official_sdk_logs_in_calls_refreshes_and_logs_out():
@@ -81,7 +72,7 @@ def test_bad_client_and_bad_jwt_get_oauth_errors():
 def test_expired_unknown_and_missing_tokens_get_ringcentral_401s():
     clock = ManualClock()
     with running_sandbox(SandboxConfig(clock=clock, access_token_ttl=600)) as sb:
-        token = _token(sb)
+        token = sandbox_token(sb)
         missing = httpx.get(sb.url + EXT)
         assert missing.status_code == 401 and missing.json()["errorCode"] == "AGW-401"
         unknown = httpx.get(sb.url + EXT, headers={"Authorization": "Bearer made-up"})
@@ -98,7 +89,7 @@ def test_expired_unknown_and_missing_tokens_get_ringcentral_401s():
 def test_the_429_trap_with_a_lower_custom_limit_and_the_penalty_restart():
     clock = ManualClock()
     with running_sandbox(SandboxConfig(clock=clock, limits={"Heavy": 3})) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         url = sb.url + f"{EXT}/call-log"  # Heavy
         for remaining in (2, 1, 0):
             ok = httpx.get(url, headers=auth)
@@ -121,7 +112,7 @@ def test_the_429_trap_with_a_lower_custom_limit_and_the_penalty_restart():
 
 def test_background_load_takes_its_share_and_the_time_scale_shrinks_the_window():
     with running_sandbox(SandboxConfig(time_scale=0.01, background_load={"Light": 0.5})) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         first = httpx.get(sb.url + EXT, headers=auth)
         assert first.headers["X-Rate-Limit-Remaining"] == "24"  # 50 - 25 taken by the app's other traffic - 1
         assert first.headers["X-Rate-Limit-Window"] == "0.6"
@@ -129,7 +120,7 @@ def test_background_load_takes_its_share_and_the_time_scale_shrinks_the_window()
 
 def test_permissions_count_inclusions_and_name_the_missing_one():
     with running_sandbox(SandboxConfig(scopes=frozenset({"SMS", "ReadAccounts"}))) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         assert (
             httpx.get(sb.url + f"{EXT}/message-store", headers=auth).status_code == 200
         )  # SMS ⊇ ReadMessages
@@ -142,7 +133,7 @@ def test_permissions_count_inclusions_and_name_the_missing_one():
 
 def test_validation_unknown_paths_and_unknown_ids():
     with running_sandbox(SandboxConfig()) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         assert httpx.get(sb.url + "/restapi/v1.0/nowhere", headers=auth).json()["errorCode"] == "CMN-120"
         missing = httpx.post(sb.url + f"{EXT}/sms", headers=auth, json={"text": "hi"})
         assert missing.status_code == 400
@@ -153,7 +144,7 @@ def test_validation_unknown_paths_and_unknown_ids():
 
 def test_resources_are_stateful_and_tilde_is_the_own_id():
     with running_sandbox(SandboxConfig()) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         created = httpx.post(
             sb.url + CONTACTS, headers=auth, json={"firstName": "Ada", "lastName": "Lovelace"}
         )
@@ -172,7 +163,7 @@ def test_resources_are_stateful_and_tilde_is_the_own_id():
 
 def test_seeded_faxes_serve_their_pdf_attachments():
     with running_sandbox(SandboxConfig()) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         faxes = httpx.get(sb.url + f"{EXT}/message-store", headers=auth, params={"messageType": "Fax"}).json()
         assert len(faxes["records"]) >= 30
         attachment = faxes["records"][0]["attachments"][0]
@@ -182,7 +173,7 @@ def test_seeded_faxes_serve_their_pdf_attachments():
 
 def test_faults_503_forced_429_and_revoke_all():
     with running_sandbox(SandboxConfig(faults=Faults(error_rate=1.0))) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         assert httpx.get(sb.url + EXT, headers=auth).status_code == 503
         httpx.post(
             sb.url + "/__sandbox/faults", headers=sb.control_headers, json={"error_rate": 0, "force_429": 1}
@@ -201,14 +192,14 @@ def test_faults_503_forced_429_and_revoke_all():
 
 def test_dropped_connections_fail_in_transport():
     with running_sandbox(SandboxConfig(faults=Faults(drop_rate=1.0))) as sb:
-        auth = {"Authorization": f"Bearer {_token(sb)}"}
+        auth = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         with pytest.raises(httpx.TransportError):
             httpx.get(sb.url + EXT, headers=auth)
 
 
 def test_the_log_and_status_see_every_call_without_tokens():
     with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}))) as sb:
-        token = _token(sb)
+        token = sandbox_token(sb)
         for _ in range(21):
             httpx.get(sb.url + EXT, headers={"Authorization": f"Bearer {token}"})
         log = httpx.get(sb.url + "/__sandbox/log", headers=sb.control_headers)
@@ -222,7 +213,7 @@ def test_the_log_and_status_see_every_call_without_tokens():
 def test_state_survives_a_restart(tmp_path):
     config = SandboxConfig(state_path=tmp_path / "state.json")
     with running_sandbox(config) as sb:
-        token = _token(sb)
+        token = sandbox_token(sb)
         created = httpx.post(
             sb.url + CONTACTS, headers={"Authorization": f"Bearer {token}"}, json={"firstName": "A"}
         )

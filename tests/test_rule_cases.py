@@ -20,6 +20,7 @@ from runner.rc.rules import RULES, Enforced
 from runner.rc.validate import validate
 from runner.sandbox import SandboxConfig, running_sandbox
 from runner.sandbox.receiver import webhook_receiver
+from tests.conftest import sandbox_token
 from tests.rule_cases import CASES, Case, validator_request
 
 # Rules whose 4xx is tested elsewhere, by name: they need a sandbox or an address of their own.
@@ -79,19 +80,10 @@ def api() -> Iterator[httpx.Client]:
     with (
         running_sandbox(config) as sb,
         httpx.Client(
-            base_url=sb.url, headers={"Authorization": f"Bearer {_token(sb)}"}, timeout=30
+            base_url=sb.url, headers={"Authorization": f"Bearer {sandbox_token(sb)}"}, timeout=30
         ) as client,
     ):
         yield client
-
-
-def _token(sb: Any) -> str:
-    reply = httpx.post(
-        sb.url + "/restapi/oauth/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
-        auth=(sb.config.client_id, sb.config.client_secret),
-    )
-    return str(reply.json()["access_token"])
 
 
 def encode(root: Any, files: tuple[tuple[str, str | None, str | None, bytes], ...]) -> tuple[str, bytes]:
@@ -203,14 +195,14 @@ def test_a_webhook_create_is_a_call_under_subscription_webhook() -> None:
         webhook_receiver() as receiver,
         running_sandbox(SandboxConfig(scopes=frozenset({"ReadMessages"}))) as sb,
     ):
-        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        headers = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         webhook = {**body, "deliveryMode": {"transportType": "WebHook", "address": receiver.url}}
         refused = httpx.post(sb.url + "/restapi/v1.0/subscription", json=webhook, headers=headers)
         assert refused.status_code == 403 and refused.json()["permissionName"] == "SubscriptionWebhook"
         assert receiver.counts.validations == 0  # refused before the address is asked anything
     scopes = frozenset({"ReadMessages", "SubscriptionWebhook"})
     with webhook_receiver() as receiver, running_sandbox(SandboxConfig(scopes=scopes)) as sb:
-        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        headers = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         webhook = {**body, "deliveryMode": {"transportType": "WebHook", "address": receiver.url}}
         made = httpx.post(sb.url + "/restapi/v1.0/subscription", json=webhook, headers=headers)
         assert made.status_code == 200
@@ -228,12 +220,12 @@ def test_a_webhook_create_is_a_call_under_subscription_webhook() -> None:
 @pytest.mark.loopback
 def test_the_websocket_token_needs_its_scope_and_lives_whole_seconds() -> None:
     with running_sandbox(SandboxConfig(scopes=frozenset({"ReadAccounts"}))) as sb:
-        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        headers = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         refused = httpx.post(sb.url + "/restapi/oauth/wstoken", headers=headers)
         assert refused.status_code == 403 and refused.json()["permissionName"] == "WebSocket"
         assert httpx.post(sb.url + "/restapi/oauth/wstoken").status_code == 401  # a bearer token first
     with running_sandbox(SandboxConfig(scopes=frozenset({"WebSocketsSubscription"}))) as sb:
-        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        headers = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         token = httpx.post(sb.url + "/restapi/oauth/wstoken", headers=headers)
         assert token.status_code == 200 and token.json()["expires_in"] == 30
         assert token.json()["uri"].startswith("ws://127.0.0.1:")

@@ -15,6 +15,7 @@ import pytest
 
 from runner.rc.catalog import load_catalog
 from runner.sandbox import SandboxConfig, running_sandbox
+from tests.conftest import sandbox_token
 
 pytestmark = pytest.mark.loopback
 
@@ -25,11 +26,7 @@ EXT = "/restapi/v1.0/account/~/extension/~"
 def api() -> Iterator[httpx.Client]:
     config = SandboxConfig(time_scale=1e-5, access_token_ttl=1e9, refresh_token_ttl=1e9)
     with running_sandbox(config) as sb, httpx.Client(base_url=sb.url, timeout=30) as client:
-        token = httpx.post(
-            sb.url + "/restapi/oauth/token",
-            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
-            auth=(sb.config.client_id, sb.config.client_secret),
-        ).json()["access_token"]
+        token = sandbox_token(sb)
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
 

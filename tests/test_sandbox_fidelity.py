@@ -25,6 +25,7 @@ from runner.sandbox.receiver import webhook_receiver
 from runner.sandbox.responses_build import UNSATISFIABLE, build, render, response_schema
 from runner.sandbox.samples import RESPONSES_PATH
 from runner.sandbox.store import Store
+from tests.conftest import sandbox_token
 
 EXT = "/restapi/v1.0/account/~/extension/~"
 
@@ -34,12 +35,7 @@ def api() -> Iterator[httpx.Client]:
     # A tiny time scale: RingCentral's limits, in windows short enough never to slow the tests.
     config = SandboxConfig(time_scale=1e-5, access_token_ttl=1e9, refresh_token_ttl=1e9)
     with running_sandbox(config) as sb:
-        reply = httpx.post(
-            sb.url + "/restapi/oauth/token",
-            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
-            auth=(sb.config.client_id, sb.config.client_secret),
-        )
-        token = reply.json()["access_token"]
+        token = sandbox_token(sb)
         with httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {token}"}) as client:
             yield client
 

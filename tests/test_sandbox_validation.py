@@ -17,6 +17,7 @@ from runner.rc.requests import request_schemas
 from runner.rc.rules import RULES, Enforced
 from runner.rc.validate import Request, validate
 from runner.sandbox import SandboxConfig, running_sandbox
+from tests.conftest import sandbox_token
 
 pytestmark = pytest.mark.loopback
 
@@ -26,15 +27,6 @@ STATEFUL_CODES = {r.code for r in RULES if r.enforced is Enforced.SANDBOX and r.
     "CMN-101",
     "CMN-102",
 }
-
-
-def _token(sb: Any) -> str:
-    reply = httpx.post(
-        sb.url + "/restapi/oauth/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": sb.config.jwt},
-        auth=(sb.config.client_id, sb.config.client_secret),
-    )
-    return str(reply.json()["access_token"])
 
 
 def _text(value: Any) -> str:
@@ -82,7 +74,7 @@ def test_the_sandbox_answers_400_for_exactly_what_the_validator_refuses() -> Non
     assert len(cases) > 1000
     disagreements = []
     with running_sandbox(SandboxConfig(limits=UNTHROTTLED)) as sb:
-        headers = {"Authorization": f"Bearer {_token(sb)}"}
+        headers = {"Authorization": f"Bearer {sandbox_token(sb)}"}
         with httpx.Client(base_url=sb.url, headers=headers, timeout=10) as client:
             for op, request in cases:
                 url = op.path
