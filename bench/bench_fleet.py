@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -50,32 +49,8 @@ def _plans(root: Path, hosts: list[dict[str, str]], scopes: list[str], endpoints
     return plans
 
 
-class _Peak(threading.Thread):
-    """The most client connections PostgreSQL had at once, this sampler's own excluded."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.peak, self._done = url, 0, threading.Event()
-
-    def run(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not self._done.is_set():
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    " AND pid <> pg_backend_pid()"
-                ).fetchone()
-                self.peak = max(self.peak, int(row[0]) if row else 0)
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-
 def main() -> None:
-    from tests.postgres import fresh_database, throwaway_server
+    from tests.postgres import ConnectionPeak, fresh_database, throwaway_server
 
     endpoints = _endpoints("Light", ENDPOINTS)
     catalog = load_catalog()
@@ -108,7 +83,7 @@ def main() -> None:
             plans = _plans(root, hosts, scopes, endpoints)
             env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "RCGRAD_"))}
             env.update(RCGRAD_HOME=str(root / "home"), RCGRAD_LEDGER=url)
-            peak = _Peak(url)
+            peak = ConnectionPeak(url, every=0.02)
             peak.start()
             started = time.perf_counter()
             fleet = subprocess.Popen(

@@ -13,6 +13,8 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,3 +81,28 @@ def fresh_database(server_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server_url.replace("/postgres?", f"/{name}?", 1)
+
+
+class ConnectionPeak(threading.Thread):
+    """The most client connections ``url``'s database had at once (the sampler's own excluded),
+    sampled every ``every`` seconds from ``start()`` to ``stop()``."""
+
+    def __init__(self, url: str, every: float = 0.01) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every, self.peak, self._done = url, every, 0, threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._done.is_set():
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                ).fetchone()
+                self.peak = max(self.peak, int(row[0]) if row else 0)
+                time.sleep(self.every)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()

@@ -7,8 +7,6 @@ import io
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import anyio
@@ -25,25 +23,10 @@ from runner.run import events
 from runner.run.fleet import _StartLine
 from runner.sandbox import SandboxConfig, running_sandboxes
 from tests.conftest import REPO
+from tests.postgres import ConnectionPeak
 from tests.test_fleet import _fleet
 
 # ------------------------------------------------------------------------------------------ connections
-
-
-class _Peak(threading.Thread):
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.peak, self.done = url, 0, threading.Event()
-
-    def run(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not self.done.is_set():
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-                ).fetchone()
-                self.peak = max(self.peak, int(row[0]) if row else 0)
-                time.sleep(0.01)
 
 
 @pytest.mark.loopback
@@ -56,13 +39,12 @@ def test_a_fleet_of_twelve_with_shared_tokens_holds_at_most_ten_connections(
     monkeypatch.setenv("RCGRAD_TOKENS", "ledger")
     monkeypatch.setenv("RCGRAD_TOKEN_KEY", Fernet.generate_key().decode())
     Ledger.open(pg_url).close()  # the schema first, so the sampler sees only the fleet
-    peak = _Peak(pg_url)
+    peak = ConnectionPeak(pg_url)
     peak.start()
     try:
         assert cli_main(["graduate", *plans, "-q", "--ledger", pg_url]) == 0
     finally:
-        peak.done.set()
-        peak.join()
+        peak.stop()
     assert "fleet: 12 of 12 apps met" in capsys.readouterr().out
     # The ledger's, the run locks' one session, and the tokens' pool (one connection per app each before).
     assert 2 <= peak.peak <= 10
