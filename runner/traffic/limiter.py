@@ -197,11 +197,14 @@ class GroupLimiter:
                     await self._clock.sleep(self.penalty_until - now)
                     continue
                 self._expire(now)
-                if self.remaining() > 0 and not self._flight_full():
+                free = self.remaining() > 0
+                if free and not self._flight_full():
                     break
                 # Woken by the next answer of ours (it frees a place on the wire, may settle a
-                # slot, and brings a fresh Remaining), or when the window next frees a slot.
-                await self._clock.wait(self._answer(), self._next_free(now) - now)
+                # slot, and brings a fresh Remaining), or when the window next frees a slot; with a
+                # slot free and the wire full, only an answer helps.
+                wake_at = now + self.window if free else self._next_free(now)
+                await self._clock.wait(self._answer(), wake_at - now)
             now = self._clock.monotonic()
             self._sent.append(_Slot(sent_at=now, counts_from=now))
             self._probe_pending = False
@@ -292,9 +295,7 @@ class GroupLimiter:
             self._others.popleft()
 
     def _next_free(self, now: float) -> float:
-        """When a slot frees up if no answer comes first; a waiter is woken by an answer anyway."""
-        if self.remaining() > 0:  # a slot is free, but the wire is full: only an answer helps
-            return now + self.window
+        """When a slot of the full window frees up, if no answer of ours comes first."""
         edge = self.window + self._margin.edge(self.window)
         candidates = [seen.seen_at + edge for seen in self._others]
         if self._sent:
