@@ -115,21 +115,30 @@ class Digest:
     apps: int  # the fleet's size
 
     @property
+    def failing(self) -> int:
+        """How many of its apps need attention (the others recovered)."""
+        return sum(1 for _, a in self.alerts if a.state != RECOVERED)
+
+    @property
     def title(self) -> str:
-        bad = sum(1 for _, a in self.alerts if a.state != RECOVERED)
+        bad = self.failing
         good = len(self.alerts) - bad
         if not bad:
             return f"rcgrad: {good} apps recovered: criteria met"
         return f"rcgrad: {bad} of {self.apps} apps need attention" + (f", {good} recovered" if good else "")
 
     def lines(self) -> list[str]:
-        bad = any(a.state != RECOVERED for _, a in self.alerts)
-        tail = "next: rcgrad status PLAN shows an app's window and the command that mends it" if bad else ""
+        tail = (
+            "next: rcgrad status PLAN shows an app's window and the command that mends it"
+            if self.failing
+            else ""
+        )
         budget = WEBHOOK_MAX_TEXT - len(self.title) - len(tail) - 80  # room for the "left out" line
         lines: list[str] = []
         for n, (plan, alert) in enumerate(self.alerts):
             line = redact.redact(f"- {alert.app} ({plan}): {_summary(alert)}")
-            if sum(len(x) + 1 for x in lines) + len(line) + 1 > budget:
+            budget -= len(line) + 1
+            if budget < 0:
                 lines.append(f"... and {len(self.alerts) - n} more apps not listed here")
                 break
             lines.append(line)
