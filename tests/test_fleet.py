@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from runner.cli import main as cli_main
 from runner.ledger.ledger import Ledger
 from runner.plan.loader import load_plan
 from runner.records import Kind
+from runner.run import fleet
+from runner.run.fleet import FLEET_GC_THRESHOLD, tuned_for_fleet
 
 PLAN = """
 app:
@@ -61,7 +65,15 @@ def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
     plans = _fleet(tmp_path, monkeypatch)
     out = tmp_path / "reports" / "verdict.json"
     out.parent.mkdir()  # a missing folder is bad input, refused before any traffic
+    send_all, thresholds = fleet._send_all, []
+
+    async def sending(*args):  # the apps send with the collector tuned for a fleet
+        thresholds.append(gc.get_threshold()[0])
+        return await send_all(*args)
+
+    monkeypatch.setattr(fleet, "_send_all", sending)
     assert cli_main(["graduate", *plans, "-q", "--json", str(out)]) == 0
+    assert thresholds == [FLEET_GC_THRESHOLD] and gc.get_threshold()[0] < FLEET_GC_THRESHOLD
     table = capsys.readouterr().out
     assert "fleet: 3 of 3 apps met" in table and "FLEET MET" in table
     assert all(f"fleet app {n}" in table for n in (1, 2, 3))
@@ -79,6 +91,17 @@ def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
     # A second run: the ledger covers every app, nothing is sent.
     assert cli_main(["graduate", *plans, "-q"]) == 0
     assert sum(len(rows) for rows in _calls_by_app(rcgrad_home).values()) == 63
+
+
+def test_the_process_is_tuned_for_a_fleet_only_while_its_apps_send():
+    before = gc.get_threshold(), sys.getswitchinterval()
+    with pytest.raises(RuntimeError), tuned_for_fleet(embedded_sandboxes=2):
+        assert gc.get_threshold() == (FLEET_GC_THRESHOLD, *before[0][1:])
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        raise RuntimeError("an app's failure")
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before
+    with tuned_for_fleet(embedded_sandboxes=1):  # one sandbox thread has no one to queue behind
+        assert sys.getswitchinterval() == before[1]
 
 
 @pytest.mark.loopback
