@@ -19,11 +19,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg
+
 from bench.bench_engine import TARGET_RATIO, _endpoints
+from bench.throwaway import throwaway_postgres
 from runner.rc.catalog import load_catalog
 from runner.rc.limits import GroupLimit, minimum_plan_seconds
+from tests.postgres import ConnectionPeak, fresh_database
 
 APPS = int(os.environ.get("RCGRAD_BENCH_APPS", "500"))
 ENDPOINTS = 12
@@ -50,8 +55,6 @@ def _plans(root: Path, hosts: list[dict[str, str]], scopes: list[str], endpoints
 
 
 def main() -> None:
-    from tests.postgres import ConnectionPeak, fresh_database, throwaway_server
-
     endpoints = _endpoints("Light", ENDPOINTS)
     catalog = load_catalog()
     scopes = sorted(
@@ -61,20 +64,18 @@ def main() -> None:
             if (m := catalog.match(*e.split(" ", 1))) and m.value.permission
         }
     )
-    try:
-        server = throwaway_server()
-        pg = server.__enter__()
-    except FileNotFoundError as exc:
-        print(f"fleet: skipped: {exc}")
-        return
-    host = subprocess.Popen(
-        [sys.executable, "-m", "bench.sandbox_host", str(APPS), ",".join(scopes)],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with ExitStack() as stack:
+        pg = stack.enter_context(throwaway_postgres("fleet: skipped"))
+        if pg is None:
+            return
+        host = subprocess.Popen(
+            [sys.executable, "-m", "bench.sandbox_host", str(APPS), ",".join(scopes)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        stack.callback(host.kill)  # a no-op once it has exited
         assert host.stdout is not None and host.stdin is not None
         hosts = [json.loads(host.stdout.readline()) for _ in range(APPS)]
         url = fresh_database(pg, "fleet_bench")
@@ -101,8 +102,6 @@ def main() -> None:
             errors = fleet.stderr.read() if fleet.stderr else ""
         host.stdin.close()
         served = json.loads(host.stdout.readline())
-        import psycopg
-
         with psycopg.connect(url) as conn:
             row = conn.execute(
                 "SELECT min(ts), max(ts), sum(count), coalesce(sum(count) FILTER (WHERE status = 429), 0)"
@@ -115,10 +114,6 @@ def main() -> None:
                     "SELECT status, sum(count) FROM calls WHERE kind = 'api' AND status <> 200 GROUP BY status"
                 ).fetchall()
             )
-    finally:
-        if host.poll() is None:
-            host.kill()
-        server.__exit__(None, None, None)
     span = float(last) - float(first)
     bound = minimum_plan_seconds({"Light": ENDPOINTS * CALLS}, {"Light": GroupLimit(50, 60.0)})
     memory = usage.ru_maxrss / 1024

@@ -18,8 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.throwaway import throwaway_postgres
 from runner.ledger.ledger import Ledger
 from runner.records import CallRecord
+from tests.postgres import fresh_database
 
 CALLS = 300
 TARGET_MS = 12.0
@@ -56,23 +58,15 @@ def _line(name: str, append_ms: float, call_ms: float) -> str:
 
 
 def main() -> None:
-    from tests.postgres import fresh_database, throwaway_server
-
     print(f"{CALLS} calls each; per call:")
     print(f"{'ledger':12} {'append':>12} {'intend + settle':>19}")
     with tempfile.TemporaryDirectory() as tmp, Ledger.open(Path(tmp) / "bench.sqlite3") as lite:
         print(_line("SQLite", *_per_call_ms(lite)))
-    try:
-        server = throwaway_server()
-        server_url = server.__enter__()
-    except FileNotFoundError as exc:
-        print(f"PostgreSQL skipped: {exc}")
-        return
-    try:
+    with throwaway_postgres("PostgreSQL skipped") as server_url:
+        if server_url is None:
+            return
         with Ledger.open(fresh_database(server_url, "bench_calls")) as shared:
             print(_line("PostgreSQL", *_per_call_ms(shared)))
-    finally:
-        server.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

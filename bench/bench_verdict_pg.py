@@ -12,24 +12,20 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_verdict import NOW, TARGET_S, _records, _timed
+from bench.throwaway import throwaway_postgres
 from runner.ledger.ledger import ROW_COLUMNS, Ledger, record_row
 from runner.ledger.postgres import PostgresBackend
 from runner.verdict.criteria import evaluate, lookback
+from tests.postgres import fresh_database
 
 
 def main() -> None:
-    from tests.postgres import fresh_database, throwaway_server
-
     rng = random.Random(6)
     records = _records(rng)
     scopes = sorted({r.permission for r in records if r.permission})
-    try:
-        server = throwaway_server()
-        server_url = server.__enter__()
-    except FileNotFoundError as exc:
-        print(f"skipped: {exc}")
-        return
-    try:
+    with throwaway_postgres("skipped") as server_url:
+        if server_url is None:
+            return
         url = fresh_database(server_url, "bench")
         with Ledger.open(url) as ledger:
             key = ledger.partition("local", "bench", "1")
@@ -39,8 +35,6 @@ def main() -> None:
             ledger._db.execute("ANALYZE")
             t_sql, summary = _timed(lambda: ledger.summary(key, lookback(NOW), until=NOW))
             t_eval, verdict = _timed(lambda: evaluate(summary, now=NOW, scopes=scopes))
-    finally:
-        server.__exit__(None, None, None)
     with tempfile.TemporaryDirectory() as tmp, Ledger.open(Path(tmp) / "same.sqlite3") as lite:
         lite_key = lite.partition("local", "bench", "1")
         lite.append_many(lite_key, records)
