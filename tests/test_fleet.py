@@ -76,6 +76,7 @@ def test_a_fleet_runs_every_app_at_once_with_its_own_identity_and_reports_each(
     assert thresholds == [FLEET_GC_THRESHOLD] and gc.get_threshold()[0] < FLEET_GC_THRESHOLD
     table = capsys.readouterr().out
     assert "fleet: 3 of 3 apps met" in table and "FLEET MET" in table
+    assert [line for line in table.splitlines() if line != line.rstrip()] == []  # no padding in a log
     assert all(f"fleet app {n}" in table for n in (1, 2, 3))
     for n in (1, 2, 3):
         report = json.loads((tmp_path / "reports" / f"verdict.app{n}.json").read_text())

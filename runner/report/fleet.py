@@ -54,11 +54,9 @@ def render(rows: Sequence[FleetRow], console: Console) -> None:
     skipped = (
         f", {len(rows) - len(judged)} skipped (another run holds them)" if len(judged) < len(rows) else ""
     )
-    table = Table(
-        title=f"fleet: {sum(r.verdict.met for r in judged)} of {len(judged)} apps met{skipped}",
-        title_justify="left",
-        box=ASCII if plain else ROUNDED,
-    )
+    # The title is a line of its own: as the table's title, rich pads it with spaces to the width.
+    title = f"fleet: {sum(r.verdict.met for r in judged)} of {len(judged)} apps met{skipped}"
+    table = Table(box=ASCII if plain else ROUNDED)
     for column, justify in (
         ("app", "left"),
         ("verdict", "left"),
@@ -80,5 +78,6 @@ def render(rows: Sequence[FleetRow], console: Console) -> None:
             _value(row.verdict, RATE_LIMITED_429),
             tightest(row.verdict),
         )
+    console.print(title, highlight=False)
     console.print(table)
     console.print("FLEET MET" if all_met(rows) else "FLEET NOT MET")
