@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
 from rich.console import Console
 
-from runner.report import console, html, junit
+from runner.report import console, fleet, html, junit
 from runner.report import json as json_report
 from runner.verdict.criteria import Verdict, evaluate
 from tests.criteria_support import DESCRIPTION, at, many, rec
@@ -70,6 +71,16 @@ def test_console_on_a_utf8_terminal_uses_marks(verdict: Verdict):
     console.render(verdict, console_out, ascii_only=False)
     text = console_out.export_text()
     assert "✗" in text and "✓" in text
+
+
+def test_a_fleet_heads_each_app_with_dashes_in_a_log_and_a_line_on_a_utf8_terminal():
+    log = io.StringIO()
+    fleet.heading("app <one>", Console(file=log, width=40))
+    assert log.getvalue() == f"{' app <one> ':-^40}\n"
+    terminal = Console(record=True, width=40, force_terminal=True, color_system=None, file=io.StringIO())
+    assert terminal.encoding == "utf-8"
+    fleet.heading("app <one>", terminal)
+    assert terminal.export_text() == f"{' app <one> ':─^40}\n"
 
 
 def test_junit_has_a_testcase_per_criterion_and_failures_for_unmet(verdict: Verdict):

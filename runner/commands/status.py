@@ -93,7 +93,7 @@ def _fleet(args: argparse.Namespace, plans: list[Path], alerts: Alerts) -> int:
         for view, report_name in zip(views, report_names(plans), strict=True):
             verdict = view.verdict()
             if not args.quiet:
-                console.rule(view.plan.app.name)
+                fleet_report.heading(view.plan.app.name, console)
             _say(
                 write_reports(
                     verdict,

@@ -210,7 +210,7 @@ def _fleet(
             rows.append(FleetRow(app.name, app.judged.verdict, None, skipped=app.skipped))
             continue
         if not args.quiet:
-            console.rule(app.name)
+            fleet_report.heading(app.name, console)
         # Each app's full report (files named after its plan); with -q, only the files and the table.
         shown = Console(quiet=True) if args.quiet else console
         _say(write_reports(app.judged.verdict, report_request(args, report_name), shown))

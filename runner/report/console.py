@@ -46,10 +46,16 @@ def _prose(console: Console, text: str, indent: str = "", first: str | None = No
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
+def plain(console: Console) -> bool:
+    """Plain ASCII, not box drawing or marks: the output is a pipe, a log or cron mail, or a
+    terminal that is not UTF-8."""
+    return not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
+
+
 def render(verdict: Verdict, console: Console | None = None, *, ascii_only: bool | None = None) -> None:
     console = console or Console()
     if ascii_only is None:
-        ascii_only = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
+        ascii_only = plain(console)
     win = verdict.window
     headline = "CRITERIA MET" if verdict.met else "CRITERIA NOT MET"
     day = verdict.judged_day

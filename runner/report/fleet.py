@@ -13,6 +13,7 @@ from rich.box import ASCII, ROUNDED
 from rich.console import Console
 from rich.table import Table
 
+from runner.report.console import plain
 from runner.verdict.criteria import ERROR_RATIO_4XX, RATE_LIMITED_429, Verdict
 
 
@@ -47,16 +48,19 @@ def tightest(verdict: Verdict) -> str:
     return f"{worst.name} {worst.margin:+g}"
 
 
+def heading(app: str, console: Console) -> None:
+    """The line above each app's report in a fleet's output."""
+    console.rule(app, characters="-" if plain(console) else "─")
+
+
 def render(rows: Sequence[FleetRow], console: Console) -> None:
-    # Plain ASCII in a pipe or a log, as the per-app report does.
-    plain = not console.is_terminal or console.encoding.lower() not in ("utf-8", "utf8")
     judged = [r for r in rows if r.skipped is None]
     skipped = (
         f", {len(rows) - len(judged)} skipped (another run holds them)" if len(judged) < len(rows) else ""
     )
     # The title is a line of its own: as the table's title, rich pads it with spaces to the width.
     title = f"fleet: {sum(r.verdict.met for r in judged)} of {len(judged)} apps met{skipped}"
-    table = Table(box=ASCII if plain else ROUNDED)
+    table = Table(box=ASCII if plain(console) else ROUNDED)  # as the per-app report does
     for column, justify in (
         ("app", "left"),
         ("verdict", "left"),
