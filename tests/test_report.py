@@ -11,6 +11,9 @@ from rich.console import Console
 
 from runner.report import console, fleet, html, junit
 from runner.report import json as json_report
+from runner.report.live import ConsoleEvents
+from runner.report.progress import FleetLines
+from runner.run import events
 from runner.verdict.criteria import Verdict, evaluate
 from tests.criteria_support import DESCRIPTION, at, many, rec
 
@@ -81,6 +84,26 @@ def test_a_fleet_heads_each_app_with_dashes_in_a_log_and_a_line_on_a_utf8_termin
     assert terminal.encoding == "utf-8"
     fleet.heading("app <one>", terminal)
     assert terminal.export_text() == f"{' app <one> ':─^40}\n"
+
+
+NAME = "crm [/] sync [bold]x"  # an app's name is the user's text: brackets print as they are
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["log", "terminal"])
+def test_a_fleet_shows_an_app_name_with_brackets_as_written_everywhere(verdict: Verdict, terminal: bool):
+    out = Console(record=True, width=100, force_terminal=terminal, color_system=None, file=io.StringIO())
+    fleet.heading(NAME, out)
+    fleet.render(
+        [fleet.FleetRow(NAME, verdict, 3), fleet.FleetRow("held", verdict, skipped=f"held by {NAME}")], out
+    )
+    lines = ConsoleEvents(out, fleet=True)
+    lines(events.Note(NAME, "a warning about [/red]", "warning"))  # styled: the risky kind of line
+    lines(events.Note(NAME, "a note", "blocker"))
+    live = FleetLines(Console(file=io.StringIO()), apps=1)  # its table, as a terminal redraws it
+    live(events.Note(NAME, "waiting for the start line", "waiting"))
+    out.print(live._table())
+    text = out.export_text()
+    assert text.count(NAME) == 6, text  # heading, table, skipped reason, two lines, live table
 
 
 def test_junit_has_a_testcase_per_criterion_and_failures_for_unmet(verdict: Verdict):

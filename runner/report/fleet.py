@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.box import ASCII, ROUNDED
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from runner.report.console import plain
 from runner.verdict.criteria import ERROR_RATIO_4XX, RATE_LIMITED_429, Verdict
@@ -50,7 +51,7 @@ def tightest(verdict: Verdict) -> str:
 
 def heading(app: str, console: Console) -> None:
     """The line above each app's report in a fleet's output."""
-    console.rule(app, characters="-" if plain(console) else "─")
+    console.rule(Text(app), characters="-" if plain(console) else "─")  # a name, never markup
 
 
 def render(rows: Sequence[FleetRow], console: Console) -> None:
@@ -72,16 +73,18 @@ def render(rows: Sequence[FleetRow], console: Console) -> None:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         if row.skipped is not None:
-            table.add_row(row.app, "skipped", "-", "-", "-", row.skipped.removeprefix("skipped: "))
+            table.add_row(
+                Text(row.app), "skipped", "-", "-", "-", Text(row.skipped.removeprefix("skipped: "))
+            )
             continue
         table.add_row(
-            row.app,
+            Text(row.app),  # the plan's app name: the user's text, never markup
             "met" if row.verdict.met else "NOT MET",
             "-" if row.sent is None else str(row.sent),
             _value(row.verdict, ERROR_RATIO_4XX),
             _value(row.verdict, RATE_LIMITED_429),
             tightest(row.verdict),
         )
-    console.print(title, highlight=False)
+    console.print(title, highlight=False, markup=False)
     console.print(table)
     console.print("FLEET MET" if all_met(rows) else "FLEET NOT MET")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.text import Text
 
 from runner.report import next_step
 from runner.run import events
@@ -28,8 +29,8 @@ class ConsoleEvents:
 
     def _say(self, app: str, text: str, style: str = "") -> None:
         prefix = f"{app}: " if self._fleet and app else ""
-        line = f"[{style}]{prefix}{text}[/]" if style else f"{prefix}{text}"
-        self._console.print(line, soft_wrap=True, highlight=False, markup=bool(style))
+        # A Text, never markup: app names, item names and paths are the user's, "[/]" included.
+        self._console.print(Text(prefix + text, style=style), soft_wrap=True, highlight=False)
 
     def __call__(self, event: events.Event) -> None:
         if isinstance(event, events.Refused):

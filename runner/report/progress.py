@@ -205,7 +205,7 @@ class FleetLines:
         active.sort(key=lambda a: (-self._not_ok[a], self._sent[a] - self._planned[a]))
         for app in active[: self.ROWS]:
             table.add_row(
-                app,
+                Text(app),  # the user's name for it, never markup
                 f"{self._sent[app]}/{self._planned[app] or '-'}",
                 str(self._not_ok[app]),
                 self._state[app],
