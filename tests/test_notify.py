@@ -64,6 +64,18 @@ def _judged(met: bool = False, gave_up: str | None = None) -> Judged:
 # ------------------------------------------------------------------------------------------ messages
 
 
+def test_slack_shows_an_app_name_as_written_and_never_reads_it_as_a_mention_or_a_link():
+    from dataclasses import replace
+
+    judged = _judged()
+    judged = replace(judged, app="R&D <!channel> <https://evil.example|sync>")
+    alert = notify.after_verdict(judged, plan="p.yaml", alerted_on=None)
+    assert alert is not None and "<!channel>" in alert.text  # every other shape keeps it as written
+    slack = notify.payload(alert, notify.SLACK)["text"]
+    assert "<" not in slack and ">" not in slack
+    assert slack.startswith("rcgrad: R&amp;D &lt;!channel&gt; &lt;https://evil.example|sync&gt; NOT MET")
+
+
 def test_a_not_met_alert_names_app_server_day_failing_criteria_with_margins_and_the_fix():
     alert = notify.after_verdict(_judged(), plan="plans/crm.yaml", alerted_on=None)
     assert alert is not None and alert.state == notify.NOT_MET
@@ -97,7 +109,7 @@ def test_each_kind_of_hook_gets_its_own_shape():
     )
     assert rc["activity"] == "rcgrad" and rc["title"].startswith("rcgrad: CRM sync NOT MET") and rc["text"]
     slack = notify.payload(alert, notify.kind_of(parse_webhook("https://hooks.slack.com/services/T/B/x")))
-    assert list(slack) == ["text"]
+    assert list(slack) == ["text"] and slack["text"] == alert.text  # nothing in it to escape
     plain = notify.payload(alert, notify.kind_of(parse_webhook("https://alerts.example.com/in")))
     assert plain["rcgrad"]["state"] == "not met" and plain["rcgrad"]["failing"][0]["margin"]
     assert notify.kind_of(parse_webhook("https://alerts.example.com/in"), "slack") == "slack"

@@ -168,13 +168,21 @@ def _summary(alert: Alert) -> str:
     return f"{alert.state}: {reason}" if reason else alert.state
 
 
+def slack_escaped(text: str) -> str:
+    """Text as Slack shows it, not as it parses it: ``&``, ``<`` and ``>`` are its control
+    characters (``<!channel>`` notifies a whole channel, ``<url|label>`` is a link), so an app's
+    name or a server's message must not carry them raw. Only those three, as Slack asks:
+    https://api.slack.com/reference/surfaces/formatting#escaping"""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def payload(alert: Alert | Digest, kind: str) -> dict[str, Any]:
     """The JSON body for a hook of ``kind``."""
     if kind == RINGCENTRAL:
         # Team Messaging's incoming webhook: a post's text (Markdown), under a title and an activity.
         return {"activity": "rcgrad", "title": redact.redact(alert.title), "text": "\n".join(alert.lines())}
     if kind == SLACK:
-        return {"text": alert.text}
+        return {"text": slack_escaped(alert.text)}
     return {"text": alert.text, "rcgrad": alert.facts()}
 
 
