@@ -76,6 +76,17 @@ def test_slack_shows_an_app_name_as_written_and_never_reads_it_as_a_mention_or_a
     assert slack.startswith("rcgrad: R&amp;D &lt;!channel&gt; &lt;https://evil.example|sync&gt; NOT MET")
 
 
+def test_team_messaging_shows_a_mention_in_an_app_name_as_written_and_notifies_no_one():
+    from dataclasses import replace
+
+    judged = replace(_judged(), app="CRM ![:Team](123456) sync")
+    alert = notify.after_verdict(judged, plan="p.yaml", alerted_on=None)
+    assert alert is not None
+    posted = notify.payload(alert, notify.RINGCENTRAL)
+    assert "![:" not in posted["title"] + posted["text"]
+    assert posted["title"].startswith("rcgrad: CRM ! [:Team](123456) sync NOT MET")
+
+
 def test_a_not_met_alert_names_app_server_day_failing_criteria_with_margins_and_the_fix():
     alert = notify.after_verdict(_judged(), plan="plans/crm.yaml", alerted_on=None)
     assert alert is not None and alert.state == notify.NOT_MET

@@ -60,6 +60,8 @@ _MAX_CODE_LENGTH = 40
 # --- Team Messaging's incoming webhooks (docs/ringcentral.md, Alerts) ------------------------------
 
 WEBHOOK_MAX_TEXT = 10_000  # characters of a post's text: a longer one is refused (400)
+# A post's Markdown mentions a person or a whole team with ``![:Person](id)`` or ``![:Team](id)``.
+MENTION_OPENER = "![:"
 
 # --- Rate-limit headers (docs/ringcentral.md, Rate limits) ------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from runner import redact
 from runner.rc.hosts import WebhookUrl
-from runner.rc.wire import WEBHOOK_MAX_TEXT
+from runner.rc.wire import MENTION_OPENER, WEBHOOK_MAX_TEXT
 from runner.report import next_step
 from runner.report.console import format_number
 from runner.run.events import Judged
@@ -168,6 +168,13 @@ def _summary(alert: Alert) -> str:
     return f"{alert.state}: {reason}" if reason else alert.state
 
 
+def unmentioned(text: str) -> str:
+    """Team Messaging's Markdown with no mention in it: an app's name or a server's message that
+    holds ``![:Team](id)`` would otherwise notify a whole team. A space after the ``!`` shows the
+    text as written and is no longer the mention's syntax (docs/ringcentral.md, Alerts)."""
+    return text.replace(MENTION_OPENER, "! " + MENTION_OPENER[1:])
+
+
 def slack_escaped(text: str) -> str:
     """Text as Slack shows it, not as it parses it: ``&``, ``<`` and ``>`` are its control
     characters (``<!channel>`` notifies a whole channel, ``<url|label>`` is a link), so an app's
@@ -180,7 +187,11 @@ def payload(alert: Alert | Digest, kind: str) -> dict[str, Any]:
     """The JSON body for a hook of ``kind``."""
     if kind == RINGCENTRAL:
         # Team Messaging's incoming webhook: a post's text (Markdown), under a title and an activity.
-        return {"activity": "rcgrad", "title": redact.redact(alert.title), "text": "\n".join(alert.lines())}
+        return {
+            "activity": "rcgrad",
+            "title": unmentioned(redact.redact(alert.title)),
+            "text": unmentioned("\n".join(alert.lines())),
+        }
     if kind == SLACK:
         return {"text": slack_escaped(alert.text)}
     return {"text": alert.text, "rcgrad": alert.facts()}
