@@ -164,8 +164,13 @@ def _summary(alert: Alert) -> str:
         name, value, threshold, margin, _ = alert.failing[0]
         more = f" and {len(alert.failing) - 1} more" if len(alert.failing) > 1 else ""
         return f"{alert.state}: {name} {value} (threshold {threshold}, margin {margin}){more}"
-    reason = alert.reason if len(alert.reason) <= MAX_DETAIL else alert.reason[: MAX_DETAIL - 3] + "..."
+    reason = _clipped(alert.reason)
     return f"{alert.state}: {reason}" if reason else alert.state
+
+
+def _clipped(text: str) -> str:
+    """At most ``MAX_DETAIL`` characters: a chat line, not the report."""
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
 
 def unmentioned(text: str) -> str:
@@ -198,13 +203,16 @@ def payload(alert: Alert | Digest, kind: str) -> dict[str, Any]:
 
 
 def _failing(judged: Judged) -> tuple[tuple[str, str, str, str, str], ...]:
-    out = []
-    for c in judged.verdict.failed:
-        detail = c.detail if len(c.detail) <= MAX_DETAIL else c.detail[: MAX_DETAIL - 3] + "..."
-        out.append(
-            (c.name, format_number(c.value), format_number(c.threshold), format_number(c.margin), detail)
+    return tuple(
+        (
+            c.name,
+            format_number(c.value),
+            format_number(c.threshold),
+            format_number(c.margin),
+            _clipped(c.detail),
         )
-    return tuple(out)
+        for c in judged.verdict.failed
+    )
 
 
 def after_verdict(judged: Judged, *, plan: str, alerted_on: str | None) -> Alert | None:
