@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -55,8 +56,6 @@ def _judged(met: bool = False, gave_up: str | None = None) -> Judged:
         plan_file="plans/crm.yaml",
         profile="strict",
     )
-    from dataclasses import replace
-
     verdict = replace(verdict, subject=subject, met=met)
     return Judged("CRM sync", verdict, dt.date(2026, 12, 8), gave_up=gave_up)
 
@@ -65,8 +64,6 @@ def _judged(met: bool = False, gave_up: str | None = None) -> Judged:
 
 
 def test_slack_shows_an_app_name_as_written_and_never_reads_it_as_a_mention_or_a_link():
-    from dataclasses import replace
-
     judged = _judged()
     judged = replace(judged, app="R&D <!channel> <https://evil.example|sync>")
     alert = notify.after_verdict(judged, plan="p.yaml", alerted_on=None)
@@ -77,8 +74,6 @@ def test_slack_shows_an_app_name_as_written_and_never_reads_it_as_a_mention_or_a
 
 
 def test_team_messaging_shows_a_mention_in_an_app_name_as_written_and_notifies_no_one():
-    from dataclasses import replace
-
     judged = replace(_judged(), app="CRM ![:Team](123456) sync")
     alert = notify.after_verdict(judged, plan="p.yaml", alerted_on=None)
     assert alert is not None
@@ -127,8 +122,6 @@ def test_each_kind_of_hook_gets_its_own_shape():
 
 
 def test_a_fleets_digest_has_a_line_per_app_and_fits_what_the_hook_takes():
-    from dataclasses import replace
-
     from runner.rc.wire import WEBHOOK_MAX_TEXT
 
     failing = notify.after_verdict(_judged(), plan="plans/crm.yaml", alerted_on=None)
