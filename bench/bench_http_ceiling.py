@@ -76,14 +76,10 @@ def main() -> None:
     room = bound * (TARGET_RATIO - 1) - Margin().edge(light.window)
     needed = APPS * (calls - light.limit) / room
     done = APPS * ROUNDS
-    print(
-        f"httpx alone: {done / wall:,.0f} GETs/s from one process ({cpu / done * 1e6:,.0f} us of CPU"
-        f" each), {APPS} clients, {done:,} calls"
-    )
-    print(
-        f"the fleet's {TARGET_RATIO:.2f}x span asks for at least {needed:,.0f} calls/s: {APPS} apps x"
-        f" {calls - light.limit} calls in {room:.1f} s"
-    )
+    print(f"httpx alone: {done / wall:,.0f} GETs/s, {cpu / done * 1e6:,.0f} us of CPU each")
+    print(f"  ({done:,} calls from one process, {APPS} clients, a canned answer)")
+    print(f"the fleet's {TARGET_RATIO:.2f}x span asks for at least {needed:,.0f} calls/s")
+    print(f"  ({APPS} apps x {calls - light.limit} calls past the limit in {room:.1f} s)")
 
 
 if __name__ == "__main__":
