@@ -136,13 +136,28 @@ def test_two_homes_at_once_earn_at_most_one_429_per_group_each(tmp_path, monkeyp
         outputs = [p.communicate(timeout=180) for p in procs]
         assert all(p.returncode in (0, 1) for p in procs), outputs
         per_home: list[dict[str, int]] = []
+        timeline: list[tuple[float, str, str, int, float | None]] = []
         for name in ("a", "b"):
             monkeypatch.setenv("RCGRAD_HOME", str(tmp_path / f"home-{name}"))
             counts = {"Light": 0, "Medium": 0, "Heavy": 0}
             for r in ledger_api_records():
+                timeline.append((r.ts, name, r.group, r.status, r.latency_ms))
                 if r.status == 429:
                     counts[r.group] += 1
             per_home.append(counts)
-        assert all(n <= 1 for counts in per_home for n in counts.values()), per_home
+        assert all(n <= 1 for counts in per_home for n in counts.values()), _story(per_home, timeline)
         log = sandbox_api_records(sb)
         assert sum(1 for r in log if r.status == 429) == sum(sum(c.values()) for c in per_home)
+
+
+def _story(per_home: list[dict[str, int]], timeline: list[tuple[float, str, str, int, float | None]]) -> str:
+    """What each home sent in a group that earned more than one 429, in the order it was sent: a
+    failure that happens once in many runs must say why the one time it does."""
+    over = {group for counts in per_home for group, n in counts.items() if n > 1}
+    start = min(ts for ts, *_ in timeline)
+    lines = [
+        f"{ts - start:8.3f} s  home {name}  {group:6}  {status}  {latency} ms"
+        for ts, name, group, status, latency in sorted(timeline)
+        if group in over
+    ]
+    return f"429s per home and group: {per_home}\n" + "\n".join(lines)
