@@ -367,6 +367,38 @@ def test_after_a_429_the_limiter_keeps_to_half_the_window_and_one_request_on_the
     assert anyio.run(in_flight_after, "4") == 1
 
 
+def test_after_a_429_a_moment_when_the_other_client_has_a_slot_free_is_not_taken_for_room():
+    """The other home never earned a 429, so it keeps the whole window but what it saw of us. It
+    frees a slot and refills it a moment later: one reading of ours in that moment, a window after
+    the last, must not let a second request of ours into the slot it refills."""
+    clock = ManualClock()
+    limiter = GroupLimiter("Heavy", clock=clock, probe=False)
+    heavy = {"X-Rate-Limit-Limit": "10", "X-Rate-Limit-Window": "60"}
+
+    async def one(remaining: int) -> int:
+        """Send one request; the server's Remaining comes back; how many more we may send now."""
+        await limiter.acquire()
+        clock.advance(0.1)
+        limiter.observe(200, {**heavy, "X-Rate-Limit-Remaining": str(remaining)})
+        return limiter.remaining()
+
+    async def scenario() -> list[int]:
+        await limiter.acquire()
+        limiter.observe(429, {**heavy, "Retry-After": "60"})
+        clock.advance(200)  # past the gate
+        room = [await one(0)]  # the other home holds the other nine
+        clock.advance(62)  # our request leaves the window; so does that reading
+        room.append(await one(1))  # it has eight for a moment: nine with ours
+        clock.advance(62)
+        room.append(await one(9))  # it is done: ours is the only one in the window
+        return room
+
+    # No second request while the other holds eight or nine. Once a reading shows it gone, its peak
+    # of nine goes; the last reading of it (eight) still holds until a newer one, as it always has,
+    # because a home we silenced may be waiting out its own gate.
+    assert anyio.run(scenario) == [0, 0, 1]
+
+
 def test_one_request_of_a_group_is_on_the_wire_at_a_time_unless_told_otherwise():
     clock = ManualClock()
 

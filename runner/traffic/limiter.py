@@ -11,7 +11,8 @@ Rate limits). So a group's limiter:
 - keeps a safety margin of requests and of time at the window's edge;
 - after a 429 closes the gate for twice ``Retry-After`` (60 s without it) plus a random jitter that
   widens with each 429 in a row, sends nothing until then, and lets one probe go alone again; from
-  then on it uses at most half the window (the other half belongs to whoever it collided with);
+  then on it uses at most half the window (the other half belongs to whoever it collided with), and
+  leaves others the most of the window it has seen them hold until it sees the window free of them;
 - puts one request of the group on the wire at a time, so a client it cannot see that fills the
   window costs it one 429 per group, never a volley; the next goes as soon as that one's answer is
   in (no polling: an app's first requests go back to back, and its last right after the slide);
@@ -124,6 +125,8 @@ class GroupLimiter:
         self._streak_429 = 0  # 429s in a row: each one widens the jitter
         # A 429 we did not pace into means someone we cannot see spends this window too.
         self._window_shared = False
+        # Once it is: the most of others' traffic seen since it was last seen gone (see _others_now).
+        self._others_peak = 0
         # The server's Remaining in its latest answer: at most half of it goes on the wire before the
         # next answer, so another client that read the same number cannot push the window over.
         self._server_remaining: int | None = None
@@ -237,6 +240,8 @@ class GroupLimiter:
             others = self.limit - int(remaining) - answered
             if others > 0:
                 self._others.append(_OthersSeen(now, others))
+            if self._window_shared:
+                self._others_peak = max(self._others_peak, others) if others > 0 else 0
             self._server_remaining = int(remaining)
         if self._shared is not None and self._learned != (self.limit, self.window):
             self._learned = (self.limit, self.window)
@@ -268,7 +273,13 @@ class GroupLimiter:
         self._release_probe()
 
     def _others_now(self) -> int:
-        return max((seen.requests for seen in self._others), default=0)
+        """Others' requests in the window. After a 429, the most seen since the window was last seen
+        free of them: the client we collided with may be another home of the app, which frees a
+        slot and refills it a moment later. One reading in that moment (with one request a window,
+        readings are a window apart) must not pass for room, or our next request lands in the
+        slot it refills and earns a second 429."""
+        seen = max((seen.requests for seen in self._others), default=0)
+        return max(seen, self._others_peak) if self._window_shared else seen
 
     def _settle(self, now: float) -> None:
         # Answers arrive in about the order requests left; stamping the oldest one in flight with
