@@ -399,6 +399,43 @@ def test_after_a_429_a_moment_when_the_other_client_has_a_slot_free_is_not_taken
     assert anyio.run(scenario) == [0, 0, 1]
 
 
+def test_a_window_others_filled_past_the_spare_is_read_again_a_window_later_by_one_request():
+    """With a spare, the app's own traffic can leave us no room at all. Then no answer of ours
+    brings a newer reading: a window later one request goes to read the window again (before, the
+    run waited, polling every millisecond, until its deadline)."""
+    clock = _CountingClock()
+    limiter = GroupLimiter("Heavy", clock=clock, probe=False, margin=Margin(requests=1))  # 9 usable
+    heavy = {"X-Rate-Limit-Limit": "10", "X-Rate-Limit-Window": "60"}
+
+    async def read(remaining: int) -> float:
+        """Wait for a slot, send, and read the server's Remaining; when the request went."""
+        with anyio.fail_after(5):  # real seconds: the manual clock runs ahead while acquire waits
+            await limiter.acquire()
+        went = clock.monotonic()
+        clock.advance(0.1)
+        limiter.observe(200, {**heavy, "X-Rate-Limit-Remaining": str(remaining)})
+        return went
+
+    async def scenario() -> list[float]:
+        start = clock.monotonic()
+        times = [await read(0), await read(0), await read(5)]  # 9 of others; again 9; then 4
+        times.append(await read(4))
+        return [round(t - start, 1) for t in times]
+
+    # Each reading of a full window is read again one window and the margin (61.2 s) after its answer;
+    # once there is room, the next goes at once.
+    assert anyio.run(scenario) == [0.0, 61.3, 122.6, 122.7]
+    assert clock.waits <= 4  # a wait for each window, not a wake-up every millisecond of it
+
+
+class _CountingClock(ManualClock):
+    waits = 0
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        self.waits += 1
+        await super().wait(event, seconds)
+
+
 def test_one_request_of_a_group_is_on_the_wire_at_a_time_unless_told_otherwise():
     clock = ManualClock()
 

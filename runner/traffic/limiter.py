@@ -277,9 +277,18 @@ class GroupLimiter:
         free of them: the client we collided with may be another home of the app, which frees a
         slot and refills it a moment later. One reading in that moment (with one request a window,
         readings are a window apart) must not pass for room, or our next request lands in the
-        slot it refills and earns a second 429."""
+        slot it refills and earns a second 429.
+
+        A reading that leaves us no room (only a limit less a spare can) and is a window old lets one
+        request go to read the window again: no newer reading would come otherwise, and the run
+        would wait for one until its deadline."""
         seen = max((seen.requests for seen in self._others), default=0)
-        return max(seen, self._others_peak) if self._window_shared else seen
+        others = max(seen, self._others_peak) if self._window_shared else seen
+        if others >= self.usable and self._others:
+            newest = self._others[-1].seen_at
+            if newest + self.window + self._margin.edge(self.window) <= self._clock.monotonic():
+                return self.usable - 1
+        return others
 
     def _settle(self, now: float) -> None:
         # Answers arrive in about the order requests left; stamping the oldest one in flight with
