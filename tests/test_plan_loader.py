@@ -118,6 +118,13 @@ def test_a_good_plan_loads_with_operations_lines_and_env_defaults():
             "1 request",
         ),
         (
+            # A typo for 5: paced at 50 a window, a run would earn 429s from the real server.
+            "app: {scopes: [ReadAccounts]}\nlimits:\n  Light: 50\n  Heavy: 50\nendpoints: [GET /restapi/v1.0/account/~]\n",
+            4,
+            "limits.Heavy",
+            "50 is above RingCentral's default of 10 for Heavy; limits can only be lowered",
+        ),
+        (
             "app: {scopes: [ReadAccounts]}\nlimits:\n  spare: -1\nendpoints: [GET /restapi/v1.0/account/~]\n",
             3,
             "limits.spare",
@@ -271,3 +278,12 @@ def test_vars_substitution_never_escapes_its_error(value):
         parse_plan(text, Path("fuzz.yaml"), env={"ABC": "1"})
     except InputError as error:
         assert error.file == "fuzz.yaml"
+
+
+def test_the_sandbox_refuses_a_raised_limit_as_the_plan_does(capsys):
+    """One rule for both (runner.rc.limits.raised): a rehearsal above RingCentral's limits would pace
+    a plan the real server answers with 429s."""
+    assert main(["sandbox", "--limits", "Light=20,Heavy=11"]) == 2
+    err = capsys.readouterr().err
+    assert "11 is above RingCentral's default of 10 for Heavy; limits can only be lowered" in err
+    assert len(err.strip().splitlines()) == 1

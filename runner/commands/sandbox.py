@@ -18,7 +18,7 @@ import threading
 from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
-from runner.rc.limits import DEFAULT_LIMITS
+from runner.rc.limits import DEFAULT_LIMITS, raised
 from runner.settings import ensure_state_home
 
 
@@ -41,13 +41,8 @@ def _limits(text: str) -> dict[str, int]:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
             )
-        if int(value) > DEFAULT_LIMITS[group]:
-            # RingCentral lets an app's limits be lowered, never raised: a rehearsal above them
-            # would pace a plan the real server answers with 429s.
-            raise InputError(
-                f"{group}={value} is above RingCentral's default of {DEFAULT_LIMITS[group]}; limits can only be lowered",
-                key="--limits",
-            )
+        if (why := raised(group, int(value))) is not None:
+            raise InputError(why, key="--limits")
         limits[group] = int(value)
     return limits
 

@@ -39,7 +39,7 @@ from runner.plan.model import PLACEHOLDER, App, Criteria, Item, Plan, Step
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
-from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls
+from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls, raised
 from runner.rc.scopes import UNMAPPABLE
 from runner.settings import environment, read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
@@ -481,6 +481,8 @@ class _Loader:
                         value.line,
                         f"limits.{key}",
                     )
+                if (why := raised(key, limit)) is not None:
+                    raise self.fail(why, value.line, f"limits.{key}")
                 out[key] = limit
         return out, margin
 
