@@ -140,17 +140,24 @@ def _repo(tmp_path: Path, server: str = "local") -> Path:
 
 
 def _printed(repo: Path, monkeypatch, capsys, *flags: str) -> str:
+    """The definition printed from ``repo``, by a shell whose state is ``<tmp>/home``."""
     monkeypatch.chdir(repo)
+    monkeypatch.setenv("RCGRAD_HOME", str(_home(repo)))
     assert cli_main(["schedule", "plans/app.yaml", *flags]) == 0, capsys.readouterr().err
     return capsys.readouterr().out
 
 
-def _env(home: Path) -> dict[str, str]:
+def _home(repo: Path) -> Path:
+    return repo.parent / "home"
+
+
+def _env() -> dict[str, str]:
+    """What cron and systemd start a job with: a bare PATH (the definition must not need the venv
+    on it), and none of the shell's RC_ or RCGRAD_ variables (the definition must carry its state)."""
     import os
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RC_")}
-    # cron and systemd start with a bare PATH: the definition must not need the venv on it.
-    env.update(PATH="/usr/bin:/bin", RCGRAD_HOME=str(home))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RC_", "RCGRAD_"))}
+    env.update(PATH="/usr/bin:/bin")
     return env
 
 
@@ -161,15 +168,19 @@ def test_the_printed_cron_line_runs_warmup_unattended(tmp_path: Path, monkeypatc
     repo = _repo(tmp_path)
     log = tmp_path / "logs %d" / "warm.log"
     log.parent.mkdir()
+    ledger = tmp_path / "team's ledger %d.sqlite3"
+    monkeypatch.setenv("RCGRAD_LEDGER", str(ledger))
     out = _printed(repo, monkeypatch, capsys, "--cron", "--log", str(log))
     line = next(ln for ln in out.splitlines() if ln[:1].isdigit())
     command = line.split(" ", 5)[5].replace("\\%", "%")  # what cron hands to sh
-    done = subprocess.run(
-        ["sh", "-c", command], env=_env(tmp_path / "home"), cwd="/", timeout=120, check=False
-    )
+    done = subprocess.run(["sh", "-c", command], env=_env(), cwd="/", timeout=120, check=False)
     assert done.returncode == 0, log.read_text()
     assert "CRITERIA" in log.read_text()
     assert not list(tmp_path.rglob("PWNED")), "a path was run as code"
+    # The job used this shell's state: `status` here reads the day's traffic it sent.
+    assert ledger.is_file()
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["status", str(repo / "plans" / "app.yaml"), "-q"]) == 0, capsys.readouterr()
 
 
 @pytest.mark.subprocess
@@ -188,10 +199,13 @@ def test_the_printed_systemd_unit_runs_warmup_unattended(tmp_path: Path, monkeyp
 
     argv = [unit(arg) for arg in shlex.split(svc["Service"]["ExecStart"])]
     workdir = unit(svc["Service"]["WorkingDirectory"])
+    name, _, value = shlex.split(svc["Service"]["Environment"])[0].partition("=")
     assert Path(argv[0]).is_absolute() and Path(argv[0]).is_file()
     assert workdir == str(repo)
-    done = subprocess.run(argv, env=_env(tmp_path / "home"), cwd=workdir, timeout=120, check=False)
+    assert (name, value.replace("%%", "%")) == ("RCGRAD_HOME", str(_home(repo)))
+    done = subprocess.run(argv, env={**_env(), name: value}, cwd=workdir, timeout=120, check=False)
     assert done.returncode == 0
+    assert (_home(repo) / "ledger.sqlite3").is_file()
     assert not list(tmp_path.rglob("PWNED"))
 
 
@@ -332,10 +346,31 @@ def test_the_printed_cron_line_alerts_a_failing_warmup_unattended(tmp_path: Path
         assert HOOK not in out
         line = next(ln for ln in out.splitlines() if ln[:1].isdigit())
         command = line.split(" ", 5)[5].replace("\\%", "%")
-        env = _env(tmp_path / "home")
+        env = _env()
         env["RCGRAD_LOCAL_TIME_SCALE"] = "0.02"
         done = subprocess.run(["sh", "-c", command], env=env, cwd="/", timeout=120, check=False)
         assert done.returncode == 1, log.read_text()
         (message,) = hook.state.incoming.received(HOOK)
     assert message["text"].startswith("rcgrad: scheduled NOT MET")
     assert HOOK not in log.read_text()
+
+
+@pytest.mark.subprocess  # where rcgrad comes from is asked of git
+def test_a_team_ledger_is_carried_by_name_or_refused_when_it_holds_a_password(
+    tmp_path: Path, monkeypatch, capsys
+):
+    repo = _repo(tmp_path)
+    monkeypatch.setenv("RCGRAD_LEDGER", "postgresql://rcgrad:pw-SECRET-1234@db.internal/rcgrad")
+    monkeypatch.chdir(repo)
+    for kind in ("--cron", "--systemd"):
+        assert cli_main(["schedule", "plans/app.yaml", kind]) == 2
+        err = capsys.readouterr().err
+        assert "RCGRAD_LEDGER: holds a password" in err and "~/.pgpass" in err and "pw-SECRET" not in err
+    # On GitHub the connection string is a secret of the repository, and the team's ledger needs no cache.
+    out = _printed(repo, monkeypatch, capsys, "--github-actions", "--rcgrad-from", "rcgrad==0.1")
+    job = yaml.safe_load(out)["jobs"]["warmup"]
+    assert job["env"]["RCGRAD_LEDGER"] == "${{ secrets.RCGRAD_LEDGER }}" and "pw-SECRET" not in out
+    assert not any("actions/cache" in str(step.get("uses")) for step in job["steps"])
+    monkeypatch.setenv("RCGRAD_LEDGER", "postgresql://rcgrad@db.internal/rcgrad")  # ~/.pgpass has it
+    out = _printed(repo, monkeypatch, capsys, "--cron")
+    assert "RCGRAD_LEDGER='postgresql://rcgrad@db.internal/rcgrad'" in out

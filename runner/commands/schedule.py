@@ -9,13 +9,15 @@ plan needs is given to ``schedule`` itself and carried into the definition (with
 run would exit 2, silently). Every value is quoted for its format: a path is data, never code.
 
 The definitions reference credentials by name only (``.env`` in the repository, or GitHub
-secrets), and so the alerts' webhook (``--notify``: ``RCGRAD_NOTIFY``, whose URL is a secret too);
-this module must never print a value.
+secrets), and so the alerts' webhook (``--notify``: ``RCGRAD_NOTIFY``, whose URL is a secret too)
+and, on GitHub, a PostgreSQL ledger; this module must never print a secret's value. cron and
+systemd carry the state this shell uses (``RCGRAD_HOME``, ``RCGRAD_LEDGER`` without a password).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -25,8 +27,9 @@ from pathlib import Path
 import runner
 from runner import redact
 from runner.errors import EXIT_MET, InputError
+from runner.ledger import postgres
 from runner.rc.hosts import ServerUrlError, parse_webhook
-from runner.settings import CREDENTIAL_VARS, NOTIFY_VAR, read_dotenv
+from runner.settings import CREDENTIAL_VARS, LEDGER_VAR, NOTIFY_VAR, ensure_state_home, read_dotenv
 
 DEFAULT_AT = "09:17"  # off the hour: scheduled jobs everywhere pile up on :00
 PLACEHOLDER_SOURCE = "rcgrad @ git+https://github.com/YOUR-ORG/rcgrad@YOUR-COMMIT"
@@ -43,6 +46,10 @@ class Schedule:
     flags: tuple[str, ...] = ()  # the consent the plan needs, e.g. --allow-production
     install: str = "."  # what the workflow pip-installs: "." (rcgrad's own repository) or a requirement
     notify: bool = False  # the runs alert through RCGRAD_NOTIFY (.env, or a GitHub secret)
+    # The state this shell uses, for cron and systemd: RCGRAD_HOME, and RCGRAD_LEDGER when set. A job
+    # without them would keep a ledger and tokens of its own, which `status` here never reads.
+    env: tuple[tuple[str, str], ...] = ()
+    shared_ledger: bool = False  # RCGRAD_LEDGER is PostgreSQL: the workflow takes it from a secret
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -73,7 +80,7 @@ NOTIFY_NOTE = (
 
 
 def cron_entry(s: Schedule) -> str:
-    argv = " ".join(cron_word(arg) for arg in s.argv)
+    argv = " ".join([*(f"{name}={cron_word(value)}" for name, value in s.env), *map(cron_word, s.argv)])
     command = f"cd {cron_word(s.repo)} && {argv} >> {cron_word(s.log)} 2>&1"
     return (
         "# rcgrad daily warm-up (install with `crontab -e`). Times are UTC: CRON_TZ works with cronie;\n"
@@ -85,7 +92,11 @@ def cron_entry(s: Schedule) -> str:
 
 
 def github_workflow(s: Schedule) -> str:
-    secrets = (*CREDENTIAL_VARS, NOTIFY_VAR) if s.notify else CREDENTIAL_VARS
+    secrets = (
+        *CREDENTIAL_VARS,
+        *((NOTIFY_VAR,) if s.notify else ()),
+        *((LEDGER_VAR,) if s.shared_ledger else ()),
+    )
     env_lines = "\n".join(f"      {name}: ${{{{ secrets.{name} }}}}" for name in secrets)
     install = "." if s.install == "." else shlex.quote(s.install)
     warmup = shlex.join(("rcgrad", "warmup", s.plan, *s.flags))
@@ -113,21 +124,32 @@ jobs:
           python-version: "3.11"
       - run: |
           python -m pip install {install}
+{"" if s.shared_ledger else LEDGER_CACHE}      - run: |
+          {warmup}
+"""
+
+
+# A workflow with the team's PostgreSQL ledger (the secret RCGRAD_LEDGER) needs no cache of its own.
+LEDGER_CACHE = """\
       # Only the ledger is cached: the token file stays out of the cache, which other workflows can read.
       # A cache entry is immutable, so each run saves a new one and restores the latest.
       - uses: actions/cache@v4
         with:
           path: .rcgrad/ledger.sqlite3
-          key: rcgrad-ledger-${{{{ github.run_id }}}}
+          key: rcgrad-ledger-${{ github.run_id }}
           restore-keys: rcgrad-ledger-
-      - run: |
-          {warmup}
 """
 
 
 def systemd_quote(value: str) -> str:
     """One ExecStart= argument: double-quoted with C escapes; % and $ doubled so systemd expands neither."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_environment(name: str, value: str) -> str:
+    """One Environment= assignment: double-quoted with C escapes, % doubled (it expands no $)."""
+    escaped = f"{name}={value}".replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
     return f'"{escaped}"'
 
 
@@ -149,7 +171,7 @@ After=network-online.target
 Type=oneshot
 # Credentials come from .env in this directory{" (and RCGRAD_NOTIFY, the alerts' webhook)" if s.notify else ""}.
 WorkingDirectory={systemd_path(s.repo)}
-ExecStart={exec_start}
+{"".join(f"Environment={systemd_environment(name, value)}{chr(10)}" for name, value in s.env)}ExecStart={exec_start}
 StandardOutput=append:{systemd_path(s.log)}
 StandardError=append:{systemd_path(s.log)}
 """
@@ -290,8 +312,6 @@ def consent_flags(args: argparse.Namespace, plan_file: Path) -> tuple[str, ...]:
 
 
 def schedule_from(args: argparse.Namespace) -> Schedule:
-    from runner.settings import ensure_state_home
-
     repo = (args.repo or Path.cwd()).resolve()
     plan_path = Path(args.plan)
     absolute = (plan_path if plan_path.is_absolute() else (Path.cwd() / plan_path)).resolve()
@@ -322,7 +342,12 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
             f" remote); pass --rcgrad-from, e.g. --rcgrad-from '{PLACEHOLDER_SOURCE}'",
             key="--rcgrad-from",
         )
+    env, shared_ledger = state_env(args.kind)
+    for name, value in env:
+        _refuse_unschedulable(name, value, args.kind)
     return Schedule(
+        env=env,
+        shared_ledger=shared_ledger,
         plan=plan,
         repo=str(repo),
         hour=hour,
@@ -333,6 +358,28 @@ def schedule_from(args: argparse.Namespace) -> Schedule:
         install=install or ".",
         notify=notify_checked(args.notify, args.kind, repo),
     )
+
+
+def state_env(kind: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """What cron and systemd must set for the job to use this shell's state, and whether the ledger
+    is a shared PostgreSQL database. A connection string with a password is refused for them: the
+    definition is printed and installed in the clear (libpq reads ~/.pgpass instead)."""
+    ledger = os.environ.get(LEDGER_VAR, "").strip()
+    shared = postgres.is_postgres(ledger)
+    if kind == "github":
+        return (), shared
+    env = [("RCGRAD_HOME", str(ensure_state_home()))]
+    if shared:
+        if postgres.conninfo(ledger).get("password"):
+            raise InputError(
+                "holds a password, and a schedule is printed and installed in the clear: put the"
+                " password in ~/.pgpass (libpq reads it) and leave it out of the connection string",
+                key=LEDGER_VAR,
+            )
+        env.append((LEDGER_VAR, ledger))
+    elif ledger:
+        env.append((LEDGER_VAR, str(Path(ledger).expanduser().resolve())))
+    return tuple(env), shared
 
 
 def notify_checked(value: object, kind: str, repo: Path) -> bool:
