@@ -9,6 +9,7 @@ environment wins). This module must never print or log a credential value.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ def ledger_target(
     return ensure_state_home(env) / default_file
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """``KEY=value`` lines; ``#`` comments, ``export`` prefixes and matching quotes are handled."""
     values: dict[str, str] = {}
@@ -77,15 +81,25 @@ def read_dotenv(path: Path) -> dict[str, str]:
     except UnicodeDecodeError as exc:
         bad_line = data[: exc.start].count(b"\n") + 1
         raise InputError("not UTF-8 text", file=str(path), line=bad_line) from None
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
+        if not line or line.startswith("#"):
             continue
-        key, value = line.split("=", 1)
+        # A line is never echoed in an error: it may hold a secret.
+        key, equals, value = line.partition("=")
         key = key.removeprefix("export ").strip()
+        if not equals or not _NAME.fullmatch(key):
+            # Skipped, a credential would be "missing" (exit 3), with nothing pointing here.
+            raise InputError("expected KEY=value (the line is not shown)", file=str(path), line=number)
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        if value[:1] in ("'", '"'):
+            end = value.find(value[0], 1)
+            if end < 0:
+                raise InputError("its quote is not closed", file=str(path), line=number, key=key)
+            rest = value[end + 1 :].strip()
+            if rest and not rest.startswith("#"):  # a comment may follow the closing quote
+                raise InputError("text after its closing quote", file=str(path), line=number, key=key)
+            value = value[1:end]
         values[key] = value
     return values
 

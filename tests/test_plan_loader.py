@@ -279,11 +279,3 @@ def test_vars_substitution_never_escapes_its_error(value):
     except InputError as error:
         assert error.file == "fuzz.yaml"
 
-
-def test_the_sandbox_refuses_a_raised_limit_as_the_plan_does(capsys):
-    """One rule for both (runner.rc.limits.raised): a rehearsal above RingCentral's limits would pace
-    a plan the real server answers with 429s."""
-    assert main(["sandbox", "--limits", "Light=20,Heavy=11"]) == 2
-    err = capsys.readouterr().err
-    assert "11 is above RingCentral's default of 10 for Heavy; limits can only be lowered" in err
-    assert len(err.strip().splitlines()) == 1

@@ -41,8 +41,11 @@ def _limits(text: str) -> dict[str, int]:
             raise InputError(
                 f"expected GROUP=N with GROUP in {', '.join(DEFAULT_LIMITS)}, got {part!r}", key="--limits"
             )
-        if (why := raised(group, int(value))) is not None:
-            raise InputError(why, key="--limits")
+        if (default := raised(group, int(value))) is not None:
+            raise InputError(
+                f"{group}={value} is above RingCentral's default of {default}; limits can only be lowered",
+                key="--limits",
+            )
         limits[group] = int(value)
     return limits
 

@@ -481,8 +481,12 @@ class _Loader:
                         value.line,
                         f"limits.{key}",
                     )
-                if (why := raised(key, limit)) is not None:
-                    raise self.fail(why, value.line, f"limits.{key}")
+                if (default := raised(key, limit)) is not None:
+                    raise self.fail(
+                        f"{limit} is above RingCentral's default of {default} for {key}; limits can only be lowered",
+                        value.line,
+                        f"limits.{key}",
+                    )
                 out[key] = limit
         return out, margin
 

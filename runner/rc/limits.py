@@ -19,15 +19,13 @@ UNTHROTTLED = "NoThrottling"
 FALLBACK = ("Light", 50)
 
 
-def raised(group: str, limit: int) -> str | None:
-    """Why a custom limit for ``group`` cannot be used, or None. A plan or a rehearsal may lower an
-    app's limits (to leave room, or as RingCentral set them for the app), never raise them: paced
-    above the server's limit, a run earns 429s against the real server, and a sandbox that took the
-    raised limit would hide them."""
+def raised(group: str, limit: int) -> int | None:
+    """RingCentral's default for ``group`` when a custom ``limit`` is above it, else None. A plan
+    or a rehearsal may lower an app's limits (to leave room, or as RingCentral set them for the
+    app), never raise them: paced above the server's limit, a run earns 429s against the real
+    server, and a sandbox that took the raised limit would hide them."""
     default = DEFAULT_LIMITS.get(group)
-    if default is None or limit <= default:
-        return None
-    return f"{limit} is above RingCentral's default of {default} for {group}; limits can only be lowered"
+    return default if default is not None and limit > default else None
 
 
 @dataclass(frozen=True, slots=True)
