@@ -278,4 +278,3 @@ def test_vars_substitution_never_escapes_its_error(value):
         parse_plan(text, Path("fuzz.yaml"), env={"ABC": "1"})
     except InputError as error:
         assert error.file == "fuzz.yaml"
-
