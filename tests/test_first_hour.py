@@ -68,7 +68,7 @@ def test_ledger_import_goes_where_the_plan_reads_and_refuses_where_none_does(tmp
 
 def test_the_html_report_of_a_rehearsal_says_so_as_loudly_as_its_verdict():
     verdict = evaluate([], now=1_800_000_000.0, profile="strict", scopes=(), endpoints=[])
-    subject = Subject("local/crm-sync", "CRM sync", "loca…1234", "jwt-1", "plans/crm.yaml", "strict")
+    subject = Subject("local/crm-sync", "CRM sync", "loca...1234", "jwt-1", "plans/crm.yaml", "strict")
     from dataclasses import replace
 
     page = html_report.render(replace(verdict, subject=subject))

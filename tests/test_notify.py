@@ -51,7 +51,7 @@ def _judged(met: bool = False, gave_up: str | None = None) -> Judged:
     subject = Subject(
         server="https://platform.ringcentral.com",
         app="CRM sync",
-        client_id="abcd…wxyz",
+        client_id="abcd...wxyz",
         user="u",
         plan_file="plans/crm.yaml",
         profile="strict",
@@ -87,7 +87,7 @@ def test_a_not_met_alert_names_app_server_day_failing_criteria_with_margins_and_
     assert alert is not None and alert.state == notify.NOT_MET
     text = alert.text
     assert text.splitlines()[0] == "rcgrad: CRM sync NOT MET for an application on 2026-12-08 (UTC)"
-    assert "server: https://platform.ringcentral.com (client id abcd…wxyz)" in text
+    assert "server: https://platform.ringcentral.com (client id abcd...wxyz)" in text
     assert "- total_successes: 0 (threshold 21, margin -21)" in text
     assert "next: rcgrad graduate plans/crm.yaml sends what the window still needs" in text
 

@@ -151,6 +151,7 @@ def test_a_piped_run_reads_whole_at_80_columns_and_names_what_it_judged(tmp_path
         tmp_path, "graduate", "piped.yaml", "--json", "v.json", "--junit", "v.xml", "--html", "v.html"
     )
     out = done.stdout + done.stderr
+    assert out.isascii(), [ln for ln in out.splitlines() if not ln.isascii()]  # as a pipe or log gets it
     # Every endpoint path whole, on one line: no ellipsis, no path cut at the edge.
     shown = done.stdout.replace(_client_id(tmp_path), "")
     assert "…" not in shown and "..." not in shown
@@ -167,7 +168,7 @@ def test_a_piped_run_reads_whole_at_80_columns_and_names_what_it_judged(tmp_path
     assert "plan:    piped.yaml" in done.stdout
     subject = json.loads((tmp_path / "v.json").read_text())["subject"]
     assert subject["rehearsal"] and subject["app"] == "piped" and subject["plan"] == "piped.yaml"
-    assert subject["profile"] == "strict" and "…" in subject["client_id"]
+    assert subject["profile"] == "strict" and "..." in subject["client_id"]
     assert 'name="rehearsal" value="True"' in (tmp_path / "v.xml").read_text()
     assert "REHEARSAL: local sandbox" in (tmp_path / "v.html").read_text()
     summary = (tmp_path / "summary.md").read_text()
@@ -177,8 +178,8 @@ def test_a_piped_run_reads_whole_at_80_columns_and_names_what_it_judged(tmp_path
 def test_the_client_id_is_shortened_in_every_report():
     from runner.verdict.subject import short_id
 
-    assert short_id("abcdEFGHijklMNOP") == "abcd…MNOP"
-    assert short_id("short") == "sh…"
+    assert short_id("abcdEFGHijklMNOP") == "abcd...MNOP"
+    assert short_id("short") == "sh..."
 
 
 @pytest.mark.subprocess

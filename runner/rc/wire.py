@@ -136,7 +136,7 @@ def error_message(body: Any, limit: int = 200) -> str | None:
     for value in candidates:
         if isinstance(value, str) and value.strip():
             text = " ".join(value.split())
-            return text if len(text) <= limit else text[: limit - 1] + "…"
+            return text if len(text) <= limit else text[: limit - 3] + "..."
     return None
 
 

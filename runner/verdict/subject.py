@@ -51,7 +51,8 @@ class Subject:
 
 
 def short_id(client_id: str) -> str:
-    """``abcd…wxyz``: enough to tell apps apart, not enough to be the id."""
+    """``abcd...wxyz``: enough to tell apps apart, not enough to be the id. ASCII, as every line a
+    pipe or a log gets."""
     if len(client_id) <= 8:
-        return client_id[:2] + "…"
-    return f"{client_id[:4]}…{client_id[-4:]}"
+        return client_id[:2] + "..."
+    return f"{client_id[:4]}...{client_id[-4:]}"

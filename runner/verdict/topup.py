@@ -272,7 +272,7 @@ class _Draft:
         for key in self.keys:
             if self.planned[key]:
                 self.reasons.append(
-                    f"{key}: {self.have[key]} 2xx counted, target {target} → {self.planned[key]} call(s)"
+                    f"{key}: {self.have[key]} 2xx counted, target {target} -> {self.planned[key]} call(s)"
                 )
 
     def block_unplannable(self, minimum: int) -> None:
@@ -320,7 +320,7 @@ class _Draft:
                 self.blockers.append(f"scope {scope}: no plan item calls an endpoint under it")
                 continue
             self.add(options[0][0], options[0][1], 1)
-            self.reasons.append(f"scope {scope}: no 2xx counted → 1 repetition of {options[0][0]}")
+            self.reasons.append(f"scope {scope}: no 2xx counted -> 1 repetition of {options[0][0]}")
 
     def total_and_dilution(self, rules: Rules) -> None:
         """The total and the 4xx ratio both want more successful calls; the larger need wins."""
@@ -347,12 +347,12 @@ class _Draft:
             self.add(name, steps, times)
             if total_gap >= dilution_gap:
                 self.reasons.append(
-                    f"total: {total_have} 2xx counted, target {rules.min_total_successes} → {times} × {name}"
+                    f"total: {total_have} 2xx counted, target {rules.min_total_successes} -> {times} x {name}"
                 )
             else:
                 self.reasons.append(
                     f"4xx: {errors} may still be in the window on {self.apply_day.isoformat()}; keeping them"
-                    f" under {float(target_ratio):.1%} of {responses} responses → {times} × {name}"
+                    f" under {float(target_ratio):.1%} of {responses} responses -> {times} x {name}"
                 )
                 self.beyond(
                     times * len(steps), f"to keep the {errors} 4xx already in the window under the bar"
@@ -379,7 +379,7 @@ class _Draft:
         self.reasons.append(
             f"cushion: {need} successes before the first try of {unproven[0]}"
             f"{f' and {len(unproven) - 1} more unproven endpoints' if len(unproven) > 1 else ''}"
-            f" (a 4xx there must stay under the bar) → {times} × {name}"
+            f" (a 4xx there must stay under the bar) -> {times} x {name}"
         )
         self.beyond(
             times * len(steps),
