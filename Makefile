@@ -46,19 +46,19 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 graduate: $(STAMP)
-	$(BIN)/rcgrad graduate $(PLAN) $(ARGS)
+	$(BIN)/rcgrad graduate $(PLAN)$(if $(ARGS), $(ARGS))
 
 warmup: $(STAMP)
-	$(BIN)/rcgrad warmup $(PLAN) $(ARGS)
+	$(BIN)/rcgrad warmup $(PLAN)$(if $(ARGS), $(ARGS))
 
 status: $(STAMP)
-	$(BIN)/rcgrad status $(PLAN) $(ARGS)
+	$(BIN)/rcgrad status $(PLAN)$(if $(ARGS), $(ARGS))
 
 check: $(STAMP)
-	$(BIN)/rcgrad check $(PLAN) $(ARGS)
+	$(BIN)/rcgrad check $(PLAN)$(if $(ARGS), $(ARGS))
 
 sandbox: $(STAMP)
-	$(BIN)/rcgrad sandbox $(ARGS)
+	$(BIN)/rcgrad sandbox$(if $(ARGS), $(ARGS))
 
 # RingCentral's spec is RingCentral's document and stays out of the repository: this fetches it from
 # its public address at the pinned commit into .cache/ (sha256 checked), for the targets and tests
@@ -79,7 +79,7 @@ catalog: $(STAMP)
 CONFORMANCE_TIME ?= 900
 conformance: $(STAMP)
 	@spec="$(FIND_SPEC)" && test -f "$$spec" || { echo "make conformance: no spec: run make spec, or pass SPEC=path" >&2; exit 2; }; \
-	$(BIN)/python -m tests.conformance "$$spec" --max-time $(CONFORMANCE_TIME) $(ARGS)
+	$(BIN)/python -m tests.conformance "$$spec" --max-time $(CONFORMANCE_TIME)$(if $(ARGS), $(ARGS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
