@@ -593,10 +593,17 @@ class Ledger:
         """
         path = Path(file)
         try:
-            text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            why = str(exc) if type(exc) is ValueError else exc.__class__.__name__
+            data = read_regular_file(path, MAX_IMPORT_BYTES)
+        except (OSError, ValueError) as exc:
+            why = str(exc) if type(exc) is ValueError else (exc.strerror or exc.__class__.__name__)
             raise InputError(f"cannot read: {why}", file=str(path)) from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x})", file=str(path), line=line
+            ) from None
         run_id = "import:" + hashlib.sha256(text.encode()).hexdigest()[:16]
         records = parse_console_csv(text, str(path), run_id, resolve or catalog_resolver())
         pid = self._pid(key)
