@@ -187,7 +187,6 @@ def test_a_bad_import_line_is_named_and_nothing_is_stored(tmp_path: Path, line: 
     assert str(info.value).startswith(f"{file}:3: {key}: ")
 
 
-
 def test_an_import_that_is_not_utf8_names_its_line(tmp_path: Path):
     file = tmp_path / "latin1.csv"
     file.write_bytes(b"date,method,endpoint,status,count\n2026-03-09,GET,/caf\xe9,200,1\n")
