@@ -595,7 +595,7 @@ class Ledger:
         try:
             data = read_regular_file(path, MAX_IMPORT_BYTES)
         except (OSError, ValueError) as exc:
-            why = str(exc) if type(exc) is ValueError else (exc.strerror or exc.__class__.__name__)
+            why = (exc.strerror if isinstance(exc, OSError) else str(exc)) or exc.__class__.__name__
             raise InputError(f"cannot read: {why}", file=str(path)) from None
         try:
             text = data.decode("utf-8-sig")
