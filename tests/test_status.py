@@ -6,6 +6,7 @@ flags say, folders included.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -67,3 +68,14 @@ def test_status_gives_the_graduate_verdict_from_the_ledger_alone(
     assert "<html" in (reports / "v.html").read_text().lower()
     with Ledger.open() as ledger:
         assert ledger.count() == rows_before  # no login, no request: nothing new recorded
+
+    # graduate worked for an application tomorrow: status asks the same question with --apply-on.
+    tomorrow = json.loads(graduated.read_text())["apply_day"]
+    assert main(["status", str(plan), "--apply-on", tomorrow]) == 0
+    assert f"CRITERIA MET for an application on {tomorrow}" in capsys.readouterr().out
+    later = (dt.date.fromisoformat(tomorrow) + dt.timedelta(days=1)).isoformat()
+    assert main(["status", str(plan), "--apply-on", later]) == 2  # judged on days with no traffic yet
+    assert capsys.readouterr().err.strip() == (
+        f"rcgrad: --apply-on: status judges an application today or tomorrow, not on {later}"
+        " (rcgrad report --html shows the days before)"
+    )

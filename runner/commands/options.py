@@ -7,6 +7,7 @@ the dataclasses built here. This module must never open a file, a ledger or a co
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -101,3 +102,17 @@ def session_options(args: argparse.Namespace, plan: Path | None = None) -> Sessi
         allow_insecure_http=bool(getattr(args, "allow_insecure_http", False)),
         ledger=getattr(args, "ledger", None) or None,
     )
+
+
+def add_apply_on_flag(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--apply-on", metavar="DATE", type=apply_day, help=help_text)
+
+
+def apply_day(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+    if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):  # the window is the day and the one before
+        raise argparse.ArgumentTypeError(f"not a day anyone can apply on: {text!r}")
+    return day

@@ -7,7 +7,9 @@ partition of the ledger; the sandbox is not started.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from rich.console import Console
 
 from runner.commands.alerting import Alerts, add_notify_flags
 from runner.commands.options import (
+    add_apply_on_flag,
     add_ledger_flag,
     add_plans_argument,
     add_report_flags,
@@ -31,11 +34,15 @@ from runner.report.live import ConsoleEvents
 from runner.report.write import write_reports
 from runner.run.events import Judged
 from runner.run.session import open_ledger_view
-from runner.verdict.criteria import Verdict
+from runner.verdict.criteria import Verdict, utc_day
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     add_plans_argument(parser)
+    add_apply_on_flag(
+        parser,
+        "judge an application on this UTC day, today (the default) or tomorrow, by the traffic sent so far",
+    )
     add_ledger_flag(parser)
     add_report_flags(parser)
     add_notify_flags(parser)
@@ -43,6 +50,15 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plans = plan_paths(args)
+    today = utc_day(time.time())
+    if args.apply_on is not None and not today <= args.apply_on <= today + dt.timedelta(days=1):
+        # A past day needs that day's own window (the report's history shows it); a day after
+        # tomorrow is judged on days with no traffic yet, so it could only ever say not met.
+        raise InputError(
+            f"status judges an application today or tomorrow, not on {args.apply_on}"
+            " (rcgrad report --html shows the days before)",
+            key="--apply-on",
+        )
     alerts = Alerts(args)
     try:
         if len(plans) > 1:
@@ -52,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             with open_ledger_view(session_options(args)) as view:
                 hook = alerts.hook_for(view.plan)
                 alerts.check_reachable([hook])
-                verdict = view.verdict()
+                verdict = view.verdict(args.apply_on)
                 _say(write_reports(verdict, report_request(args), console))
                 judged = _next(console, args, verdict, view.plan.app.name, str(view.plan.path))
                 alerts.judged(hook, judged, plan=str(view.plan.path), ledger=view.ledger, key=view.key)
@@ -66,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _next(console: Console, args: argparse.Namespace, verdict: Verdict, app: str, plan: str) -> Judged:
-    """The one next step, as a run ends with; for an application today, which is what status judges."""
+    """The one next step, as a run ends with, for an application on the day judged."""
     talk = ConsoleEvents(console, quiet=args.quiet)
     judged = Judged(app, verdict, verdict.judged_day)
     talk.judged(judged, plan)
@@ -91,7 +107,7 @@ def _fleet(args: argparse.Namespace, plans: list[Path], alerts: Alerts) -> int:
         alerts.check_reachable(hooks)
         rows, judgements = [], []
         for view, report_name in zip(views, report_names(plans), strict=True):
-            verdict = view.verdict()
+            verdict = view.verdict(args.apply_on)
             if not args.quiet:
                 fleet_report.heading(view.plan.app.name, console)
             _say(

@@ -9,7 +9,6 @@ traffic for a plan with errors, and never print a secret.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 
 from runner.commands.alerting import Alerts, Hook, add_notify_flags
 from runner.commands.options import (
+    add_apply_on_flag,
     add_ledger_flag,
     add_plans_argument,
     add_report_flags,
@@ -44,11 +44,8 @@ from runner.run.session import Session, open_session
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     add_plans_argument(parser)
     if name == "graduate":
-        parser.add_argument(
-            "--apply-on",
-            metavar="DATE",
-            type=_date,
-            help="the UTC day you will apply (default: tomorrow); today's traffic must carry it",
+        add_apply_on_flag(
+            parser, "the UTC day you will apply (default: tomorrow); today's traffic must carry it"
         )
     else:
         parser.add_argument("--daily", type=int, metavar="N", help="successes per endpoint to reach today")
@@ -265,13 +262,3 @@ def _positive(text: str) -> float:
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
     return value
-
-
-def _date(text: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
-    if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):  # the window is the day and the one before
-        raise argparse.ArgumentTypeError(f"not a day anyone can apply on: {text!r}")
-    return day
