@@ -242,7 +242,7 @@ def test_an_unknown_answer_is_no_success_and_a_4xx_until_known_otherwise_and_the
     assert v.criterion("total_successes").value == 19
     assert v.criterion("rate_limited_429").met and v.tokens.expired_401 == 0  # not taken for a 429 or a 401
     assert [c for c in v.caveats if "no recorded answer" in c] == [
-        "1 calls have no recorded answer (a run was killed with them in flight, or is still running):"
+        "1 call with no recorded answer (a run was killed with them in flight, or is still running):"
         " the server may have refused them, so each counts as a 4xx and as no success."
     ]
     answered = evaluate([*base, rec(at("2026-03-09T11:00"))], now=NOW, catalog_lookup=False)

@@ -79,7 +79,7 @@ def test_one_file_is_named_by_its_own_name(capsys):
     assert main(["plan", "scan", str(IDIOMS / "js" / "sms.js")]) == 0
     captured = capsys.readouterr()
     assert "# sms.js:3" in captured.out
-    assert "sms.js: 1 calls" in captured.err
+    assert "sms.js: 1 call" in captured.err
 
 
 CONTACT = "/restapi/v1.0/account/~/extension/~/address-book/contact"

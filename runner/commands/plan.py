@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from runner import words
 from runner.errors import EXIT_MET, InputError
 from runner.plan import init as authoring
 from runner.plan import scan, scan_plan
@@ -47,7 +48,8 @@ def _summary(result: scan.Scan) -> None:
     for name in files:
         skipped = ", ".join(f"{n} {why}" for (f, why), n in sorted(result.skipped.items()) if f == name)
         print(
-            f"{name}: {result.files.get(name, 0)} calls" + (f"; skipped {skipped}" if skipped else ""),
+            f"{name}: {words.counted(result.files.get(name, 0), 'call')}"
+            + (f"; skipped {skipped}" if skipped else ""),
             file=sys.stderr,
         )
 

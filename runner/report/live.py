@@ -14,6 +14,7 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
+from runner import words
 from runner.report import next_step
 from runner.run import events
 from runner.traffic.engine import RunResult
@@ -86,8 +87,10 @@ def plan_lines(event: events.Planned) -> list[str]:
     topup = event.topup
     groups = ", ".join(f"{g} {n}" for g, n in sorted(event.by_group.items(), key=lambda kv: -kv[1]) if n)
     if event.again:
-        return [f"{event.why}: planning again, {topup.total_calls} more calls ({groups})"]
-    lines = [f"{topup.mode}: {topup.total_calls} calls ({groups}) {_for_day(topup)}; {_duration(event)}"]
+        return [f"{event.why}: planning again, {words.counted(topup.total_calls, 'more call')} ({groups})"]
+    lines = [
+        f"{topup.mode}: {words.counted(topup.total_calls, 'call')} ({groups}) {_for_day(topup)}; {_duration(event)}"
+    ]
     if topup.beyond_minimum:
         reasons = "; ".join(dict.fromkeys(topup.beyond_why))
         lines.append(f"  {topup.beyond_minimum} of them beyond the bare minimum: {reasons}")

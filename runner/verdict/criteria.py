@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from runner import words
 from runner.rc import wire
 from runner.rc.catalog import load_catalog
 from runner.rc.scopes import exercised_by
@@ -661,7 +662,7 @@ def caveats(counted: Tally) -> tuple[str, ...]:
     notes = []
     if counted.imported:
         notes.append(
-            f"{counted.imported} calls were imported from the Developer Console; traffic the app sent outside"
+            f"{words.counted(counted.imported, 'call')} imported from the Developer Console; traffic the app sent outside"
             " rcgrad on other days is still invisible."
         )
         overlap = counted.imported_days & counted.api_days
@@ -680,7 +681,7 @@ def caveats(counted: Tally) -> tuple[str, ...]:
         )
     if counted.unknown:
         notes.append(
-            f"{counted.unknown} calls have no recorded answer (a run was killed with them in flight, or is"
+            f"{words.counted(counted.unknown, 'call')} with no recorded answer (a run was killed with them in flight, or is"
             " still running): the server may have refused them, so each counts as a 4xx and as no success."
         )
     notes.append(
