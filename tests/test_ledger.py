@@ -344,3 +344,17 @@ def test_an_intent_survives_kill_9_of_the_process_that_wrote_it(tmp_path: Path):
     assert subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=60).returncode == -9
     with Ledger.open(path) as ledger:
         assert [r.status for r in ledger.records(ledger.partition("local", "cid", "1"), since=0)] == [UNKNOWN]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["export", "--to", "postgresql://db/x"], "--to: is for ledger migrate, not ledger export"),
+        (["export", "--plan", "p.yaml"], "--plan: is for ledger import, not ledger export"),
+        (["migrate", "counts.csv"], "FILE: is for ledger import, not ledger migrate"),
+        (["import", "counts.csv", "--csv", "out.csv"], "--csv: is for ledger export, not ledger import"),
+    ],
+)
+def test_a_flag_of_another_ledger_action_is_refused_not_ignored(argv, line, capsys):
+    assert cli_main(["ledger", *argv]) == 2
+    assert capsys.readouterr().err.strip() == f"rcgrad: {line}"

@@ -70,7 +70,23 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     )
 
 
+# Which action reads each of the flags one parser takes for all three: a flag given to another is
+# refused, never ignored (`export --to URL` would otherwise print the ledger and copy nothing).
+ACTION_FLAGS = {
+    "FILE": ("file", ("import",)),
+    "--csv": ("csv", ("export",)),
+    "--to": ("to", ("migrate",)),
+    "--plan": ("plan", ("import",)),
+    "--client-id": ("client_id", ("import",)),
+    "--user-id": ("user_id", ("import",)),
+}
+
+
 def run(args: argparse.Namespace) -> int:
+    for flag, (dest, actions) in ACTION_FLAGS.items():
+        given = getattr(args, dest) not in (None, "-")
+        if given and args.action not in actions:
+            raise InputError(f"is for ledger {' or '.join(actions)}, not ledger {args.action}", key=flag)
     if args.action == "migrate":
         return _migrate(args)
     if args.action == "export" and args.csv != "-":
