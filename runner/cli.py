@@ -66,11 +66,31 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", metavar="URL", help="override the plan's server: (any http(s) URL)")
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("-v", "--verbose", action="store_true", help="log every request (secrets redacted)")
-    noise.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+# The shared flags each command reads (default: all three); a command is never offered one it ignores.
+COMMON_FLAGS: dict[str, tuple[str, ...]] = {
+    "check": ("server", "quiet"),
+    "ledger": ("server",),
+    "schedule": ("server",),
+    "sandbox": (),
+    "plan": (),
+}
+
+
+def _add_common(parser: argparse.ArgumentParser, name: str) -> None:
+    flags = COMMON_FLAGS.get(name, ("server", "verbose", "quiet"))
+    if "server" in flags:
+        parser.add_argument(
+            "--server", metavar="URL", help="override the plan's server: local, sandbox, production or a URL"
+        )
+    # -v and -q exclude each other where both are offered (argparse cannot show an empty group).
+    noise = parser.add_mutually_exclusive_group() if {"verbose", "quiet"} <= set(flags) else parser
+    if "verbose" in flags:
+        noise.add_argument(
+            "-v", "--verbose", action="store_true", help="log every request (secrets redacted)"
+        )
+    if "quiet" in flags:
+        quiet = "print only the problems" if name == "check" else "print only the verdict"
+        noise.add_argument("-q", "--quiet", action="store_true", help=quiet)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -82,7 +102,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Formatter)
         if name == only:  # only the chosen command's module is imported: `rcgrad --help` needs none
             module = importlib.import_module(module_name)
-            _add_common(cmd)
+            _add_common(cmd, name)
             module.configure(cmd, name)
             cmd.set_defaults(_run=module.run)
     return parser
