@@ -151,3 +151,21 @@ def test_the_plan_command_writes_refuses_to_overwrite_and_names_bad_scopes(tmp_p
     assert "ReadCalLog" in capsys.readouterr().err
     assert main(["plan", "scan", str(FIXTURES)]) == 0
     assert "scopes the app needs: Contacts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["plan", "init", "--scopes", "ReadAccounts,ReadCallLg"],
+            "--scopes: unknown scope 'ReadCallLg'; did you mean 'ReadCallLog'?",
+        ),
+        (
+            ["sandbox", "--scopes", "ReadAcounts"],
+            "--scopes: unknown scope 'ReadAcounts'; did you mean 'ReadAccounts'?",
+        ),
+    ],
+)
+def test_a_mistyped_scope_on_the_command_line_gets_the_plan_loaders_suggestion(argv, line, capsys):
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == f"rcgrad: {line}"

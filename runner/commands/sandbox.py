@@ -19,6 +19,7 @@ from runner import redact
 from runner.errors import InputError
 from runner.fileio import atomic_write
 from runner.rc.limits import DEFAULT_LIMITS, raised
+from runner.rc.scopes import unknown as unknown_scope
 from runner.settings import ensure_state_home
 
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip()) or known
     unknown = sorted(scopes - known)
     if unknown:
-        raise InputError(f"unknown scope {unknown[0]!r}", key="--scopes")
+        raise InputError(unknown_scope(unknown[0], known), key="--scopes")
     if not 0 <= args.port <= 65535:
         raise InputError(f"expected a port from 0 to 65535, got {args.port}", key="--port")
     numbers = (args.time_scale, args.access_ttl, args.refresh_ttl)

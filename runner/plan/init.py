@@ -39,6 +39,7 @@ from runner.rc.limits import UNTHROTTLED
 from runner.rc.requests import request_schemas
 from runner.rc.rules.subscriptions import EVENT_FILTER_INDEX, EVENT_FILTERS, FILTER_FOR_SCOPE
 from runner.rc.scopes import SAME_AS, SUBSCRIPTION_WEBHOOK, UNMAPPABLE, closure
+from runner.rc.scopes import unknown as unknown_scope
 from runner.rc.validate import Request
 
 GROUP_COST = {UNTHROTTLED: 0, "Light": 1, "Medium": 2, "Heavy": 3, wire.AUTH_GROUP: 4}
@@ -111,7 +112,7 @@ def draft_plan(scopes: Iterable[str], catalog: Catalog | None = None) -> Draft:
     known = catalog.permissions
     for scope in declared:
         if scope not in known and scope not in UNMAPPABLE:
-            raise InputError(f"unknown scope {scope!r}", key="--scopes")
+            raise InputError(unknown_scope(scope, known), key="--scopes")
     granted = closure(declared)
     items: list[ItemDraft] = []
     warnings: list[str] = []

@@ -41,6 +41,7 @@ from runner.rc.catalog import load_catalog
 from runner.rc.hosts import ServerUrlError, parse_server, parse_webhook
 from runner.rc.limits import DEFAULT_LIMITS, GroupLimit, Margin, default_limit, most_calls, raised
 from runner.rc.scopes import UNMAPPABLE
+from runner.rc.scopes import unknown as unknown_scope
 from runner.settings import environment, read_dotenv
 from runner.verdict.criteria import OVERRIDABLE, Profile, rules_for
 
@@ -299,9 +300,7 @@ class _Loader:
         for index, item in enumerate(self.sequence(fields_["scopes"], "app.scopes")):
             scope = self.scalar(item, f"app.scopes[{index}]", str)
             if scope not in known and scope not in UNMAPPABLE:
-                hint = difflib.get_close_matches(scope, sorted(known), n=1)
-                tip = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise self.fail(f"unknown scope {scope!r}{tip}", item.line, f"app.scopes[{index}]")
+                raise self.fail(unknown_scope(scope, known), item.line, f"app.scopes[{index}]")
             if scope in lines:
                 raise self.fail(f"scope {scope!r} is listed twice", item.line, f"app.scopes[{index}]")
             scopes.append(scope)

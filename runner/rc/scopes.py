@@ -7,6 +7,7 @@ criteria all ask this module. It must never hold endpoint knowledge; that lives 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 # scope -> scopes it includes (docs/ringcentral.md, Permissions).
@@ -74,3 +75,9 @@ def exercised_by(permission: str | None) -> frozenset[str]:
     if permission is None:
         return frozenset()
     return frozenset({permission, *(name for name, same in SAME_AS.items() if same == permission)})
+
+
+def unknown(scope: str, known: Iterable[str]) -> str:
+    """What to say of a scope no catalog names, with the closest one that exists (a typo's fix)."""
+    close = difflib.get_close_matches(scope, sorted(known), n=1)
+    return f"unknown scope {scope!r}" + (f"; did you mean {close[0]!r}?" if close else "")
