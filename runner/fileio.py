@@ -51,6 +51,22 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     return data
 
 
+class NotText(ValueError):
+    """Bytes that are not UTF-8 text: the message names the first bad byte, ``line`` its line."""
+
+    def __init__(self, data: bytes, error: UnicodeDecodeError) -> None:
+        super().__init__(f"not UTF-8 text (byte 0x{data[error.start]:02x})")
+        self.line = data[: error.start].count(b"\n") + 1
+
+
+def utf8_text(data: bytes, encoding: str = "utf-8") -> str:
+    """``data`` decoded (``utf-8-sig`` drops a byte-order mark), or ``NotText``."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise NotText(data, exc) from None
+
+
 def append_durably(path: Path, text: str) -> None:
     """Append ``text`` to ``path`` (a file other steps append to too) and flush it to disk."""
     with path.open("a", encoding="utf-8") as out:

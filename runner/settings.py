@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.errors import CredentialsError, InputError
+from runner.fileio import NotText, utf8_text
 from runner.rc.hosts import PRODUCTION_URL, SANDBOX_URL, ServerUrlError, parse_server
 
 SERVER_ALIASES = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
@@ -77,10 +78,9 @@ def read_dotenv(path: Path) -> dict[str, str]:
         return values
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text", file=str(path), line=bad_line) from None
+        text = utf8_text(data)
+    except NotText as exc:
+        raise InputError("not UTF-8 text", file=str(path), line=exc.line) from None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):

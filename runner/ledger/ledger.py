@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from runner.errors import InputError
-from runner.fileio import read_regular_file
+from runner.fileio import NotText, read_regular_file, utf8_text
 from runner.ledger import postgres
 from runner.ledger.console_csv import (
     MAX_IMPORT_BYTES,
@@ -598,12 +598,9 @@ class Ledger:
             why = (exc.strerror if isinstance(exc, OSError) else str(exc)) or exc.__class__.__name__
             raise InputError(f"cannot read: {why}", file=str(path)) from None
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise InputError(
-                f"not UTF-8 text (byte 0x{data[exc.start]:02x})", file=str(path), line=line
-            ) from None
+            text = utf8_text(data, "utf-8-sig")
+        except NotText as exc:
+            raise InputError(str(exc), file=str(path), line=exc.line) from None
         run_id = "import:" + hashlib.sha256(text.encode()).hexdigest()[:16]
         records = parse_console_csv(text, str(path), run_id, resolve or catalog_resolver())
         pid = self._pid(key)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from runner.fileio import read_regular_file
+from runner.fileio import NotText, read_regular_file, utf8_text
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -37,10 +37,9 @@ def read_text(path: Path) -> str:
     except ValueError as exc:
         raise YamlRefused(f"{exc}; a plan is a few KB of YAML") from None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise YamlRefused(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line) from None
+        return utf8_text(data)
+    except NotText as exc:
+        raise YamlRefused(str(exc), exc.line) from None
 
 
 def compose(text: str) -> yaml.Node | None:
