@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 
-def counted(number: int, noun: str, plural: str | None = None) -> str:
-    """``number`` and ``noun``, the noun plural unless the number is 1 (``plural``: an irregular one)."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, with an s unless the number is 1."""
+    return f"{number} {noun if number == 1 else noun + 's'}"

@@ -91,8 +91,8 @@ def run_fleet(
 # A call allocates about 1,500 (httpx, httpcore, h11, tenacity, the ledger's writes), and with
 # hundreds of calls in flight every collection walks all of their live objects, promoting them, so
 # the 80 or so each call leaves in reference cycles (tenacity's retry state, httpx's request,
-# response and stream) pile up for the full collections. Measured on the 500-app bench: 29 of the fleet's
-# 85 s went to the collector, in pauses of up to 1.4 s; at this threshold, 3 to 4 s.
+# response and stream) pile up for the full collections. Measured on the 500-app bench: 29 of the
+# fleet's 85 s went to the collector, in pauses of up to 1.4 s; at this threshold, 3 to 4 s.
 FLEET_GC_THRESHOLD = 50_000
 
 

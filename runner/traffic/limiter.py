@@ -142,8 +142,7 @@ class GroupLimiter:
             self.limit, self.window = int(state.limit), float(state.window)
             self._learned = (self.limit, self.window)
         wall, mono = self._clock.time(), self._clock.monotonic()
-        horizon = self.window + self._margin.edge(self.window)
-        for ts in shared.recent_sends(self.group, wall - horizon):
+        for ts in shared.recent_sends(self.group, wall - self._horizon()):
             at = mono - max(0.0, wall - ts)
             self._sent.append(_Slot(sent_at=at, counts_from=at, in_flight=False))
         self._honour_gate(state.gate_until)
@@ -286,7 +285,7 @@ class GroupLimiter:
         others = max(seen, self._others_peak) if self._window_shared else seen
         if others >= self.usable and self._others:
             newest = self._others[-1].seen_at
-            if newest + self.window + self._margin.edge(self.window) <= self._clock.monotonic():
+            if newest + self._horizon() <= self._clock.monotonic():
                 return self.usable - 1
         return others
 
@@ -305,8 +304,13 @@ class GroupLimiter:
         if self._probe_done is not None and not self._probe_done.is_set():
             self._probe_done.set()
 
+    def _horizon(self) -> float:
+        """How long a request, or a reading of others' traffic, stays in our count: the window
+        and the time margin past its edge."""
+        return self.window + self._margin.edge(self.window)
+
     def _expire(self, now: float) -> None:
-        edge = self.window + self._margin.edge(self.window)
+        edge = self._horizon()
         while self._sent and not self._sent[0].in_flight and self._sent[0].counts_from + edge <= now:
             self._sent.popleft()
         # The newest estimate of others' traffic stays until a newer answer replaces it: the app's
@@ -316,7 +320,7 @@ class GroupLimiter:
 
     def _next_free(self, now: float) -> float:
         """When a slot of the full window frees up, if no answer of ours comes first."""
-        edge = self.window + self._margin.edge(self.window)
+        edge = self._horizon()
         candidates = [seen.seen_at + edge for seen in self._others]
         if self._sent:
             over = len(self._sent) - self._capacity()
