@@ -202,8 +202,9 @@ def test_the_printed_systemd_unit_runs_warmup_unattended(tmp_path: Path, monkeyp
     name, _, value = shlex.split(svc["Service"]["Environment"])[0].partition("=")
     assert Path(argv[0]).is_absolute() and Path(argv[0]).is_file()
     assert workdir == str(repo)
-    assert (name, value.replace("%%", "%")) == ("RCGRAD_HOME", str(_home(repo)))
-    done = subprocess.run(argv, env={**_env(), name: value}, cwd=workdir, timeout=120, check=False)
+    home = unit(value)
+    assert (name, home) == ("RCGRAD_HOME", str(_home(repo)))
+    done = subprocess.run(argv, env={**_env(), name: home}, cwd=workdir, timeout=120, check=False)
     assert done.returncode == 0
     assert (_home(repo) / "ledger.sqlite3").is_file()
     assert not list(tmp_path.rglob("PWNED"))
